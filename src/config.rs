@@ -1,0 +1,128 @@
+//! Settings: `config/default.toml` (built in), an optional file, then `DIALOGHUB_*`
+//! environment variables, then `DATABASE_URL`.
+
+use crate::hub::HubSettings;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub auth: AuthSettings,
+    pub limits: Limits,
+    pub hub: HubConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+    pub allowed_origins: Vec<String>,
+    pub data_dir: PathBuf,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoreSettings {
+    pub url: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AuthSettings {
+    pub secret: String,
+    pub issuer: String,
+    pub audience: String,
+    pub participant_token_days: i64,
+    pub invite_token_days: i64,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    // The secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Limits {
+    pub max_question_chars: usize,
+    pub max_message_bytes: usize,
+    pub messages_burst: u32,
+    pub messages_per_sec: u32,
+    pub flood_close_after: u32,
+    pub connections_per_ip: usize,
+    pub joins_per_ip_per_minute: u32,
+    pub hello_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub outbox_max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HubConfig {
+    pub live_interval_ms: u64,
+    pub ping_interval_secs: u64,
+    pub replay_window: usize,
+    pub inbox_capacity: usize,
+}
+
+impl Settings {
+    /// Reads the settings: built-in defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, config::ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("DIALOGHUB")
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.allowed_origins")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("store.url", url)?;
+        }
+        builder.build()?.try_deserialize()
+    }
+
+    /// The built-in defaults alone, ignoring the environment (for tests).
+    pub fn defaults() -> Settings {
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .expect("the built-in defaults are valid")
+    }
+
+    pub fn hub(&self) -> HubSettings {
+        HubSettings {
+            live_interval: Duration::from_millis(self.hub.live_interval_ms),
+            ping_interval: Duration::from_secs(self.hub.ping_interval_secs),
+            replay_window: self.hub.replay_window,
+            inbox_capacity: self.hub.inbox_capacity,
+            max_question_chars: self.limits.max_question_chars,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_defaults_parse() {
+        let s = Settings::defaults();
+        assert_eq!(s.limits.max_question_chars, 500);
+        assert!(s.store.url.starts_with("sqlite:"));
+    }
+}

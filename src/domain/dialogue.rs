@@ -1,0 +1,492 @@
+//! One dialogue's state: `decide` (may refuse) and `apply` (never fails).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::command::Command;
+use super::event::{Event, Recorded};
+use super::question::{Addressee, Origin, Question, QuestionId, QuestionStatus};
+use super::refusal::Refusal;
+use super::sensitive;
+use super::text::{DisplayName, QuestionText};
+use super::{Actor, DialogueId, DialogueInfo, Moderator, Panelist, Phase, Role, Timestamp};
+use uuid::Uuid;
+
+/// A vote set on or off. Votes commute, so they live beside the log, not in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VoteChange {
+    pub question: QuestionId,
+    pub participant: Uuid,
+    pub on: bool,
+}
+
+/// What a command decided: events for the log and vote changes beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Decision {
+    pub events: Vec<Event>,
+    pub votes: Vec<VoteChange>,
+}
+
+impl Decision {
+    fn event(event: Event) -> Decision {
+        Decision {
+            events: vec![event],
+            votes: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dialogue {
+    pub id: DialogueId,
+    pub code: String,
+    pub epoch: u64,
+    /// Position of the last applied event; 0 before the first.
+    pub head_seq: u64,
+    pub info: DialogueInfo,
+    pub phase: Phase,
+    pub panelists: Vec<Panelist>,
+    pub moderators: Vec<Moderator>,
+    pub questions: BTreeMap<QuestionId, Question>,
+    pub up_next: Vec<QuestionId>,
+    pub now_answering: Option<QuestionId>,
+    pub muted: HashSet<Uuid>,
+    pub banned: HashSet<Uuid>,
+    /// Who has a vote set on each question.
+    pub votes: HashMap<QuestionId, HashSet<Uuid>>,
+}
+
+impl Dialogue {
+    pub fn new(id: DialogueId, code: String, epoch: u64) -> Dialogue {
+        Dialogue {
+            id,
+            code,
+            epoch,
+            head_seq: 0,
+            info: DialogueInfo::default(),
+            phase: Phase::Draft,
+            panelists: Vec::new(),
+            moderators: Vec::new(),
+            questions: BTreeMap::new(),
+            up_next: Vec::new(),
+            now_answering: None,
+            muted: HashSet::new(),
+            banned: HashSet::new(),
+            votes: HashMap::new(),
+        }
+    }
+
+    pub fn decide(
+        &self,
+        actor: &Actor,
+        cmd: Command,
+        _now: Timestamp,
+    ) -> Result<Decision, Refusal> {
+        self.authorize(actor, &cmd)?;
+        match cmd {
+            Command::Ask {
+                text,
+                display_name,
+                addressee,
+                origin,
+            } => self.ask(text, display_name, addressee, origin),
+            Command::Vote { question, on } => self.vote(actor, question, on),
+            Command::Approve {
+                question,
+                expected,
+                edited,
+            } => self.approve(question, expected, edited),
+            Command::Reject {
+                question,
+                expected,
+                reason,
+            } => {
+                self.expect(question, expected, &[QuestionStatus::Pending], "rejected")?;
+                Ok(Decision::event(Event::QuestionRejected {
+                    question,
+                    reason,
+                }))
+            }
+            Command::Merge {
+                question,
+                into,
+                expected,
+            } => self.merge(question, into, expected),
+            Command::SetUpNext { questions } => self.set_up_next(questions),
+            Command::SetNowAnswering { question, expected } => {
+                self.set_now_answering(question, expected)
+            }
+            Command::MarkAnswered { question, expected } => {
+                self.expect(question, expected, &[QuestionStatus::Approved], "answered")?;
+                Ok(Decision::event(Event::QuestionAnswered { question }))
+            }
+            Command::Archive { question, expected } => {
+                let from = [QuestionStatus::Approved, QuestionStatus::Answered];
+                self.expect(question, expected, &from, "archived")?;
+                Ok(Decision::event(Event::QuestionArchived { question }))
+            }
+            Command::FloorQuestion { text, addressee } => self.floor_question(text, addressee),
+            Command::Mute { participant } => {
+                Ok(Decision::event(Event::ParticipantMuted { participant }))
+            }
+            Command::Ban { participant } => {
+                Ok(Decision::event(Event::ParticipantBanned { participant }))
+            }
+            Command::SetPhase { to, expected } => self.set_phase(to, expected),
+            Command::SetInfo(info) => Ok(Decision::event(Event::InfoSet(info))),
+            Command::AddPanelist(p) => Ok(Decision::event(Event::PanelistAdded(p))),
+            Command::AddModerator(m) => Ok(Decision::event(Event::ModeratorAdded(m))),
+        }
+    }
+
+    /// Only the right roles can make each transition.
+    fn authorize(&self, actor: &Actor, cmd: &Command) -> Result<(), Refusal> {
+        let role = actor.role();
+        let allowed: &[Role] = match cmd {
+            Command::Ask { .. } | Command::Vote { .. } => &[Role::Participant],
+            Command::MarkAnswered { .. } => &[Role::Moderator, Role::Organizer, Role::Panelist],
+            Command::SetPhase { .. }
+            | Command::SetInfo(_)
+            | Command::AddPanelist(_)
+            | Command::AddModerator(_) => &[Role::Organizer],
+            _ => &[Role::Moderator, Role::Organizer],
+        };
+        if !allowed.contains(&role) {
+            return Err(Refusal::Forbidden { role });
+        }
+        if let Actor::Participant(id) = actor {
+            if self.banned.contains(id) {
+                return Err(Refusal::Banned);
+            }
+            if self.muted.contains(id) {
+                return Err(Refusal::Muted);
+            }
+        }
+        let moderation = !matches!(
+            cmd,
+            Command::SetPhase { .. }
+                | Command::SetInfo(_)
+                | Command::AddPanelist(_)
+                | Command::AddModerator(_)
+        );
+        if moderation && !self.phase.takes_questions() {
+            return Err(Refusal::NotNow(self.phase));
+        }
+        Ok(())
+    }
+
+    fn question(&self, id: QuestionId) -> Result<&Question, Refusal> {
+        self.questions.get(&id).ok_or(Refusal::NoSuchQuestion(id))
+    }
+
+    /// Moderator actions carry the state they expect, so two moderators racing get a conflict.
+    fn expect(
+        &self,
+        id: QuestionId,
+        expected: QuestionStatus,
+        allowed_from: &[QuestionStatus],
+        verb: &'static str,
+    ) -> Result<&Question, Refusal> {
+        let q = self.question(id)?;
+        if q.status != expected {
+            return Err(Refusal::Conflict {
+                question: id,
+                expected,
+                actual: q.status,
+            });
+        }
+        if !allowed_from.contains(&q.status) {
+            return Err(Refusal::InvalidTarget(verb));
+        }
+        Ok(q)
+    }
+
+    fn next_question_id(&self) -> QuestionId {
+        QuestionId(self.questions.keys().next_back().map_or(1, |q| q.0 + 1))
+    }
+
+    fn check_addressee(&self, addressee: Option<Addressee>) -> Result<(), Refusal> {
+        match addressee {
+            Some(Addressee::Panelist(id)) if !self.panelists.iter().any(|p| p.id == id) => {
+                Err(Refusal::NoSuchPanelist)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn ask(
+        &self,
+        text: QuestionText,
+        display_name: Option<DisplayName>,
+        addressee: Option<Addressee>,
+        origin: Origin,
+    ) -> Result<Decision, Refusal> {
+        self.check_addressee(addressee)?;
+        Ok(Decision::event(Event::QuestionAsked {
+            question: self.next_question_id(),
+            text,
+            display_name,
+            addressee,
+            origin,
+            approved: false,
+        }))
+    }
+
+    fn floor_question(
+        &self,
+        text: QuestionText,
+        addressee: Option<Addressee>,
+    ) -> Result<Decision, Refusal> {
+        self.check_addressee(addressee)?;
+        Ok(Decision::event(Event::QuestionAsked {
+            question: self.next_question_id(),
+            text,
+            display_name: None,
+            addressee,
+            origin: Origin::InRoom,
+            approved: true,
+        }))
+    }
+
+    fn vote(&self, actor: &Actor, question: QuestionId, on: bool) -> Result<Decision, Refusal> {
+        let q = self.question(question)?;
+        // Turning a vote off is always allowed on a question one could vote on once;
+        // turning it on only while the question is up for answering.
+        let votable =
+            q.status == QuestionStatus::Approved || (!on && q.status == QuestionStatus::Answered);
+        if !votable {
+            return Err(Refusal::InvalidTarget("voted on"));
+        }
+        Ok(Decision {
+            events: Vec::new(),
+            votes: vec![VoteChange {
+                question,
+                participant: actor.id(),
+                on,
+            }],
+        })
+    }
+
+    fn approve(
+        &self,
+        question: QuestionId,
+        expected: QuestionStatus,
+        edited: Option<QuestionText>,
+    ) -> Result<Decision, Refusal> {
+        let q = self.expect(question, expected, &[QuestionStatus::Pending], "approved")?;
+        // An "edit" that changes nothing is no edit: keep the audit trail honest.
+        let edited = edited.filter(|t| t != &q.text);
+        Ok(Decision::event(Event::QuestionApproved {
+            question,
+            edited,
+        }))
+    }
+
+    fn merge(
+        &self,
+        question: QuestionId,
+        into: QuestionId,
+        expected: QuestionStatus,
+    ) -> Result<Decision, Refusal> {
+        let from = [QuestionStatus::Pending, QuestionStatus::Approved];
+        self.expect(question, expected, &from, "merged")?;
+        let target = self.question(into)?;
+        if into == question || !target.status.is_public() {
+            return Err(Refusal::InvalidTarget("merged into"));
+        }
+        // Votes combine and nobody is counted twice: voters of the duplicate are
+        // set on the target, which is a no-op for those already there.
+        let target_voters = self.votes.get(&into);
+        let mut votes: Vec<VoteChange> = self
+            .votes
+            .get(&question)
+            .into_iter()
+            .flatten()
+            .filter(|p| !target_voters.is_some_and(|t| t.contains(p)))
+            .map(|&participant| VoteChange {
+                question: into,
+                participant,
+                on: true,
+            })
+            .collect();
+        votes.sort_by_key(|v| v.participant);
+        Ok(Decision {
+            events: vec![Event::QuestionMerged { question, into }],
+            votes,
+        })
+    }
+
+    fn set_up_next(&self, questions: Vec<QuestionId>) -> Result<Decision, Refusal> {
+        let mut seen = HashSet::new();
+        for &id in &questions {
+            if self.question(id)?.status != QuestionStatus::Approved || !seen.insert(id) {
+                return Err(Refusal::InvalidTarget("queued"));
+            }
+        }
+        Ok(Decision::event(Event::UpNextSet { questions }))
+    }
+
+    fn set_now_answering(
+        &self,
+        question: Option<QuestionId>,
+        expected: Option<QuestionId>,
+    ) -> Result<Decision, Refusal> {
+        if expected != self.now_answering {
+            return Err(Refusal::NowAnsweringConflict {
+                expected,
+                actual: self.now_answering,
+            });
+        }
+        if let Some(id) = question
+            && self.question(id)?.status != QuestionStatus::Approved
+        {
+            return Err(Refusal::InvalidTarget("answered now"));
+        }
+        Ok(Decision::event(Event::NowAnswering { question }))
+    }
+
+    fn set_phase(&self, to: Phase, expected: Phase) -> Result<Decision, Refusal> {
+        if self.phase != expected {
+            return Err(Refusal::PhaseConflict {
+                expected,
+                actual: self.phase,
+            });
+        }
+        if !self.phase.may_become(to) {
+            return Err(Refusal::PhaseTransition {
+                from: self.phase,
+                to,
+            });
+        }
+        Ok(Decision::event(Event::PhaseChanged { to }))
+    }
+
+    /// Folds one logged event into the state. No checks: events are facts.
+    pub fn apply(&mut self, rec: &Recorded) {
+        self.head_seq = rec.seq;
+        match &rec.event {
+            Event::InfoSet(info) => self.info = info.clone(),
+            Event::PhaseChanged { to } => {
+                self.phase = *to;
+                if *to == Phase::Closed {
+                    self.now_answering = None;
+                }
+            }
+            Event::PanelistAdded(p) => self.panelists.push(p.clone()),
+            Event::ModeratorAdded(m) => self.moderators.push(m.clone()),
+            Event::QuestionAsked {
+                question,
+                text,
+                display_name,
+                addressee,
+                origin,
+                approved,
+            } => {
+                let status = if *approved {
+                    QuestionStatus::Approved
+                } else {
+                    QuestionStatus::Pending
+                };
+                let q = Question {
+                    id: *question,
+                    author: rec.by,
+                    text: text.clone(),
+                    original: None,
+                    display_name: display_name.clone(),
+                    addressee: *addressee,
+                    origin: *origin,
+                    status,
+                    reject_reason: None,
+                    merged_into: None,
+                    asked_at: rec.at,
+                    // Flags are found in the author's words, before any edit.
+                    flags: sensitive::scan(text.expose()),
+                };
+                self.questions.insert(*question, q);
+            }
+            Event::QuestionApproved { question, edited } => {
+                if let Some(q) = self.questions.get_mut(question) {
+                    q.status = QuestionStatus::Approved;
+                    if let Some(text) = edited {
+                        q.original = Some(std::mem::replace(&mut q.text, text.clone()));
+                    }
+                }
+            }
+            Event::QuestionRejected { question, reason } => {
+                if let Some(q) = self.questions.get_mut(question) {
+                    q.status = QuestionStatus::Rejected;
+                    q.reject_reason = Some(*reason);
+                }
+            }
+            Event::QuestionMerged { question, into } => {
+                if let Some(q) = self.questions.get_mut(question) {
+                    q.status = QuestionStatus::Merged;
+                    q.merged_into = Some(*into);
+                }
+                self.leave_queue(*question);
+            }
+            Event::UpNextSet { questions } => self.up_next = questions.clone(),
+            Event::NowAnswering { question } => {
+                self.now_answering = *question;
+                if let Some(id) = question {
+                    self.up_next.retain(|q| q != id);
+                }
+            }
+            Event::QuestionAnswered { question } => {
+                self.set_status(*question, QuestionStatus::Answered);
+                self.leave_queue(*question);
+            }
+            Event::QuestionArchived { question } => {
+                self.set_status(*question, QuestionStatus::Archived);
+                self.leave_queue(*question);
+            }
+            Event::ParticipantMuted { participant } => {
+                self.muted.insert(*participant);
+            }
+            Event::ParticipantBanned { participant } => {
+                self.banned.insert(*participant);
+            }
+        }
+    }
+
+    fn set_status(&mut self, id: QuestionId, status: QuestionStatus) {
+        if let Some(q) = self.questions.get_mut(&id) {
+            q.status = status;
+        }
+    }
+
+    /// A question that is no longer up for answering leaves "up next" and "now answering".
+    fn leave_queue(&mut self, id: QuestionId) {
+        self.up_next.retain(|q| *q != id);
+        if self.now_answering == Some(id) {
+            self.now_answering = None;
+        }
+    }
+
+    pub fn apply_vote(&mut self, v: &VoteChange) {
+        let voters = self.votes.entry(v.question).or_default();
+        if v.on {
+            voters.insert(v.participant);
+        } else {
+            voters.remove(&v.participant);
+        }
+    }
+
+    /// Votes on a question that the public can see, as shown in tallies.
+    pub fn tally(&self, id: QuestionId) -> usize {
+        self.votes.get(&id).map_or(0, HashSet::len)
+    }
+
+    pub fn questions_by(&self, author: &Actor) -> impl Iterator<Item = &Question> {
+        self.questions.values().filter(move |q| q.author == *author)
+    }
+
+    pub fn votes_of(&self, participant: Uuid) -> impl Iterator<Item = QuestionId> + '_ {
+        self.votes
+            .iter()
+            .filter(move |(_, voters)| voters.contains(&participant))
+            .map(|(q, _)| *q)
+    }
+}
+
+#[cfg(test)]
+mod tests;

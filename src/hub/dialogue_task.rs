@@ -1,0 +1,510 @@
+//! The single writer of one dialogue: decide, commit a batch, then ack and fan out.
+
+use super::fanout::{ConnId, Fanout, Logged, Member};
+use super::outbox::Outbox;
+use super::{HubSettings, Reply};
+use crate::bus::Bus;
+use crate::domain::{
+    Actor, Audience, Command, Dialogue, Event, Location, Phase, Recorded, VoteChange,
+};
+use crate::protocol::{
+    self, AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, LiveWire,
+    Position, ServerMessage, Welcome, actor_from_wire, actor_to_wire,
+};
+use crate::store::{Batch, DialogueRecord, SavedAck, Store, StoreError, StoredEvent};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// A submission: something an actor asks the dialogue to do, with its idempotency key.
+pub struct Submission {
+    pub actor: Actor,
+    pub key: ClientMsgId,
+    pub command: Command,
+    pub reply: Reply,
+}
+
+pub struct Join {
+    pub conn: ConnId,
+    pub actor: Actor,
+    pub location: Location,
+    pub resume: Option<Position>,
+    pub outbox: Arc<Outbox>,
+    pub reply: oneshot::Sender<Result<(), CloseCode>>,
+}
+
+pub enum Request {
+    Submit(Submission),
+    Join(Join),
+    Leave(ConnId),
+    /// The encoded snapshot for an audience (for REST reads).
+    View {
+        audience: Audience,
+        reply: oneshot::Sender<Frame>,
+    },
+    /// Another node appended up to `head`: read what is missing from the store.
+    Wake {
+        head: u64,
+    },
+    Shutdown(CloseCode),
+}
+
+/// Requests taken from the inbox in one go share one commit.
+const MAX_BATCH: usize = 512;
+/// Compare-and-set retries when other nodes keep appending first.
+const MAX_CONFLICT_RETRIES: usize = 8;
+
+pub struct DialogueTask {
+    dialogue: Dialogue,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    /// The ack each committed submission got, by (actor, client_msg_id).
+    acks: HashMap<(Uuid, String), AckWire>,
+    fanout: Fanout,
+    snapshots: HashMap<Audience, (u64, Frame)>,
+    live_version: u64,
+    live_dirty: bool,
+    live_frame: Frame,
+    settings: HubSettings,
+}
+
+/// Rebuilds a dialogue from its record: replaying the log gives the live state.
+pub fn rebuild(record: &DialogueRecord) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
+    let mut dialogue = Dialogue::new(record.id, record.code.clone(), record.epoch);
+    let mut log = Vec::with_capacity(record.events.len());
+    for stored in &record.events {
+        let rec = decode_stored(stored)?;
+        if rec.seq != dialogue.head_seq + 1 {
+            return Err(StoreError::Config(format!(
+                "gap in the log of {}: {} after {}",
+                record.id, rec.seq, dialogue.head_seq
+            )));
+        }
+        dialogue.apply(&rec);
+        log.push(rec);
+    }
+    for (question, participant) in &record.votes {
+        dialogue.apply_vote(&VoteChange {
+            question: crate::domain::QuestionId(*question),
+            participant: *participant,
+            on: true,
+        });
+    }
+    Ok((dialogue, log))
+}
+
+fn decode_stored(stored: &StoredEvent) -> Result<Recorded, StoreError> {
+    let bad =
+        |e: serde_json::Error| StoreError::Config(format!("unreadable event {}: {e}", stored.seq));
+    let body: EventBody = serde_json::from_str(&stored.body).map_err(bad)?;
+    let actor = actor_from_wire(serde_json::from_str(&stored.actor).map_err(bad)?);
+    Ok(Recorded {
+        seq: stored.seq,
+        at: stored.at,
+        by: actor,
+        event: body.into(),
+    })
+}
+
+fn encode_stored(rec: &Recorded) -> (StoredEvent, EventBody) {
+    let body = EventBody::from(&rec.event);
+    let stored = StoredEvent {
+        seq: rec.seq,
+        at: rec.at,
+        actor: serde_json::to_string(&actor_to_wire(&rec.by)).expect("actor serializes"),
+        body: serde_json::to_string(&body).expect("event serializes"),
+    };
+    (stored, body)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl DialogueTask {
+    pub fn new(
+        record: &DialogueRecord,
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        settings: HubSettings,
+    ) -> Result<DialogueTask, StoreError> {
+        let (dialogue, log) = rebuild(record)?;
+        let mut fanout = Fanout::new(settings.replay_window);
+        let skip = log.len().saturating_sub(settings.replay_window);
+        for rec in &log[skip..] {
+            fanout.remember(Arc::new(Logged::encode(&dialogue, rec)));
+        }
+        let mut task = DialogueTask {
+            dialogue,
+            store,
+            bus,
+            acks: HashMap::new(),
+            fanout,
+            snapshots: HashMap::new(),
+            live_version: 0,
+            live_dirty: false,
+            live_frame: Frame::from_static(""),
+            settings,
+        };
+        task.load_acks(record)?;
+        task.encode_live();
+        Ok(task)
+    }
+
+    fn load_acks(&mut self, record: &DialogueRecord) -> Result<(), StoreError> {
+        self.acks.clear();
+        for saved in &record.acks {
+            let ack: AckWire = serde_json::from_str(&saved.ack)
+                .map_err(|e| StoreError::Config(format!("unreadable ack: {e}")))?;
+            self.acks
+                .insert((saved.actor_id, saved.client_msg_id.clone()), ack);
+        }
+        Ok(())
+    }
+
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        let mut live_tick = tokio::time::interval(self.settings.live_interval);
+        live_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ping_tick = tokio::time::interval(self.settings.ping_interval);
+        ping_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        loop {
+            tokio::select! {
+                n = inbox.recv_many(&mut batch, MAX_BATCH) => {
+                    if n == 0 {
+                        break; // every handle is gone: the registry shut down
+                    }
+                    if self.handle(&mut batch).await.is_break() {
+                        break;
+                    }
+                }
+                _ = live_tick.tick() => self.flush_live(),
+                _ = ping_tick.tick() => self.fanout.ping_all(),
+            }
+        }
+    }
+
+    /// Handles what was drained from the inbox: submissions share one commit.
+    async fn handle(&mut self, batch: &mut Vec<Request>) -> std::ops::ControlFlow<()> {
+        let mut submissions = Vec::new();
+        for req in batch.drain(..) {
+            match req {
+                Request::Submit(s) => submissions.push(s),
+                other => {
+                    // Keep order: what came before a join is committed before it.
+                    self.commit(std::mem::take(&mut submissions)).await;
+                    match other {
+                        Request::Join(j) => self.join(j),
+                        Request::Leave(conn) => {
+                            if self.fanout.members.remove(&conn).is_some() {
+                                self.live_dirty = true;
+                            }
+                        }
+                        Request::View { audience, reply } => {
+                            let _ = reply.send(self.snapshot(audience));
+                        }
+                        Request::Wake { head } => {
+                            if head > self.dialogue.head_seq {
+                                self.catch_up().await;
+                            }
+                        }
+                        Request::Shutdown(code) => {
+                            self.fanout.close_all(code);
+                            return std::ops::ControlFlow::Break(());
+                        }
+                        Request::Submit(_) => unreachable!("handled above"),
+                    }
+                }
+            }
+        }
+        self.commit(submissions).await;
+        std::ops::ControlFlow::Continue(())
+    }
+
+    /// Decides every submission on fresh state, commits them in one transaction,
+    /// and only then acks and fans out.
+    async fn commit(&mut self, submissions: Vec<Submission>) {
+        if submissions.is_empty() {
+            return;
+        }
+        let mut attempt = 0;
+        loop {
+            let head = self.dialogue.head_seq;
+            let staged = self.stage(&submissions);
+            if staged.is_empty() {
+                return self.answer(submissions, staged.outcomes, Vec::new());
+            }
+            let result = self
+                .store
+                .append(
+                    self.dialogue.id,
+                    head,
+                    Batch {
+                        events: &staged.stored,
+                        votes: &staged.votes,
+                        acks: &staged.saved,
+                    },
+                )
+                .await;
+            match result {
+                Ok(()) => {
+                    for (key, ack) in staged.new_acks {
+                        self.acks.insert(key, ack);
+                    }
+                    let logged = staged
+                        .records
+                        .iter()
+                        .zip(&staged.bodies)
+                        .map(|(rec, body)| Arc::new(Logged::encode_body(&self.dialogue, rec, body)))
+                        .collect();
+                    self.answer(submissions, staged.outcomes, logged);
+                    self.bus
+                        .publish(self.dialogue.id, self.dialogue.head_seq)
+                        .await;
+                    return;
+                }
+                Err(StoreError::Conflict { .. }) if attempt < MAX_CONFLICT_RETRIES => {
+                    // Another node appended first: take its events, then decide again.
+                    attempt += 1;
+                    self.reload(head).await;
+                }
+                Err(e) => {
+                    tracing::error!(dialogue = %self.dialogue.id, error = %e, "append failed; nothing acknowledged");
+                    self.reload(head).await;
+                    let outcomes = submissions
+                        .iter()
+                        .map(|s| {
+                            Err(ErrorWire::new(
+                                ErrorCode::Unavailable,
+                                "could not be saved; retry with the same client_msg_id",
+                                Some(s.key.as_str().to_string()),
+                            ))
+                        })
+                        .collect();
+                    return self.answer(submissions, outcomes, Vec::new());
+                }
+            }
+        }
+    }
+
+    /// Decides each submission against the state as the ones before it left it.
+    fn stage(&mut self, submissions: &[Submission]) -> Staged {
+        let now = now_ms();
+        let mut staged = Staged::default();
+        for sub in submissions {
+            let key = (sub.actor.id(), sub.key.as_str().to_string());
+            if let Some(ack) = self.acks.get(&key).or_else(|| staged.new_acks.get(&key)) {
+                // A retry: the same ack again, never a second effect.
+                staged.outcomes.push(Ok(ack.clone()));
+                continue;
+            }
+            match self.dialogue.decide(&sub.actor, sub.command.clone(), now) {
+                Ok(decision) => {
+                    let mut question_id = None;
+                    for event in decision.events {
+                        if let Event::QuestionAsked { question, .. } = &event {
+                            question_id = Some(question.0);
+                        }
+                        let rec = Recorded {
+                            seq: self.dialogue.head_seq + 1,
+                            at: now,
+                            by: sub.actor,
+                            event,
+                        };
+                        self.dialogue.apply(&rec);
+                        let (stored, body) = encode_stored(&rec);
+                        staged.stored.push(stored);
+                        staged.bodies.push(body);
+                        staged.records.push(rec);
+                    }
+                    for vote in decision.votes {
+                        self.dialogue.apply_vote(&vote);
+                        staged.votes.push(vote);
+                    }
+                    let ack = AckWire {
+                        client_msg_id: key.1.clone(),
+                        seq: (!sub.command.is_vote()).then_some(self.dialogue.head_seq),
+                        question_id,
+                    };
+                    staged.saved.push(SavedAck {
+                        actor_id: key.0,
+                        client_msg_id: key.1.clone(),
+                        ack: serde_json::to_string(&ack).expect("ack serializes"),
+                    });
+                    staged.new_acks.insert(key, ack.clone());
+                    staged.outcomes.push(Ok(ack));
+                }
+                Err(refusal) => {
+                    let code = ErrorCode::from(&refusal);
+                    staged.outcomes.push(Err(ErrorWire::new(
+                        code,
+                        refusal.to_string(),
+                        Some(key.1),
+                    )));
+                }
+            }
+        }
+        staged
+    }
+
+    /// Sends acks (first, so a client knows its question id when the event arrives), then the events.
+    fn answer(
+        &mut self,
+        submissions: Vec<Submission>,
+        outcomes: Vec<Result<AckWire, ErrorWire>>,
+        logged: Vec<Arc<Logged>>,
+    ) {
+        for (sub, outcome) in submissions.into_iter().zip(outcomes) {
+            sub.reply.send(outcome);
+        }
+        if !logged.is_empty() {
+            self.snapshots.clear();
+            self.live_dirty = true;
+        }
+        for l in logged {
+            self.fanout.send(l);
+        }
+    }
+
+    /// Rebuilds the state from the store after a failed or lost append, and sends
+    /// members whatever other writers committed after `committed_head`.
+    async fn reload(&mut self, committed_head: u64) {
+        let record = match self.store.load(self.dialogue.id).await {
+            Ok(Some(record)) => record,
+            other => {
+                tracing::error!(dialogue = %self.dialogue.id, ok = other.is_ok(), "reload failed; closing the dialogue's connections");
+                self.fanout.close_all(CloseCode::InternalError);
+                return;
+            }
+        };
+        match rebuild(&record) {
+            Ok((dialogue, log)) => {
+                self.dialogue = dialogue;
+                if let Err(e) = self.load_acks(&record) {
+                    tracing::error!(dialogue = %self.dialogue.id, error = %e, "acks unreadable");
+                }
+                self.snapshots.clear();
+                self.live_dirty = true;
+                for rec in log.iter().filter(|r| r.seq > committed_head) {
+                    self.fanout
+                        .send(Arc::new(Logged::encode(&self.dialogue, rec)));
+                }
+            }
+            Err(e) => {
+                tracing::error!(dialogue = %self.dialogue.id, error = %e, "log unreadable");
+                self.fanout.close_all(CloseCode::InternalError);
+            }
+        }
+    }
+
+    async fn catch_up(&mut self) {
+        let head = self.dialogue.head_seq;
+        self.reload(head).await;
+    }
+
+    fn join(&mut self, j: Join) {
+        if let Actor::Participant(id) = j.actor {
+            if self.dialogue.banned.contains(&id) {
+                let _ = j.reply.send(Err(CloseCode::Banned));
+                return;
+            }
+        }
+        let public_reader = matches!(j.actor, Actor::Participant(_) | Actor::Screen(_));
+        if public_reader && self.dialogue.phase == Phase::Draft {
+            let _ = j.reply.send(Err(CloseCode::NotFound));
+            return;
+        }
+        let audience = Audience::of(&j.actor);
+        let head = self.dialogue.head_seq;
+        let replay = j
+            .resume
+            .filter(|p| p.epoch == self.dialogue.epoch && p.seq <= head)
+            .and_then(|p| self.fanout.replay(p.seq, head, &j.actor, audience));
+        let (mine, my_votes) = protocol::mine(&self.dialogue, &j.actor);
+        let welcome = Welcome {
+            v: protocol::PROTOCOL_VERSION,
+            role: j.actor.role().into(),
+            you: j.actor.id(),
+            dialogue_id: self.dialogue.id,
+            epoch: self.dialogue.epoch,
+            seq: head,
+            recovered: replay.is_some(),
+            max_question_chars: self.settings.max_question_chars,
+            mine,
+            my_votes,
+        };
+        j.outbox
+            .push(protocol::encode(&ServerMessage::Welcome(welcome)));
+        match replay {
+            Some(frames) => frames.into_iter().for_each(|f| {
+                j.outbox.push(f);
+            }),
+            None => {
+                j.outbox.push(self.snapshot(audience));
+            }
+        }
+        j.outbox.set_live(self.live_frame.clone());
+        if matches!(j.actor, Actor::Participant(_)) {
+            self.live_dirty = true;
+        }
+        self.fanout.members.insert(
+            j.conn,
+            Member {
+                actor: j.actor,
+                audience,
+                location: j.location,
+                outbox: j.outbox,
+            },
+        );
+        let _ = j.reply.send(Ok(()));
+    }
+
+    /// One snapshot encoding per audience, reused until the next event.
+    fn snapshot(&mut self, audience: Audience) -> Frame {
+        let head = self.dialogue.head_seq;
+        if let Some((seq, frame)) = self.snapshots.get(&audience)
+            && *seq == head
+        {
+            return frame.clone();
+        }
+        let frame = protocol::encode(&ServerMessage::Snapshot(protocol::snapshot(
+            &self.dialogue,
+            audience,
+        )));
+        self.snapshots.insert(audience, (head, frame.clone()));
+        frame
+    }
+
+    fn encode_live(&mut self) {
+        self.live_version += 1;
+        let live = LiveWire::new(&self.dialogue, self.live_version, self.fanout.present());
+        self.live_frame = protocol::encode(&ServerMessage::Live(&live));
+    }
+
+    /// Tallies and presence go out a few times a second, not once per vote.
+    fn flush_live(&mut self) {
+        if self.live_dirty {
+            self.live_dirty = false;
+            self.encode_live();
+            self.fanout.set_live(&self.live_frame);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Staged {
+    outcomes: Vec<Result<AckWire, ErrorWire>>,
+    records: Vec<Recorded>,
+    bodies: Vec<EventBody>,
+    stored: Vec<StoredEvent>,
+    votes: Vec<VoteChange>,
+    saved: Vec<SavedAck>,
+    new_acks: HashMap<(Uuid, String), AckWire>,
+}
+
+impl Staged {
+    fn is_empty(&self) -> bool {
+        self.saved.is_empty()
+    }
+}

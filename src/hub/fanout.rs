@@ -1,0 +1,188 @@
+//! Encode each event once per audience and hand the same bytes to every connection.
+
+use super::outbox::Outbox;
+use crate::domain::{Actor, Audience, Dialogue, Event, Location, Recorded};
+use crate::protocol::{
+    self, EventBody, EventOut, Frame, NoticeWire, ServerMessage, actor_to_wire, public_event,
+};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// A logged event, encoded for each audience, kept for fan-out and replay.
+pub struct Logged {
+    pub seq: u64,
+    pub staff: Frame,
+    pub public: Frame,
+    /// Private news for one participant (why their question was rejected).
+    pub notice: Option<(Actor, Frame)>,
+}
+
+impl Logged {
+    /// Encodes `rec` against `dialogue`, the state right after the batch that holds `rec`.
+    pub fn encode(dialogue: &Dialogue, rec: &Recorded) -> Logged {
+        let body = EventBody::from(&rec.event);
+        Logged::encode_body(dialogue, rec, &body)
+    }
+
+    pub fn encode_body(dialogue: &Dialogue, rec: &Recorded, body: &EventBody) -> Logged {
+        let envelope = |by, event| ServerMessage::Event {
+            epoch: dialogue.epoch,
+            seq: rec.seq,
+            at: rec.at,
+            by,
+            event,
+        };
+        let staff = protocol::encode(&envelope(
+            Some(actor_to_wire(&rec.by)),
+            EventOut::Staff(body),
+        ));
+        let public = protocol::encode(&envelope(
+            None,
+            EventOut::Public(public_event(dialogue, body)),
+        ));
+        let notice = match &rec.event {
+            Event::QuestionRejected { question, reason } => {
+                dialogue.questions.get(question).map(|q| {
+                    let notice = NoticeWire {
+                        seq: rec.seq,
+                        question_id: question.0,
+                        status: protocol::StatusWire::Rejected,
+                        reason: Some((*reason).into()),
+                    };
+                    (q.author, protocol::encode(&ServerMessage::Notice(&notice)))
+                })
+            }
+            _ => None,
+        };
+        Logged {
+            seq: rec.seq,
+            staff,
+            public,
+            notice,
+        }
+    }
+
+    pub fn frame_for(&self, audience: Audience) -> &Frame {
+        match audience {
+            Audience::Staff => &self.staff,
+            Audience::Public => &self.public,
+        }
+    }
+}
+
+pub type ConnId = u64;
+
+/// One connection listening to a dialogue.
+pub struct Member {
+    pub actor: Actor,
+    pub audience: Audience,
+    pub location: Location,
+    pub outbox: Arc<Outbox>,
+}
+
+/// The connections of one dialogue and the recent log they can resume from.
+pub struct Fanout {
+    pub members: HashMap<ConnId, Member>,
+    recent: VecDeque<Arc<Logged>>,
+    window: usize,
+}
+
+impl Fanout {
+    pub fn new(window: usize) -> Fanout {
+        Fanout {
+            members: HashMap::new(),
+            recent: VecDeque::new(),
+            window: window.max(1),
+        }
+    }
+
+    /// Remembers an event for replay without sending it (used while loading).
+    pub fn remember(&mut self, logged: Arc<Logged>) {
+        if self.recent.len() == self.window {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(logged);
+    }
+
+    /// Sends an event to every member, in log order. Members that fell too far
+    /// behind are dropped here; they resume from their `seq` on a new connection.
+    pub fn send(&mut self, logged: Arc<Logged>) {
+        let mut gone = Vec::new();
+        for (id, m) in &self.members {
+            if !m.outbox.push(logged.frame_for(m.audience).clone()) {
+                gone.push(*id);
+            }
+        }
+        if let Some((author, frame)) = &logged.notice {
+            for m in self.members.values().filter(|m| m.actor == *author) {
+                m.outbox.push(frame.clone());
+            }
+        }
+        for id in gone {
+            self.members.remove(&id);
+        }
+        self.remember(logged);
+    }
+
+    /// The events after `seq` for one member, or `None` if they are no longer all kept.
+    pub fn replay(
+        &self,
+        seq: u64,
+        head: u64,
+        actor: &Actor,
+        audience: Audience,
+    ) -> Option<Vec<Frame>> {
+        if seq == head {
+            return Some(Vec::new());
+        }
+        let first = self.recent.front()?.seq;
+        if seq + 1 < first {
+            return None;
+        }
+        let mut frames = Vec::new();
+        for logged in self.recent.iter().filter(|l| l.seq > seq) {
+            frames.push(logged.frame_for(audience).clone());
+            if let Some((author, notice)) = &logged.notice
+                && author == actor
+            {
+                frames.push(notice.clone());
+            }
+        }
+        Some(frames)
+    }
+
+    pub fn set_live(&self, frame: &Frame) {
+        for m in self.members.values() {
+            m.outbox.set_live(frame.clone());
+        }
+    }
+
+    pub fn ping_all(&self) {
+        for m in self.members.values() {
+            m.outbox.request_ping();
+        }
+    }
+
+    pub fn close_all(&mut self, code: protocol::CloseCode) {
+        for m in self.members.values() {
+            m.outbox.close(code);
+        }
+        self.members.clear();
+    }
+
+    /// Distinct participants connected now, by where they take part from.
+    pub fn present(&self) -> protocol::Present {
+        let mut seen: HashMap<Uuid, Location> = HashMap::new();
+        for m in self.members.values() {
+            if let Actor::Participant(id) = m.actor {
+                seen.insert(id, m.location);
+            }
+        }
+        let in_room = seen.values().filter(|l| **l == Location::InRoom).count();
+        protocol::Present {
+            in_room,
+            remote: seen.len() - in_room,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Live dialogues: one writer task per dialogue, fanning out into each
+//! connection's bounded outbox. The hub never imports the transport.
+
+mod dialogue_task;
+mod fanout;
+mod outbox;
+mod registry;
+
+pub use dialogue_task::{Join, Request, Submission, rebuild};
+pub use fanout::ConnId;
+pub use outbox::{Drained, Outbox};
+pub use registry::{DialogueHandle, Registry};
+
+use crate::protocol::{self, AckWire, ErrorWire, ServerMessage};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// How often tallies and presence go out at most.
+    pub live_interval: Duration,
+    pub ping_interval: Duration,
+    /// Events kept in memory per dialogue for resuming clients.
+    pub replay_window: usize,
+    pub inbox_capacity: usize,
+    pub max_question_chars: usize,
+}
+
+/// Where the answer to a submission goes.
+pub enum Reply {
+    /// Straight into the submitting connection's outbox, in order with its events.
+    Outbox(Arc<Outbox>),
+    /// Back to a waiting caller (REST).
+    Direct(oneshot::Sender<Result<AckWire, ErrorWire>>),
+}
+
+impl Reply {
+    pub fn send(self, outcome: Result<AckWire, ErrorWire>) {
+        match self {
+            Reply::Outbox(outbox) => {
+                let frame = match &outcome {
+                    Ok(ack) => protocol::encode(&ServerMessage::Ack(ack)),
+                    Err(err) => protocol::encode(&ServerMessage::Error(err)),
+                };
+                outbox.push(frame);
+            }
+            Reply::Direct(tx) => {
+                // The caller may have given up waiting; the outcome stands either way.
+                let _ = tx.send(outcome);
+            }
+        }
+    }
+}

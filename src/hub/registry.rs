@@ -1,0 +1,236 @@
+//! The live dialogues of this node: the handle type is the only door into one.
+
+use super::dialogue_task::{DialogueTask, Join, Request, Submission};
+use super::{HubSettings, Reply};
+use crate::bus::Bus;
+use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
+use crate::protocol::{
+    AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, actor_to_wire,
+};
+use crate::store::{Created, NewDialogue, Store, StoreError, StoredEvent};
+use dashmap::DashMap;
+use rand::Rng;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// The door into one live dialogue's task.
+#[derive(Clone)]
+pub struct DialogueHandle {
+    pub id: DialogueId,
+    pub code: String,
+    tx: mpsc::Sender<Request>,
+}
+
+impl DialogueHandle {
+    /// Queues a submission without waiting. A full queue is `busy`, answered at once.
+    pub fn submit(&self, sub: Submission) {
+        if let Err(e) = self.tx.try_send(Request::Submit(sub)) {
+            let Request::Submit(sub) = e.into_inner() else {
+                unreachable!()
+            };
+            let busy = ErrorWire::new(
+                ErrorCode::Busy,
+                "the dialogue is busy; retry with the same client_msg_id",
+                Some(sub.key.as_str().to_string()),
+            );
+            sub.reply.send(Err(busy));
+        }
+    }
+
+    /// Submits and waits for the outcome (for REST).
+    pub async fn submit_and_wait(
+        &self,
+        actor: Actor,
+        key: ClientMsgId,
+        command: Command,
+    ) -> Result<AckWire, ErrorWire> {
+        let (tx, rx) = oneshot::channel();
+        let id = key.as_str().to_string();
+        self.submit(Submission {
+            actor,
+            key,
+            command,
+            reply: Reply::Direct(tx),
+        });
+        rx.await.unwrap_or_else(|_| {
+            Err(ErrorWire::new(
+                ErrorCode::Unavailable,
+                "the dialogue stopped",
+                Some(id),
+            ))
+        })
+    }
+
+    pub async fn join(
+        &self,
+        join: Join,
+        reply: oneshot::Receiver<Result<(), CloseCode>>,
+    ) -> Result<(), CloseCode> {
+        if self.tx.send(Request::Join(join)).await.is_err() {
+            return Err(CloseCode::Restarting);
+        }
+        reply.await.unwrap_or(Err(CloseCode::Restarting))
+    }
+
+    pub fn leave(&self, conn: super::ConnId) {
+        // If the queue is full the member is pruned anyway once its outbox closes.
+        let _ = self.tx.try_send(Request::Leave(conn));
+    }
+
+    pub async fn view(&self, audience: Audience) -> Option<Frame> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Request::View { audience, reply }).await.ok()?;
+        rx.await.ok()
+    }
+
+    pub fn wake(&self, head: u64) {
+        let _ = self.tx.try_send(Request::Wake { head });
+    }
+}
+
+pub struct Registry {
+    dialogues: DashMap<DialogueId, DialogueHandle>,
+    codes: DashMap<String, DialogueId>,
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    settings: HubSettings,
+}
+
+/// Join codes: 6 characters without look-alikes (no 0/O, 1/I/L), about 10^9 codes.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+const CODE_LEN: usize = 6;
+
+fn new_code() -> String {
+    let mut rng = rand::rng();
+    (0..CODE_LEN)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+impl Registry {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: HubSettings) -> Registry {
+        Registry {
+            dialogues: DashMap::new(),
+            codes: DashMap::new(),
+            store,
+            bus,
+            settings,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
+    }
+
+    /// The live dialogue, started from the store on first use.
+    pub async fn get(&self, id: DialogueId) -> Result<Option<DialogueHandle>, StoreError> {
+        if let Some(h) = self.dialogues.get(&id) {
+            return Ok(Some(h.clone()));
+        }
+        let Some(record) = self.store.load(id).await? else {
+            return Ok(None);
+        };
+        let task = DialogueTask::new(
+            &record,
+            self.store.clone(),
+            self.bus.clone(),
+            self.settings.clone(),
+        )?;
+        // Two callers may load at once; the first to insert wins and the other's task never starts.
+        let handle = self
+            .dialogues
+            .entry(id)
+            .or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
+                tokio::spawn(task.run(rx));
+                DialogueHandle {
+                    id,
+                    code: record.code.clone(),
+                    tx,
+                }
+            })
+            .clone();
+        self.codes.insert(handle.code.clone(), id);
+        Ok(Some(handle))
+    }
+
+    pub async fn by_code(&self, code: &str) -> Result<Option<DialogueHandle>, StoreError> {
+        let code = code.trim().to_ascii_uppercase();
+        let id = match self.codes.get(&code) {
+            Some(id) => *id,
+            None => match self.store.find_code(&code).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+        };
+        self.get(id).await
+    }
+
+    /// Creates a dialogue in `Draft` with a fresh join code. The same organizer
+    /// key gives back the same dialogue.
+    pub async fn create(
+        &self,
+        organizer: Uuid,
+        key: Option<String>,
+        info: DialogueInfo,
+        now: i64,
+    ) -> Result<DialogueHandle, StoreError> {
+        let id = Uuid::new_v4();
+        let first = Recorded {
+            seq: 1,
+            at: now,
+            by: Actor::Organizer(organizer),
+            event: Event::InfoSet(info),
+        };
+        let stored = StoredEvent {
+            seq: 1,
+            at: now,
+            actor: serde_json::to_string(&actor_to_wire(&first.by)).expect("actor serializes"),
+            body: serde_json::to_string(&EventBody::from(&first.event)).expect("event serializes"),
+        };
+        // Epochs stay below 2^31 so every client language holds them exactly.
+        let epoch = rand::rng().random_range(1..(1u64 << 31));
+        for _ in 0..16 {
+            let new = NewDialogue {
+                id,
+                code: new_code(),
+                epoch,
+                created_at: now,
+                created_by: organizer,
+                idempotency_key: key.clone(),
+                first: stored.clone(),
+            };
+            match self.store.create_dialogue(&new).await? {
+                Created::New => return self.get(id).await?.ok_or(StoreError::NotFound),
+                Created::Existing(existing) => {
+                    return self.get(existing).await?.ok_or(StoreError::NotFound);
+                }
+                Created::CodeTaken => continue,
+            }
+        }
+        Err(StoreError::Config(
+            "no free join code after 16 tries".into(),
+        ))
+    }
+
+    /// Wakes a live dialogue that another node appended to.
+    pub fn wake(&self, id: DialogueId, head: u64) {
+        if let Some(h) = self.dialogues.get(&id) {
+            h.wake(head);
+        }
+    }
+
+    /// Tells every connection to close with `code` (reconnect elsewhere or later).
+    pub async fn shutdown(&self, code: CloseCode) {
+        let handles: Vec<DialogueHandle> = self.dialogues.iter().map(|h| h.clone()).collect();
+        for h in handles {
+            let _ = h.tx.send(Request::Shutdown(code)).await;
+        }
+        self.dialogues.clear();
+    }
+}

@@ -1,0 +1,26 @@
+//! dialoghub: a real-time server for hybrid public dialogue meetings.
+//!
+//! A map of the house, in the direction data flows:
+//! socket -> [`transport`] (decode, authorize) -> [`hub`] (the dialogue's single
+//! writer task) -> [`domain`] (decide) -> [`store`] (commit) -> fan-out and [`bus`]
+//! -> every connection's outbox -> socket.
+//!
+//! - [`domain`]: the pure state machine of one dialogue. No async, no I/O, no clock.
+//! - [`protocol`]: every wire message, error code and close code.
+//! - [`hub`]: one task per live dialogue; group commit; encode once per audience.
+//! - [`transport`]: axum routes, the WebSocket connection, REST.
+//! - [`store`] and [`bus`]: traits with an embedded implementation each.
+//! - [`app`]: builds all of it from [`config::Settings`].
+
+pub mod app;
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod domain;
+pub mod hub;
+pub mod protocol;
+pub mod store;
+pub mod transport;
+
+pub use app::App;
+pub use config::Settings;

@@ -1,0 +1,83 @@
+//! Reads config, starts tracing, runs the server (or prints a token).
+
+use clap::{Parser, Subcommand};
+use dialoghub::domain::Role;
+use dialoghub::{App, Settings};
+use std::path::PathBuf;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(
+    name = "dialoghub",
+    about = "Real-time server for hybrid public dialogue meetings"
+)]
+struct Cli {
+    /// A TOML file with settings over the built-in defaults.
+    #[arg(long, global = true, env = "DIALOGHUB_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server (the default).
+    Serve,
+    /// Print a signed token, e.g. the first organizer's.
+    Token {
+        #[arg(long, default_value = "organizer")]
+        role: String,
+        /// The dialogue a non-organizer token is for.
+        #[arg(long)]
+        dialogue: Option<Uuid>,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Cmd::Serve) {
+        Cmd::Serve => serve(settings).await,
+        Cmd::Token {
+            role,
+            dialogue,
+            days,
+        } => {
+            let role = match role.as_str() {
+                "organizer" => Role::Organizer,
+                "moderator" => Role::Moderator,
+                "panelist" => Role::Panelist,
+                "screen" => Role::Screen,
+                other => return Err(format!("unknown role {other:?}").into()),
+            };
+            if role != Role::Organizer && dialogue.is_none() {
+                return Err("--dialogue is needed for this role".into());
+            }
+            let tokens =
+                dialoghub::auth::Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
+            println!(
+                "{}",
+                tokens.issue(role, Uuid::new_v4(), dialogue, chrono::Duration::days(days))
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let app = App::build(settings).await?;
+    tracing::info!(port = app.port(), "dialoghub listening");
+    app.run_until(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

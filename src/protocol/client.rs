@@ -1,0 +1,402 @@
+//! What clients send. Decoded once, validated into domain commands.
+
+use super::{
+    ErrorCode, LocationWire, OriginWire, PhaseWire, ReasonWire, StatusWire, event::AddresseeWire,
+};
+use crate::domain::text::{DisplayName, QuestionText, TextError};
+use crate::domain::{Command, QuestionId};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// The client's idempotency key for one submission: 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ClientMsgId(String);
+
+impl ClientMsgId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ClientMsgId {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        if s.is_empty() || s.chars().count() > 64 {
+            Err("client_msg_id must be 1 to 64 characters")
+        } else {
+            Ok(ClientMsgId(s))
+        }
+    }
+}
+
+/// A position in a dialogue's log, as the client last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub epoch: u64,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hello {
+    pub v: u32,
+    pub token: String,
+    /// Needed only with an organizer token, which is not bound to one dialogue.
+    pub dialogue_id: Option<Uuid>,
+    pub resume: Option<Position>,
+    pub location: Option<LocationWire>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    Hello(Hello),
+    Ask {
+        client_msg_id: ClientMsgId,
+        text: String,
+        display_name: Option<String>,
+        addressee: Option<AddresseeWire>,
+        origin: Option<OriginWire>,
+    },
+    Vote {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        on: bool,
+    },
+    Approve {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        expected: StatusWire,
+        /// An edited text to publish instead of the author's.
+        text: Option<String>,
+    },
+    Reject {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        expected: StatusWire,
+        reason: ReasonWire,
+    },
+    Merge {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        into: u64,
+        expected: StatusWire,
+    },
+    SetUpNext {
+        client_msg_id: ClientMsgId,
+        question_ids: Vec<u64>,
+    },
+    SetNowAnswering {
+        client_msg_id: ClientMsgId,
+        question_id: Option<u64>,
+        expected: Option<u64>,
+    },
+    MarkAnswered {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        expected: StatusWire,
+    },
+    Archive {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        expected: StatusWire,
+    },
+    FloorQuestion {
+        client_msg_id: ClientMsgId,
+        text: String,
+        addressee: Option<AddresseeWire>,
+    },
+    Mute {
+        client_msg_id: ClientMsgId,
+        participant_id: Uuid,
+    },
+    Ban {
+        client_msg_id: ClientMsgId,
+        participant_id: Uuid,
+    },
+    SetPhase {
+        client_msg_id: ClientMsgId,
+        phase: PhaseWire,
+        expected: PhaseWire,
+    },
+    Ping {},
+}
+
+/// Why a client message could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Echoed back when the message got far enough to name one.
+    pub client_msg_id: Option<String>,
+}
+
+impl DecodeError {
+    fn bad_request(message: impl Into<String>, id: &ClientMsgId) -> DecodeError {
+        DecodeError {
+            code: ErrorCode::BadRequest,
+            message: message.into(),
+            client_msg_id: Some(id.0.clone()),
+        }
+    }
+}
+
+/// Decodes one text frame. Malformed JSON, an unknown `type` and bad fields get
+/// different codes so a client author can tell them apart.
+pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
+    // serde would take a JSON array for an internally tagged enum; we speak objects only.
+    if !text.trim_start().starts_with('{') {
+        return Err(DecodeError {
+            code: ErrorCode::Malformed,
+            message: "expected a JSON object".into(),
+            client_msg_id: None,
+        });
+    }
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let code = if e.is_syntax() || e.is_eof() {
+            ErrorCode::Malformed
+        } else if message.starts_with("unknown variant") {
+            ErrorCode::UnknownType
+        } else {
+            ErrorCode::BadRequest
+        };
+        DecodeError {
+            code,
+            message,
+            // The id of a message we could not decode is not known.
+            client_msg_id: None,
+        }
+    })
+}
+
+fn question_text(
+    raw: &str,
+    max_chars: usize,
+    id: &ClientMsgId,
+) -> Result<QuestionText, DecodeError> {
+    QuestionText::parse(raw, max_chars).map_err(|e| text_error(e, id))
+}
+
+fn text_error(e: TextError, id: &ClientMsgId) -> DecodeError {
+    DecodeError::bad_request(e.to_string(), id)
+}
+
+impl ClientMessage {
+    /// Turns a submission into its idempotency key and a domain command.
+    /// `hello` and `ping` are not submissions and give `None`.
+    pub fn into_command(
+        self,
+        max_chars: usize,
+    ) -> Result<Option<(ClientMsgId, Command)>, DecodeError> {
+        let q = QuestionId;
+        let pair = match self {
+            ClientMessage::Hello(_) | ClientMessage::Ping {} => return Ok(None),
+            ClientMessage::Ask {
+                client_msg_id,
+                text,
+                display_name,
+                addressee,
+                origin,
+            } => {
+                let text = question_text(&text, max_chars, &client_msg_id)?;
+                let display_name = match display_name.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(name) => {
+                        Some(DisplayName::parse(name).map_err(|e| text_error(e, &client_msg_id))?)
+                    }
+                };
+                let cmd = Command::Ask {
+                    text,
+                    display_name,
+                    addressee: addressee.map(Into::into),
+                    origin: origin.map(Into::into).unwrap_or_default(),
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::Vote {
+                client_msg_id,
+                question_id,
+                on,
+            } => (
+                client_msg_id,
+                Command::Vote {
+                    question: q(question_id),
+                    on,
+                },
+            ),
+            ClientMessage::Approve {
+                client_msg_id,
+                question_id,
+                expected,
+                text,
+            } => {
+                let edited = match text {
+                    Some(t) => Some(question_text(&t, max_chars, &client_msg_id)?),
+                    None => None,
+                };
+                let cmd = Command::Approve {
+                    question: q(question_id),
+                    expected: expected.into(),
+                    edited,
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::Reject {
+                client_msg_id,
+                question_id,
+                expected,
+                reason,
+            } => (
+                client_msg_id,
+                Command::Reject {
+                    question: q(question_id),
+                    expected: expected.into(),
+                    reason: reason.into(),
+                },
+            ),
+            ClientMessage::Merge {
+                client_msg_id,
+                question_id,
+                into,
+                expected,
+            } => (
+                client_msg_id,
+                Command::Merge {
+                    question: q(question_id),
+                    into: q(into),
+                    expected: expected.into(),
+                },
+            ),
+            ClientMessage::SetUpNext {
+                client_msg_id,
+                question_ids,
+            } => {
+                if question_ids.len() > 100 {
+                    return Err(DecodeError::bad_request(
+                        "at most 100 questions up next",
+                        &client_msg_id,
+                    ));
+                }
+                let questions = question_ids.into_iter().map(q).collect();
+                (client_msg_id, Command::SetUpNext { questions })
+            }
+            ClientMessage::SetNowAnswering {
+                client_msg_id,
+                question_id,
+                expected,
+            } => (
+                client_msg_id,
+                Command::SetNowAnswering {
+                    question: question_id.map(q),
+                    expected: expected.map(q),
+                },
+            ),
+            ClientMessage::MarkAnswered {
+                client_msg_id,
+                question_id,
+                expected,
+            } => (
+                client_msg_id,
+                Command::MarkAnswered {
+                    question: q(question_id),
+                    expected: expected.into(),
+                },
+            ),
+            ClientMessage::Archive {
+                client_msg_id,
+                question_id,
+                expected,
+            } => (
+                client_msg_id,
+                Command::Archive {
+                    question: q(question_id),
+                    expected: expected.into(),
+                },
+            ),
+            ClientMessage::FloorQuestion {
+                client_msg_id,
+                text,
+                addressee,
+            } => {
+                let text = question_text(&text, max_chars, &client_msg_id)?;
+                let cmd = Command::FloorQuestion {
+                    text,
+                    addressee: addressee.map(Into::into),
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::Mute {
+                client_msg_id,
+                participant_id,
+            } => (
+                client_msg_id,
+                Command::Mute {
+                    participant: participant_id,
+                },
+            ),
+            ClientMessage::Ban {
+                client_msg_id,
+                participant_id,
+            } => (
+                client_msg_id,
+                Command::Ban {
+                    participant: participant_id,
+                },
+            ),
+            ClientMessage::SetPhase {
+                client_msg_id,
+                phase,
+                expected,
+            } => (
+                client_msg_id,
+                Command::SetPhase {
+                    to: phase.into(),
+                    expected: expected.into(),
+                },
+            ),
+        };
+        Ok(Some(pair))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_unknown_and_bad_fields_get_different_codes() {
+        assert_eq!(decode("{not json").unwrap_err().code, ErrorCode::Malformed);
+        assert_eq!(decode("[1,2]").unwrap_err().code, ErrorCode::Malformed);
+        assert_eq!(
+            decode(r#"{"type":"dance"}"#).unwrap_err().code,
+            ErrorCode::UnknownType
+        );
+        assert_eq!(
+            decode(r#"{"type":"vote","client_msg_id":"a"}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::BadRequest
+        );
+        assert_eq!(
+            decode(r#"{"type":"vote","client_msg_id":"","question_id":1,"on":true}"#)
+                .unwrap_err()
+                .code,
+            ErrorCode::BadRequest
+        );
+    }
+
+    #[test]
+    fn an_over_long_question_is_a_bad_request_with_its_id() {
+        let text = "a".repeat(11);
+        let msg = decode(&format!(
+            r#"{{"type":"ask","client_msg_id":"k1","text":"{text}"}}"#
+        ))
+        .unwrap();
+        let err = msg.into_command(10).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        assert_eq!(err.client_msg_id.as_deref(), Some("k1"));
+    }
+}

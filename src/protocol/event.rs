@@ -1,0 +1,412 @@
+//! Events on the wire and in the store.
+//!
+//! `EventBody` is the complete fact, as moderators see it and as the store keeps
+//! it. `public_event` derives what participants, panelists and the venue screen
+//! may see of the same fact: never the text of a question nobody approved.
+
+use super::{OriginWire, PanelKindWire, PhaseWire, ReasonWire, RoleWire};
+use crate::domain::sensitive::Flag;
+use crate::domain::text::{DisplayName, QuestionText};
+use crate::domain::{
+    Actor, Addressee, Dialogue, DialogueInfo, Event, Moderator, Panelist, QuestionId,
+};
+use serde::{Deserialize, Serialize, Serializer};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddresseeWire {
+    Panelist(Uuid),
+    Kind(PanelKindWire),
+}
+
+impl From<AddresseeWire> for Addressee {
+    fn from(w: AddresseeWire) -> Addressee {
+        match w {
+            AddresseeWire::Panelist(id) => Addressee::Panelist(id),
+            AddresseeWire::Kind(k) => Addressee::Kind(k.into()),
+        }
+    }
+}
+
+impl From<Addressee> for AddresseeWire {
+    fn from(a: Addressee) -> AddresseeWire {
+        match a {
+            Addressee::Panelist(id) => AddresseeWire::Panelist(id),
+            Addressee::Kind(k) => AddresseeWire::Kind(k.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelistWire {
+    pub id: Uuid,
+    pub name: String,
+    pub title: String,
+    pub organisation: String,
+    pub kind: PanelKindWire,
+}
+
+impl From<&Panelist> for PanelistWire {
+    fn from(p: &Panelist) -> Self {
+        PanelistWire {
+            id: p.id,
+            name: p.name.clone(),
+            title: p.title.clone(),
+            organisation: p.organisation.clone(),
+            kind: p.kind.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeratorWire {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InfoWire {
+    pub title: String,
+    pub description: String,
+    /// Milliseconds since the Unix epoch.
+    pub starts_at: Option<i64>,
+    pub venue: String,
+    pub livestream_url: String,
+}
+
+impl From<&DialogueInfo> for InfoWire {
+    fn from(i: &DialogueInfo) -> Self {
+        InfoWire {
+            title: i.title.clone(),
+            description: i.description.clone(),
+            starts_at: i.starts_at,
+            venue: i.venue.clone(),
+            livestream_url: i.livestream_url.clone(),
+        }
+    }
+}
+
+impl From<InfoWire> for DialogueInfo {
+    fn from(i: InfoWire) -> Self {
+        DialogueInfo {
+            title: i.title,
+            description: i.description,
+            starts_at: i.starts_at,
+            venue: i.venue,
+            livestream_url: i.livestream_url,
+        }
+    }
+}
+
+/// Who did something: `{"role":"moderator","id":"…"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorWire {
+    pub role: RoleWire,
+    pub id: Uuid,
+}
+
+pub fn actor_to_wire(a: &Actor) -> ActorWire {
+    ActorWire {
+        role: a.role().into(),
+        id: a.id(),
+    }
+}
+
+pub fn actor_from_wire(a: ActorWire) -> Actor {
+    Actor::from_role(a.role.into(), a.id)
+}
+
+/// A span of personal data the confidentiality guard found, in Unicode code points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagWire {
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl From<&Flag> for FlagWire {
+    fn from(f: &Flag) -> Self {
+        FlagWire {
+            kind: f.kind.code().to_string(),
+            start: f.start,
+            end: f.end,
+        }
+    }
+}
+
+/// The complete fact: the staff view on the wire, and the stored form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    InfoSet(InfoWire),
+    PhaseChanged {
+        phase: PhaseWire,
+    },
+    PanelistAdded {
+        panelist: PanelistWire,
+    },
+    ModeratorAdded {
+        moderator: ModeratorWire,
+    },
+    QuestionAsked {
+        question_id: u64,
+        text: String,
+        display_name: Option<String>,
+        addressee: Option<AddresseeWire>,
+        origin: OriginWire,
+        approved: bool,
+    },
+    QuestionApproved {
+        question_id: u64,
+        /// Present when the moderator edited the text before approving.
+        edited_text: Option<String>,
+    },
+    QuestionRejected {
+        question_id: u64,
+        reason: ReasonWire,
+    },
+    QuestionMerged {
+        question_id: u64,
+        into: u64,
+    },
+    UpNextSet {
+        question_ids: Vec<u64>,
+    },
+    NowAnswering {
+        question_id: Option<u64>,
+    },
+    QuestionAnswered {
+        question_id: u64,
+    },
+    QuestionArchived {
+        question_id: u64,
+    },
+    ParticipantMuted {
+        participant_id: Uuid,
+    },
+    ParticipantBanned {
+        participant_id: Uuid,
+    },
+}
+
+impl From<&Event> for EventBody {
+    fn from(e: &Event) -> EventBody {
+        match e {
+            Event::InfoSet(info) => EventBody::InfoSet(info.into()),
+            Event::PhaseChanged { to } => EventBody::PhaseChanged {
+                phase: (*to).into(),
+            },
+            Event::PanelistAdded(p) => EventBody::PanelistAdded { panelist: p.into() },
+            Event::ModeratorAdded(m) => EventBody::ModeratorAdded {
+                moderator: ModeratorWire {
+                    id: m.id,
+                    name: m.name.clone(),
+                },
+            },
+            Event::QuestionAsked {
+                question,
+                text,
+                display_name,
+                addressee,
+                origin,
+                approved,
+            } => EventBody::QuestionAsked {
+                question_id: question.0,
+                text: text.expose().to_string(),
+                display_name: display_name.as_ref().map(|n| n.expose().to_string()),
+                addressee: addressee.map(Into::into),
+                origin: (*origin).into(),
+                approved: *approved,
+            },
+            Event::QuestionApproved { question, edited } => EventBody::QuestionApproved {
+                question_id: question.0,
+                edited_text: edited.as_ref().map(|t| t.expose().to_string()),
+            },
+            Event::QuestionRejected { question, reason } => EventBody::QuestionRejected {
+                question_id: question.0,
+                reason: (*reason).into(),
+            },
+            Event::QuestionMerged { question, into } => EventBody::QuestionMerged {
+                question_id: question.0,
+                into: into.0,
+            },
+            Event::UpNextSet { questions } => EventBody::UpNextSet {
+                question_ids: questions.iter().map(|q| q.0).collect(),
+            },
+            Event::NowAnswering { question } => EventBody::NowAnswering {
+                question_id: question.map(|q| q.0),
+            },
+            Event::QuestionAnswered { question } => EventBody::QuestionAnswered {
+                question_id: question.0,
+            },
+            Event::QuestionArchived { question } => EventBody::QuestionArchived {
+                question_id: question.0,
+            },
+            Event::ParticipantMuted { participant } => EventBody::ParticipantMuted {
+                participant_id: *participant,
+            },
+            Event::ParticipantBanned { participant } => EventBody::ParticipantBanned {
+                participant_id: *participant,
+            },
+        }
+    }
+}
+
+impl From<EventBody> for Event {
+    /// Text read back from the log was validated when it was first accepted.
+    fn from(b: EventBody) -> Event {
+        let q = QuestionId;
+        match b {
+            EventBody::InfoSet(info) => Event::InfoSet(info.into()),
+            EventBody::PhaseChanged { phase } => Event::PhaseChanged { to: phase.into() },
+            EventBody::PanelistAdded { panelist: p } => Event::PanelistAdded(Panelist {
+                id: p.id,
+                name: p.name,
+                title: p.title,
+                organisation: p.organisation,
+                kind: p.kind.into(),
+            }),
+            EventBody::ModeratorAdded { moderator: m } => Event::ModeratorAdded(Moderator {
+                id: m.id,
+                name: m.name,
+            }),
+            EventBody::QuestionAsked {
+                question_id,
+                text,
+                display_name,
+                addressee,
+                origin,
+                approved,
+            } => Event::QuestionAsked {
+                question: q(question_id),
+                text: QuestionText::from_trusted(text),
+                display_name: display_name.map(DisplayName::from_trusted),
+                addressee: addressee.map(Into::into),
+                origin: origin.into(),
+                approved,
+            },
+            EventBody::QuestionApproved {
+                question_id,
+                edited_text,
+            } => Event::QuestionApproved {
+                question: q(question_id),
+                edited: edited_text.map(QuestionText::from_trusted),
+            },
+            EventBody::QuestionRejected {
+                question_id,
+                reason,
+            } => Event::QuestionRejected {
+                question: q(question_id),
+                reason: reason.into(),
+            },
+            EventBody::QuestionMerged { question_id, into } => Event::QuestionMerged {
+                question: q(question_id),
+                into: q(into),
+            },
+            EventBody::UpNextSet { question_ids } => Event::UpNextSet {
+                questions: question_ids.into_iter().map(q).collect(),
+            },
+            EventBody::NowAnswering { question_id } => Event::NowAnswering {
+                question: question_id.map(q),
+            },
+            EventBody::QuestionAnswered { question_id } => Event::QuestionAnswered {
+                question: q(question_id),
+            },
+            EventBody::QuestionArchived { question_id } => Event::QuestionArchived {
+                question: q(question_id),
+            },
+            EventBody::ParticipantMuted { participant_id } => Event::ParticipantMuted {
+                participant: participant_id,
+            },
+            EventBody::ParticipantBanned { participant_id } => Event::ParticipantBanned {
+                participant: participant_id,
+            },
+        }
+    }
+}
+
+/// The public view of an event, for participants, panelists and the venue screen.
+pub enum PublicEvent<'a> {
+    /// Nothing in the fact is private: the staff body serves as it is.
+    Same(&'a EventBody),
+    /// A question arrived for moderation. Its text is not public.
+    QuestionReceived {
+        question_id: u64,
+    },
+    /// A question became public (approved, or entered from the floor), with its public text.
+    QuestionPublished(super::server::QuestionWire<'a>),
+    QuestionRejected {
+        question_id: u64,
+    },
+    /// A fact only staff may see (a moderator joined, a participant was muted or banned).
+    /// Sent so that every client's `seq` stays gap-free.
+    Internal,
+}
+
+impl Serialize for PublicEvent<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        enum Tagged<'b> {
+            QuestionReceived {
+                question_id: u64,
+            },
+            QuestionPublished {
+                question: &'b super::server::QuestionWire<'b>,
+            },
+            QuestionRejected {
+                question_id: u64,
+            },
+            Internal,
+        }
+        match self {
+            PublicEvent::Same(body) => body.serialize(s),
+            PublicEvent::QuestionReceived { question_id } => Tagged::QuestionReceived {
+                question_id: *question_id,
+            }
+            .serialize(s),
+            PublicEvent::QuestionPublished(q) => {
+                Tagged::QuestionPublished { question: q }.serialize(s)
+            }
+            PublicEvent::QuestionRejected { question_id } => Tagged::QuestionRejected {
+                question_id: *question_id,
+            }
+            .serialize(s),
+            PublicEvent::Internal => Tagged::Internal.serialize(s),
+        }
+    }
+}
+
+/// What the public may see of `body`, judged on the dialogue state right after it applied.
+pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEvent<'a> {
+    let published = |id: u64| match dialogue.questions.get(&QuestionId(id)) {
+        Some(q) => PublicEvent::QuestionPublished(super::server::QuestionWire::public(q)),
+        None => PublicEvent::Internal,
+    };
+    match body {
+        EventBody::QuestionAsked {
+            question_id,
+            approved: true,
+            ..
+        } => published(*question_id),
+        EventBody::QuestionAsked { question_id, .. } => PublicEvent::QuestionReceived {
+            question_id: *question_id,
+        },
+        EventBody::QuestionApproved { question_id, .. } => published(*question_id),
+        EventBody::QuestionRejected { question_id, .. } => PublicEvent::QuestionRejected {
+            question_id: *question_id,
+        },
+        EventBody::ModeratorAdded { .. }
+        | EventBody::ParticipantMuted { .. }
+        | EventBody::ParticipantBanned { .. } => PublicEvent::Internal,
+        EventBody::InfoSet(_)
+        | EventBody::PhaseChanged { .. }
+        | EventBody::PanelistAdded { .. }
+        | EventBody::QuestionMerged { .. }
+        | EventBody::UpNextSet { .. }
+        | EventBody::NowAnswering { .. }
+        | EventBody::QuestionAnswered { .. }
+        | EventBody::QuestionArchived { .. } => PublicEvent::Same(body),
+    }
+}

@@ -1,0 +1,60 @@
+//! Every wire message, error code and close code. `docs/protocol.md` is the
+//! human contract for the same shapes; a test parses every example in it.
+//!
+//! Domain types do not derive `Serialize`: the wire shapes live here, so renaming a
+//! domain type can never silently change what clients see.
+
+mod client;
+mod codes;
+mod event;
+mod server;
+
+pub use client::{ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
+pub use codes::{CloseCode, ErrorCode};
+pub use event::{EventBody, actor_from_wire, actor_to_wire, public_event};
+pub use server::{
+    AckWire, ErrorWire, EventOut, LiveWire, NoticeWire, Present, ServerMessage, Welcome, mine,
+    snapshot,
+};
+
+use crate::domain::{
+    Location, PanelKind, Phase, QuestionStatus, RejectReason, Role, question::Origin,
+};
+use serde::{Deserialize, Serialize};
+
+/// The protocol version a client names in `hello`.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// One encoded server message. Cloning shares the bytes: each event is encoded
+/// once per audience and the same bytes go to every connection of that audience.
+pub type Frame = axum::extract::ws::Utf8Bytes;
+
+/// Encodes a server message once.
+pub fn encode(msg: &impl Serialize) -> Frame {
+    // Serializing our own plain structs cannot fail; a failure is a bug worth a crash.
+    Frame::from(serde_json::to_string(msg).expect("server messages always serialize"))
+}
+
+/// Mirrors a domain enum on the wire in snake_case, with conversions both ways.
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $wire:ident <=> $domain:ident { $($v:ident),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $wire { $($v),* }
+        impl From<$domain> for $wire {
+            fn from(d: $domain) -> Self { match d { $($domain::$v => $wire::$v),* } }
+        }
+        impl From<$wire> for $domain {
+            fn from(w: $wire) -> Self { match w { $($wire::$v => $domain::$v),* } }
+        }
+    };
+}
+
+wire_enum!(RoleWire <=> Role { Organizer, Moderator, Panelist, Participant, Screen });
+wire_enum!(PhaseWire <=> Phase { Draft, Open, Live, Closed });
+wire_enum!(LocationWire <=> Location { Remote, InRoom });
+wire_enum!(OriginWire <=> Origin { Remote, InRoom });
+wire_enum!(PanelKindWire <=> PanelKind { Politician, Police, Staff, Other });
+wire_enum!(StatusWire <=> QuestionStatus { Pending, Approved, Answered, Rejected, Merged, Archived });
+wire_enum!(ReasonWire <=> RejectReason { PersonalData, OffTopic, Abusive, Duplicate, Other });

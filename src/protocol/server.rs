@@ -1,0 +1,303 @@
+//! What the server sends: replies, snapshots, events and latest-value streams.
+
+use super::event::{
+    ActorWire, AddresseeWire, EventBody, FlagWire, InfoWire, ModeratorWire, PanelistWire,
+    PublicEvent, actor_to_wire,
+};
+use super::{ErrorCode, OriginWire, PhaseWire, ReasonWire, RoleWire, StatusWire};
+use crate::domain::{Actor, Audience, Dialogue, Question};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage<'a> {
+    Welcome(Welcome<'a>),
+    Snapshot(Snapshot<'a>),
+    Event {
+        epoch: u64,
+        seq: u64,
+        at: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<ActorWire>,
+        event: EventOut<'a>,
+    },
+    Live(&'a LiveWire),
+    Ack(&'a AckWire),
+    Error(&'a ErrorWire),
+    Notice(&'a NoticeWire),
+    Pong {},
+}
+
+/// An event body for one audience.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum EventOut<'a> {
+    Staff(&'a EventBody),
+    Public(PublicEvent<'a>),
+}
+
+/// The first message on every connection, right after `hello`.
+#[derive(Serialize)]
+pub struct Welcome<'a> {
+    pub v: u32,
+    pub role: RoleWire,
+    pub you: Uuid,
+    pub dialogue_id: Uuid,
+    pub epoch: u64,
+    /// The position the client is at once what follows (replay or snapshot) is applied.
+    pub seq: u64,
+    /// `true`: the missed events follow. `false`: a `snapshot` follows instead.
+    pub recovered: bool,
+    pub max_question_chars: usize,
+    /// A participant's own questions, including pending and rejected ones.
+    pub mine: Vec<MineWire<'a>>,
+    /// Questions this participant has a vote on.
+    pub my_votes: Vec<u64>,
+}
+
+/// A participant's own question: only its author sees the text before approval and the reason for a rejection.
+#[derive(Serialize)]
+pub struct MineWire<'a> {
+    pub id: u64,
+    pub text: &'a str,
+    pub status: StatusWire,
+    pub reason: Option<ReasonWire>,
+    pub merged_into: Option<u64>,
+}
+
+pub fn mine<'a>(dialogue: &'a Dialogue, who: &Actor) -> (Vec<MineWire<'a>>, Vec<u64>) {
+    if !matches!(who, Actor::Participant(_)) {
+        return (Vec::new(), Vec::new());
+    }
+    let mine = dialogue
+        .questions_by(who)
+        .map(|q| MineWire {
+            id: q.id.0,
+            // The author sees their own words, not a moderator's edit of them.
+            text: q.original.as_ref().unwrap_or(&q.text).expose(),
+            status: q.status.into(),
+            reason: q.reject_reason.map(Into::into),
+            merged_into: q.merged_into.map(|m| m.0),
+        })
+        .collect();
+    let mut votes: Vec<u64> = dialogue.votes_of(who.id()).map(|q| q.0).collect();
+    votes.sort_unstable();
+    (mine, votes)
+}
+
+#[derive(Serialize)]
+pub struct Snapshot<'a> {
+    pub epoch: u64,
+    pub seq: u64,
+    pub dialogue: DialogueWire,
+    pub questions: Vec<QuestionWire<'a>>,
+    pub up_next: Vec<u64>,
+    pub now_answering: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<Vec<Uuid>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banned: Option<Vec<Uuid>>,
+}
+
+#[derive(Serialize)]
+pub struct DialogueWire {
+    pub id: Uuid,
+    pub code: String,
+    #[serde(flatten)]
+    pub info: InfoWire,
+    pub phase: PhaseWire,
+    pub panel: Vec<PanelistWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderators: Option<Vec<ModeratorWire>>,
+}
+
+impl DialogueWire {
+    pub fn new(d: &Dialogue, audience: Audience) -> DialogueWire {
+        DialogueWire {
+            id: d.id,
+            code: d.code.clone(),
+            info: (&d.info).into(),
+            phase: d.phase.into(),
+            panel: d.panelists.iter().map(Into::into).collect(),
+            moderators: (audience == Audience::Staff).then(|| {
+                d.moderators
+                    .iter()
+                    .map(|m| ModeratorWire {
+                        id: m.id,
+                        name: m.name.clone(),
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// A question as one audience sees it. Staff-only fields are absent for the public.
+#[derive(Serialize)]
+pub struct QuestionWire<'a> {
+    pub id: u64,
+    pub text: &'a str,
+    pub display_name: Option<&'a str>,
+    pub addressee: Option<AddresseeWire>,
+    pub origin: OriginWire,
+    pub status: StatusWire,
+    pub asked_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<ActorWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<FlagWire>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redacted_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReasonWire>,
+}
+
+impl<'a> QuestionWire<'a> {
+    pub fn public(q: &'a Question) -> QuestionWire<'a> {
+        QuestionWire {
+            id: q.id.0,
+            text: q.text.expose(),
+            display_name: q.display_name.as_ref().map(|n| n.expose()),
+            addressee: q.addressee.map(Into::into),
+            origin: q.origin.into(),
+            status: q.status.into(),
+            asked_at: q.asked_at,
+            merged_into: q.merged_into.map(|m| m.0),
+            author: None,
+            original_text: None,
+            flags: None,
+            redacted_text: None,
+            reason: None,
+        }
+    }
+
+    pub fn staff(q: &'a Question) -> QuestionWire<'a> {
+        QuestionWire {
+            author: Some(actor_to_wire(&q.author)),
+            original_text: q.original.as_ref().map(|t| t.expose()),
+            flags: Some(q.flags.iter().map(Into::into).collect()),
+            redacted_text: q.redacted(),
+            reason: q.reject_reason.map(Into::into),
+            ..QuestionWire::public(q)
+        }
+    }
+}
+
+/// Everything an audience may see of the dialogue now.
+pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
+    let staff = audience == Audience::Staff;
+    let questions = d
+        .questions
+        .values()
+        .filter(|q| staff || q.status.is_public())
+        .map(|q| {
+            if staff {
+                QuestionWire::staff(q)
+            } else {
+                QuestionWire::public(q)
+            }
+        })
+        .collect();
+    let sorted = |set: &std::collections::HashSet<Uuid>| {
+        let mut v: Vec<Uuid> = set.iter().copied().collect();
+        v.sort();
+        v
+    };
+    Snapshot {
+        epoch: d.epoch,
+        seq: d.head_seq,
+        dialogue: DialogueWire::new(d, audience),
+        questions,
+        up_next: d.up_next.iter().map(|q| q.0).collect(),
+        now_answering: d.now_answering.map(|q| q.0),
+        muted: staff.then(|| sorted(&d.muted)),
+        banned: staff.then(|| sorted(&d.banned)),
+    }
+}
+
+/// Latest-value stream of tallies and presence: a newer one replaces an unsent older one.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveWire {
+    /// The log position this state was taken at.
+    pub seq: u64,
+    /// Grows with every change of tallies or presence; the highest wins.
+    pub version: u64,
+    /// Votes per public question, keyed by question id.
+    pub votes: BTreeMap<u64, usize>,
+    pub present: Present,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Present {
+    pub in_room: usize,
+    pub remote: usize,
+}
+
+impl LiveWire {
+    pub fn new(d: &Dialogue, version: u64, present: Present) -> LiveWire {
+        let votes = d
+            .questions
+            .values()
+            .filter(|q| q.status.is_public())
+            .map(|q| (q.id.0, d.tally(q.id)))
+            .collect();
+        LiveWire {
+            seq: d.head_seq,
+            version,
+            votes,
+            present,
+        }
+    }
+}
+
+/// The answer to a submission, sent only after it is committed. A retry with the
+/// same `client_msg_id` gets the same ack again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AckWire {
+    pub client_msg_id: String,
+    /// The log position of the last event this submission caused (absent for votes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The question an `ask` or `floor_question` created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorWire {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    pub code: ErrorCode,
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl ErrorWire {
+    pub fn new(
+        code: ErrorCode,
+        message: impl Into<String>,
+        client_msg_id: Option<String>,
+    ) -> ErrorWire {
+        ErrorWire {
+            client_msg_id,
+            code,
+            message: message.into(),
+            retryable: code.retryable(),
+        }
+    }
+}
+
+/// Private news for one participant about their own question (the reason for a rejection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeWire {
+    pub seq: u64,
+    pub question_id: u64,
+    pub status: StatusWire,
+    pub reason: Option<ReasonWire>,
+}

@@ -1,0 +1,293 @@
+//! The embedded store: one SQLite file, WAL, `synchronous=FULL` (every commit is durable).
+
+use super::{
+    Batch, Created, DialogueRecord, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
+};
+use crate::domain::DialogueId;
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Config(format!("cannot create the data folder: {e}")))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Config(format!("migration failed: {e}")))?;
+        let store = SqliteStore { pool };
+        store.check_durability().await?;
+        Ok(store)
+    }
+
+    /// An ack promises durability, so refuse to start on a file that cannot keep it.
+    async fn check_durability(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await?;
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await?;
+        if !mode.eq_ignore_ascii_case("wal") || sync != 2 {
+            return Err(StoreError::Config(format!(
+                "SQLite must run with journal_mode=WAL and synchronous=FULL, found {mode} and {sync}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> StoredEvent {
+    StoredEvent {
+        seq: row.get::<i64, _>("seq") as u64,
+        at: row.get("at"),
+        actor: row.get("actor"),
+        body: row.get("body"),
+    }
+}
+
+fn uuid_col(row: &sqlx::sqlite::SqliteRow, col: &str) -> Result<Uuid, StoreError> {
+    let text: String = row.get(col);
+    Uuid::parse_str(&text).map_err(|e| StoreError::Config(format!("bad id in column {col}: {e}")))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &d.idempotency_key {
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM dialogues WHERE created_by = ? AND create_key = ?",
+            )
+            .bind(d.created_by.to_string())
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = existing {
+                let id = Uuid::parse_str(&id).map_err(|e| StoreError::Config(e.to_string()))?;
+                return Ok(Created::Existing(id));
+            }
+        }
+        let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM dialogues WHERE code = ?")
+            .bind(&d.code)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Ok(Created::CodeTaken);
+        }
+        sqlx::query(
+            "INSERT INTO dialogues (id, code, epoch, head_seq, created_at, created_by, create_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(d.id.to_string())
+        .bind(&d.code)
+        .bind(d.epoch as i64)
+        .bind(d.first.seq as i64)
+        .bind(d.created_at)
+        .bind(d.created_by.to_string())
+        .bind(&d.idempotency_key)
+        .execute(&mut *tx)
+        .await?;
+        insert_events(&mut tx, d.id, std::slice::from_ref(&d.first)).await?;
+        tx.commit().await?;
+        Ok(Created::New)
+    }
+
+    async fn load(&self, id: DialogueId) -> Result<Option<DialogueRecord>, StoreError> {
+        let key = id.to_string();
+        let mut conn = self.pool.acquire().await?;
+        let Some(row) = sqlx::query("SELECT code, epoch FROM dialogues WHERE id = ?")
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let events = sqlx::query(
+            "SELECT seq, at, actor, body FROM events WHERE dialogue_id = ? ORDER BY seq",
+        )
+        .bind(&key)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect();
+        let votes =
+            sqlx::query("SELECT question_id, participant_id FROM votes WHERE dialogue_id = ?")
+                .bind(&key)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.get::<i64, _>("question_id") as u64,
+                        uuid_col(r, "participant_id")?,
+                    ))
+                })
+                .collect::<Result<_, StoreError>>()?;
+        let acks = sqlx::query(
+            "SELECT actor_id, client_msg_id, ack FROM submissions WHERE dialogue_id = ?",
+        )
+        .bind(&key)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SavedAck {
+                actor_id: uuid_col(r, "actor_id")?,
+                client_msg_id: r.get("client_msg_id"),
+                ack: r.get("ack"),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+        Ok(Some(DialogueRecord {
+            id,
+            code: row.get("code"),
+            epoch: row.get::<i64, _>("epoch") as u64,
+            events,
+            votes,
+            acks,
+        }))
+    }
+
+    async fn find_code(&self, code: &str) -> Result<Option<DialogueId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM dialogues WHERE code = ?")
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await?;
+        id.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Config(e.to_string())))
+            .transpose()
+    }
+
+    async fn list_dialogues(&self, created_by: Uuid) -> Result<Vec<DialogueId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM dialogues WHERE created_by = ? ORDER BY created_at DESC",
+        )
+        .bind(created_by.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter()
+            .map(|s| Uuid::parse_str(s).map_err(|e| StoreError::Config(e.to_string())))
+            .collect()
+    }
+
+    async fn append(
+        &self,
+        dialogue: DialogueId,
+        expected_head: u64,
+        batch: Batch<'_>,
+    ) -> Result<(), StoreError> {
+        let key = dialogue.to_string();
+        let new_head = expected_head + batch.events.len() as u64;
+        let mut tx = self.pool.begin().await?;
+        // Writing first takes SQLite's write lock at once, so the compare-and-set
+        // below sees the latest head and nobody can slip in before the commit.
+        let moved = sqlx::query("UPDATE dialogues SET head_seq = ? WHERE id = ? AND head_seq = ?")
+            .bind(new_head as i64)
+            .bind(&key)
+            .bind(expected_head as i64)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if moved == 0 {
+            let actual: Option<i64> =
+                sqlx::query_scalar("SELECT head_seq FROM dialogues WHERE id = ?")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match actual {
+                Some(actual) => StoreError::Conflict {
+                    expected: expected_head,
+                    actual: actual as u64,
+                },
+                None => StoreError::NotFound,
+            });
+        }
+        insert_events(&mut tx, dialogue, batch.events).await?;
+        for v in batch.votes {
+            let sql = if v.on {
+                "INSERT OR IGNORE INTO votes (dialogue_id, question_id, participant_id) VALUES (?, ?, ?)"
+            } else {
+                "DELETE FROM votes WHERE dialogue_id = ? AND question_id = ? AND participant_id = ?"
+            };
+            sqlx::query(sql)
+                .bind(&key)
+                .bind(v.question.0 as i64)
+                .bind(v.participant.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for a in batch.acks {
+            sqlx::query("INSERT INTO submissions (dialogue_id, actor_id, client_msg_id, ack) VALUES (?, ?, ?, ?)")
+                .bind(&key)
+                .bind(a.actor_id.to_string())
+                .bind(&a.client_msg_id)
+                .bind(&a.ack)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events_after(
+        &self,
+        dialogue: DialogueId,
+        seq: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query("SELECT seq, at, actor, body FROM events WHERE dialogue_id = ? AND seq > ? ORDER BY seq")
+            .bind(dialogue.to_string())
+            .bind(seq as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialogue: DialogueId,
+    events: &[StoredEvent],
+) -> Result<(), StoreError> {
+    let key = dialogue.to_string();
+    for e in events {
+        sqlx::query(
+            "INSERT INTO events (dialogue_id, seq, at, actor, body) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&key)
+        .bind(e.seq as i64)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.body)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,281 @@
+//! One WebSocket connection: `hello`, then a reader and a writer joined by `select!`.
+//!
+//! The reader decodes and submits; the hub answers into this connection's outbox;
+//! the writer drains the outbox in batches (feed, feed, …, flush).
+
+use super::AppState;
+use super::limits::{ConnectionSlot, TokenBucket};
+use crate::auth::AuthError;
+use crate::domain::{Location, Role};
+use crate::hub::{DialogueHandle, Join, Outbox, Reply, Submission};
+use crate::protocol::{self, ClientMessage, CloseCode, ErrorCode, ErrorWire, Hello, ServerMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
+
+pub async fn run(socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
+    let (mut sink, mut stream) = socket.split();
+    let session = match handshake(&state, &mut stream).await {
+        Ok(s) => s,
+        Err((code, error)) => {
+            if let Some(error) = error {
+                let _ = sink
+                    .feed(Message::Text(protocol::encode(&ServerMessage::Error(
+                        &error,
+                    ))))
+                    .await;
+            }
+            close(&mut sink, code).await;
+            return;
+        }
+    };
+    let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
+    let outbox = Arc::new(Outbox::new(state.settings.limits.outbox_max_bytes));
+    let (reply, joined) = oneshot::channel();
+    let join = Join {
+        conn,
+        actor: session.actor,
+        location: session.location,
+        resume: session.hello.resume,
+        outbox: outbox.clone(),
+        reply,
+    };
+    if let Err(code) = session.dialogue.join(join, joined).await {
+        close(&mut sink, code).await;
+        return;
+    }
+    let reader = read_loop(&state, &session, &outbox, &mut stream);
+    let writer = write_loop(&outbox, &mut sink);
+    tokio::pin!(writer);
+    tokio::select! {
+        ended = reader => {
+            if let Some(code) = ended {
+                // Let the writer send what is queued, then the close frame.
+                outbox.close(code);
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
+            }
+        }
+        _ = &mut writer => {}
+    }
+    session.dialogue.leave(conn);
+}
+
+struct Session {
+    actor: crate::domain::Actor,
+    location: Location,
+    hello: Hello,
+    dialogue: DialogueHandle,
+}
+
+type Refused = (CloseCode, Option<ErrorWire>);
+
+/// The first message must be a valid `hello` with a token for this dialogue.
+async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Refused> {
+    let timeout = Duration::from_secs(state.settings.limits.hello_timeout_secs);
+    let first = match tokio::time::timeout(timeout, stream.next()).await {
+        Err(_) => return Err((CloseCode::HelloTimeout, None)),
+        Ok(None) => return Err((CloseCode::GoingAway, None)),
+        Ok(Some(Err(e))) => return Err((read_error_code(&e), None)),
+        Ok(Some(Ok(msg))) => msg,
+    };
+    let bad_hello = |message: &str| {
+        (
+            CloseCode::BadHello,
+            Some(ErrorWire::new(ErrorCode::BadRequest, message, None)),
+        )
+    };
+    let Message::Text(text) = first else {
+        return Err(bad_hello("the first message must be a hello text frame"));
+    };
+    let hello = match protocol::decode(&text) {
+        Ok(ClientMessage::Hello(h)) => h,
+        Ok(_) => return Err(bad_hello("the first message must be hello")),
+        Err(e) => {
+            return Err((
+                CloseCode::BadHello,
+                Some(ErrorWire::new(e.code, e.message, None)),
+            ));
+        }
+    };
+    if hello.v != protocol::PROTOCOL_VERSION {
+        return Err(bad_hello("unsupported protocol version"));
+    }
+    let unauthorized = |e: AuthError| {
+        (
+            CloseCode::Unauthorized,
+            Some(ErrorWire::new(ErrorCode::Unauthorized, e.to_string(), None)),
+        )
+    };
+    let claims = state.tokens.verify(&hello.token).map_err(unauthorized)?;
+    let actor = claims.actor();
+    // Every token but an organizer's is bound to one dialogue.
+    let dialogue_id = match (claims.dlg, hello.dialogue_id, actor.role()) {
+        (Some(bound), Some(asked), _) if bound != asked => {
+            return Err(unauthorized(AuthError::Invalid));
+        }
+        (Some(bound), _, _) => bound,
+        (None, Some(asked), Role::Organizer) => asked,
+        _ => return Err(unauthorized(AuthError::Invalid)),
+    };
+    let not_found = || {
+        (
+            CloseCode::NotFound,
+            Some(ErrorWire::new(
+                ErrorCode::NotFound,
+                "no such dialogue",
+                None,
+            )),
+        )
+    };
+    let dialogue = match state.registry.get(dialogue_id).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return Err(not_found()),
+        Err(e) => {
+            tracing::error!(error = %e, "store error during hello");
+            return Err((
+                CloseCode::Restarting,
+                Some(ErrorWire::new(
+                    ErrorCode::Unavailable,
+                    "storage is unavailable",
+                    None,
+                )),
+            ));
+        }
+    };
+    Ok(Session {
+        actor,
+        location: hello.location.map(Into::into).unwrap_or_default(),
+        hello,
+        dialogue,
+    })
+}
+
+/// Reads until the client leaves (`None`) or must be closed (`Some(code)`).
+async fn read_loop(
+    state: &AppState,
+    session: &Session,
+    outbox: &Arc<Outbox>,
+    stream: &mut Stream,
+) -> Option<CloseCode> {
+    let limits = &state.settings.limits;
+    let idle = Duration::from_secs(limits.idle_timeout_secs);
+    let mut bucket = TokenBucket::new(
+        limits.messages_burst,
+        limits.messages_per_sec,
+        Instant::now(),
+    );
+    let mut refused_in_a_row = 0;
+    let error = |code: ErrorCode, message: &str, id: Option<String>| {
+        outbox.push(protocol::encode(&ServerMessage::Error(&ErrorWire::new(
+            code, message, id,
+        ))));
+    };
+    loop {
+        let msg = match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => return Some(CloseCode::GoingAway),
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => return Some(read_error_code(&e)),
+            Ok(Some(Ok(msg))) => msg,
+        };
+        let text = match msg {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                error(
+                    ErrorCode::Malformed,
+                    "binary frames are not used; send JSON text",
+                    None,
+                );
+                continue;
+            }
+            Message::Close(_) => return None,
+            // Pings are answered by the WebSocket layer; any frame counts as activity.
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        if !bucket.take(Instant::now()) {
+            refused_in_a_row += 1;
+            if refused_in_a_row >= limits.flood_close_after {
+                return Some(CloseCode::RateLimited);
+            }
+            error(ErrorCode::RateLimited, "too many messages; slow down", None);
+            continue;
+        }
+        refused_in_a_row = 0;
+        let decoded = protocol::decode(&text).and_then(|m| match m {
+            ClientMessage::Ping {} => Ok(None),
+            ClientMessage::Hello(_) => Err(protocol::DecodeError {
+                code: ErrorCode::BadRequest,
+                message: "hello was already said".into(),
+                client_msg_id: None,
+            }),
+            other => other.into_command(limits.max_question_chars).map(Some),
+        });
+        match decoded {
+            Ok(Some(Some((key, command)))) => session.dialogue.submit(Submission {
+                actor: session.actor,
+                key,
+                command,
+                reply: Reply::Outbox(outbox.clone()),
+            }),
+            Ok(_) => {
+                outbox.push(protocol::encode(&ServerMessage::Pong {}));
+            }
+            Err(e) => error(e.code, &e.message, e.client_msg_id),
+        }
+    }
+}
+
+fn read_error_code(e: &axum::Error) -> CloseCode {
+    // axum wraps tungstenite's error; a message over the limit is a capacity error.
+    let text = e.to_string();
+    if text.contains("Space limit exceeded")
+        || text.contains("too long")
+        || text.contains("Capacity")
+    {
+        CloseCode::TooBig
+    } else {
+        CloseCode::GoingAway
+    }
+}
+
+/// Writes what the hub queued: every frame fed, one flush per batch.
+async fn write_loop(outbox: &Outbox, sink: &mut Sink) {
+    loop {
+        let drained = match outbox.drain().await {
+            Ok(d) => d,
+            Err(code) => {
+                close(sink, code).await;
+                return;
+            }
+        };
+        if drained.ping && sink.feed(Message::Ping(Default::default())).await.is_err() {
+            return;
+        }
+        for frame in drained.frames {
+            if sink.feed(Message::Text(frame)).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn close(sink: &mut Sink, code: CloseCode) {
+    let frame = CloseFrame {
+        code: code.code(),
+        reason: code.reason().into(),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        sink.send(Message::Close(Some(frame))),
+    )
+    .await;
+}

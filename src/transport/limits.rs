@@ -1,0 +1,109 @@
+//! Limits per address and per connection, so one client cannot crowd out the others.
+
+use crate::config::Limits;
+use dashmap::DashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Open connections and recent joins per IP address.
+pub struct AddressLimits {
+    connections: DashMap<IpAddr, usize>,
+    joins: DashMap<IpAddr, (Instant, u32)>,
+    max_connections: usize,
+    joins_per_minute: u32,
+}
+
+/// Holds one connection slot of an address; gives it back when dropped.
+pub struct ConnectionSlot {
+    limits: Arc<AddressLimits>,
+    ip: IpAddr,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.limits.connections.remove_if_mut(&self.ip, |_, n| {
+            *n -= 1;
+            *n == 0
+        });
+    }
+}
+
+impl AddressLimits {
+    pub fn new(limits: &Limits) -> AddressLimits {
+        AddressLimits {
+            connections: DashMap::new(),
+            joins: DashMap::new(),
+            max_connections: limits.connections_per_ip,
+            joins_per_minute: limits.joins_per_ip_per_minute,
+        }
+    }
+
+    pub fn connect(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+        let mut n = self.connections.entry(ip).or_insert(0);
+        if *n >= self.max_connections {
+            return None;
+        }
+        *n += 1;
+        Some(ConnectionSlot {
+            limits: self.clone(),
+            ip,
+        })
+    }
+
+    /// A fixed one-minute window per address.
+    pub fn allow_join(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut entry = self.joins.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.joins_per_minute
+    }
+}
+
+/// A token bucket: `burst` messages at once, refilled at `per_sec`.
+pub struct TokenBucket {
+    tokens: f64,
+    burst: f64,
+    per_sec: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(burst: u32, per_sec: u32, now: Instant) -> TokenBucket {
+        TokenBucket {
+            tokens: burst as f64,
+            burst: burst as f64,
+            per_sec: per_sec as f64,
+            last: now,
+        }
+    }
+
+    pub fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.per_sec).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_a_burst_then_the_rate() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(3, 2, t0);
+        assert!((0..3).all(|_| b.take(t0)));
+        assert!(!b.take(t0));
+        assert!(b.take(t0 + Duration::from_millis(500)));
+        assert!(!b.take(t0 + Duration::from_millis(500)));
+    }
+}

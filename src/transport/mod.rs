@@ -1,0 +1,65 @@
+//! HTTP and WebSocket: decode, authorize, hand to the hub.
+
+mod connection;
+mod error;
+mod limits;
+mod rest;
+mod upgrade;
+mod web;
+
+pub use error::ApiError;
+
+use crate::auth::Tokens;
+use crate::config::Settings;
+use crate::hub::Registry;
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    pub tokens: Tokens,
+    pub settings: Arc<Settings>,
+    pub limits: Arc<limits::AddressLimits>,
+    pub next_conn: Arc<AtomicU64>,
+}
+
+impl AppState {
+    pub fn new(registry: Arc<Registry>, tokens: Tokens, settings: Settings) -> AppState {
+        AppState {
+            limits: Arc::new(limits::AddressLimits::new(&settings.limits)),
+            registry,
+            tokens,
+            settings: Arc::new(settings),
+            next_conn: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/ws", get(upgrade::upgrade))
+        .route("/healthz", get(rest::healthz))
+        .route("/readyz", get(rest::readyz))
+        .route("/api/join", post(rest::join))
+        .route("/api/public/{code}", get(rest::public_view))
+        .route(
+            "/api/dialogues",
+            post(rest::create_dialogue).get(rest::list_dialogues),
+        )
+        .route("/api/dialogues/{id}", get(rest::staff_view))
+        .route(
+            "/api/dialogues/{id}/info",
+            axum::routing::put(rest::set_info),
+        )
+        .route("/api/dialogues/{id}/phase", post(rest::set_phase))
+        .route("/api/dialogues/{id}/panelists", post(rest::add_panelist))
+        .route("/api/dialogues/{id}/moderators", post(rest::add_moderator))
+        .route("/api/dialogues/{id}/screen", post(rest::screen_invite))
+        .merge(web::routes())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(state)
+}

@@ -1,0 +1,485 @@
+//! The REST side: organizers set dialogues up; participants join by code.
+
+use super::{ApiError, AppState};
+use crate::auth::Claims;
+use crate::domain::{
+    Actor, Audience, Command, DialogueInfo, Location, Moderator, Panelist, Phase, Role,
+};
+use crate::hub::DialogueHandle;
+use crate::protocol::{ClientMsgId, ErrorCode, LocationWire, PanelKindWire, PhaseWire};
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::time::Instant;
+use uuid::Uuid;
+
+/// `Authorization: Bearer <token>`, verified.
+pub struct Bearer(pub Claims);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        state
+            .tokens
+            .verify(token.trim())
+            .map(Bearer)
+            .map_err(|e| ApiError::new(ErrorCode::Unauthorized, e.to_string()))
+    }
+}
+
+/// Axum's JSON extractor with our error body.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(Body(value))
+    }
+}
+
+fn require_organizer(claims: &Claims) -> Result<Uuid, ApiError> {
+    match claims.actor() {
+        Actor::Organizer(id) => Ok(id),
+        _ => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only an organizer may do this",
+        )),
+    }
+}
+
+/// Every submission carries an idempotency key; over HTTP it is this header.
+fn idempotency_key(headers: &HeaderMap) -> Result<ClientMsgId, ApiError> {
+    let raw = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::BadRequest,
+                "the Idempotency-Key header is required",
+            )
+        })?;
+    ClientMsgId::try_from(raw.to_string()).map_err(|e| ApiError::new(ErrorCode::BadRequest, e))
+}
+
+async fn dialogue(state: &AppState, id: Uuid) -> Result<DialogueHandle, ApiError> {
+    state
+        .registry
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))
+}
+
+fn json_frame(frame: crate::protocol::Frame) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        frame.as_str().to_owned(),
+    )
+        .into_response()
+}
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.registry.store().ping().await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(_) => ApiError::new(ErrorCode::Unavailable, "storage is unavailable").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoBody {
+    title: String,
+    #[serde(default)]
+    description: String,
+    /// RFC 3339, e.g. "2026-12-03T18:00:00+01:00".
+    starts_at: Option<String>,
+    #[serde(default)]
+    venue: String,
+    #[serde(default)]
+    livestream_url: String,
+}
+
+impl InfoBody {
+    fn parse(self) -> Result<DialogueInfo, ApiError> {
+        let bad = |m: &str| ApiError::new(ErrorCode::BadRequest, m);
+        let title = self.title.trim().to_string();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(bad("title must be 1 to 200 characters"));
+        }
+        if self.description.chars().count() > 5000 || self.venue.chars().count() > 300 {
+            return Err(bad("description or venue too long"));
+        }
+        let url = self.livestream_url.trim().to_string();
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(bad("livestream_url must be an http(s) URL"));
+        }
+        let starts_at = match self.starts_at.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map_err(|_| bad("starts_at must be an RFC 3339 time"))?
+                    .timestamp_millis(),
+            ),
+        };
+        Ok(DialogueInfo {
+            title,
+            description: self.description.trim().to_string(),
+            starts_at,
+            venue: self.venue.trim().to_string(),
+            livestream_url: url,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct CreatedDialogue {
+    id: Uuid,
+    code: String,
+    join_url: String,
+}
+
+pub async fn create_dialogue(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Body(body): Body<InfoBody>,
+) -> Result<Response, ApiError> {
+    let organizer = require_organizer(&claims)?;
+    let key = idempotency_key(&headers)?;
+    let info = body.parse()?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let handle = state
+        .registry
+        .create(organizer, Some(key.as_str().to_string()), info, now)
+        .await?;
+    let created = CreatedDialogue {
+        id: handle.id,
+        join_url: format!("{}/j/{}", public_url(&state), handle.code),
+        code: handle.code,
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub async fn list_dialogues(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+) -> Result<Response, ApiError> {
+    let organizer = require_organizer(&claims)?;
+    let mut out = Vec::new();
+    for id in state.registry.store().list_dialogues(organizer).await? {
+        if let Some(frame) = dialogue(&state, id).await?.view(Audience::Staff).await {
+            let snapshot: serde_json::Value =
+                serde_json::from_str(frame.as_str()).unwrap_or_default();
+            out.push(snapshot["dialogue"].clone());
+        }
+    }
+    Ok(Json(out).into_response())
+}
+
+/// The staff view: organizers, and moderators of this dialogue.
+pub async fn staff_view(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let allowed = match claims.actor() {
+        Actor::Organizer(_) => true,
+        Actor::Moderator(_) => claims.dlg == Some(id),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only staff may see this",
+        ));
+    }
+    let frame = dialogue(&state, id)
+        .await?
+        .view(Audience::Staff)
+        .await
+        .ok_or_else(stopped)?;
+    Ok(json_frame(frame))
+}
+
+fn stopped() -> ApiError {
+    ApiError::new(ErrorCode::Unavailable, "the dialogue is restarting; retry")
+}
+
+/// What anyone with the join code may see: the public snapshot.
+pub async fn public_view(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let handle = state
+        .registry
+        .by_code(&code)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no dialogue with that code"))?;
+    let frame = handle.view(Audience::Public).await.ok_or_else(stopped)?;
+    let snapshot: serde_json::Value = serde_json::from_str(frame.as_str()).unwrap_or_default();
+    if snapshot["dialogue"]["phase"] == "draft" {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no dialogue with that code",
+        ));
+    }
+    Ok(json_frame(frame))
+}
+
+async fn organizer_command(
+    state: &AppState,
+    claims: &Claims,
+    headers: &HeaderMap,
+    id: Uuid,
+    command: impl FnOnce(&ClientMsgId) -> Command,
+) -> Result<crate::protocol::AckWire, ApiError> {
+    let organizer = require_organizer(claims)?;
+    let key = idempotency_key(headers)?;
+    let command = command(&key);
+    Ok(dialogue(state, id)
+        .await?
+        .submit_and_wait(Actor::Organizer(organizer), key, command)
+        .await?)
+}
+
+pub async fn set_info(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Body(body): Body<InfoBody>,
+) -> Result<Response, ApiError> {
+    let info = body.parse()?;
+    let ack = organizer_command(&state, &claims, &headers, id, |_| Command::SetInfo(info)).await?;
+    Ok(Json(ack).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseBody {
+    phase: PhaseWire,
+    expected: PhaseWire,
+}
+
+pub async fn set_phase(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Body(body): Body<PhaseBody>,
+) -> Result<Response, ApiError> {
+    let (to, expected): (Phase, Phase) = (body.phase.into(), body.expected.into());
+    let ack = organizer_command(&state, &claims, &headers, id, |_| Command::SetPhase {
+        to,
+        expected,
+    })
+    .await?;
+    Ok(Json(ack).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelistBody {
+    name: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    organisation: String,
+    kind: PanelKindWire,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeratorBody {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct Invitation {
+    id: Uuid,
+    token: String,
+    invite_url: String,
+}
+
+/// A retried request must name the same person: their id derives from the key.
+fn invited_id(dialogue: Uuid, organizer: Uuid, key: &ClientMsgId) -> Uuid {
+    Uuid::new_v5(
+        &dialogue,
+        format!("{organizer}/{}", key.as_str()).as_bytes(),
+    )
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "name must be 1 to 120 characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn invitation(state: &AppState, role: Role, id: Uuid, dialogue: Uuid, page: &str) -> Invitation {
+    let days = state.settings.auth.invite_token_days;
+    let token = state
+        .tokens
+        .issue(role, id, Some(dialogue), chrono::Duration::days(days));
+    // The token rides in the fragment, which browsers never send to a server or its logs.
+    let invite_url = format!("{}/{page}#token={token}", public_url(state));
+    Invitation {
+        id,
+        token,
+        invite_url,
+    }
+}
+
+pub async fn add_panelist(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Body(body): Body<PanelistBody>,
+) -> Result<Response, ApiError> {
+    let organizer = require_organizer(&claims)?;
+    let name = check_name(&body.name)?;
+    let mut panelist_id = Uuid::nil();
+    organizer_command(&state, &claims, &headers, id, |key| {
+        panelist_id = invited_id(id, organizer, key);
+        Command::AddPanelist(Panelist {
+            id: panelist_id,
+            name,
+            title: body.title.trim().chars().take(200).collect(),
+            organisation: body.organisation.trim().chars().take(200).collect(),
+            kind: body.kind.into(),
+        })
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(invitation(&state, Role::Panelist, panelist_id, id, "panel")),
+    )
+        .into_response())
+}
+
+pub async fn add_moderator(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Body(body): Body<ModeratorBody>,
+) -> Result<Response, ApiError> {
+    let organizer = require_organizer(&claims)?;
+    let name = check_name(&body.name)?;
+    let mut moderator_id = Uuid::nil();
+    organizer_command(&state, &claims, &headers, id, |key| {
+        moderator_id = invited_id(id, organizer, key);
+        Command::AddModerator(Moderator {
+            id: moderator_id,
+            name,
+        })
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(invitation(
+            &state,
+            Role::Moderator,
+            moderator_id,
+            id,
+            "moderate",
+        )),
+    )
+        .into_response())
+}
+
+/// A read-only token for the venue screen.
+pub async fn screen_invite(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let organizer = require_organizer(&claims)?;
+    dialogue(&state, id).await?;
+    // One screen identity per dialogue and organizer: asking again gives the same screen.
+    let screen = Uuid::new_v5(&id, format!("{organizer}/screen").as_bytes());
+    Ok((
+        StatusCode::CREATED,
+        Json(invitation(&state, Role::Screen, screen, id, "screen")),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    code: String,
+    location: Option<LocationWire>,
+}
+
+#[derive(Serialize)]
+struct Joined {
+    dialogue_id: Uuid,
+    participant_id: Uuid,
+    token: String,
+    location: LocationWire,
+}
+
+/// Join by code, no account: a fresh anonymous identity the browser keeps.
+pub async fn join(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(body): Body<JoinBody>,
+) -> Result<Response, ApiError> {
+    if !state.limits.allow_join(peer.ip(), Instant::now()) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many joins from this address; wait a minute",
+        ));
+    }
+    let handle = state
+        .registry
+        .by_code(&body.code)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no dialogue with that code"))?;
+    let participant = Uuid::new_v4();
+    let days = state.settings.auth.participant_token_days;
+    let token = state.tokens.issue(
+        Role::Participant,
+        participant,
+        Some(handle.id),
+        chrono::Duration::days(days),
+    );
+    let location: Location = body.location.map(Into::into).unwrap_or_default();
+    Ok(Json(Joined {
+        dialogue_id: handle.id,
+        participant_id: participant,
+        token,
+        location: location.into(),
+    })
+    .into_response())
+}
+
+fn public_url(state: &AppState) -> &str {
+    state.settings.server.public_url.trim_end_matches('/')
+}

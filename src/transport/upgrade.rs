@@ -1,0 +1,98 @@
+//! The WebSocket handshake: check the origin and the address's connection count,
+//! then upgrade with small buffers and the message size limit.
+
+use super::{ApiError, AppState, connection};
+use crate::protocol::ErrorCode;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = origin.to_str().unwrap_or_default();
+        if !origin_allowed(
+            origin,
+            host,
+            &state.settings.server.allowed_origins,
+            &state.settings.server.public_url,
+        ) {
+            return ApiError::new(ErrorCode::Forbidden, "this origin may not connect")
+                .into_response();
+        }
+    }
+    let Some(slot) = state.limits.connect(peer.ip()) else {
+        return ApiError::new(
+            ErrorCode::RateLimited,
+            "too many connections from this address",
+        )
+        .into_response();
+    };
+    let max = state.settings.limits.max_message_bytes;
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(8 * 1024)
+        // A cap, not a reservation: room for one large snapshot.
+        .max_write_buffer_size(8 * 1024 * 1024)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| connection::run(socket, state, slot))
+}
+
+/// A browser may connect from the server's own origin, its public URL, or a
+/// configured origin. Clients that send no `Origin` are not browsers, which
+/// cross-site WebSocket hijacking needs, so they are let through to the token check.
+fn origin_allowed(origin: &str, host: Option<&str>, allowed: &[String], public_url: &str) -> bool {
+    let same_host =
+        host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"));
+    same_host
+        || origin == public_url.trim_end_matches('/')
+        || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn only_own_public_and_listed_origins_are_allowed() {
+        let allowed = vec!["https://dialog.stockholm.se".to_string()];
+        let public = "https://hub.example.org/";
+        assert!(origin_allowed(
+            "http://127.0.0.1:8080",
+            Some("127.0.0.1:8080"),
+            &allowed,
+            public
+        ));
+        assert!(origin_allowed(
+            "https://hub.example.org",
+            Some("internal:80"),
+            &allowed,
+            public
+        ));
+        assert!(origin_allowed(
+            "https://dialog.stockholm.se",
+            None,
+            &allowed,
+            public
+        ));
+        assert!(!origin_allowed(
+            "https://evil.example",
+            Some("127.0.0.1:8080"),
+            &allowed,
+            public
+        ));
+        assert!(!origin_allowed(
+            "null",
+            Some("127.0.0.1:8080"),
+            &allowed,
+            public
+        ));
+    }
+}
