@@ -75,6 +75,8 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let app = App::build(settings).await?;
     tracing::info!(port = app.port(), "dialoghub listening");
+    // One line on stdout that scripts and tests can wait for (port 0 picks a free port).
+    println!("dialoghub listening on port {}", app.port());
     app.run_until(async {
         let _ = tokio::signal::ctrl_c().await;
     })
