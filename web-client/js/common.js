@@ -1,0 +1,596 @@
+// Shared by every page: strings, DOM helpers, the dialogue model and the connection.
+// No dependencies and no build step: the server serves these files as they are.
+
+// ---------------------------------------------------------------- strings
+
+const LANG_KEY = 'dialoghub.lang';
+const LANGS = ['sv', 'en'];
+let strings = {};
+let lang = 'sv';
+
+export function currentLang() {
+  return lang;
+}
+
+/** Loads the chosen language (Swedish unless the visitor chose English before). */
+export async function loadStrings(choice) {
+  const stored = safeGet(LANG_KEY);
+  lang = LANGS.includes(choice) ? choice : LANGS.includes(stored) ? stored : 'sv';
+  const res = await fetch(`/assets/locales/${lang}.json`, { cache: 'no-cache' });
+  strings = await res.json();
+  document.documentElement.lang = lang;
+  applyStrings(document);
+}
+
+/** A string by key; `{name}` placeholders are filled from `vars`. */
+export function t(key, vars = {}) {
+  const s = strings[key];
+  if (s === undefined) {
+    console.warn('missing string', key);
+    return key;
+  }
+  return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+/** Fills `data-i18n` (text), `data-i18n-placeholder`, `data-i18n-label` (aria-label), `data-i18n-title`. */
+export function applyStrings(root) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll('[data-i18n-alt]')) el.alt = t(el.dataset.i18nAlt);
+  for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  const title = document.querySelector('title[data-i18n-page]');
+  if (title) title.textContent = t(title.dataset.i18nPage);
+}
+
+/**
+ * Wires the language button: it names the other language in that language
+ * ("English" on a Swedish page), remembers the choice and re-renders in place,
+ * so nothing typed is lost.
+ */
+export function setupLanguageButton(rerender) {
+  const button = document.getElementById('lang-toggle');
+  if (!button) return;
+  const label = () => {
+    const other = lang === 'sv' ? 'en' : 'sv';
+    button.textContent = other === 'en' ? 'English' : 'Svenska';
+    button.lang = other;
+  };
+  label();
+  button.addEventListener('click', async () => {
+    const next = lang === 'sv' ? 'en' : 'sv';
+    safeSet(LANG_KEY, next);
+    await loadStrings(next);
+    label();
+    rerender();
+  });
+}
+
+// ---------------------------------------------------------------- small helpers
+
+export function safeGet(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+export function safeSet(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    /* private mode: the page still works, it just forgets */
+  }
+}
+
+/** A random id; crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function newId() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Builds an element. Text children become text nodes, never HTML. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/**
+ * Updates a list in place: an item whose signature did not change keeps its
+ * node, so focus, an open editor and a screen reader's place survive updates.
+ * Each item is `{key, sig, render}`; focusable parts name themselves with
+ * `data-focus` so focus can follow a node that had to be rebuilt.
+ */
+export function syncList(parent, items) {
+  const active = document.activeElement;
+  const activeItem = active && parent.contains(active) ? active.closest('[data-key]') : null;
+  const focusKey = activeItem ? activeItem.dataset.key : null;
+  const focusPart = active && active.dataset ? active.dataset.focus : null;
+  const old = new Map([...parent.children].map((n) => [n.dataset.key, n]));
+  const nodes = items.map((it) => {
+    const prev = old.get(String(it.key));
+    if (prev && prev.dataset.sig === it.sig) return prev;
+    const node = it.render();
+    node.dataset.key = String(it.key);
+    node.dataset.sig = it.sig;
+    return node;
+  });
+  const keep = new Set(nodes);
+  for (const n of [...parent.children]) if (!keep.has(n)) n.remove();
+  nodes.forEach((n, i) => {
+    if (parent.children[i] !== n) parent.insertBefore(n, parent.children[i] || null);
+  });
+  if (focusKey && !parent.contains(document.activeElement)) {
+    const item = parent.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
+    const target = item && (focusPart ? item.querySelector(`[data-focus="${CSS.escape(focusPart)}"]`) : item);
+    if (target) target.focus();
+  }
+}
+
+/** The token an invitation link carries in its fragment (`#token=…`), kept for reloads. */
+export function tokenFromFragment(storageKey) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get('token');
+  if (token) {
+    safeSet(storageKey, token);
+    return token;
+  }
+  return safeGet(storageKey);
+}
+
+/** The claims of a JWT, unverified: only to read which dialogue a token is for. */
+export function claimsOf(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), '=')));
+  } catch {
+    return {};
+  }
+}
+
+/** Says something to screen readers through the page's polite live region. */
+export function announce(text) {
+  const region = document.getElementById('announcer');
+  if (!region) return;
+  // Clearing first makes a repeated message be read again.
+  region.textContent = '';
+  setTimeout(() => {
+    region.textContent = text;
+  }, 50);
+}
+
+export function formatTime(ms) {
+  if (!ms) return '';
+  return new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    // The meetings happen in Stockholm; show their time there, whatever the device says.
+    timeZone: 'Europe/Stockholm',
+  }).format(new Date(ms));
+}
+
+/** Who a question is for, in words: a panelist's name or a panel kind. */
+export function addresseeLabel(addressee, panel) {
+  if (!addressee) return null;
+  if (addressee.panelist) {
+    const p = panel.find((x) => x.id === addressee.panelist);
+    return p ? t('to_person', { name: p.name }) : null;
+  }
+  if (addressee.kind) return t('to_kind', { kind: t(`kind_plural_${addressee.kind}`) });
+  return null;
+}
+
+// ---------------------------------------------------------------- the dialogue as a client sees it
+
+/** Folds snapshots, events and live tallies into one view of the dialogue. */
+export class Model {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.dialogue = null;
+    this.questions = new Map();
+    this.upNext = [];
+    this.nowAnswering = null;
+    this.votes = {};
+    this.present = { in_room: 0, remote: 0 };
+    this.liveVersion = 0;
+    this.muted = new Set();
+    this.banned = new Set();
+  }
+
+  snapshot(s) {
+    const votes = this.votes;
+    const present = this.present;
+    const liveVersion = this.liveVersion;
+    this.reset();
+    // Tallies come on their own stream; a snapshot does not carry them.
+    this.votes = votes;
+    this.present = present;
+    this.liveVersion = liveVersion;
+    this.dialogue = s.dialogue;
+    for (const q of s.questions) this.questions.set(q.id, { ...q });
+    this.upNext = [...s.up_next];
+    this.nowAnswering = s.now_answering;
+    this.muted = new Set(s.muted || []);
+    this.banned = new Set(s.banned || []);
+  }
+
+  live(l) {
+    if (l.version < this.liveVersion) return;
+    this.liveVersion = l.version;
+    this.votes = l.votes || {};
+    this.present = l.present || this.present;
+  }
+
+  tally(id) {
+    return this.votes[id] || 0;
+  }
+
+  leaveQueue(id) {
+    this.upNext = this.upNext.filter((q) => q !== id);
+    if (this.nowAnswering === id) this.nowAnswering = null;
+  }
+
+  setStatus(id, status) {
+    const q = this.questions.get(id);
+    if (q) q.status = status;
+  }
+
+  /** Applies one event body; `by` is who did it (staff see it). */
+  apply(e, by) {
+    const d = this.dialogue;
+    switch (e.kind) {
+      case 'info_set':
+        if (d) Object.assign(d, { title: e.title, description: e.description, starts_at: e.starts_at, venue: e.venue, livestream_url: e.livestream_url });
+        break;
+      case 'phase_changed':
+        if (d) d.phase = e.phase;
+        if (e.phase === 'closed') this.nowAnswering = null;
+        break;
+      case 'panelist_added':
+        if (d) d.panel.push(e.panelist);
+        break;
+      case 'moderator_added':
+        if (d && d.moderators) d.moderators.push(e.moderator);
+        break;
+      case 'question_asked':
+        // The staff view of a new question. Flags come from a fresh staff snapshot.
+        this.questions.set(e.question_id, {
+          id: e.question_id,
+          text: e.text,
+          display_name: e.display_name,
+          addressee: e.addressee,
+          origin: e.origin,
+          status: e.approved ? 'approved' : 'pending',
+          asked_at: Date.now(),
+          author: by,
+          flags: undefined,
+        });
+        break;
+      case 'question_published': {
+        const old = this.questions.get(e.question.id) || {};
+        this.questions.set(e.question.id, { ...old, ...e.question });
+        break;
+      }
+      case 'question_approved': {
+        const q = this.questions.get(e.question_id);
+        if (q) {
+          q.status = 'approved';
+          if (e.edited_text) {
+            q.original_text = q.text;
+            q.text = e.edited_text;
+          }
+        }
+        break;
+      }
+      case 'question_rejected': {
+        const q = this.questions.get(e.question_id);
+        if (q) {
+          q.status = 'rejected';
+          if (e.reason) q.reason = e.reason;
+        }
+        break;
+      }
+      case 'question_merged': {
+        const q = this.questions.get(e.question_id);
+        if (q) {
+          q.status = 'merged';
+          q.merged_into = e.into;
+        }
+        this.leaveQueue(e.question_id);
+        break;
+      }
+      case 'up_next_set':
+        this.upNext = [...e.question_ids];
+        break;
+      case 'now_answering':
+        this.nowAnswering = e.question_id;
+        if (e.question_id !== null) this.upNext = this.upNext.filter((q) => q !== e.question_id);
+        break;
+      case 'question_answered':
+        this.setStatus(e.question_id, 'answered');
+        this.leaveQueue(e.question_id);
+        break;
+      case 'question_archived':
+        this.setStatus(e.question_id, 'archived');
+        this.leaveQueue(e.question_id);
+        break;
+      case 'participant_muted':
+        this.muted.add(e.participant_id);
+        break;
+      case 'participant_banned':
+        this.banned.add(e.participant_id);
+        break;
+      default:
+        // question_received and internal change nothing a client shows.
+        break;
+    }
+  }
+
+  byStatus(status) {
+    return [...this.questions.values()].filter((q) => q.status === status);
+  }
+
+  current() {
+    return this.nowAnswering === null ? null : this.questions.get(this.nowAnswering) || null;
+  }
+
+  popular() {
+    return this.byStatus('approved').sort((a, b) => this.tally(b.id) - this.tally(a.id) || a.asked_at - b.asked_at || a.id - b.id);
+  }
+
+  recent() {
+    return this.byStatus('approved').sort((a, b) => b.asked_at - a.asked_at || b.id - a.id);
+  }
+
+  /** Up next as the moderator ordered it, then the most popular of the rest. */
+  next(count) {
+    const queued = this.upNext.map((id) => this.questions.get(id)).filter((q) => q && q.status === 'approved');
+    const rest = this.popular().filter((q) => !this.upNext.includes(q.id) && q.id !== this.nowAnswering);
+    return [...queued, ...rest].slice(0, count);
+  }
+}
+
+// ---------------------------------------------------------------- the connection
+
+/** Close codes after which reconnecting cannot help without a change (see the server's codes.rs). */
+const FATAL_CLOSE = new Set([1009, 4400, 4401, 4403, 4404]);
+
+/**
+ * One WebSocket to the hub that survives lost connections: it reconnects with
+ * backoff and `resume`, and resends unacknowledged submissions with their
+ * original `client_msg_id`, so a retry is never a duplicate.
+ *
+ * `onMessage(msg)` gets every server message; `onState(state, detail)` gets
+ * 'connecting' | 'open' | 'reconnecting' | 'closed'.
+ */
+export class Connection {
+  constructor({ token, dialogueId, location, onMessage, onState, pendingKey }) {
+    this.token = token;
+    this.dialogueId = dialogueId;
+    this.location = location;
+    this.onMessage = onMessage;
+    this.onState = onState || (() => {});
+    this.position = null; // {epoch, seq}
+    this.pending = new Map(); // client_msg_id -> {msg, resolve, reject}
+    this.pendingKey = pendingKey; // keep unsent submissions across reloads
+    this.attempt = 0;
+    this.ws = null;
+    this.stopped = false;
+    this.welcomed = false;
+    this.timer = null;
+    this.pingTimer = null;
+    this.restorePending();
+    window.addEventListener('offline', () => this.ws && this.ws.close());
+    window.addEventListener('online', () => {
+      if (!this.ws || this.ws.readyState > 1) this.reconnectNow();
+    });
+  }
+
+  start() {
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pingTimer);
+    if (this.ws) this.ws.close(1000);
+  }
+
+  get connected() {
+    return this.welcomed && this.ws && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    if (this.stopped) return;
+    this.onState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    this.welcomed = false;
+    ws.onopen = () => {
+      const hello = { type: 'hello', v: 1, token: this.token };
+      if (this.position) hello.resume = this.position;
+      if (this.location) hello.location = this.location;
+      if (this.dialogueId) hello.dialogue_id = this.dialogueId;
+      ws.send(JSON.stringify(hello));
+    };
+    ws.onmessage = (m) => this.receive(ws, m.data);
+    ws.onclose = (ev) => this.closed(ws, ev.code);
+  }
+
+  receive(ws, data) {
+    if (ws !== this.ws) return;
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    switch (msg.type) {
+      case 'welcome':
+        if (this.position && this.position.epoch !== msg.epoch) this.position = null;
+        this.position = { epoch: msg.epoch, seq: this.position && msg.recovered ? this.position.seq : msg.seq };
+        this.welcomed = true;
+        this.attempt = 0;
+        this.onMessage(msg);
+        this.onState('open');
+        this.flushPending();
+        this.startPing();
+        return;
+      case 'snapshot':
+        this.position = { epoch: msg.epoch, seq: msg.seq };
+        break;
+      case 'event':
+        if (this.position && msg.seq <= this.position.seq) return; // already applied
+        if (this.position && msg.seq !== this.position.seq + 1) {
+          // A gap: never show a state with a hole in it; resume from where we are.
+          ws.close();
+          return;
+        }
+        this.position = { epoch: msg.epoch, seq: msg.seq };
+        break;
+      case 'ack': {
+        const p = this.pending.get(msg.client_msg_id);
+        if (p) {
+          this.pending.delete(msg.client_msg_id);
+          this.savePending();
+          p.resolve(msg);
+        }
+        break;
+      }
+      case 'error': {
+        const p = msg.client_msg_id && this.pending.get(msg.client_msg_id);
+        if (p && !msg.retryable) {
+          this.pending.delete(msg.client_msg_id);
+          this.savePending();
+          p.reject(msg);
+        } else if (p) {
+          setTimeout(() => this.connected && this.send(p.msg), 1000);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    this.onMessage(msg);
+  }
+
+  closed(ws, code) {
+    if (ws !== this.ws) return;
+    clearInterval(this.pingTimer);
+    this.welcomed = false;
+    if (this.stopped) return;
+    if (FATAL_CLOSE.has(code)) {
+      this.onState('closed', code);
+      return;
+    }
+    this.onState('reconnecting', code);
+    // Backoff with jitter so a restarted server is not met by everyone at once.
+    const delay = Math.min(10000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+    this.attempt += 1;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  reconnectNow() {
+    clearTimeout(this.timer);
+    this.attempt = Math.max(this.attempt, 1);
+    this.connect();
+  }
+
+  /** The server closes a silent connection; a ping now and then keeps it, and notices a dead one. */
+  startPing() {
+    clearInterval(this.pingTimer);
+    this.lastHeard = Date.now();
+    this.pingTimer = setInterval(() => {
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send('{"type":"ping"}');
+    }, 20000);
+  }
+
+  send(msg) {
+    if (this.connected) this.ws.send(JSON.stringify(msg));
+  }
+
+  /**
+   * Sends a submission and resolves with its ack (rejects with the error). While
+   * disconnected it waits, and goes out again after reconnecting.
+   */
+  submit(msg) {
+    const full = { client_msg_id: newId(), ...msg };
+    return new Promise((resolve, reject) => {
+      this.pending.set(full.client_msg_id, { msg: full, resolve, reject });
+      this.savePending();
+      this.send(full);
+    });
+  }
+
+  flushPending() {
+    for (const p of this.pending.values()) this.send(p.msg);
+  }
+
+  /** Submissions still waiting for an ack (e.g. a question typed while offline). */
+  waiting(type) {
+    return [...this.pending.values()].map((p) => p.msg).filter((m) => !type || m.type === type);
+  }
+
+  savePending() {
+    if (!this.pendingKey) return;
+    // Only questions are worth keeping across a reload; votes are cheap to redo.
+    const asks = this.waiting('ask');
+    safeSet(this.pendingKey, asks.length ? JSON.stringify(asks) : null);
+  }
+
+  restorePending() {
+    if (!this.pendingKey) return;
+    try {
+      for (const msg of JSON.parse(safeGet(this.pendingKey) || '[]')) {
+        this.pending.set(msg.client_msg_id, { msg, resolve: (a) => this.onRestoredAck && this.onRestoredAck(msg, a), reject: (e) => this.onRestoredError && this.onRestoredError(msg, e) });
+      }
+    } catch {
+      /* a broken entry is dropped */
+    }
+  }
+}
+
+/** Shows the connection state in the page's status line. */
+export function showConnection(state, code) {
+  const el = document.getElementById('connection');
+  if (!el) return;
+  el.dataset.state = state;
+  const key = {
+    connecting: 'conn_connecting',
+    open: 'conn_open',
+    reconnecting: 'conn_reconnecting',
+    closed: code === 4403 ? 'conn_banned' : code === 4401 ? 'conn_unauthorized' : code === 4404 ? 'conn_not_found' : 'conn_closed',
+  }[state];
+  el.textContent = t(key);
+  el.hidden = state === 'open';
+}
+
+/** Error codes in words, for people. */
+export function errorText(err) {
+  const code = err && err.code;
+  const key = `err_${code}`;
+  return code && t(key) !== key ? t(key) : t('err_generic');
+}

@@ -1,0 +1,396 @@
+// The moderator console (/moderate#token=…): review, redact, order and answer.
+import {
+  Connection, Model, addresseeLabel, announce, applyStrings, claimsOf, currentLang, errorText,
+  formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
+} from './common.js';
+
+const $ = (id) => document.getElementById(id);
+const model = new Model();
+let conn = null;
+let token = null;
+let dialogueId = null;
+let editing = null; // {id, mode: 'edit' | 'reject' | 'merge'}
+let refreshTimer = null;
+
+async function main() {
+  await loadStrings();
+  setupLanguageButton(() => {
+    applyStrings(document);
+    render(true);
+  });
+  token = tokenFromFragment('dialoghub.moderator.token');
+  if (!token) {
+    $('no-token').hidden = false;
+    return;
+  }
+  dialogueId = claimsOf(token).dlg;
+  $('floor-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    floorQuestion();
+  });
+  document.addEventListener('keydown', shortcut);
+  conn = new Connection({ token, onMessage, onState: showConnection });
+  window.dialoghub = { conn, model };
+  conn.start();
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'welcome':
+      dialogueId = msg.dialogue_id;
+      break;
+    case 'snapshot':
+      model.snapshot(msg);
+      render();
+      break;
+    case 'event':
+      model.apply(msg.event, msg.by);
+      if (msg.event.kind === 'question_asked') {
+        refreshFlags();
+        if (!msg.event.approved) announce(t('mod_new_question'));
+      }
+      if (editing && !model.questions.has(editing.id)) editing = null;
+      render();
+      break;
+    case 'live':
+      model.live(msg);
+      renderApproved();
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * A `question_asked` event carries no confidentiality flags; the staff snapshot
+ * does. Fetch it shortly after new questions arrive and take the flags from it.
+ */
+function refreshFlags() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    try {
+      const res = await fetch(`/api/dialogues/${dialogueId}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) return;
+      const snap = await res.json();
+      for (const s of snap.questions) {
+        const q = model.questions.get(s.id);
+        if (q) Object.assign(q, { flags: s.flags, redacted_text: s.redacted_text, author: s.author, asked_at: s.asked_at });
+      }
+      render();
+    } catch {
+      /* the next new question tries again */
+    }
+  }, 100);
+}
+
+// ---------------------------------------------------------------- actions
+
+async function act(msg, done) {
+  $('action-error').textContent = '';
+  try {
+    const ack = await conn.submit(msg);
+    if (done) announce(done);
+    return ack;
+  } catch (err) {
+    $('action-error').textContent = err.code === 'conflict' ? t('err_conflict_mod') : errorText(err);
+    return null;
+  }
+}
+
+const approve = (q, text) => act({ type: 'approve', question_id: q.id, expected: q.status, ...(text ? { text } : {}) }, t('done_approved'));
+const reject = (q, reason) => act({ type: 'reject', question_id: q.id, expected: q.status, reason }, t('done_rejected'));
+const merge = (q, into) => act({ type: 'merge', question_id: q.id, into, expected: q.status }, t('done_merged'));
+const nowAnswering = (id) => act({ type: 'set_now_answering', question_id: id, expected: model.nowAnswering }, id ? t('done_now') : null);
+const answered = (q) => act({ type: 'mark_answered', question_id: q.id, expected: q.status }, t('done_answered'));
+const archive = (q) => act({ type: 'archive', question_id: q.id, expected: q.status }, t('done_archived'));
+const setUpNext = (ids) => act({ type: 'set_up_next', question_ids: ids });
+const mute = (id) => act({ type: 'mute', participant_id: id }, t('done_muted'));
+const ban = (id) => act({ type: 'ban', participant_id: id }, t('done_banned'));
+
+function toggleUpNext(q) {
+  const ids = model.upNext.includes(q.id) ? model.upNext.filter((x) => x !== q.id) : [...model.upNext, q.id];
+  return setUpNext(ids);
+}
+
+function move(id, delta) {
+  const ids = [...model.upNext];
+  const i = ids.indexOf(id);
+  const j = i + delta;
+  if (i < 0 || j < 0 || j >= ids.length) return;
+  [ids[i], ids[j]] = [ids[j], ids[i]];
+  setUpNext(ids).then(() => focusLater(`[data-key="${id}"] [data-focus="${delta < 0 ? 'up' : 'down'}"]`, `[data-key="${id}"]`));
+}
+
+function focusLater(...selectors) {
+  requestAnimationFrame(() => {
+    for (const s of selectors) {
+      const el = document.querySelector(s);
+      if (el && !el.disabled) {
+        el.focus();
+        return;
+      }
+    }
+  });
+}
+
+async function floorQuestion() {
+  const text = $('floor-text').value.trim();
+  if (!text) {
+    $('action-error').textContent = t('err_ask_empty');
+    return;
+  }
+  const msg = { type: 'floor_question', text };
+  const to = $('floor-to').value;
+  if (to.startsWith('p:')) msg.addressee = { panelist: to.slice(2) };
+  else if (to.startsWith('k:')) msg.addressee = { kind: to.slice(2) };
+  if (await act(msg, t('done_floor'))) $('floor-text').value = '';
+}
+
+function openEditor(q, mode) {
+  editing = { id: q.id, mode };
+  render();
+  focusLater(`[data-key="${q.id}"] [data-focus="editor"]`);
+}
+
+function closeEditor() {
+  const id = editing && editing.id;
+  editing = null;
+  render();
+  if (id !== null) focusLater(`[data-key="${id}"]`);
+}
+
+// ---------------------------------------------------------------- keyboard
+
+function shortcut(ev) {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const inField = ev.target.closest('input, textarea, select');
+  if (ev.key === 'Escape' && editing) {
+    ev.preventDefault();
+    closeEditor();
+    return;
+  }
+  if (inField) return;
+  if (ev.key === 'f') {
+    ev.preventDefault();
+    $('floor-text').focus();
+    return;
+  }
+  const card = ev.target.closest('[data-key][data-qid]');
+  if (!card) return;
+  const q = model.questions.get(Number(card.dataset.qid));
+  if (!q) return;
+  const cards = [...document.querySelectorAll('[data-key][data-qid]')];
+  const i = cards.indexOf(card);
+  const handlers = {
+    j: () => cards[Math.min(cards.length - 1, i + 1)].focus(),
+    k: () => cards[Math.max(0, i - 1)].focus(),
+    a: () => q.status === 'pending' && approveAndFocus(q),
+    r: () => q.status === 'pending' && q.redacted_text && approveAndFocus(q, q.redacted_text),
+    e: () => q.status === 'pending' && openEditor(q, 'edit'),
+    x: () => q.status === 'pending' && openEditor(q, 'reject'),
+    m: () => (q.status === 'pending' || q.status === 'approved') && openEditor(q, 'merge'),
+    u: () => q.status === 'approved' && toggleUpNext(q),
+    n: () => q.status === 'approved' && nowAnswering(q.id),
+    d: () => q.status === 'approved' && answered(q),
+  };
+  const handler = handlers[ev.key];
+  if (handler) {
+    ev.preventDefault();
+    handler();
+  }
+}
+
+/** After approving from the keyboard, the next pending question gets focus. */
+async function approveAndFocus(q, text) {
+  const cards = [...document.querySelectorAll('#pending [data-key]')];
+  const next = cards[cards.findIndex((c) => c.dataset.key === String(q.id)) + 1];
+  if (await approve(q, text)) {
+    if (next && document.contains(next)) next.focus();
+    else $('pending-heading').focus();
+  }
+}
+
+// ---------------------------------------------------------------- rendering
+
+function render(force) {
+  if (force) for (const ul of document.querySelectorAll('#pending, #upnext, #approved')) ul.replaceChildren();
+  const d = model.dialogue;
+  if (d) {
+    $('title').textContent = `${t('page_moderator')}: ${d.title}`;
+    document.title = `${t('page_moderator')} – ${d.title}`;
+    $('dialogue-meta').textContent = [d.title, t(`phase_${d.phase}`), formatTime(d.starts_at)].filter(Boolean).join(' · ');
+  }
+  renderNow();
+  renderPending();
+  renderUpNext();
+  renderApproved();
+  renderFloorAddressees();
+}
+
+function renderNow() {
+  const q = model.current();
+  $('now').classList.toggle('empty', !q);
+  const text = q ? q.text : t('now_none');
+  if ($('now-text').textContent !== text) $('now-text').textContent = text;
+  const actions = q
+    ? [h('button', { type: 'button', onclick: () => answered(q) }, t('action_answered')),
+        h('button', { type: 'button', class: 'secondary', onclick: () => nowAnswering(null) }, t('action_stop_now'))]
+    : [];
+  $('now-actions').replaceChildren(...actions);
+}
+
+/** The author's text with each flagged span marked; offsets are in code points. */
+function markedText(q) {
+  const chars = Array.from(q.text);
+  const flags = [...(q.flags || [])].sort((a, b) => a.start - b.start);
+  const out = [];
+  let at = 0;
+  for (const f of flags) {
+    if (f.start < at) continue;
+    out.push(chars.slice(at, f.start).join(''));
+    out.push(h('mark', { class: 'flag', 'data-kind': f.kind }, chars.slice(f.start, f.end).join(''),
+      h('span', { class: 'visually-hidden' }, ` (${t(`flag_${f.kind}`)})`)));
+    at = f.end;
+  }
+  out.push(chars.slice(at).join(''));
+  return out;
+}
+
+function authorLine(q) {
+  const parts = [q.display_name || t('anonymous')];
+  const to = addresseeLabel(q.addressee, (model.dialogue && model.dialogue.panel) || []);
+  if (to) parts.push(to);
+  parts.push(t(`origin_${q.origin}`));
+  if (q.author && model.banned.has(q.author.id)) parts.push(t('author_banned'));
+  else if (q.author && model.muted.has(q.author.id)) parts.push(t('author_muted'));
+  return parts.join(' · ');
+}
+
+function card(q, inner, labelExtra) {
+  const textId = `q${q.id}-text`;
+  return h('li', { class: `question${model.nowAnswering === q.id ? ' is-now' : ''}`, tabindex: '0', 'data-qid': q.id, 'aria-labelledby': `${textId}` },
+    h('div', { class: 'body' }, labelExtra, inner(textId)));
+}
+
+function sigOf(q, extra) {
+  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, extra]);
+}
+
+function renderPending() {
+  const pending = model.byStatus('pending').sort((a, b) => a.id - b.id);
+  $('pending-count').textContent = String(pending.length);
+  $('pending-empty').hidden = pending.length > 0;
+  const mergeTargets = model.byStatus('approved');
+  syncList($('pending'), pending.map((q) => ({
+    key: q.id,
+    sig: sigOf(q, editing && editing.id === q.id && editing.mode === 'merge' ? mergeTargets.map((x) => x.id) : null),
+    render: () => pendingCard(q),
+  })));
+}
+
+function pendingCard(q) {
+  return card(q, (textId) => {
+    const flagged = q.flags && q.flags.length > 0;
+    const kinds = flagged ? [...new Set(q.flags.map((f) => t(`flag_${f.kind}`)))].join(', ') : '';
+    const author = q.author && q.author.role === 'participant' ? q.author.id : null;
+    const buttons = [
+      h('button', { type: 'button', 'data-focus': 'approve', onclick: () => approveAndFocus(q) }, t('action_approve'), h('kbd', { 'aria-hidden': 'true' }, 'a')),
+      flagged && q.redacted_text
+        ? h('button', { type: 'button', 'data-focus': 'redact', onclick: () => approveAndFocus(q, q.redacted_text) }, t('action_approve_redacted'), h('kbd', { 'aria-hidden': 'true' }, 'r'))
+        : null,
+      h('button', { type: 'button', class: 'secondary', 'data-focus': 'edit', onclick: () => openEditor(q, 'edit') }, t('action_edit'), h('kbd', { 'aria-hidden': 'true' }, 'e')),
+      h('button', { type: 'button', class: 'danger', 'data-focus': 'reject', onclick: () => openEditor(q, 'reject') }, t('action_reject'), h('kbd', { 'aria-hidden': 'true' }, 'x')),
+      h('button', { type: 'button', class: 'secondary', 'data-focus': 'merge', onclick: () => openEditor(q, 'merge') }, t('action_merge'), h('kbd', { 'aria-hidden': 'true' }, 'm')),
+      author && !model.muted.has(author) ? h('button', { type: 'button', class: 'secondary small', 'data-focus': 'mute', onclick: () => mute(author) }, t('action_mute')) : null,
+      author && !model.banned.has(author) ? h('button', { type: 'button', class: 'danger small', 'data-focus': 'ban', onclick: () => ban(author) }, t('action_ban')) : null,
+    ];
+    return [
+      h('p', { class: 'text', id: textId }, markedText(q)),
+      flagged ? h('p', { class: 'flags' }, t('flags_found', { kinds })) : null,
+      h('p', { class: 'by' }, authorLine(q)),
+      h('div', { class: 'actions' }, buttons),
+      editing && editing.id === q.id ? editor(q) : null,
+    ];
+  }, h('span', { class: 'badge pending' }, `#${q.id}`));
+}
+
+function editor(q) {
+  const cancel = h('button', { type: 'button', class: 'secondary', onclick: closeEditor }, t('action_cancel'));
+  const id = `ed-${q.id}`;
+  if (editing.mode === 'edit') {
+    const area = h('textarea', { id, 'data-focus': 'editor' });
+    area.value = q.redacted_text || q.text;
+    return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; approveAndFocus(q, area.value.trim()); } },
+      h('label', { for: id }, t('edit_label')), area,
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('action_save_approve')), cancel));
+  }
+  if (editing.mode === 'reject') {
+    const select = h('select', { id, 'data-focus': 'editor' },
+      ['personal_data', 'off_topic', 'abusive', 'duplicate', 'other'].map((r) => h('option', { value: r }, t(`reason_${r}`))));
+    select.value = q.flags && q.flags.length ? 'personal_data' : 'off_topic';
+    return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; reject(q, select.value); } },
+      h('label', { for: id }, t('reject_label')), select,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, t('action_reject_confirm')), cancel));
+  }
+  const targets = model.byStatus('approved').filter((x) => x.id !== q.id);
+  if (!targets.length) {
+    return h('div', { class: 'inline-editor' }, h('p', { tabindex: '-1', 'data-focus': 'editor' }, t('merge_none')), cancel);
+  }
+  const select = h('select', { id, 'data-focus': 'editor' }, targets.map((x) => h('option', { value: x.id }, `#${x.id}: ${x.text.slice(0, 80)}`)));
+  return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; merge(q, Number(select.value)); } },
+    h('label', { for: id }, t('merge_label')), select,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('action_merge_confirm')), cancel));
+}
+
+function renderUpNext() {
+  const ids = model.upNext.filter((id) => model.questions.has(id));
+  $('upnext-empty').hidden = ids.length > 0;
+  syncList($('upnext'), ids.map((id, i) => {
+    const q = model.questions.get(id);
+    return {
+      key: id,
+      sig: sigOf(q, [i, ids.length, model.tally(id)]),
+      render: () => card(q, (textId) => [
+        h('p', { class: 'text', id: textId }, q.text),
+        h('p', { class: 'by' }, `${authorLine(q)} · ${t('votes_n', { n: model.tally(id) })}`),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', 'data-focus': 'now', onclick: () => nowAnswering(id) }, t('action_now'), h('kbd', { 'aria-hidden': 'true' }, 'n')),
+          h('button', { type: 'button', class: 'secondary small', 'data-focus': 'up', disabled: i === 0, 'aria-label': t('action_up_label', { n: id }), onclick: () => move(id, -1) }, t('action_up')),
+          h('button', { type: 'button', class: 'secondary small', 'data-focus': 'down', disabled: i === ids.length - 1, 'aria-label': t('action_down_label', { n: id }), onclick: () => move(id, 1) }, t('action_down')),
+          h('button', { type: 'button', class: 'secondary small', 'data-focus': 'unqueue', onclick: () => toggleUpNext(q) }, t('action_unqueue'), h('kbd', { 'aria-hidden': 'true' }, 'u'))),
+      ], h('span', { class: 'badge' }, `${i + 1}. #${id}`)),
+    };
+  }));
+}
+
+function renderApproved() {
+  const list = model.popular().filter((q) => !model.upNext.includes(q.id) && q.id !== model.nowAnswering);
+  $('approved-empty').hidden = list.length > 0;
+  syncList($('approved'), list.map((q) => ({
+    key: q.id,
+    sig: sigOf(q, model.tally(q.id)),
+    render: () => card(q, (textId) => [
+      h('p', { class: 'text', id: textId }, q.text),
+      q.original_text ? h('p', { class: 'hint' }, t('edited_note')) : null,
+      h('p', { class: 'by' }, `${authorLine(q)} · ${t('votes_n', { n: model.tally(q.id) })}`),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', 'data-focus': 'queue', onclick: () => toggleUpNext(q) }, t('action_queue'), h('kbd', { 'aria-hidden': 'true' }, 'u')),
+        h('button', { type: 'button', class: 'secondary', 'data-focus': 'now', onclick: () => nowAnswering(q.id) }, t('action_now'), h('kbd', { 'aria-hidden': 'true' }, 'n')),
+        h('button', { type: 'button', class: 'secondary', 'data-focus': 'answered', onclick: () => answered(q) }, t('action_answered'), h('kbd', { 'aria-hidden': 'true' }, 'd')),
+        h('button', { type: 'button', class: 'secondary small', 'data-focus': 'archive', onclick: () => archive(q) }, t('action_archive'))),
+      editing && editing.id === q.id ? editor(q) : null,
+    ], h('span', { class: 'badge approved' }, `#${q.id}`)),
+  })));
+}
+
+function renderFloorAddressees() {
+  const select = $('floor-to');
+  const before = select.value;
+  const panel = (model.dialogue && model.dialogue.panel) || [];
+  select.replaceChildren(h('option', { value: '' }, t('to_anyone')),
+    ...[...new Set(panel.map((p) => p.kind))].filter((k) => k !== 'other').map((k) => h('option', { value: `k:${k}` }, t(`kind_plural_${k}`))),
+    ...panel.map((p) => h('option', { value: `p:${p.id}` }, [p.name, p.title].filter(Boolean).join(', '))));
+  select.value = [...select.options].some((o) => o.value === before) ? before : '';
+}
+
+main();

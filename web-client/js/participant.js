@@ -1,0 +1,402 @@
+// The participant page (/ and /j/CODE): join, ask, upvote, follow "now answering".
+import {
+  Connection, Model, currentLang, syncList, addresseeLabel, announce, applyStrings, errorText, formatTime, h,
+  loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
+} from './common.js';
+
+const $ = (id) => document.getElementById(id);
+const model = new Model();
+const mine = new Map(); // question id -> {id, text, status, reason, merged_into}
+let myVotes = new Set();
+let conn = null;
+let code = null;
+let session = null;
+let sort = safeGet('dialoghub.sort') === 'recent' ? 'recent' : 'popular';
+let lastNow = undefined;
+
+const sessionKey = () => `dialoghub.participant.${code}`;
+const draftKey = () => `dialoghub.draft.${code}`;
+
+function codeFromPath() {
+  const m = location.pathname.match(/^\/j\/([A-Za-z0-9]{1,16})\/?$/);
+  return m ? m[1].toUpperCase() : null;
+}
+
+async function main() {
+  await loadStrings();
+  setupLanguageButton(() => {
+    applyStrings(document);
+    render();
+  });
+  setupForms();
+  code = codeFromPath();
+  if (!code) {
+    showJoin(false);
+    return;
+  }
+  try {
+    session = JSON.parse(safeGet(sessionKey()) || 'null');
+  } catch {
+    session = null;
+  }
+  if (session) {
+    start();
+    return;
+  }
+  const res = await fetch(`/api/public/${encodeURIComponent(code)}`);
+  if (!res.ok) {
+    showJoin(false, t('err_no_dialogue'));
+    $('join-code').value = code;
+    return;
+  }
+  model.snapshot(await res.json());
+  renderHeader();
+  showJoin(true);
+}
+
+function showJoin(codeKnown, error) {
+  $('join-view').hidden = false;
+  $('dialogue-view').hidden = true;
+  $('code-field').hidden = codeKnown;
+  $('join-error').textContent = error || '';
+  if (codeKnown && model.dialogue) {
+    $('join-heading').textContent = model.dialogue.title;
+  }
+}
+
+function setupForms() {
+  $('join-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const typed = $('code-field').hidden ? code : $('join-code').value.trim().toUpperCase().replace(/[\s-]/g, '');
+    if (!typed) {
+      $('join-error').textContent = t('err_code_empty');
+      $('join-code').focus();
+      return;
+    }
+    const location_ = new FormData($('join-form')).get('location') || 'in_room';
+    let res;
+    try {
+      res = await fetch('/api/join', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: typed, location: location_ }),
+      });
+    } catch {
+      $('join-error').textContent = t('err_network');
+      return;
+    }
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      $('join-error').textContent = body.code === 'not_found' ? t('err_no_dialogue') : errorText(body);
+      return;
+    }
+    const joined = await res.json();
+    code = typed;
+    session = { token: joined.token, dialogue_id: joined.dialogue_id, participant_id: joined.participant_id, location: location_ };
+    safeSet(sessionKey(), JSON.stringify(session));
+    if (location.pathname !== `/j/${code}`) history.replaceState(null, '', `/j/${code}`);
+    start();
+  });
+
+  const text = $('ask-text');
+  text.addEventListener('input', () => {
+    safeSet(draftKey(), text.value || null);
+    renderCount();
+  });
+  $('ask-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    ask();
+  });
+  $('sort-popular').addEventListener('click', () => setSort('popular'));
+  $('sort-recent').addEventListener('click', () => setSort('recent'));
+}
+
+function setSort(s) {
+  sort = s;
+  safeSet('dialoghub.sort', s);
+  renderQuestions();
+}
+
+function start() {
+  $('join-view').hidden = true;
+  $('dialogue-view').hidden = false;
+  $('ask-text').value = safeGet(draftKey()) || '';
+  conn = new Connection({
+    token: session.token,
+    location: session.location,
+    pendingKey: `dialoghub.pending.${code}`,
+    onMessage,
+    onState: (state, closeCode) => {
+      showConnection(state, closeCode);
+      if (state === 'closed' && (closeCode === 4401 || closeCode === 4404)) {
+        // The identity is no longer valid (e.g. an expired token): start afresh.
+        safeSet(sessionKey(), null);
+      }
+      renderAskState();
+    },
+  });
+  // Questions typed before a reload and never acknowledged go out again with their ids.
+  conn.onRestoredAck = (msg, ack) => gotAck(msg, ack);
+  conn.onRestoredError = (msg, err) => askFailed(msg, err);
+  window.dialoghub = { conn, model };
+  conn.start();
+  render();
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'welcome':
+      mine.clear();
+      for (const q of msg.mine) mine.set(q.id, { ...q });
+      myVotes = new Set(msg.my_votes);
+      $('ask-text').maxLength = msg.max_question_chars;
+      break;
+    case 'snapshot':
+      model.snapshot(msg);
+      syncMineFromModel();
+      render();
+      break;
+    case 'event':
+      model.apply(msg.event, msg.by);
+      followMine(msg.event);
+      render();
+      break;
+    case 'live':
+      model.live(msg);
+      renderQuestions();
+      break;
+    case 'notice': {
+      const q = mine.get(msg.question_id);
+      if (q) {
+        q.status = msg.status;
+        q.reason = msg.reason;
+        if (msg.status === 'rejected') announce(t('fate_rejected', { reason: t(`reason_${msg.reason || 'other'}`) }));
+      }
+      renderMine();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** Keeps the fate of my questions in step with public events, and says it out loud. */
+function followMine(e) {
+  const id = e.question_id ?? (e.question && e.question.id);
+  const q = mine.get(id);
+  if (e.kind === 'now_answering' && mine.has(e.question_id)) announce(t('fate_now'));
+  if (!q) return;
+  const before = q.status;
+  if (e.kind === 'question_published') q.status = e.question.status;
+  else if (e.kind === 'question_answered') q.status = 'answered';
+  else if (e.kind === 'question_merged') {
+    q.status = 'merged';
+    q.merged_into = e.into;
+  } else if (e.kind === 'question_archived') q.status = 'archived';
+  else if (e.kind === 'question_rejected') q.status = 'rejected';
+  if (q.status !== before && q.status !== 'rejected') announce(t(`fate_${q.status}`));
+}
+
+function syncMineFromModel() {
+  for (const q of mine.values()) {
+    const m = model.questions.get(q.id);
+    if (m && q.status === 'pending') q.status = m.status;
+  }
+}
+
+function ask() {
+  const text = $('ask-text').value.trim();
+  $('ask-error').textContent = '';
+  if (!text) {
+    $('ask-error').textContent = t('err_ask_empty');
+    $('ask-text').focus();
+    return;
+  }
+  const msg = { type: 'ask', text, origin: session.location };
+  const name = $('ask-name').value.trim();
+  if (name) msg.display_name = name;
+  const to = $('ask-to').value;
+  if (to.startsWith('p:')) msg.addressee = { panelist: to.slice(2) };
+  else if (to.startsWith('k:')) msg.addressee = { kind: to.slice(2) };
+  $('ask-text').value = '';
+  safeSet(draftKey(), null);
+  renderCount();
+  conn.submit(msg).then((ack) => gotAck(msg, ack), (err) => askFailed(msg, err));
+  if (!conn.connected) announce(t('ask_waiting'));
+  renderMine();
+}
+
+function gotAck(msg, ack) {
+  if (ack.question_id === undefined) return;
+  if (!mine.has(ack.question_id)) {
+    const published = model.questions.get(ack.question_id);
+    mine.set(ack.question_id, { id: ack.question_id, text: msg.text, status: published ? published.status : 'pending', reason: null });
+    announce(t('fate_sent'));
+  }
+  renderMine();
+}
+
+function askFailed(msg, err) {
+  // Give the words back, so nothing typed is lost.
+  if (!$('ask-text').value) {
+    $('ask-text').value = msg.text;
+    safeSet(draftKey(), msg.text);
+  }
+  $('ask-error').textContent = errorText(err);
+  renderMine();
+}
+
+function vote(id) {
+  const on = !myVotes.has(id);
+  if (on) myVotes.add(id);
+  else myVotes.delete(id);
+  renderQuestions();
+  conn.submit({ type: 'vote', question_id: id, on }).catch(() => {
+    if (on) myVotes.delete(id);
+    else myVotes.add(id);
+    renderQuestions();
+  });
+}
+
+// ---------------------------------------------------------------- rendering
+
+function render() {
+  renderHeader();
+  renderNow();
+  renderStream();
+  renderAddressees();
+  renderAskState();
+  renderMine();
+  renderQuestions();
+  renderCount();
+}
+
+function renderHeader() {
+  const d = model.dialogue;
+  if (!d) return;
+  $('dialogue-title').textContent = d.title;
+  $('title').textContent = d.title;
+  document.title = `${d.title} – ${t('brand')}`;
+  $('dialogue-meta').textContent = [formatTime(d.starts_at), d.venue].filter(Boolean).join(' · ');
+}
+
+function renderNow() {
+  const q = model.current();
+  const box = $('now');
+  box.classList.toggle('empty', !q);
+  const text = q ? q.text : t('now_none');
+  if ($('now-text').textContent !== text) {
+    $('now-text').textContent = text;
+    if (q && lastNow !== undefined && lastNow !== q.id) {
+      box.classList.remove('flash');
+      void box.offsetWidth;
+      box.classList.add('flash');
+    }
+  }
+  lastNow = q ? q.id : null;
+}
+
+function renderStream() {
+  const url = model.dialogue && model.dialogue.livestream_url;
+  $('stream-section').hidden = !url;
+  if (url && $('stream').getAttribute('src') !== url) $('stream').setAttribute('src', url);
+  $('stream').title = t('livestream');
+}
+
+function renderAddressees() {
+  const select = $('ask-to');
+  const before = select.value;
+  const panel = (model.dialogue && model.dialogue.panel) || [];
+  select.replaceChildren(h('option', { value: '' }, t('to_anyone')));
+  const kinds = [...new Set(panel.map((p) => p.kind))].filter((k) => k !== 'other');
+  if (kinds.length) {
+    select.append(h('optgroup', { label: t('to_group_kind') }, kinds.map((k) => h('option', { value: `k:${k}` }, t(`kind_plural_${k}`)))));
+  }
+  if (panel.length) {
+    select.append(h('optgroup', { label: t('to_group_person') }, panel.map((p) => h('option', { value: `p:${p.id}` }, [p.name, p.title].filter(Boolean).join(', ')))));
+  }
+  select.value = [...select.options].some((o) => o.value === before) ? before : '';
+}
+
+function renderAskState() {
+  const phase = model.dialogue && model.dialogue.phase;
+  const note = $('phase-note');
+  note.hidden = phase === 'live' || !phase;
+  if (phase === 'open') note.textContent = t('phase_open_note');
+  if (phase === 'closed') note.textContent = t('phase_closed_note');
+  const closed = phase === 'closed';
+  $('ask-form').hidden = closed;
+  $('ask-waiting').hidden = !conn || conn.connected || conn.waiting('ask').length === 0;
+}
+
+function renderCount() {
+  const max = $('ask-text').maxLength > 0 ? $('ask-text').maxLength : 500;
+  $('ask-count').textContent = t('chars_left', { n: max - [...$('ask-text').value].length });
+}
+
+function statusBadge(status) {
+  return h('span', { class: `badge ${status}` }, t(`status_${status}`));
+}
+
+function renderMine() {
+  const list = $('mine');
+  const items = [];
+  for (const msg of conn ? conn.waiting('ask') : []) {
+    items.push(h('li', { class: 'question' }, h('div', { class: 'body' },
+      h('p', { class: 'text' }, msg.text),
+      h('span', { class: 'badge pending' }, t('status_unsent')))));
+  }
+  for (const q of [...mine.values()].sort((a, b) => b.id - a.id)) {
+    const fate = [statusBadge(q.status)];
+    if (q.status === 'rejected') fate.push(h('span', {}, t('reason_line', { reason: t(`reason_${q.reason || 'other'}`) })));
+    if (q.status === 'merged') fate.push(h('span', {}, t('merged_line')));
+    if (model.nowAnswering === q.id) fate.unshift(h('span', { class: 'badge now' }, t('now_answering')));
+    items.push(h('li', { class: 'question', 'data-mine': q.id }, h('div', { class: 'body' },
+      h('p', { class: 'text' }, q.text),
+      h('div', { class: 'fate' }, fate))));
+  }
+  list.replaceChildren(...items);
+  $('mine-empty').hidden = items.length > 0;
+}
+
+function renderQuestions() {
+  const list = $('questions');
+  $('sort-popular').setAttribute('aria-pressed', String(sort === 'popular'));
+  $('sort-recent').setAttribute('aria-pressed', String(sort === 'recent'));
+  const questions = sort === 'popular' ? model.popular() : model.recent();
+  syncList(list, questions.map((q) => ({ key: q.id, sig: questionSig(q), render: () => questionItem(q, true) })));
+  $('questions-empty').hidden = questions.length > 0;
+  const answered = model.byStatus('answered');
+  $('answered-section').hidden = answered.length === 0;
+  $('answered').replaceChildren(...answered.map((q) => questionItem(q, false)));
+}
+
+function questionSig(q) {
+  return JSON.stringify([currentLang(), q.text, q.status, q.display_name, q.addressee, model.tally(q.id), myVotes.has(q.id), model.nowAnswering === q.id, mine.has(q.id)]);
+}
+
+function questionItem(q, votable) {
+  const isNow = model.nowAnswering === q.id;
+  const textId = `q-${q.id}-text`;
+  const count = model.tally(q.id);
+  const pressed = myVotes.has(q.id);
+  const meta = [q.display_name || t('anonymous'), addresseeLabel(q.addressee, (model.dialogue && model.dialogue.panel) || [])].filter(Boolean).join(' · ');
+  const button = votable
+    ? h('button', {
+        type: 'button', class: 'vote', 'aria-pressed': String(pressed), 'data-qid': q.id,
+        'aria-describedby': textId, 'data-focus': 'vote', onclick: () => vote(q.id),
+      },
+      h('span', { class: 'count', 'aria-hidden': 'true' }, String(count)),
+      h('span', { class: 'word', 'aria-hidden': 'true' }, t('vote_word')),
+      h('span', { class: 'visually-hidden' }, t('vote_label', { n: count })))
+    : h('span', { class: 'badge' }, t('votes_n', { n: count }));
+  return h('li', { class: `question${isNow ? ' is-now' : ''}`, 'data-question': q.id },
+    button,
+    h('div', { class: 'body' },
+      isNow ? h('span', { class: 'badge now' }, t('now_answering')) : null,
+      mine.has(q.id) ? h('span', { class: 'badge mine' }, t('badge_mine')) : null,
+      h('p', { class: 'text', id: textId }, q.text),
+      h('span', { class: 'by' }, meta)));
+}
+
+main();

@@ -1,0 +1,53 @@
+// The venue screen (/screen#token=…): read-only, for a projector at the back of the room.
+import {
+  Connection, Model, addresseeLabel, applyStrings, h, loadStrings, setupLanguageButton,
+  showConnection, t, tokenFromFragment,
+} from './common.js';
+
+const $ = (id) => document.getElementById(id);
+const model = new Model();
+
+async function main() {
+  await loadStrings(new URLSearchParams(location.hash.slice(1)).get('lang'));
+  setupLanguageButton(() => {
+    applyStrings(document);
+    render();
+  });
+  const token = tokenFromFragment('dialoghub.screen.token');
+  if (!token) {
+    $('no-token').hidden = false;
+    return;
+  }
+  const conn = new Connection({ token, onMessage, onState: showConnection });
+  window.dialoghub = { conn, model };
+  conn.start();
+}
+
+function onMessage(msg) {
+  if (msg.type === 'snapshot') model.snapshot(msg);
+  else if (msg.type === 'event') model.apply(msg.event, msg.by);
+  else if (msg.type === 'live') model.live(msg);
+  else return;
+  render();
+}
+
+function render() {
+  const d = model.dialogue;
+  if (!d) return;
+  $('title').textContent = d.title;
+  document.title = `${d.title} – ${t('page_screen')}`;
+  $('present').textContent = t('screen_present', { in_room: model.present.in_room, remote: model.present.remote });
+  const q = model.current();
+  const text = q ? q.text : d.phase === 'closed' ? t('screen_closed') : t('now_none');
+  if ($('now-text').textContent !== text) $('now-text').textContent = text;
+  $('now-by').textContent = q ? [q.display_name || t('anonymous'), addresseeLabel(q.addressee, d.panel)].filter(Boolean).join(' · ') : '';
+  const next = model.next(3);
+  $('next').replaceChildren(...(next.length ? next.map((x) => h('li', {}, x.text)) : [h('li', { class: 'empty' }, t('upnext_empty'))]));
+  $('code').textContent = d.code;
+  const url = `${location.origin}/j/${d.code}`;
+  $('join-url').textContent = url.replace(/^https?:\/\//, '');
+  if ($('qr').getAttribute('src') !== `/qr/${d.code}`) $('qr').src = `/qr/${d.code}`;
+  $('qr').alt = t('qr_alt', { code: d.code });
+}
+
+main();

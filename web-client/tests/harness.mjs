@@ -1,0 +1,130 @@
+// Test harness: the real server binary on a free port with a throw-away store,
+// and headless Chromium through playwright-core. Every wait has a deadline.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..', '..');
+export const screenshotDir = join(repoRoot, 'docs', 'screenshots');
+const binary = process.env.DIALOGHUB_BIN || join(repoRoot, 'target', 'debug', 'dialoghub');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1366, height: 768 };
+
+/** Rejects after `ms` with a message naming what was awaited. */
+export function deadline(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]);
+}
+
+/** Starts the server binary (port 0, temporary SQLite file) and makes an organizer token. */
+export async function startServer() {
+  const dir = await mkdtemp(join(tmpdir(), 'dialoghub-web-'));
+  const env = {
+    ...process.env,
+    DIALOGHUB_SERVER__PORT: '0',
+    DIALOGHUB_SERVER__HOST: '127.0.0.1',
+    DIALOGHUB_STORE__URL: `sqlite://${dir}/t.db`,
+    DIALOGHUB_SERVER__DATA_DIR: dir,
+    DIALOGHUB_AUTH__SECRET: randomBytes(32).toString('hex'),
+    // One browser makes many joins and sockets from one address in a test.
+    DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE: '1000',
+    RUST_LOG: process.env.TEST_LOG ? 'info' : 'warn',
+  };
+  const child = spawn(binary, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => {
+    log += d;
+    if (process.env.TEST_LOG) process.stderr.write(d);
+  });
+  const port = await deadline(new Promise((resolve_, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on port (\d+)/);
+      if (m) resolve_(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
+  }), 20000, 'the server to print its port');
+  const organizerToken = await deadline(new Promise((resolve_, reject) => {
+    execFile(binary, ['token'], { cwd: dir, env }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve_(stdout.trim().split('\n').pop().trim());
+    });
+  }), 20000, 'an organizer token');
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base,
+    port,
+    organizerToken,
+    async stop() {
+      child.kill('SIGTERM');
+      await deadline(new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r))), 10000, 'the server to stop')
+        .catch(() => child.kill('SIGKILL'));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    timeout: 30000,
+  });
+}
+
+/** A fresh browser context (its own storage, like another person's phone). */
+export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reducedMotion = 'reduce' } = {}) {
+  const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB' });
+  context.setDefaultTimeout(10000);
+  await context.addInitScript((l) => {
+    try {
+      if (!localStorage.getItem('dialoghub.lang')) localStorage.setItem('dialoghub.lang', l);
+    } catch { /* about:blank */ }
+  }, lang);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return { context, page };
+}
+
+/** REST as the organizer, for tests that do not need to click through the organizer page. */
+export async function api(server, method, path, body) {
+  const res = await fetch(server.base + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${server.organizerToken}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomBytes(8).toString('hex'),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10000),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+/** An invitation link, pointed at this test server (the server's public URL is the default one). */
+export function local(server, inviteUrl) {
+  const u = new URL(inviteUrl);
+  return `${server.base}${u.pathname}${u.hash}`;
+}
+
+export async function screenshot(page, name) {
+  await mkdir(screenshotDir, { recursive: true });
+  // Let fonts and the last render settle; screenshots are documentation, not assertions.
+  await page.evaluate(() => document.fonts && document.fonts.ready);
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}
