@@ -1,5 +1,5 @@
 //! Settings: `config/default.toml` (built in), an optional file, then `DIALOGHUB_*`
-//! environment variables, then `DATABASE_URL`.
+//! environment variables; `DATABASE_URL` picks the store unless `DIALOGHUB_STORE__URL` does.
 
 use crate::hub::HubSettings;
 use serde::Deserialize;
@@ -89,7 +89,11 @@ impl Settings {
                 .with_list_parse_key("server.allowed_origins")
                 .try_parsing(true),
         );
-        if let Ok(url) = std::env::var("DATABASE_URL") {
+        // The conventional DATABASE_URL picks the store, unless DIALOGHUB_STORE__URL names one.
+        if let (Ok(url), Err(_)) = (
+            std::env::var("DATABASE_URL"),
+            std::env::var("DIALOGHUB_STORE__URL"),
+        ) {
             builder = builder.set_override("store.url", url)?;
         }
         builder.build()?.try_deserialize()

@@ -249,6 +249,8 @@ impl DialogueTask {
                 .await;
             match result {
                 Ok(()) => {
+                    // Tallies may have changed (votes, merges, approvals): refresh them at the next tick.
+                    self.live_dirty = true;
                     for (key, ack) in staged.new_acks {
                         self.acks.insert(key, ack);
                     }
@@ -360,7 +362,6 @@ impl DialogueTask {
         }
         if !logged.is_empty() {
             self.snapshots.clear();
-            self.live_dirty = true;
         }
         for l in logged {
             self.fanout.send(l);

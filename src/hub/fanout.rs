@@ -16,6 +16,8 @@ pub struct Logged {
     pub public: Frame,
     /// Private news for one participant (why their question was rejected).
     pub notice: Option<(Actor, Frame)>,
+    /// A participant this event bans: their connections are closed after it.
+    pub banned: Option<Actor>,
 }
 
 impl Logged {
@@ -55,11 +57,16 @@ impl Logged {
             }
             _ => None,
         };
+        let banned = match &rec.event {
+            Event::ParticipantBanned { participant } => Some(Actor::Participant(*participant)),
+            _ => None,
+        };
         Logged {
             seq: rec.seq,
             staff,
             public,
             notice,
+            banned,
         }
     }
 
@@ -117,6 +124,14 @@ impl Fanout {
         if let Some((author, frame)) = &logged.notice {
             for m in self.members.values().filter(|m| m.actor == *author) {
                 m.outbox.push(frame.clone());
+            }
+        }
+        if let Some(banned) = &logged.banned {
+            for (id, m) in &self.members {
+                if m.actor == *banned {
+                    m.outbox.close(protocol::CloseCode::Banned);
+                    gone.push(*id);
+                }
             }
         }
         for id in gone {

@@ -102,7 +102,10 @@ impl Outbox {
         loop {
             {
                 let mut s = self.lock();
-                if let Some(code) = s.close {
+                // What was queued before a close still goes out (a slow close emptied the queue).
+                if s.queue.is_empty()
+                    && let Some(code) = s.close
+                {
                     return Err(code);
                 }
                 if !s.queue.is_empty() || s.live.is_some() || s.ping {

@@ -1,0 +1,12 @@
+//! Starting the real server and talking to it like a client would.
+
+mod client;
+mod server;
+
+pub use client::Client;
+pub use server::{TestApp, TestServer};
+
+use std::time::Duration;
+
+/// Every wait in these tests has a deadline.
+pub const WAIT: Duration = Duration::from_secs(10);

@@ -1,0 +1,288 @@
+//! The server under test, in-process (`TestApp`) or as a real process (`TestServer`).
+
+use super::client::Client;
+use dialoghub::auth::Tokens;
+use dialoghub::domain::Role;
+use dialoghub::{App, Settings};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use uuid::Uuid;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+static KEYS: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh idempotency key.
+pub fn key() -> String {
+    format!("k{}", KEYS.fetch_add(1, Ordering::Relaxed))
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// What a test needs to reach a server: its address and its signing key.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub base: String,
+    pub ws: String,
+    pub tokens: Tokens,
+    pub http: reqwest::Client,
+}
+
+pub struct TestApp {
+    pub endpoint: Endpoint,
+    _dir: tempfile::TempDir,
+    pub organizer: String,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+pub fn test_settings(dir: &Path) -> Settings {
+    let mut s = Settings::defaults();
+    s.server.port = 0;
+    s.server.data_dir = dir.to_path_buf();
+    s.store.url = format!("sqlite://{}", dir.join("dialoghub.db").display());
+    s.auth.secret = SECRET.into();
+    s
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        init_logs();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = test_settings(dir.path());
+        tweak(&mut settings);
+        let app = App::build(settings).await.expect("server starts");
+        let endpoint = Endpoint::new(app.port(), app.tokens().clone());
+        let server = tokio::spawn(app.run_until(std::future::pending()));
+        let organizer = endpoint.token(Role::Organizer, None);
+        TestApp {
+            endpoint,
+            _dir: dir,
+            organizer,
+            server,
+        }
+    }
+
+    pub async fn live_dialogue(&self) -> Dialogue {
+        self.endpoint.live_dialogue(&self.organizer).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Endpoint {
+    pub fn new(port: u16, tokens: Tokens) -> Endpoint {
+        Endpoint {
+            base: format!("http://127.0.0.1:{port}"),
+            ws: format!("ws://127.0.0.1:{port}/ws"),
+            tokens,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn token(&self, role: Role, dialogue: Option<Uuid>) -> String {
+        self.tokens
+            .issue(role, Uuid::new_v4(), dialogue, chrono::Duration::hours(1))
+    }
+
+    /// POST with a bearer token and a fresh idempotency key; returns (status, body).
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        self.post_keyed(path, token, &key(), body).await
+    }
+
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("HTTP request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("HTTP request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn live_dialogue(&self, organizer: &str) -> Dialogue {
+        let (status, created) = self
+            .post(
+                "/api/dialogues",
+                organizer,
+                json!({"title": "Trygghetsdialog i Hägersten", "venue": "Hägerstens medborgarhus"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+        let (status, body) = self
+            .post(
+                &format!("/api/dialogues/{id}/phase"),
+                organizer,
+                json!({"phase": "live", "expected": "draft"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        Dialogue {
+            id,
+            code: created["code"].as_str().unwrap().to_string(),
+            endpoint: self.clone(),
+            organizer: organizer.to_string(),
+        }
+    }
+}
+
+/// A live dialogue and ways to bring people into it.
+#[derive(Clone)]
+pub struct Dialogue {
+    pub id: Uuid,
+    pub code: String,
+    pub endpoint: Endpoint,
+    pub organizer: String,
+}
+
+impl Dialogue {
+    /// Joins by code over REST, as a browser would, and connects.
+    pub async fn participant(&self) -> Client {
+        let token = self.participant_token().await;
+        Client::connect(&self.endpoint.ws, &token, None).await
+    }
+
+    pub async fn participant_token(&self) -> String {
+        let (status, joined) = self
+            .endpoint
+            .post("/api/join", "", json!({"code": self.code}))
+            .await;
+        assert_eq!(status, 200, "{joined}");
+        joined["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn moderator(&self) -> Client {
+        let (status, inv) = self
+            .endpoint
+            .post(
+                &format!("/api/dialogues/{}/moderators", self.id),
+                &self.organizer,
+                json!({"name": "Moderator"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{inv}");
+        Client::connect(&self.endpoint.ws, inv["token"].as_str().unwrap(), None).await
+    }
+
+    pub async fn panelist(&self, name: &str, kind: &str) -> (Uuid, Client) {
+        let (status, inv) = self
+            .endpoint
+            .post(
+                &format!("/api/dialogues/{}/panelists", self.id),
+                &self.organizer,
+                json!({"name": name, "title": "", "organisation": "", "kind": kind}),
+            )
+            .await;
+        assert_eq!(status, 201, "{inv}");
+        let id = inv["id"].as_str().unwrap().parse().unwrap();
+        (
+            id,
+            Client::connect(&self.endpoint.ws, inv["token"].as_str().unwrap(), None).await,
+        )
+    }
+
+    pub async fn screen(&self) -> Client {
+        let (status, inv) = self
+            .endpoint
+            .post(
+                &format!("/api/dialogues/{}/screen", self.id),
+                &self.organizer,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 201, "{inv}");
+        Client::connect(&self.endpoint.ws, inv["token"].as_str().unwrap(), None).await
+    }
+}
+
+/// The server as a real process, for tests that kill it.
+pub struct TestServer {
+    pub child: tokio::process::Child,
+    pub endpoint: Endpoint,
+}
+
+impl TestServer {
+    pub async fn start(dir: &Path) -> TestServer {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialoghub"))
+            .env("DIALOGHUB_SERVER__PORT", "0")
+            .env("DIALOGHUB_SERVER__DATA_DIR", dir)
+            .env(
+                "DIALOGHUB_STORE__URL",
+                format!("sqlite://{}", dir.join("dialoghub.db").display()),
+            )
+            .env("DIALOGHUB_AUTH__SECRET", SECRET)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = tokio::time::timeout(super::WAIT, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(port) = line.strip_prefix("dialoghub listening on port ") {
+                    return port.trim().parse::<u16>().unwrap();
+                }
+            }
+            panic!("the server exited before listening");
+        })
+        .await
+        .expect("the server prints its port");
+        let tokens = Tokens::new(SECRET.as_bytes(), "dialoghub", "dialoghub");
+        TestServer {
+            child,
+            endpoint: Endpoint::new(port, tokens),
+        }
+    }
+
+    pub async fn kill_9(mut self) {
+        let pid = self.child.id().expect("running") as i32;
+        // SIGKILL: no shutdown code runs, exactly like a crash or a power cut.
+        let status = std::process::Command::new("kill")
+            .arg("-9")
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let _ = self.child.wait().await;
+    }
+}

@@ -1,0 +1,9 @@
+//! One integration binary: the real server on port 0, real WebSocket and HTTP clients.
+
+mod harness;
+
+mod bad_input;
+mod crash;
+mod meeting;
+mod resume;
+mod store;
