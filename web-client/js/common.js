@@ -452,6 +452,7 @@ export class Connection {
         if (this.position && this.position.epoch !== msg.epoch) this.position = null;
         this.position = { epoch: msg.epoch, seq: this.position && msg.recovered ? this.position.seq : msg.seq };
         this.welcomed = true;
+        this.lastWelcome = msg;
         this.attempt = 0;
         this.onMessage(msg);
         this.onState('open');
