@@ -1,0 +1,914 @@
+//! The scenarios, the smoke check, and the report.
+
+use crate::publish::{DhConn, PeerPublisher, Published, create_dialogue};
+use crate::servers::{self, Server, Workers};
+use crate::util::{self, Hist, ProcSample, cpu_percent, now_us};
+use crate::worker::{DhSpec, FinalView, Report, System, VoteSpec, WorkerSpec};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Ctx {
+    pub bench: PathBuf,
+    pub dialoghub: PathBuf,
+    pub nats: PathBuf,
+    pub out: PathBuf,
+    pub quick: bool,
+}
+
+/// Everything the workers of one scenario reported, added up.
+#[derive(Default)]
+pub struct Merged {
+    pub clients: u64,
+    pub connected: u64,
+    pub failed: BTreeMap<String, u64>,
+    pub join: Hist,
+    pub closed: BTreeMap<String, u64>,
+    pub gaps: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub unparsed: u64,
+    pub phases: BTreeMap<u8, (u64, u64, Hist, u64, u64)>,
+    pub ack: Hist,
+    pub votes_sent: u64,
+    pub votes_acked: u64,
+    pub votes_unanswered: u64,
+    pub tally: BTreeMap<u64, i64>,
+    pub last_vote_sent_us: u64,
+    pub last_vote_ack_us: u64,
+    pub finals: Vec<FinalView>,
+    pub no_tallies: u64,
+    pub cpu_s: f64,
+    pub rss_kib: u64,
+}
+
+pub fn merge(reports: &[Report]) -> Merged {
+    let mut m = Merged::default();
+    for r in reports {
+        m.clients += r.clients;
+        m.connected += r.connected;
+        for (k, v) in &r.connect_failed {
+            *m.failed.entry(k.clone()).or_default() += v;
+        }
+        m.join.merge(&(&r.join).into());
+        for (k, v) in &r.closed {
+            *m.closed.entry(k.clone()).or_default() += v;
+        }
+        m.gaps += r.gaps;
+        for (k, v) in &r.errors {
+            *m.errors.entry(k.clone()).or_default() += v;
+        }
+        m.unparsed += r.unparsed;
+        for (k, p) in &r.phases {
+            let e = m.phases.entry(*k).or_default();
+            e.0 += p.deliveries;
+            e.1 += p.bytes;
+            e.2.merge(&(&p.hist).into());
+            e.3 = if e.3 == 0 {
+                p.first_recv_us
+            } else {
+                e.3.min(p.first_recv_us)
+            };
+            e.4 = e.4.max(p.last_recv_us);
+        }
+        m.ack.merge(&(&r.ack).into());
+        m.votes_sent += r.votes_sent;
+        m.votes_acked += r.votes_acked;
+        m.votes_unanswered += r.votes_unanswered;
+        for (q, n) in &r.tally {
+            *m.tally.entry(*q).or_default() += n;
+        }
+        m.last_vote_sent_us = m.last_vote_sent_us.max(r.last_vote_sent_us);
+        m.last_vote_ack_us = m.last_vote_ack_us.max(r.last_vote_ack_us);
+        for f in &r.final_views {
+            match m.finals.iter_mut().find(|x| x.votes == f.votes) {
+                Some(x) => {
+                    x.clients += f.clients;
+                    x.latest_since_us = x.latest_since_us.max(f.latest_since_us);
+                }
+                None => m.finals.push(FinalView {
+                    votes: f.votes.clone(),
+                    clients: f.clients,
+                    latest_since_us: f.latest_since_us,
+                }),
+            }
+        }
+        m.no_tallies += r.no_tallies;
+        m.cpu_s += r.cpu_s;
+        m.rss_kib += r.rss_kib;
+    }
+    m
+}
+
+impl Merged {
+    fn expected_tally(&self) -> BTreeMap<u64, u64> {
+        self.tally
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(q, n)| (*q, *n as u64))
+            .collect()
+    }
+
+    fn phase_json(&self, phase: u8, published: &Published, clients: u64) -> Value {
+        let Some((deliveries, bytes, hist, _first, last)) = self.phases.get(&phase) else {
+            return json!({ "events": published.sent, "deliveries": 0 });
+        };
+        let span = last.saturating_sub(published.first_send_us).max(1) as f64 / 1e6;
+        json!({
+            "events": published.sent,
+            "deliveries": deliveries,
+            "expected_deliveries": published.sent * clients,
+            "latency": hist.summary_ms(),
+            "span_ms": (span * 1000.0).round(),
+            "deliveries_per_s": (*deliveries as f64 / span).round(),
+            "bytes_per_delivery": if *deliveries > 0 { bytes / deliveries } else { 0 },
+        })
+    }
+}
+
+fn spec(system: System, port: u16, first: usize, count: usize) -> WorkerSpec {
+    WorkerSpec {
+        system,
+        port,
+        first,
+        count,
+        connect_concurrency: 200,
+        spread_ms: 0,
+        deadline_secs: 900,
+        dh: None,
+    }
+}
+
+fn dh_spec(d: &crate::publish::Dialogue, rest_join: bool, votes: Option<VoteSpec>) -> DhSpec {
+    DhSpec {
+        secret: servers::SECRET.into(),
+        dialogue_id: d.id,
+        code: d.code.clone(),
+        rest_join,
+        votes,
+    }
+}
+
+fn start(ctx: &Ctx, system: System, env: &[(&str, String)]) -> Result<Server, String> {
+    match system {
+        System::Dialoghub => servers::start_dialoghub(&ctx.dialoghub, env),
+        System::Nats => servers::start_nats(&ctx.nats),
+        System::Floor => servers::start_floor(&ctx.bench),
+    }
+}
+
+fn mem_json(base: &ProcSample, loaded: &ProcSample, connected: u64) -> Value {
+    let per = if connected > 0 {
+        (loaded.rss_kib.saturating_sub(base.rss_kib)) as f64 / connected as f64
+    } else {
+        0.0
+    };
+    json!({
+        "rss_base_mib": base.rss_kib / 1024,
+        "rss_loaded_mib": loaded.rss_kib / 1024,
+        "kib_per_connection": (per * 100.0).round() / 100.0,
+    })
+}
+
+fn raised_limits() -> Vec<(&'static str, String)> {
+    vec![
+        ("DIALOGHUB_LIMITS__MESSAGES_PER_SEC", "100000".into()),
+        ("DIALOGHUB_LIMITS__MESSAGES_BURST", "100000".into()),
+    ]
+}
+
+fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
+    workers
+        .pids()
+        .iter()
+        .zip(before)
+        .map(|(pid, b)| util::sample(*pid).cpu_s - b.cpu_s)
+        .sum()
+}
+
+/// One publisher, `n` subscribers: `paced` events at `rate`/s, then `burst` events at once.
+pub async fn fanout(
+    ctx: &Ctx,
+    system: System,
+    n: usize,
+    paced: usize,
+    rate: f64,
+    burst: usize,
+) -> Result<Value, String> {
+    let env = raised_limits();
+    let server = start(ctx, system, &env)?;
+    let port = server.port;
+    let text_len = 100; // dialoghub's public approval frame comes to about 300 bytes
+    let peer_len = 300;
+    enum Pub {
+        Dh(DhConn, Vec<u64>),
+        Peer(PeerPublisher),
+    }
+    let mut setup = json!({});
+    let (mut publisher, dialogue) = match system {
+        System::Dialoghub => {
+            let d = create_dialogue(port).await?;
+            let mut asker = DhConn::open(port, "participant", d.id).await?;
+            let (asked, ids) = asker.ask(paced + burst, None).await?;
+            setup = json!({ "asks": asked.sent, "ask_ack": asked.acks.summary_ms() });
+            drop(asker);
+            let moderator = DhConn::open(port, "moderator", d.id).await?;
+            (Pub::Dh(moderator, ids), Some(d))
+        }
+        _ => (Pub::Peer(PeerPublisher::open(system, port).await?), None),
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = util::sample(server.pid);
+    let specs = servers::split(n, |first, count| WorkerSpec {
+        dh: dialogue.as_ref().map(|d| dh_spec(d, false, None)),
+        ..spec(system, port, first, count)
+    });
+    let t_connect = now_us();
+    let mut workers = Workers::spawn(&ctx.bench, &specs)?;
+    let lg_before: Vec<ProcSample> = workers.pids().iter().map(|p| util::sample(*p)).collect();
+    workers.wait("ready ", Duration::from_secs(300)).await?;
+    let connect_ms = (now_us() - t_connect) / 1000;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = util::sample(server.pid);
+    let (p1, p2);
+    let mut incomplete = Vec::new();
+    match &mut publisher {
+        Pub::Dh(m, ids) => {
+            p1 = m.approve(&ids[..paced], 1, Some(rate), text_len).await?;
+        }
+        Pub::Peer(p) => p1 = p.publish(paced, 1, Some(rate), peer_len).await?,
+    }
+    workers.send(&format!("expect {}", p1.last_seq));
+    if let Err(e) = workers.wait("complete", Duration::from_secs(30)).await {
+        incomplete.push(format!("paced: {e}"));
+    }
+    let after_paced = util::sample(server.pid);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before_burst = util::sample(server.pid);
+    match &mut publisher {
+        Pub::Dh(m, ids) => {
+            p2 = m
+                .approve(&ids[paced..paced + burst], 2, None, text_len)
+                .await?;
+        }
+        Pub::Peer(p) => p2 = p.publish(burst, 2, None, peer_len).await?,
+    }
+    workers.send(&format!("expect {}", p2.last_seq));
+    if let Err(e) = workers.wait("complete", Duration::from_secs(90)).await {
+        incomplete.push(format!("burst: {e}"));
+    }
+    let after_burst = util::sample(server.pid);
+    let lg_cpu = loadgen_cpu(&workers, &lg_before);
+    let reports = workers.report().await?;
+    let m = merge(&reports);
+    let pub_gaps = match &publisher {
+        Pub::Dh(c, _) => c.gaps,
+        Pub::Peer(_) => 0,
+    };
+    let mut publisher_errors: BTreeMap<String, u64> = BTreeMap::new();
+    for (k, v) in p1.errors.iter().chain(p2.errors.iter()) {
+        *publisher_errors.entry(k.clone()).or_default() += v;
+    }
+    drop(server);
+    Ok(json!({
+        "scenario": format!("fanout-{n}"),
+        "system": system.name(),
+        "requested": n,
+        "connected": m.connected,
+        "connect_failed": m.failed,
+        "connect_ms": connect_ms,
+        "join": m.join.summary_ms(),
+        "setup": setup,
+        "paced": m.phase_json(1, &p1, m.connected),
+        "burst": m.phase_json(2, &p2, m.connected),
+        "publisher_ack": if system == System::Dialoghub {
+            let mut h = p1.acks.clone(); h.merge(&p2.acks); h.summary_ms()
+        } else { Value::Null },
+        "publisher_errors": publisher_errors,
+        "server": {
+            "memory": mem_json(&base, &idle, m.connected),
+            "rss_end_mib": after_burst.rss_kib / 1024,
+            "cpu_paced_pct": cpu_percent(&idle, &after_paced),
+            "cpu_burst_pct": cpu_percent(&before_burst, &after_burst),
+        },
+        "loadgen": { "processes": reports.len(), "cpu_s": (lg_cpu * 10.0).round() / 10.0, "rss_mib": m.rss_kib / 1024 },
+        "gaps": m.gaps + pub_gaps,
+        "errors": m.errors,
+        "closed": m.closed,
+        "unparsed": m.unparsed,
+        "incomplete": incomplete,
+    }))
+}
+
+/// `n` participants, connected and doing nothing: what each costs the server.
+pub async fn idle(ctx: &Ctx, system: System, n: usize) -> Result<Value, String> {
+    let server = start(ctx, system, &[])?;
+    let port = server.port;
+    let dialogue = match system {
+        System::Dialoghub => {
+            let d = create_dialogue(port).await?;
+            Some(d)
+        }
+        _ => None,
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = util::sample(server.pid);
+    let specs = servers::split(n, |first, count| WorkerSpec {
+        dh: dialogue.as_ref().map(|d| dh_spec(d, false, None)),
+        ..spec(system, port, first, count)
+    });
+    let mut workers = Workers::spawn(&ctx.bench, &specs)?;
+    workers.wait("ready ", Duration::from_secs(300)).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let a = util::sample(server.pid);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let b = util::sample(server.pid);
+    let reports = workers.report().await?;
+    let m = merge(&reports);
+    Ok(json!({
+        "scenario": format!("idle-{n}"),
+        "system": system.name(),
+        "requested": n,
+        "connected": m.connected,
+        "connect_failed": m.failed,
+        "join": m.join.summary_ms(),
+        "server": { "memory": mem_json(&base, &b, m.connected), "cpu_idle_pct": cpu_percent(&a, &b) },
+        "gaps": m.gaps,
+        "errors": m.errors,
+        "closed": m.closed,
+    }))
+}
+
+/// `n` participants voting on 20 approved questions at `per_sec` each for `secs`.
+pub async fn vote_storm(
+    ctx: &Ctx,
+    name: &str,
+    n: usize,
+    per_sec: f64,
+    window: usize,
+    secs: u64,
+    env: &[(&str, String)],
+) -> Result<Value, String> {
+    let server = start(ctx, System::Dialoghub, env)?;
+    let port = server.port;
+    let d = create_dialogue(port).await?;
+    let mut asker = DhConn::open(port, "participant", d.id).await?;
+    let (_, ids) = asker.ask(20, None).await?;
+    drop(asker);
+    let mut moderator = DhConn::open(port, "moderator", d.id).await?;
+    let approved = moderator.approve(&ids, 0, None, 0).await?;
+    if !approved.errors.is_empty() {
+        return Err(format!("approvals refused: {:?}", approved.errors));
+    }
+    let votes = VoteSpec {
+        questions: ids.clone(),
+        per_sec,
+        window,
+        duration_ms: secs * 1000,
+    };
+    let specs = servers::split(n, |first, count| WorkerSpec {
+        dh: Some(dh_spec(&d, false, Some(votes.clone()))),
+        ..spec(System::Dialoghub, port, first, count)
+    });
+    let mut workers = Workers::spawn(&ctx.bench, &specs)?;
+    workers.wait("ready ", Duration::from_secs(300)).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = util::sample(server.pid);
+    let go_us = now_us();
+    workers.send("go");
+    let done = workers
+        .wait("votes-done", Duration::from_secs(secs + 60))
+        .await;
+    let after = util::sample(server.pid);
+    // Tallies go out every 250 ms; give them time to land everywhere.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let reports = workers.report().await?;
+    let m = merge(&reports);
+    let expected = m.expected_tally();
+    let agree = m.finals.len() == 1 && m.finals[0].votes == expected && m.no_tallies == 0;
+    let latest = m
+        .finals
+        .iter()
+        .map(|f| f.latest_since_us)
+        .max()
+        .unwrap_or(0);
+    let span = (m.last_vote_ack_us.saturating_sub(go_us)).max(1) as f64 / 1e6;
+    drop(server);
+    Ok(json!({
+        "scenario": name,
+        "system": "dialoghub",
+        "requested": n,
+        "connected": m.connected,
+        "connect_failed": m.failed,
+        "offered_per_s": (n as f64 * per_sec).round(),
+        "per_client": { "per_sec": per_sec, "window": window, "secs": secs },
+        "limits": env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "votes_sent": m.votes_sent,
+        "votes_acked": m.votes_acked,
+        "votes_unanswered": m.votes_unanswered,
+        "durable_votes_per_s": (m.votes_acked as f64 / span).round(),
+        "ack": m.ack.summary_ms(),
+        "tallies": {
+            "expected_total": expected.values().sum::<u64>(),
+            "every_client_agrees_with_acked_votes": agree,
+            "distinct_final_views": m.finals.len(),
+            "clients_without_tallies": m.no_tallies,
+            "final_shown_ms_after_last_vote_sent": (latest.saturating_sub(m.last_vote_sent_us)) as f64 / 1000.0,
+        },
+        "server": { "cpu_pct": cpu_percent(&before, &after), "rss_end_mib": after.rss_kib / 1024 },
+        "loadgen": { "processes": reports.len(), "cpu_s": (m.cpu_s * 10.0).round() / 10.0 },
+        "gaps": m.gaps + moderator.gaps,
+        "errors": m.errors,
+        "closed": m.closed,
+        "votes_done": done.is_ok(),
+    }))
+}
+
+/// `n` participants join by code over REST and then connect, spread over `spread_ms`.
+pub async fn join_storm(
+    ctx: &Ctx,
+    name: &str,
+    n: usize,
+    spread_ms: u64,
+    concurrency: usize,
+) -> Result<Value, String> {
+    let server = start(ctx, System::Dialoghub, &raised_limits())?;
+    let port = server.port;
+    let d = create_dialogue(port).await?;
+    // A realistic snapshot: twenty approved questions.
+    let mut asker = DhConn::open(port, "participant", d.id).await?;
+    let (_, ids) = asker.ask(20, None).await?;
+    drop(asker);
+    let mut moderator = DhConn::open(port, "moderator", d.id).await?;
+    moderator.approve(&ids, 0, None, 0).await?;
+    let base = util::sample(server.pid);
+    let specs = servers::split(n, |first, count| WorkerSpec {
+        spread_ms,
+        connect_concurrency: concurrency,
+        dh: Some(dh_spec(&d, true, None)),
+        ..spec(System::Dialoghub, port, first, count)
+    });
+    let t0 = now_us();
+    let mut workers = Workers::spawn(&ctx.bench, &specs)?;
+    workers.wait("ready ", Duration::from_secs(120)).await?;
+    let took_ms = (now_us() - t0) / 1000;
+    let after = util::sample(server.pid);
+    let reports = workers.report().await?;
+    let m = merge(&reports);
+    drop(server);
+    Ok(json!({
+        "scenario": name,
+        "system": "dialoghub",
+        "requested": n,
+        "accepted": m.connected,
+        "connect_failed": m.failed,
+        "spread_ms": spread_ms,
+        "all_joined_ms": took_ms,
+        "join": m.join.summary_ms(),
+        "server": { "cpu_pct": cpu_percent(&base, &after), "memory": mem_json(&base, &after, m.connected) },
+        "gaps": m.gaps + moderator.gaps,
+        "errors": m.errors,
+        "closed": m.closed,
+    }))
+}
+
+// ---------------------------------------------------------------------------
+
+pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
+    let want = |name: &str| only.is_empty() || only.iter().any(|o| name.starts_with(o.as_str()));
+    let systems = [System::Dialoghub, System::Nats, System::Floor];
+    let (sizes, paced, burst): (Vec<usize>, usize, usize) = if ctx.quick {
+        (vec![1000], 50, 100)
+    } else {
+        // 19,950, not 20,000: a process may hold 20,000 open files, and the server
+        // needs a few of its own (listener, database, log, epoll).
+        (vec![1000, 5000, 10000, 19950], 150, 200)
+    };
+    let mut results = Vec::new();
+    let mut record = |r: Result<Value, String>, name: &str, system: &str| {
+        let v = r.unwrap_or_else(|e| {
+            eprintln!("bench: {name} on {system} failed: {e}");
+            json!({ "scenario": name, "system": system, "failed": e })
+        });
+        eprintln!("bench: {name} {system}: {}", short(&v));
+        let file = ctx.out.join(format!("{name}-{system}.json"));
+        let _ = std::fs::write(file, serde_json::to_string_pretty(&v).unwrap_or_default());
+        results.push(v);
+    };
+    for &n in &sizes {
+        let name = format!("fanout-{n}");
+        if !want(&name) {
+            continue;
+        }
+        for s in systems {
+            eprintln!("bench: {name} on {} …", s.name());
+            record(fanout(ctx, s, n, paced, 10.0, burst).await, &name, s.name());
+        }
+    }
+    let idle_n = if ctx.quick { 1000 } else { 10000 };
+    let name = format!("idle-{idle_n}");
+    if want(&name) {
+        for s in systems {
+            eprintln!("bench: {name} on {} …", s.name());
+            record(idle(ctx, s, idle_n).await, &name, s.name());
+        }
+    }
+    let (voters, secs) = if ctx.quick { (500, 4) } else { (5000, 10) };
+    if want("vote-storm") {
+        eprintln!("bench: vote-storm …");
+        let r = vote_storm(ctx, "vote-storm", voters, 5.0, 10, secs, &[]).await;
+        record(r, "vote-storm", "dialoghub");
+        eprintln!("bench: vote-storm-raised …");
+        let env = [
+            ("DIALOGHUB_LIMITS__MESSAGES_PER_SEC", "1000".to_string()),
+            ("DIALOGHUB_LIMITS__MESSAGES_BURST", "1000".to_string()),
+        ];
+        let r = vote_storm(ctx, "vote-storm-raised", voters, 20.0, 4, secs, &env).await;
+        record(r, "vote-storm-raised", "dialoghub");
+    }
+    let joins = if ctx.quick { 500 } else { 5000 };
+    if want("join-storm") {
+        eprintln!("bench: join-storm …");
+        let r = join_storm(ctx, "join-storm", joins, 10_000, 200).await;
+        record(r, "join-storm", "dialoghub");
+        eprintln!("bench: join-burst …");
+        let r = join_storm(ctx, "join-burst", joins * 2, 0, 250).await;
+        record(r, "join-burst", "dialoghub");
+    }
+    Ok(results)
+}
+
+fn short(v: &Value) -> String {
+    if let Some(e) = v.get("failed") {
+        return format!("FAILED {e}");
+    }
+    let mut parts = vec![format!(
+        "connected {}",
+        v["connected"]
+            .as_u64()
+            .or(v["accepted"].as_u64())
+            .unwrap_or(0)
+    )];
+    if let Some(p) = v.get("paced") {
+        parts.push(format!("paced p99 {} ms", p["latency"]["p99_ms"]));
+    }
+    if let Some(p) = v.get("burst") {
+        parts.push(format!("burst {}/s", p["deliveries_per_s"]));
+    }
+    if let Some(x) = v.get("durable_votes_per_s") {
+        parts.push(format!("{x} votes/s, ack p99 {} ms", v["ack"]["p99_ms"]));
+    }
+    parts.push(format!("gaps {}", v["gaps"]));
+    parts.join(", ")
+}
+
+// ---------------------------------------------------------------------------
+// The table.
+
+fn f(v: &Value) -> String {
+    match v {
+        Value::Null => "–".into(),
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if x.fract() == 0.0 {
+                format!("{}", x as i64)
+            } else {
+                format!("{x:.1}")
+            }
+        }
+        Value::Bool(b) => {
+            if *b {
+                "yes".into()
+            } else {
+                "NO".into()
+            }
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn problems(v: &Value) -> String {
+    let count = |k: &str| -> u64 {
+        match &v[k] {
+            Value::Object(o) => o.values().filter_map(Value::as_u64).sum(),
+            Value::Number(n) => n.as_u64().unwrap_or(0),
+            _ => 0,
+        }
+    };
+    let lost = match (&v["paced"], &v["burst"]) {
+        (Value::Object(_), Value::Object(_)) => {
+            let l = |p: &Value| {
+                p["expected_deliveries"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    .saturating_sub(p["deliveries"].as_u64().unwrap_or(0))
+            };
+            l(&v["paced"]) + l(&v["burst"])
+        }
+        _ => 0,
+    };
+    format!(
+        "{}/{}/{}/{}",
+        count("gaps"),
+        count("errors") + count("publisher_errors"),
+        count("closed") + count("connect_failed"),
+        lost
+    )
+}
+
+fn ratio(a: &Value, b: &Value) -> String {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "–".into(),
+    }
+}
+
+pub fn table(results: &[Value]) -> String {
+    let mut t = String::new();
+    let find = |scenario: &str, system: &str| {
+        results
+            .iter()
+            .find(|r| r["scenario"] == scenario && r["system"] == system)
+    };
+    t.push_str("### Fan-out: one publisher, N subscribers, 10 events/s (paced), then a burst\n\n");
+    t.push_str("| scenario | system | connected | p50 ms | p95 ms | p99 ms | max ms | paced deliv/s | burst deliv/s | burst p99 ms | bytes/deliv | CPU % paced | CPU % burst | RSS MiB | KiB/conn | gaps/errors/closed/lost |\n");
+    t.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for r in results.iter().filter(|r| {
+        r["scenario"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("fanout"))
+    }) {
+        if r.get("failed").is_some() {
+            t.push_str(&format!(
+                "| {} | {} | FAILED: {} |\n",
+                f(&r["scenario"]),
+                f(&r["system"]),
+                f(&r["failed"])
+            ));
+            continue;
+        }
+        let p = &r["paced"];
+        let b = &r["burst"];
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["system"]),
+            f(&r["connected"]),
+            f(&p["latency"]["p50_ms"]),
+            f(&p["latency"]["p95_ms"]),
+            f(&p["latency"]["p99_ms"]),
+            f(&p["latency"]["max_ms"]),
+            f(&p["deliveries_per_s"]),
+            f(&b["deliveries_per_s"]),
+            f(&b["latency"]["p99_ms"]),
+            f(&p["bytes_per_delivery"]),
+            f(&r["server"]["cpu_paced_pct"]),
+            f(&r["server"]["cpu_burst_pct"]),
+            f(&r["server"]["rss_end_mib"]),
+            f(&r["server"]["memory"]["kib_per_connection"]),
+            problems(r),
+        ));
+    }
+    t.push_str(
+        "\n### Ratios (dialoghub ÷ peer; p99 lower is better, deliveries/s higher is better)\n\n",
+    );
+    t.push_str("| scenario | p99 ÷ NATS | p99 ÷ floor | burst deliv/s ÷ NATS | burst deliv/s ÷ floor |\n|---|---:|---:|---:|---:|\n");
+    let mut seen = Vec::new();
+    for r in results.iter().filter(|r| {
+        r["scenario"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("fanout"))
+    }) {
+        let s = r["scenario"].as_str().unwrap_or("");
+        if seen.contains(&s) {
+            continue;
+        }
+        seen.push(s);
+        let (Some(d), n, fl) = (find(s, "dialoghub"), find(s, "nats"), find(s, "floor")) else {
+            continue;
+        };
+        let p99 = |x: Option<&Value>| {
+            x.map(|x| x["paced"]["latency"]["p99_ms"].clone())
+                .unwrap_or(Value::Null)
+        };
+        let dps = |x: Option<&Value>| {
+            x.map(|x| x["burst"]["deliveries_per_s"].clone())
+                .unwrap_or(Value::Null)
+        };
+        t.push_str(&format!(
+            "| {s} | {} | {} | {} | {} |\n",
+            ratio(&p99(Some(d)), &p99(n)),
+            ratio(&p99(Some(d)), &p99(fl)),
+            ratio(&dps(Some(d)), &dps(n)),
+            ratio(&dps(Some(d)), &dps(fl)),
+        ));
+    }
+    t.push_str("\n### Idle: connected, doing nothing\n\n| scenario | system | connected | RSS before MiB | RSS with clients MiB | KiB/conn | CPU % idle | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---|\n");
+    for r in results.iter().filter(|r| {
+        r["scenario"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("idle"))
+    }) {
+        let m = &r["server"]["memory"];
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["system"]),
+            f(&r["connected"]),
+            f(&m["rss_base_mib"]),
+            f(&m["rss_loaded_mib"]),
+            f(&m["kib_per_connection"]),
+            f(&r["server"]["cpu_idle_pct"]),
+            problems(r)
+        ));
+    }
+    t.push_str("\n### Vote storm (dialoghub): 20 approved questions, every vote durable before its ack\n\n| scenario | clients | per-client rate, window | offered/s | durable votes/s | acked/sent | ack p50 | ack p95 | ack p99 | ack max | tallies exact | final tallies shown after last vote (ms) | CPU % | gaps/errors/closed/lost |\n|---|---:|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|\n");
+    for r in results.iter().filter(|r| {
+        r["scenario"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("vote"))
+    }) {
+        if r.get("failed").is_some() {
+            t.push_str(&format!(
+                "| {} | FAILED: {} |\n",
+                f(&r["scenario"]),
+                f(&r["failed"])
+            ));
+            continue;
+        }
+        t.push_str(&format!(
+            "| {} | {} | {}/s, {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["connected"]),
+            f(&r["per_client"]["per_sec"]),
+            f(&r["per_client"]["window"]),
+            f(&r["offered_per_s"]),
+            f(&r["durable_votes_per_s"]),
+            f(&r["votes_acked"]),
+            f(&r["votes_sent"]),
+            f(&r["ack"]["p50_ms"]),
+            f(&r["ack"]["p95_ms"]),
+            f(&r["ack"]["p99_ms"]),
+            f(&r["ack"]["max_ms"]),
+            f(&r["tallies"]["every_client_agrees_with_acked_votes"]),
+            f(&r["tallies"]["final_shown_ms_after_last_vote_sent"]),
+            f(&r["server"]["cpu_pct"]),
+            problems(r)
+        ));
+    }
+    t.push_str("\n### Join storm (dialoghub): `POST /api/join`, then WebSocket hello → welcome + snapshot\n\n| scenario | requested | accepted | spread over ms | all joined after ms | join p50 ms | join p99 ms | join max ms | KiB/conn | gaps/errors/closed/lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for r in results.iter().filter(|r| {
+        r["scenario"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("join"))
+    }) {
+        if r.get("failed").is_some() {
+            t.push_str(&format!(
+                "| {} | FAILED: {} |\n",
+                f(&r["scenario"]),
+                f(&r["failed"])
+            ));
+            continue;
+        }
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["requested"]),
+            f(&r["accepted"]),
+            f(&r["spread_ms"]),
+            f(&r["all_joined_ms"]),
+            f(&r["join"]["p50_ms"]),
+            f(&r["join"]["p99_ms"]),
+            f(&r["join"]["max_ms"]),
+            f(&r["server"]["memory"]["kib_per_connection"]),
+            problems(r)
+        ));
+    }
+    t
+}
+
+// ---------------------------------------------------------------------------
+// The smoke check: correctness only, a few hundred clients, a few seconds.
+
+pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> {
+    let server = servers::start_dialoghub(&ctx.dialoghub, &[])?;
+    let port = server.port;
+    let d = create_dialogue(port).await?;
+    let mut asker = DhConn::open(port, "participant", d.id).await?;
+    // 20 asks and 10 + 10 approvals fit the default per-connection burst of 20.
+    let (_, ids) = asker.ask(20, None).await?;
+    let mut moderator = DhConn::open(port, "moderator", d.id).await?;
+    let first = moderator.approve(&ids[..10], 0, None, 0).await?;
+    let votes = VoteSpec {
+        questions: ids[..10].to_vec(),
+        per_sec: 4.0,
+        window: 3,
+        duration_ms: 4000,
+    };
+    let rest = 20.min(clients / 2);
+    let specs = vec![
+        WorkerSpec {
+            dh: Some(dh_spec(&d, false, Some(votes.clone()))),
+            deadline_secs: 120,
+            ..spec(System::Dialoghub, port, 0, clients - rest)
+        },
+        WorkerSpec {
+            dh: Some(dh_spec(&d, true, Some(votes))),
+            deadline_secs: 120,
+            ..spec(System::Dialoghub, port, clients - rest, rest)
+        },
+    ];
+    let mut workers = Workers::spawn(&ctx.bench, &specs)?;
+    let ready = workers.wait("ready ", Duration::from_secs(60)).await?;
+    workers.send("go");
+    // Approvals while the votes flow: every client must see them, in order.
+    let second = moderator.approve(&ids[10..], 0, Some(4.0), 0).await?;
+    let done = workers.wait("votes-done", Duration::from_secs(60)).await;
+    workers.send(&format!("expect {}", second.last_seq));
+    let complete = workers.wait("complete", Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let reports = workers.report().await?;
+    let m = merge(&reports);
+    drop(server);
+    let expected = m.expected_tally();
+    let rest_joined: u64 = serde_json::from_str::<Value>(&ready[1])
+        .ok()
+        .and_then(|v| v["connected"].as_u64())
+        .unwrap_or(0);
+    let checks: Vec<(&str, bool, String)> = vec![
+        (
+            "every client connected",
+            m.connected == clients as u64 && m.failed.is_empty(),
+            format!("{} of {clients}, failures {:?}", m.connected, m.failed),
+        ),
+        (
+            "REST join path",
+            rest_joined == rest as u64,
+            format!("{rest_joined} of {rest} joined by code"),
+        ),
+        (
+            "no seq gaps anywhere",
+            m.gaps + moderator.gaps + asker.gaps == 0,
+            format!("{} gaps", m.gaps + moderator.gaps + asker.gaps),
+        ),
+        (
+            "no errors, closes or unreadable frames",
+            m.errors.is_empty() && m.closed.is_empty() && m.unparsed == 0,
+            format!(
+                "errors {:?}, closed {:?}, unparsed {}",
+                m.errors, m.closed, m.unparsed
+            ),
+        ),
+        (
+            "moderator's approvals all acknowledged",
+            first.errors.is_empty()
+                && second.errors.is_empty()
+                && first.acks.count + second.acks.count == 20,
+            format!(
+                "{} acks, errors {:?} {:?}",
+                first.acks.count + second.acks.count,
+                first.errors,
+                second.errors
+            ),
+        ),
+        (
+            "every vote acknowledged",
+            done.is_ok()
+                && m.votes_sent > 0
+                && m.votes_acked == m.votes_sent
+                && m.votes_unanswered == 0,
+            format!(
+                "{} of {} acked, {} unanswered",
+                m.votes_acked, m.votes_sent, m.votes_unanswered
+            ),
+        ),
+        (
+            "every client got every event",
+            complete.is_ok(),
+            format!("{complete:?}"),
+        ),
+        (
+            "every client shows the tallies of the acked votes",
+            m.finals.len() == 1
+                && m.finals[0].votes == expected
+                && m.no_tallies == 0
+                && !expected.is_empty(),
+            format!(
+                "expected {expected:?}; clients show {:?}",
+                m.finals
+                    .iter()
+                    .map(|f| (&f.votes, f.clients))
+                    .collect::<Vec<_>>()
+            ),
+        ),
+    ];
+    let mut passed = 0;
+    for (name, ok, detail) in &checks {
+        println!("{} {name}: {detail}", if *ok { "ok  " } else { "FAIL" });
+        if *ok {
+            passed += 1;
+        }
+    }
+    Ok((passed, checks.len() - passed))
+}

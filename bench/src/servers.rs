@@ -1,0 +1,282 @@
+//! Starting and stopping the systems under test, and the processes of the load generator.
+
+use crate::worker::{Report, WorkerSpec};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// A server this run started. Dropping it kills that one process (by its own handle).
+pub struct Server {
+    pub port: u16,
+    pub pid: u32,
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn scratch_dir(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "dialoghub-bench-{}-{tag}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Waits for a line `<prefix><port>` on the child's stdout.
+fn read_port(child: &mut Child, prefix: &str) -> Result<u16, String> {
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let wanted = prefix.to_string();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if let Some(p) = line.strip_prefix(&wanted) {
+                let _ = tx.send(p.trim().parse::<u16>().ok());
+                break;
+            }
+        }
+        // Keep draining so the child never blocks on a full pipe.
+        for _ in lines {}
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(Some(port)) => Ok(port),
+        _ => Err(format!("no '{prefix}N' line within 60 s")),
+    }
+}
+
+pub const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+
+pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, String> {
+    let dir = scratch_dir("dh");
+    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(bin);
+    cmd.env("DIALOGHUB_SERVER__PORT", "0")
+        .env("DIALOGHUB_SERVER__HOST", "127.0.0.1")
+        .env(
+            "DIALOGHUB_STORE__URL",
+            format!("sqlite://{}/b.db", dir.display()),
+        )
+        .env("DIALOGHUB_SERVER__DATA_DIR", &dir)
+        .env("DIALOGHUB_AUTH__SECRET", SECRET)
+        .env("DIALOGHUB_LIMITS__CONNECTIONS_PER_IP", "100000")
+        .env("DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE", "1000000")
+        // Per-connection logging would measure the logger, not the server.
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("start dialoghub: {e}"))?;
+    let pid = child.id();
+    match read_port(&mut child, "dialoghub listening on port ") {
+        Ok(port) => Ok(Server {
+            port,
+            pid,
+            child,
+            dir,
+        }),
+        Err(e) => {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            Err(format!("dialoghub did not start: {e}\n{log}"))
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A second nats-server of our own, with a WebSocket listener; `port` is the WebSocket port.
+pub fn start_nats(bin: &Path) -> Result<Server, String> {
+    let dir = scratch_dir("nats");
+    let (tcp, ws) = (free_port(), free_port());
+    let conf = format!(
+        "listen: \"127.0.0.1:{tcp}\"\nwebsocket {{\n  listen: \"127.0.0.1:{ws}\"\n  no_tls: true\n  compression: false\n}}\n"
+    );
+    std::fs::write(dir.join("nats.conf"), conf).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join("nats.log")).map_err(|e| e.to_string())?;
+    let child = Command::new(bin)
+        .arg("-c")
+        .arg(dir.join("nats.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .map_err(|e| format!("start nats-server: {e}"))?;
+    let pid = child.id();
+    let server = Server {
+        port: ws,
+        pid,
+        child,
+        dir,
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", ws)).is_ok() {
+            return Ok(server);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err("nats-server's WebSocket port did not open within 10 s".into())
+}
+
+pub fn start_floor(bench: &Path) -> Result<Server, String> {
+    let dir = scratch_dir("floor");
+    let mut child = Command::new(bench)
+        .args(["floor", "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("start floor: {e}"))?;
+    let pid = child.id();
+    let port = read_port(&mut child, "floor listening on port ")?;
+    Ok(Server {
+        port,
+        pid,
+        child,
+        dir,
+    })
+}
+
+/// The load generator's processes for one scenario.
+pub struct Workers {
+    children: Vec<Child>,
+    stdins: Vec<ChildStdin>,
+    rx: mpsc::UnboundedReceiver<(usize, String)>,
+    stash: Vec<VecDeque<String>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Clients per load-generator process: well under the 20,000 open files a process may have.
+pub const PER_WORKER: usize = 5000;
+
+/// Splits `total` clients over processes of at most PER_WORKER each.
+pub fn split(total: usize, make: impl Fn(usize, usize) -> WorkerSpec) -> Vec<WorkerSpec> {
+    let n = total.div_ceil(PER_WORKER).max(1);
+    (0..n)
+        .map(|w| {
+            let first = total * w / n;
+            let last = total * (w + 1) / n;
+            make(first, last - first)
+        })
+        .collect()
+}
+
+impl Workers {
+    pub fn spawn(bench: &Path, specs: &[WorkerSpec]) -> Result<Workers, String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut children = Vec::new();
+        let mut stdins = Vec::new();
+        for (w, spec) in specs.iter().enumerate() {
+            let mut child = Command::new(bench)
+                .arg("worker")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .map_err(|e| format!("start worker: {e}"))?;
+            let mut stdin = child.stdin.take().ok_or("no stdin")?;
+            writeln!(stdin, "{}", serde_json::to_string(spec).expect("spec"))
+                .map_err(|e| e.to_string())?;
+            let stdout = child.stdout.take().ok_or("no stdout")?;
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send((w, line)).is_err() {
+                        break;
+                    }
+                }
+            });
+            children.push(child);
+            stdins.push(stdin);
+        }
+        Ok(Workers {
+            stash: vec![VecDeque::new(); children.len()],
+            children,
+            stdins,
+            rx,
+        })
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.children.iter().map(|c| c.id()).collect()
+    }
+
+    pub fn send(&mut self, cmd: &str) {
+        for s in &mut self.stdins {
+            let _ = writeln!(s, "{cmd}");
+            let _ = s.flush();
+        }
+    }
+
+    /// One line starting with `prefix` from every worker (the rest of each line).
+    pub async fn wait(&mut self, prefix: &str, within: Duration) -> Result<Vec<String>, String> {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut got: Vec<Option<String>> = vec![None; self.children.len()];
+        for (w, stash) in self.stash.iter_mut().enumerate() {
+            if let Some(pos) = stash.iter().position(|l| l.starts_with(prefix)) {
+                let line = stash.remove(pos).expect("present");
+                got[w] = Some(line[prefix.len()..].trim().to_string());
+            }
+        }
+        while got.iter().any(Option::is_none) {
+            let (w, line) = match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(x)) => x,
+                Ok(None) => return Err(format!("workers exited while waiting for '{prefix}'")),
+                Err(_) => {
+                    let missing = got.iter().filter(|g| g.is_none()).count();
+                    return Err(format!(
+                        "{missing} of {} workers did not say '{prefix}' within {within:?}",
+                        got.len()
+                    ));
+                }
+            };
+            if got[w].is_none() && line.starts_with(prefix) {
+                got[w] = Some(line[prefix.len()..].trim().to_string());
+            } else {
+                self.stash[w].push_back(line);
+            }
+        }
+        Ok(got.into_iter().map(|g| g.expect("all present")).collect())
+    }
+
+    pub async fn report(&mut self) -> Result<Vec<Report>, String> {
+        self.send("report");
+        let lines = self.wait("report ", Duration::from_secs(60)).await?;
+        lines
+            .iter()
+            .map(|l| serde_json::from_str(l).map_err(|e| format!("bad report: {e}")))
+            .collect()
+    }
+}
