@@ -181,8 +181,6 @@ export function formatTime(ms) {
   return new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', {
     dateStyle: 'medium',
     timeStyle: 'short',
-    // The meetings happen in Stockholm; show their time there, whatever the device says.
-    timeZone: 'Europe/Stockholm',
   }).format(new Date(ms));
 }
 

@@ -328,6 +328,7 @@ function editor(q) {
     const select = h('select', { id, 'data-focus': 'editor' },
       ['personal_data', 'off_topic', 'abusive', 'duplicate', 'other'].map((r) => h('option', { value: r }, t(`reason_${r}`))));
     select.value = q.flags && q.flags.length ? 'personal_data' : 'off_topic';
+    submitOnEnter(select);
     return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; reject(q, select.value); } },
       h('label', { for: id }, t('reject_label')), select,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, t('action_reject_confirm')), cancel));
@@ -336,10 +337,22 @@ function editor(q) {
   if (!targets.length) {
     return h('div', { class: 'inline-editor' }, h('p', { tabindex: '-1', 'data-focus': 'editor' }, t('merge_none')), cancel);
   }
-  const select = h('select', { id, 'data-focus': 'editor' }, targets.map((x) => h('option', { value: x.id }, `#${x.id}: ${x.text.slice(0, 80)}`)));
+  const select = submitOnEnter(h('select', { id, 'data-focus': 'editor' }), targets.map((x) => h('option', { value: x.id }, `#${x.id}: ${x.text.slice(0, 80)}`)));
   return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; merge(q, Number(select.value)); } },
     h('label', { for: id }, t('merge_label')), select,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('action_merge_confirm')), cancel));
+}
+
+/** Enter in a picker confirms it, as in a text field, so one hand on the keys is enough. */
+function submitOnEnter(select, options) {
+  if (options) select.append(...options);
+  select.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      select.form.requestSubmit();
+    }
+  });
+  return select;
 }
 
 function renderUpNext() {

@@ -351,8 +351,12 @@ function renderMine() {
     if (q.status === 'rejected') fate.push(h('span', {}, t('reason_line', { reason: t(`reason_${q.reason || 'other'}`) })));
     if (q.status === 'merged') fate.push(h('span', {}, t('merged_line')));
     if (model.nowAnswering === q.id) fate.unshift(h('span', { class: 'badge now' }, t('now_answering')));
+    // A moderator may have masked personal data: show the author what was published.
+    const shown = model.questions.get(q.id);
+    const publishedAs = shown && shown.text !== q.text ? h('p', { class: 'published-as' }, t('published_as', { text: shown.text })) : null;
     items.push(h('li', { class: 'question', 'data-mine': q.id }, h('div', { class: 'body' },
       h('p', { class: 'text' }, q.text),
+      publishedAs,
       h('div', { class: 'fate' }, fate))));
   }
   list.replaceChildren(...items);

@@ -87,7 +87,7 @@ export async function launchBrowser() {
 
 /** A fresh browser context (its own storage, like another person's phone). */
 export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reducedMotion = 'reduce' } = {}) {
-  const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB' });
+  const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB', timezoneId: 'Europe/Stockholm' });
   context.setDefaultTimeout(10000);
   await context.addInitScript((l) => {
     try {
@@ -122,9 +122,13 @@ export function local(server, inviteUrl) {
   return `${server.base}${u.pathname}${u.hash}`;
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = false } = {}) {
   await mkdir(screenshotDir, { recursive: true });
-  // Let fonts and the last render settle; screenshots are documentation, not assertions.
-  await page.evaluate(() => document.fonts && document.fonts.ready);
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+  // Screenshots are documentation: from the top, with fonts loaded, focus not on a field.
+  await page.evaluate(async () => {
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+    window.scrollTo(0, 0);
+    await (document.fonts && document.fonts.ready);
+  });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage });
 }

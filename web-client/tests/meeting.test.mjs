@@ -35,7 +35,8 @@ async function waitText(page, selector, expected, what) {
 async function shots(page, name) {
   const before_ = page.viewportSize();
   await page.setViewportSize(PHONE);
-  await screenshot(page, `${name}-phone`);
+  // On a phone the whole page, as one scrolls it (the venue screen never scrolls).
+  await screenshot(page, `${name}-phone`, { fullPage: !name.startsWith('screen') });
   await page.setViewportSize(DESKTOP);
   await screenshot(page, `${name}-desktop`);
   await page.setViewportSize(before_);
@@ -195,7 +196,7 @@ test('a whole meeting from setup to close', async () => {
   await approved('sent på kvällen').focus();
   await mod.keyboard.press('u');
   await mod.locator('#upnext li', { hasText: 'sent på kvällen' }).waitFor();
-  await mod.locator('#upnext li', { hasText: 'sent på kvällen' }).getByRole('button', { name: /uppåt/ }).click();
+  await mod.locator('#upnext li', { hasText: 'sent på kvällen' }).getByRole('button', { name: /^Upp/ }).click();
   await waitText(mod, '#upnext li:first-child', 'sent på kvällen', 'reordered up next');
   await waitText(screen, '#next li:first-child', 'sent på kvällen', 'screen shows up next in order');
 
