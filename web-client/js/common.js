@@ -253,8 +253,8 @@ export class Model {
     if (q) q.status = status;
   }
 
-  /** Applies one event body; `by` is who did it (staff see it). */
-  apply(e, by) {
+  /** Applies one event body; `by` is who did it (staff see it), `at` when (ms). */
+  apply(e, by, at) {
     const d = this.dialogue;
     switch (e.kind) {
       case 'info_set':
@@ -279,7 +279,7 @@ export class Model {
           addressee: e.addressee,
           origin: e.origin,
           status: e.approved ? 'approved' : 'pending',
-          asked_at: Date.now(),
+          asked_at: at || Date.now(),
           author: by,
           flags: undefined,
         });

@@ -44,7 +44,7 @@ function onMessage(msg) {
       render();
       break;
     case 'event':
-      model.apply(msg.event, msg.by);
+      model.apply(msg.event, msg.by, msg.at);
       if (msg.event.kind === 'question_asked') {
         refreshFlags();
         if (!msg.event.approved) announce(t('mod_new_question'));
@@ -307,6 +307,7 @@ function pendingCard(q) {
     return [
       h('p', { class: 'text', id: textId }, markedText(q)),
       flagged ? h('p', { class: 'flags' }, t('flags_found', { kinds })) : null,
+      flagged && q.redacted_text ? h('p', { class: 'hint' }, t('redacted_preview', { text: q.redacted_text })) : null,
       h('p', { class: 'by' }, authorLine(q)),
       h('div', { class: 'actions' }, buttons),
       editing && editing.id === q.id ? editor(q) : null,

@@ -81,6 +81,8 @@ async function load() {
     return;
   }
   $('org-main').hidden = false;
+  // The token works: fold its form away, the dialogue is what matters now.
+  $('token-details').open = false;
   if (!dialogues.some((d) => d.id === selectedId)) selectedId = dialogues.length ? dialogues[dialogues.length - 1].id : null;
   await choose(selectedId);
 }
@@ -198,6 +200,7 @@ async function setPhase(phase) {
   try {
     await api('POST', `/api/dialogues/${selectedId}/phase`, { phase, expected: selected.dialogue.phase });
     announce(t('org_phase_now', { phase: t(`phase_${phase}`) }));
+    dialogues = await api('GET', '/api/dialogues');
     await choose(selectedId);
   } catch (err) {
     fail(err);

@@ -157,7 +157,7 @@ function onMessage(msg) {
       render();
       break;
     case 'event':
-      model.apply(msg.event, msg.by);
+      model.apply(msg.event, msg.by, msg.at);
       followMine(msg.event);
       render();
       break;
