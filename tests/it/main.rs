@@ -6,5 +6,6 @@ mod architecture;
 mod bad_input;
 mod crash;
 mod meeting;
+mod protocol_doc;
 mod resume;
 mod store;
