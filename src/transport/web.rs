@@ -29,8 +29,29 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// What a page may load: its own scripts and styles only (no inline script), the
+/// socket on its own origin, and any web page as the livestream frame. The
+/// console's token rides in the URL fragment, so no referrer is sent anywhere.
+const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; frame-src https: http:; \
+     frame-ancestors 'self'; base-uri 'none'; form-action 'none'; object-src 'none'";
+
 fn page(name: &str) -> Response {
-    asset(name)
+    let mut response = asset(name);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(PAGE_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 fn asset(path: &str) -> Response {

@@ -85,6 +85,9 @@ export async function launchBrowser() {
   });
 }
 
+/** Uncaught errors, CSP refusals and missing strings seen on any page; a test asserts it stays empty. */
+export const problems = [];
+
 /** A fresh browser context (its own storage, like another person's phone). */
 export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reducedMotion = 'reduce' } = {}) {
   const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB', timezoneId: 'Europe/Stockholm' });
@@ -95,7 +98,11 @@ export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reduce
     } catch { /* about:blank */ }
   }, lang);
   const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(`csp: ${m.text()}`);
+    if (m.type() === 'warning' && m.text().startsWith('missing string')) problems.push(m.text());
+  });
   return { context, page };
 }
 

@@ -3,7 +3,7 @@
 // participants take part, each in their own browser context.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, local, screenshot, PHONE, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP } from './harness.mjs';
 
 let server;
 let browser;
@@ -250,4 +250,5 @@ test('a whole meeting from setup to close', async () => {
   await waitText(org, '#sel-phase', 'Avslutad', 'phase closed');
   await waitText(p3, '#phase-note', 'avslutad', 'participants see the end');
   await waitText(p3, '#mine [data-mine]', 'hör inte till', 'the fate of a question stays visible afterwards');
+  assert.deepEqual(problems, [], 'no page threw, hit the CSP or missed a string');
 });
