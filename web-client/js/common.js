@@ -232,6 +232,11 @@ export class Model {
     this.banned = new Set(s.banned || []);
   }
 
+  /** A new connection: its first `live` is taken whatever its version. */
+  liveReset() {
+    this.liveVersion = -1;
+  }
+
   live(l) {
     if (l.version < this.liveVersion) return;
     this.liveVersion = l.version;
@@ -451,6 +456,9 @@ export class Connection {
         this.position = { epoch: msg.epoch, seq: this.position && msg.recovered ? this.position.seq : msg.seq };
         this.welcomed = true;
         this.lastWelcome = msg;
+        // `live.version` starts over when the server's dialogue task restarts:
+        // on a new connection the first `live` wins whatever its version.
+        this.onMessage({ type: 'live-reset' });
         this.attempt = 0;
         this.onMessage(msg);
         this.onState('open');
@@ -479,6 +487,11 @@ export class Connection {
         break;
       }
       case 'error': {
+        if (!msg.client_msg_id && msg.retryable) {
+          // A rate-limit refusal names no submission: send what is still waiting again, later.
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => this.flushPending(), 2000);
+        }
         const p = msg.client_msg_id && this.pending.get(msg.client_msg_id);
         if (p && !msg.retryable) {
           this.pending.delete(msg.client_msg_id);

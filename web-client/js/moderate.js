@@ -52,6 +52,9 @@ function onMessage(msg) {
       if (editing && !model.questions.has(editing.id)) editing = null;
       render();
       break;
+    case 'live-reset':
+      model.liveReset();
+      break;
     case 'live':
       model.live(msg);
       renderApproved();

@@ -161,6 +161,9 @@ function onMessage(msg) {
       followMine(msg.event);
       render();
       break;
+    case 'live-reset':
+      model.liveReset();
+      break;
     case 'live':
       model.live(msg);
       renderQuestions();

@@ -26,6 +26,7 @@ async function main() {
 function onMessage(msg) {
   if (msg.type === 'snapshot') model.snapshot(msg);
   else if (msg.type === 'event') model.apply(msg.event, msg.by, msg.at);
+  else if (msg.type === 'live-reset') model.liveReset();
   else if (msg.type === 'live') model.live(msg);
   else return;
   render();

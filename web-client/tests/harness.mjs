@@ -28,7 +28,11 @@ export function deadline(promise, ms, what) {
   ]);
 }
 
-/** Starts the server binary (port 0, temporary SQLite file) and makes an organizer token. */
+/**
+ * Starts the server binary (port 0, temporary SQLite file) and makes an organizer
+ * token. `restart()` stops it and starts it again on the same port and store, as
+ * a deploy would.
+ */
 export async function startServer() {
   const dir = await mkdtemp(join(tmpdir(), 'dialoghub-web-'));
   const env = {
@@ -42,21 +46,33 @@ export async function startServer() {
     DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE: '1000',
     RUST_LOG: process.env.TEST_LOG ? 'info' : 'warn',
   };
-  const child = spawn(binary, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let child = null;
   let log = '';
-  child.stderr.on('data', (d) => {
-    log += d;
-    if (process.env.TEST_LOG) process.stderr.write(d);
-  });
-  const port = await deadline(new Promise((resolve_, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on port (\d+)/);
-      if (m) resolve_(Number(m[1]));
+  const spawnServer = async (port) => {
+    child = spawn(binary, [], { cwd: dir, env: { ...env, DIALOGHUB_SERVER__PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const me = child;
+    me.stderr.on('data', (d) => {
+      log += d;
+      if (process.env.TEST_LOG) process.stderr.write(d);
     });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
-  }), 20000, 'the server to print its port');
+    return deadline(new Promise((resolve_, reject) => {
+      let out = '';
+      me.stdout.on('data', (d) => {
+        out += d;
+        const m = out.match(/listening on port (\d+)/);
+        if (m) resolve_(Number(m[1]));
+      });
+      me.on('exit', (code) => reject(new Error(`server exited with ${code}: ${log.slice(-2000)}`)));
+    }), 20000, 'the server to print its port');
+  };
+  const kill = async () => {
+    const me = child;
+    if (!me || me.exitCode !== null) return;
+    me.kill('SIGTERM');
+    await deadline(new Promise((r) => (me.exitCode !== null ? r() : me.on('exit', r))), 10000, 'the server to stop')
+      .catch(() => me.kill('SIGKILL'));
+  };
+  const port = await spawnServer(0);
   const organizerToken = await deadline(new Promise((resolve_, reject) => {
     execFile(binary, ['token'], { cwd: dir, env }, (err, stdout) => {
       if (err) reject(err);
@@ -68,10 +84,11 @@ export async function startServer() {
     base,
     port,
     organizerToken,
+    /** Stops the server and leaves it down until `start()`. */
+    stopForNow: kill,
+    start: () => spawnServer(port),
     async stop() {
-      child.kill('SIGTERM');
-      await deadline(new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r))), 10000, 'the server to stop')
-        .catch(() => child.kill('SIGKILL'));
+      await kill();
       await rm(dir, { recursive: true, force: true });
     },
   };
