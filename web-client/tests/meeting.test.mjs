@@ -174,6 +174,19 @@ test('a whole meeting from setup to close', async () => {
   await waitText(p3, '#mine [data-mine]', 'hör inte till dialogens ämne', 'author told why');
   await mod.locator('#pending-empty').waitFor();
 
+  // A duplicate is merged into the published question, with the keyboard.
+  const DUPLICATE = 'Det är alldeles för mörkt i parken vid torget!';
+  await ask(p2, DUPLICATE);
+  await card(mod, DUPLICATE).waitFor();
+  await card(mod, DUPLICATE).focus();
+  await mod.keyboard.press('m');
+  const target = card(mod, DUPLICATE).locator('select');
+  const darkOption = await target.locator('option', { hasText: 'Varför är det så mörkt' }).getAttribute('value');
+  await target.selectOption(darkOption);
+  await target.press('Enter');
+  await waitText(p2, '#mine [data-mine]', 'Sammanslagen', 'author sees the merge');
+  await mod.locator('#pending-empty').waitFor();
+
   // ---- upvotes: set on and off, tallies everywhere
   const voteOn = (p, text) => p.locator('#questions li', { hasText: text }).locator('button.vote');
   await voteOn(p2, 'Vad gör polisen?').click();
