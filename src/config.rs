@@ -24,6 +24,7 @@ pub struct ServerSettings {
     pub public_url: String,
     pub allowed_origins: Vec<String>,
     pub data_dir: PathBuf,
+    pub socket_send_buffer_bytes: usize,
     pub shutdown_grace_secs: u64,
 }
 

@@ -12,6 +12,8 @@ pub struct Outbox {
     // A std mutex, not a tokio one: it is held for a push or a drain, never across an await.
     state: Mutex<State>,
     notify: Notify,
+    /// Wakes a writer stuck on a full socket when its connection falls too far behind.
+    behind: Notify,
     max_bytes: usize,
 }
 
@@ -36,8 +38,14 @@ impl Outbox {
         Outbox {
             state: Mutex::new(State::default()),
             notify: Notify::new(),
+            behind: Notify::new(),
             max_bytes,
         }
+    }
+
+    /// How many bytes the connection may fall behind.
+    pub fn capacity(&self) -> usize {
+        self.max_bytes
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -59,6 +67,7 @@ impl Outbox {
             s.close = Some(CloseCode::Slow);
             drop(s);
             self.notify.notify_one();
+            self.behind.notify_one();
             return false;
         }
         s.bytes += frame.len();
@@ -66,6 +75,18 @@ impl Outbox {
         drop(s);
         self.notify.notify_one();
         true
+    }
+
+    /// Queues a frame whatever the queue holds: for what a joining connection must
+    /// get before anything else (welcome and snapshot), however large the dialogue.
+    pub fn push_always(&self, frame: Frame) {
+        let mut s = self.lock();
+        if s.close.is_none() {
+            s.bytes += frame.len();
+            s.queue.push_back(frame);
+            drop(s);
+            self.notify.notify_one();
+        }
     }
 
     pub fn set_live(&self, frame: Frame) {
@@ -94,6 +115,18 @@ impl Outbox {
 
     pub fn is_closed(&self) -> bool {
         self.lock().close.is_some()
+    }
+
+    /// Resolves once the connection has fallen too far behind. A writer blocked on
+    /// a socket the client no longer reads races its write against this.
+    pub async fn fell_behind(&self) {
+        loop {
+            if self.lock().close == Some(CloseCode::Slow) {
+                return;
+            }
+            // `notify_one` keeps a permit, so a wake between the check and the wait is not lost.
+            self.behind.notified().await;
+        }
     }
 
     /// Waits until there is something to write; takes all of it at once so the

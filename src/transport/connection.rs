@@ -254,18 +254,27 @@ async fn write_loop(outbox: &Outbox, sink: &mut Sink) {
                 return;
             }
         };
-        if drained.ping && sink.feed(Message::Ping(Default::default())).await.is_err() {
-            return;
-        }
-        for frame in drained.frames {
-            if sink.feed(Message::Text(frame)).await.is_err() {
-                return;
+        tokio::select! {
+            written = write_batch(sink, drained) => {
+                if written.is_err() {
+                    return;
+                }
             }
-        }
-        if sink.flush().await.is_err() {
-            return;
+            // The client stopped reading and the socket is full, so no close frame can get
+            // through either: drop the connection; the client resumes from its last seq.
+            _ = outbox.fell_behind() => return,
         }
     }
+}
+
+async fn write_batch(sink: &mut Sink, drained: crate::hub::Drained) -> Result<(), axum::Error> {
+    if drained.ping {
+        sink.feed(Message::Ping(Default::default())).await?;
+    }
+    for frame in drained.frames {
+        sink.feed(Message::Text(frame)).await?;
+    }
+    sink.flush().await
 }
 
 async fn close(sink: &mut Sink, code: CloseCode) {

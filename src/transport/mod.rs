@@ -39,6 +39,16 @@ impl AppState {
     }
 }
 
+/// Settings for every accepted connection.
+pub fn tune_socket(tcp: &tokio::net::TcpStream, send_buffer: usize) {
+    // Events are small and latency matters more than packet count.
+    let _ = tcp.set_nodelay(true);
+    if send_buffer > 0 {
+        // A fixed kernel buffer bounds what a client that stops reading can pin down.
+        let _ = socket2::SockRef::from(tcp).set_send_buffer_size(send_buffer);
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(upgrade::upgrade))

@@ -12,7 +12,10 @@ fn sources(dir: &str) -> Vec<(String, String)> {
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                out.push((
+                    path.display().to_string(),
+                    std::fs::read_to_string(&path).unwrap(),
+                ));
             }
         }
     }
@@ -23,7 +26,17 @@ fn sources(dir: &str) -> Vec<(String, String)> {
 #[test]
 fn the_domain_has_no_async_no_io_and_no_wire_format() {
     for (path, text) in sources("src/domain") {
-        for banned in ["tokio", "sqlx", "serde_json", "serde::", "std::fs", "std::net", "SystemTime", "Utc::now", "Instant::now"] {
+        for banned in [
+            "tokio",
+            "sqlx",
+            "serde_json",
+            "serde::",
+            "std::fs",
+            "std::net",
+            "SystemTime",
+            "Utc::now",
+            "Instant::now",
+        ] {
             assert!(!text.contains(banned), "{path} mentions {banned}");
         }
         assert!(!text.contains("async fn"), "{path} has async code");
@@ -33,9 +46,18 @@ fn the_domain_has_no_async_no_io_and_no_wire_format() {
 #[test]
 fn the_hub_never_imports_the_transport() {
     for (path, text) in sources("src/hub") {
-        assert!(!text.contains("crate::transport"), "{path} imports the transport");
+        assert!(
+            !text.contains("crate::transport"),
+            "{path} imports the transport"
+        );
     }
-    for (path, text) in sources("src/domain").into_iter().chain(sources("src/store")) {
-        assert!(!text.contains("crate::hub") && !text.contains("crate::transport"), "{path} points back up");
+    for (path, text) in sources("src/domain")
+        .into_iter()
+        .chain(sources("src/store"))
+    {
+        assert!(
+            !text.contains("crate::hub") && !text.contains("crate::transport"),
+            "{path} points back up"
+        );
     }
 }

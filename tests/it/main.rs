@@ -8,4 +8,5 @@ mod crash;
 mod meeting;
 mod protocol_doc;
 mod resume;
+mod slow;
 mod store;

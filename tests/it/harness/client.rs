@@ -25,6 +25,8 @@ pub struct Client {
     pub raw: Vec<String>,
     pending: VecDeque<Value>,
     keys: u64,
+    /// The close code, once the server closed.
+    pub close_code: Option<u16>,
 }
 
 impl Client {
@@ -40,18 +42,7 @@ impl Client {
         resume: Option<(u64, u64)>,
     ) -> Result<Client, String> {
         let (ws, _) = connect_async(url).await.map_err(|e| e.to_string())?;
-        let mut client = Client {
-            ws,
-            welcome: Value::Null,
-            snapshot: None,
-            epoch: 0,
-            seq: 0,
-            live: None,
-            events: Vec::new(),
-            raw: Vec::new(),
-            pending: VecDeque::new(),
-            keys: 0,
-        };
+        let mut client = Client::blank(ws);
         let mut hello = json!({"type": "hello", "v": 1, "token": token});
         if let Some((epoch, seq)) = resume {
             hello["resume"] = json!({"epoch": epoch, "seq": seq});
@@ -59,7 +50,7 @@ impl Client {
             client.seq = seq;
         }
         client.send(hello).await;
-        let welcome = client.recv_raw().await.ok_or("closed before welcome")?;
+        let welcome = client.recv_raw().await.ok_or_else(|| format!("closed ({:?}) before welcome", client.close_code))?;
         if welcome["type"] != "welcome" {
             return Err(format!("expected welcome, got {welcome}"));
         }
@@ -74,9 +65,36 @@ impl Client {
         Ok(client)
     }
 
-    pub async fn connect_with_hello(url: &str, hello: Value) -> Client {
-        let (ws, _) = connect_async(url).await.expect("connects");
-        let mut client = Client {
+    /// Connects over a socket with a tiny receive buffer, for a client that stops reading.
+    pub async fn connect_slow(url: &str, token: &str) -> Client {
+        let addr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(addr).await.unwrap();
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .unwrap();
+        let mut client = Client::blank(ws);
+        client
+            .send(json!({"type": "hello", "v": 1, "token": token}))
+            .await;
+        client.welcome = client.wait_for("welcome", |v| v["type"] == "welcome").await;
+        client.epoch = client.welcome["epoch"].as_u64().unwrap();
+        let snapshot = client
+            .wait_for("snapshot", |v| v["type"] == "snapshot")
+            .await;
+        client.seq = snapshot["seq"].as_u64().unwrap();
+        client
+    }
+
+    fn blank(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client {
             ws,
             welcome: Value::Null,
             snapshot: None,
@@ -87,7 +105,13 @@ impl Client {
             raw: Vec::new(),
             pending: VecDeque::new(),
             keys: 0,
-        };
+            close_code: None,
+        }
+    }
+
+    pub async fn connect_with_hello(url: &str, hello: Value) -> Client {
+        let (ws, _) = connect_async(url).await.expect("connects");
+        let mut client = Client::blank(ws);
         client.send(hello).await;
         client
     }
@@ -130,7 +154,11 @@ impl Client {
                     self.observe(&v);
                     return Some(v);
                 }
-                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(Message::Close(frame)) => {
+                    self.close_code = frame.map(|f| u16::from(f.code));
+                    return None;
+                }
+                Err(_) => return None,
                 Ok(_) => continue,
             }
         }
@@ -177,7 +205,9 @@ impl Client {
             let v = tokio::time::timeout(left, self.recv_raw())
                 .await
                 .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-                .unwrap_or_else(|| panic!("closed while waiting for {what}"));
+                .unwrap_or_else(|| {
+                    panic!("closed ({:?}) while waiting for {what}", self.close_code)
+                });
             if pred(&v) {
                 return v;
             }
@@ -251,6 +281,7 @@ impl Client {
                 Some(Ok(Message::Text(t))) => {
                     self.raw.push(t.to_string());
                     let v: Value = serde_json::from_str(&t).unwrap();
+                    self.observe(&v);
                     self.pending.push_back(v);
                 }
                 Some(Ok(_)) => {}
