@@ -36,8 +36,14 @@ if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
 fi
 
 if [ -z "${DIALOGHUB_BIN:-}" ]; then
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is missing: install Rust, or set DIALOGHUB_BIN to a built server binary." >&2
+    exit 1
+  fi
   (cd "$root" && cargo build --quiet)
-  export DIALOGHUB_BIN="$root/target/debug/dialoghub"
+  # Wherever cargo puts it (CARGO_TARGET_DIR, .cargo/config.toml, or ./target).
+  target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+  export DIALOGHUB_BIN="$target_dir/debug/dialoghub"
 fi
 if [ ! -x "$DIALOGHUB_BIN" ]; then
   echo "The server binary is missing: $DIALOGHUB_BIN" >&2

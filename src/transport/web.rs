@@ -12,6 +12,8 @@ use axum::routing::get;
 #[exclude = "node_modules/*"]
 #[exclude = "tests/*"]
 #[exclude = "package*.json"]
+#[exclude = "*.md"]
+#[exclude = "*.sh"]
 struct Assets;
 
 pub fn routes() -> Router<AppState> {

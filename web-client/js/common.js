@@ -52,9 +52,9 @@ export function setupLanguageButton(rerender) {
   const button = document.getElementById('lang-toggle');
   if (!button) return;
   const label = () => {
-    const other = lang === 'sv' ? 'en' : 'sv';
-    button.textContent = other === 'en' ? 'English' : 'Svenska';
-    button.lang = other;
+    // The button names the other language in that language, so its lang is the other one.
+    button.textContent = t('switch_language');
+    button.lang = lang === 'sv' ? 'en' : 'sv';
   };
   label();
   button.addEventListener('click', async () => {

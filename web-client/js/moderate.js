@@ -30,6 +30,7 @@ async function main() {
   });
   document.addEventListener('keydown', shortcut);
   conn = new Connection({ token, onMessage, onState: showConnection });
+  // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();
 }

@@ -22,6 +22,7 @@ async function main() {
   }
   me = claimsOf(token).sub;
   conn = new Connection({ token, onMessage, onState: showConnection });
+  // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();
 }

@@ -138,6 +138,7 @@ function start() {
   // Questions typed before a reload and never acknowledged go out again with their ids.
   conn.onRestoredAck = (msg, ack) => gotAck(msg, ack);
   conn.onRestoredError = (msg, err) => askFailed(msg, err);
+  // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();
   render();

@@ -19,6 +19,7 @@ async function main() {
     return;
   }
   const conn = new Connection({ token, onMessage, onState: showConnection });
+  // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();
 }

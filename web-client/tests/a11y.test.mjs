@@ -62,12 +62,12 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   meeting = await setUpMeeting();
-});
+}, { timeout: 90000 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-});
+}, { timeout: 30000 });
 
 /** Runs axe-core and fails on any serious or critical violation. */
 async function checkAxe(t, page, what) {
@@ -96,7 +96,7 @@ const pages = () => [
 ];
 
 for (const lang of ['sv', 'en']) {
-  test(`axe-core finds no serious or critical problems on any page (${lang})`, async (t) => {
+  test(`axe-core finds no serious or critical problems on any page (${lang})`, { timeout: 180000 }, async (t) => {
     for (const spec of pages()) {
       for (const viewport of [PHONE, DESKTOP]) {
         const { context, page } = await newPage(browser, { lang, viewport });
@@ -106,6 +106,9 @@ for (const lang of ['sv', 'en']) {
         if (spec.organizer) await page.locator('#selected:not([hidden])').waitFor();
         assert.equal(await page.getAttribute('html', 'lang'), lang, `${spec.name} declares its language`);
         await checkAxe(t, page, `${spec.name} ${lang} ${viewport.width}px`);
+        if (lang === 'sv' && spec.name === 'join page (/)') {
+          await screenshot(page, `join-${viewport === PHONE ? 'phone' : 'desktop'}`, { fullPage: viewport === PHONE });
+        }
         await context.close();
       }
     }
@@ -123,7 +126,7 @@ for (const lang of ['sv', 'en']) {
   });
 }
 
-test('the language choice is remembered and nothing typed is lost when switching', async () => {
+test('the language choice is remembered and nothing typed is lost when switching', { timeout: 180000 }, async () => {
   const { context, page } = await newPage(browser, { viewport: PHONE });
   await page.goto(`${server.base}/j/${meeting.d.code}`);
   await page.getByRole('button', { name: 'Gå med' }).click();
@@ -148,7 +151,7 @@ async function tabTo(page, selector, max = 60) {
   throw new Error(`could not reach ${selector} with Tab`);
 }
 
-test('asking and voting work with the keyboard alone', async () => {
+test('asking and voting work with the keyboard alone', { timeout: 180000 }, async () => {
   const { context, page } = await newPage(browser, { viewport: PHONE });
   await page.goto(`${server.base}/j/${meeting.d.code}`);
   await tabTo(page, 'input[name=location][value=in_room]');
@@ -174,7 +177,7 @@ test('asking and voting work with the keyboard alone', async () => {
   await context.close();
 });
 
-test('moderating works with the keyboard alone and the shortcuts are documented', async () => {
+test('moderating works with the keyboard alone and the shortcuts are documented', { timeout: 180000 }, async () => {
   const { context, page } = await newPage(browser);
   await page.goto(meeting.modUrl);
   await page.locator('#pending li mark.flag').first().waitFor();
@@ -201,7 +204,7 @@ test('moderating works with the keyboard alone and the shortcuts are documented'
   await context.close();
 });
 
-test('"now answering" and the fate of one\'s own question are live regions', async () => {
+test('"now answering" and the fate of one\'s own question are live regions', { timeout: 180000 }, async () => {
   const p = meeting.participant.page;
   assert.equal(await p.getAttribute('#now-text', 'aria-live'), 'polite');
   assert.equal(await p.getAttribute('#announcer', 'aria-live'), 'polite');
@@ -221,7 +224,7 @@ test('"now answering" and the fate of one\'s own question are live regions', asy
   }
 });
 
-test('motion is reduced when the visitor asks for it', async () => {
+test('motion is reduced when the visitor asks for it', { timeout: 180000 }, async () => {
   for (const [reducedMotion, expected] of [['reduce', 'none'], ['no-preference', 'flash']]) {
     const { context, page } = await newPage(browser, { reducedMotion });
     await page.goto(`${server.base}/`);
@@ -236,7 +239,7 @@ test('motion is reduced when the visitor asks for it', async () => {
   }
 });
 
-test('text scales to 200 % without horizontal scrolling or clipped controls', async () => {
+test('text scales to 200 % without horizontal scrolling or clipped controls', { timeout: 180000 }, async () => {
   const specs = [
     { name: 'participant', url: null },
     { name: 'moderator', url: meeting.modUrl, ready: '#pending-heading' },

@@ -11,12 +11,12 @@ let browser;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-});
+}, { timeout: 90000 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-});
+}, { timeout: 30000 });
 
 const FLAGGED = 'Jag blev rånad vid tunnelbanan, mitt personnummer är 811228-9874 och ni når mig på 070-123 45 67. Vad gör polisen?';
 const DARK = 'Varför är det så mörkt i parken vid torget på kvällarna?';
@@ -59,7 +59,7 @@ async function ask(page, text, to) {
 /** The pending card of a question on the moderator's page. */
 const card = (mod, text) => mod.locator('#pending li', { hasText: text.slice(0, 30) });
 
-test('a whole meeting from setup to close', async () => {
+test('a whole meeting from setup to close', { timeout: 180000 }, async () => {
   // ---- the organizer sets the dialogue up on the organizer page
   const org = (await newPage(browser)).page;
   await org.goto(`${server.base}/organize`);

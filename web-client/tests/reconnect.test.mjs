@@ -18,12 +18,12 @@ before(async () => {
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
   code = d.code;
   modUrl = local(server, moderator.invite_url);
-});
+}, { timeout: 90000 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
-});
+}, { timeout: 30000 });
 
 async function participant() {
   const ctx = await newPage(browser, { viewport: PHONE });
@@ -41,7 +41,7 @@ async function moderator() {
   return page;
 }
 
-test('a question sent just as the socket drops arrives once and its ack still comes', async () => {
+test('a question sent just as the socket drops arrives once and its ack still comes', { timeout: 90000 }, async () => {
   const { page } = await participant();
   const mod = await moderator();
   const text = 'Varför tar det så lång tid innan polisen kommer till Tensta?';
@@ -62,7 +62,7 @@ test('a question sent just as the socket drops arrives once and its ack still co
   assert.ok(sentId.length > 0);
 });
 
-test('the server restarts: pages show it, reconnect by themselves and nothing typed is lost', async () => {
+test('the server restarts: pages show it, reconnect by themselves and nothing typed is lost', { timeout: 90000 }, async () => {
   const { page } = await participant();
   const mod = await moderator();
   await page.fill('#ask-text', 'Kan vi få fler vuxna ute på helgerna');
@@ -86,7 +86,7 @@ test('the server restarts: pages show it, reconnect by themselves and nothing ty
   assert.deepEqual(problems, []);
 });
 
-test('a page opened on a banned identity or a bad link says so and does not retry', async () => {
+test('a page opened on a banned identity or a bad link says so and does not retry', { timeout: 90000 }, async () => {
   const { page } = await newPage(browser);
   await page.goto(`${server.base}/moderate#token=not-a-token`);
   await page.locator('#connection', { hasText: 'Länken gäller inte' }).waitFor();
