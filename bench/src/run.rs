@@ -486,10 +486,20 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
     };
     let mut results = Vec::new();
     let mut record = |r: Result<Value, String>, name: &str, system: &str| {
-        let v = r.unwrap_or_else(|e| {
-            eprintln!("bench: {name} on {system} failed: {e}");
-            json!({ "scenario": name, "system": system, "failed": e })
-        });
+        let v = r
+            .map(|mut v| {
+                // Other work on this machine skews everything; keep the evidence.
+                v["loadavg_after"] = json!(
+                    std::fs::read_to_string("/proc/loadavg")
+                        .unwrap_or_default()
+                        .trim()
+                );
+                v
+            })
+            .unwrap_or_else(|e| {
+                eprintln!("bench: {name} on {system} failed: {e}");
+                json!({ "scenario": name, "system": system, "failed": e })
+            });
         eprintln!("bench: {name} {system}: {}", short(&v));
         let file = ctx.out.join(format!("{name}-{system}.json"));
         let _ = std::fs::write(file, serde_json::to_string_pretty(&v).unwrap_or_default());

@@ -20,6 +20,16 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // BENCH_KEEP_LOGS=DIR keeps each server's log (for timing probes in prototypes).
+        if let Ok(keep) = std::env::var("BENCH_KEEP_LOGS") {
+            for name in ["server.log", "nats.log"] {
+                let from = self.dir.join(name);
+                if from.exists() {
+                    let _ =
+                        std::fs::copy(&from, Path::new(&keep).join(format!("{}-{name}", self.pid)));
+                }
+            }
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -38,7 +48,7 @@ fn scratch_dir(tag: &str) -> PathBuf {
 }
 
 /// Waits for a line `<prefix><port>` on the child's stdout.
-fn read_port(child: &mut Child, prefix: &str) -> Result<u16, String> {
+fn read_port(child: &mut Child, prefix: &str, log: Option<PathBuf>) -> Result<u16, String> {
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let (tx, rx) = std::sync::mpsc::channel();
     let wanted = prefix.to_string();
@@ -51,8 +61,19 @@ fn read_port(child: &mut Child, prefix: &str) -> Result<u16, String> {
                 break;
             }
         }
-        // Keep draining so the child never blocks on a full pipe.
-        for _ in lines {}
+        // Keep draining so the child never blocks on a full pipe (dialoghub logs to stdout).
+        let mut sink = log.and_then(|p| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
+        });
+        for line in lines.map_while(Result::ok) {
+            if let Some(f) = sink.as_mut() {
+                let _ = writeln!(f, "{line}");
+            }
+        }
     });
     match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(Some(port)) => Ok(port),
@@ -86,7 +107,11 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
     }
     let mut child = cmd.spawn().map_err(|e| format!("start dialoghub: {e}"))?;
     let pid = child.id();
-    match read_port(&mut child, "dialoghub listening on port ") {
+    match read_port(
+        &mut child,
+        "dialoghub listening on port ",
+        Some(dir.join("server.log")),
+    ) {
         Ok(port) => Ok(Server {
             port,
             pid,
@@ -151,7 +176,7 @@ pub fn start_floor(bench: &Path) -> Result<Server, String> {
         .spawn()
         .map_err(|e| format!("start floor: {e}"))?;
     let pid = child.id();
-    let port = read_port(&mut child, "floor listening on port ")?;
+    let port = read_port(&mut child, "floor listening on port ", None)?;
     Ok(Server {
         port,
         pid,

@@ -634,7 +634,7 @@ async fn dh_client(
             && votes.as_ref().is_some_and(|v| pending.len() < v.window)
             && Instant::now() < vote_end;
         let grace_end = if voting {
-            vote_end + Duration::from_secs(5)
+            vote_end + Duration::from_secs(30)
         } else {
             far
         };
