@@ -78,7 +78,9 @@ impl Question {
         if self.flags.is_empty() {
             None
         } else {
-            Some(sensitive::redact(self.text.expose(), &self.flags))
+            // The flags were found in the author's words, so they mask those words.
+            let words = self.original.as_ref().unwrap_or(&self.text);
+            Some(sensitive::redact(words.expose(), &self.flags))
         }
     }
 }

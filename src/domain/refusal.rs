@@ -5,28 +5,28 @@ use super::{Phase, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("a {role:?} may not do this")]
+    #[error("a {} may not do this", format!("{role:?}").to_lowercase())]
     Forbidden { role: Role },
-    #[error("question {0:?} does not exist")]
+    #[error("question {} does not exist", .0.0)]
     NoSuchQuestion(QuestionId),
     #[error("no such panelist")]
     NoSuchPanelist,
-    #[error("question {question:?} is {actual:?}, not {expected:?}")]
+    #[error("question {} is {}, not {}", question.0, lower(actual), lower(expected))]
     Conflict {
         question: QuestionId,
         expected: QuestionStatus,
         actual: QuestionStatus,
     },
-    #[error("now answering is {actual:?}, not {expected:?}")]
+    #[error("now answering is {}, not {}", number(actual), number(expected))]
     NowAnsweringConflict {
         expected: Option<QuestionId>,
         actual: Option<QuestionId>,
     },
-    #[error("the dialogue is {actual:?}, not {expected:?}")]
+    #[error("the dialogue is {}, not {}", lower(actual), lower(expected))]
     PhaseConflict { expected: Phase, actual: Phase },
-    #[error("the dialogue cannot go from {from:?} to {to:?}")]
+    #[error("the dialogue cannot go from {} to {}", lower(from), lower(to))]
     PhaseTransition { from: Phase, to: Phase },
-    #[error("the dialogue is {0:?} and does not take this now")]
+    #[error("the dialogue is {} and does not take this now", lower(.0))]
     NotNow(Phase),
     #[error("this question cannot be {0}")]
     InvalidTarget(&'static str),
@@ -34,4 +34,13 @@ pub enum Refusal {
     Muted,
     #[error("the participant is banned")]
     Banned,
+}
+
+/// `Approved` -> "approved", for messages people read.
+fn lower(v: &impl std::fmt::Debug) -> String {
+    format!("{v:?}").to_lowercase()
+}
+
+fn number(q: &Option<QuestionId>) -> String {
+    q.map_or_else(|| "none".to_string(), |q| format!("question {}", q.0))
 }

@@ -35,9 +35,10 @@ impl Logged {
             by,
             event,
         };
+        let staff_body = body.for_staff(dialogue);
         let staff = protocol::encode(&envelope(
             Some(actor_to_wire(&rec.by)),
-            EventOut::Staff(body),
+            EventOut::Staff(staff_body.as_ref().unwrap_or(body)),
         ));
         let public = protocol::encode(&envelope(
             None,

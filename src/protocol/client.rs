@@ -17,6 +17,11 @@ impl ClientMsgId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key within one namespace (a REST endpoint), apart from the same key elsewhere.
+    pub fn scoped(&self, namespace: &str) -> ClientMsgId {
+        ClientMsgId(format!("{namespace}:{}", self.0))
+    }
 }
 
 impl TryFrom<String> for ClientMsgId {
@@ -155,22 +160,55 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
         });
     }
     serde_json::from_str(text).map_err(|e| {
-        let message = e.to_string();
+        // Only on the error path: read the tag and the key on their own, to say
+        // which part was wrong and to which submission the error belongs.
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+            client_msg_id: Option<serde_json::Value>,
+        }
+        let envelope = serde_json::from_str::<Envelope>(text).ok();
+        let known = envelope
+            .as_ref()
+            .and_then(|e| e.kind.as_deref())
+            .is_some_and(|k| CLIENT_TYPES.contains(&k));
         let code = if e.is_syntax() || e.is_eof() {
             ErrorCode::Malformed
-        } else if message.starts_with("unknown variant") {
+        } else if !known {
             ErrorCode::UnknownType
         } else {
             ErrorCode::BadRequest
         };
+        let client_msg_id = envelope
+            .and_then(|e| e.client_msg_id)
+            .and_then(|id| id.as_str().map(str::to_owned));
         DecodeError {
             code,
-            message,
-            // The id of a message we could not decode is not known.
-            client_msg_id: None,
+            message: e.to_string(),
+            client_msg_id,
         }
     })
 }
+
+/// Every `type` a client may send.
+pub const CLIENT_TYPES: [&str; 15] = [
+    "hello",
+    "ask",
+    "vote",
+    "approve",
+    "reject",
+    "merge",
+    "set_up_next",
+    "set_now_answering",
+    "mark_answered",
+    "archive",
+    "floor_question",
+    "mute",
+    "ban",
+    "set_phase",
+    "ping",
+];
 
 fn question_text(
     raw: &str,
@@ -386,6 +424,16 @@ mod tests {
                 .code,
             ErrorCode::BadRequest
         );
+    }
+
+    #[test]
+    fn every_listed_type_is_known() {
+        for kind in CLIENT_TYPES {
+            let code = decode(&format!(r#"{{"type":"{kind}"}}"#))
+                .err()
+                .map(|e| e.code);
+            assert_ne!(code, Some(ErrorCode::UnknownType), "{kind}");
+        }
     }
 
     #[test]

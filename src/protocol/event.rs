@@ -156,6 +156,12 @@ pub enum EventBody {
         addressee: Option<AddresseeWire>,
         origin: OriginWire,
         approved: bool,
+        /// Staff view only, never stored: personal data the guard found (spans in code points).
+        #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+        flags: Option<Vec<FlagWire>>,
+        /// Staff view only, never stored: the text with the flagged spans masked.
+        #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+        redacted_text: Option<String>,
     },
     QuestionApproved {
         question_id: u64,
@@ -190,6 +196,27 @@ pub enum EventBody {
     },
 }
 
+impl EventBody {
+    /// The staff view of this event: a new question carries what the guard found.
+    pub fn for_staff(&self, dialogue: &Dialogue) -> Option<EventBody> {
+        let EventBody::QuestionAsked { question_id, .. } = self else {
+            return None;
+        };
+        let q = dialogue.questions.get(&QuestionId(*question_id))?;
+        let mut body = self.clone();
+        if let EventBody::QuestionAsked {
+            flags,
+            redacted_text,
+            ..
+        } = &mut body
+        {
+            *flags = Some(q.flags.iter().map(Into::into).collect());
+            *redacted_text = q.redacted();
+        }
+        Some(body)
+    }
+}
+
 impl From<&Event> for EventBody {
     fn from(e: &Event) -> EventBody {
         match e {
@@ -218,6 +245,8 @@ impl From<&Event> for EventBody {
                 addressee: addressee.map(Into::into),
                 origin: (*origin).into(),
                 approved: *approved,
+                flags: None,
+                redacted_text: None,
             },
             Event::QuestionApproved { question, edited } => EventBody::QuestionApproved {
                 question_id: question.0,
@@ -278,6 +307,7 @@ impl From<EventBody> for Event {
                 addressee,
                 origin,
                 approved,
+                ..
             } => Event::QuestionAsked {
                 question: q(question_id),
                 text: QuestionText::from_trusted(text),

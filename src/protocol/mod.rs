@@ -9,7 +9,7 @@ mod codes;
 mod event;
 mod server;
 
-pub use client::{ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
+pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
 pub use codes::{CloseCode, ErrorCode};
 pub use event::{EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{

@@ -48,6 +48,16 @@ pub async fn run(socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
         reply,
     };
     if let Err(code) = session.dialogue.join(join, joined).await {
+        let (error, message) = match code {
+            CloseCode::Banned => (ErrorCode::Banned, "a moderator banned this participant"),
+            CloseCode::NotFound => (ErrorCode::NotFound, "the dialogue is not open yet"),
+            _ => (
+                ErrorCode::Unavailable,
+                "the dialogue is restarting; reconnect",
+            ),
+        };
+        let frame = protocol::encode(&ServerMessage::Error(&ErrorWire::new(error, message, None)));
+        let _ = sink.feed(Message::Text(frame)).await;
         close(&mut sink, code).await;
         return;
     }

@@ -53,6 +53,11 @@ impl AddressLimits {
 
     /// A fixed one-minute window per address.
     pub fn allow_join(&self, ip: IpAddr, now: Instant) -> bool {
+        // Forget addresses whose window is over, so the table cannot grow without bound.
+        if self.joins.len() > 10_000 {
+            self.joins
+                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
         let mut entry = self.joins.entry(ip).or_insert((now, 0));
         if now.duration_since(entry.0) >= Duration::from_secs(60) {
             *entry = (now, 0);

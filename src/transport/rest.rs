@@ -246,20 +246,26 @@ pub async fn public_view(
     Ok(json_frame(frame))
 }
 
+/// Submits an organizer's command. The key is kept apart per endpoint, so the same
+/// key sent to two endpoints makes two submissions, never one's ack for the other.
 async fn organizer_command(
     state: &AppState,
     claims: &Claims,
     headers: &HeaderMap,
     id: Uuid,
+    endpoint: &str,
     command: impl FnOnce(&ClientMsgId) -> Command,
 ) -> Result<crate::protocol::AckWire, ApiError> {
     let organizer = require_organizer(claims)?;
     let key = idempotency_key(headers)?;
     let command = command(&key);
-    Ok(dialogue(state, id)
+    let scoped = key.scoped(endpoint);
+    let mut ack = dialogue(state, id)
         .await?
-        .submit_and_wait(Actor::Organizer(organizer), key, command)
-        .await?)
+        .submit_and_wait(Actor::Organizer(organizer), scoped, command)
+        .await?;
+    ack.client_msg_id = key.as_str().to_string();
+    Ok(ack)
 }
 
 pub async fn set_info(
@@ -270,7 +276,10 @@ pub async fn set_info(
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
     let info = body.parse()?;
-    let ack = organizer_command(&state, &claims, &headers, id, |_| Command::SetInfo(info)).await?;
+    let ack = organizer_command(&state, &claims, &headers, id, "info", |_| {
+        Command::SetInfo(info)
+    })
+    .await?;
     Ok(Json(ack).into_response())
 }
 
@@ -289,9 +298,8 @@ pub async fn set_phase(
     Body(body): Body<PhaseBody>,
 ) -> Result<Response, ApiError> {
     let (to, expected): (Phase, Phase) = (body.phase.into(), body.expected.into());
-    let ack = organizer_command(&state, &claims, &headers, id, |_| Command::SetPhase {
-        to,
-        expected,
+    let ack = organizer_command(&state, &claims, &headers, id, "phase", |_| {
+        Command::SetPhase { to, expected }
     })
     .await?;
     Ok(Json(ack).into_response())
@@ -364,8 +372,8 @@ pub async fn add_panelist(
     let organizer = require_organizer(&claims)?;
     let name = check_name(&body.name)?;
     let mut panelist_id = Uuid::nil();
-    organizer_command(&state, &claims, &headers, id, |key| {
-        panelist_id = invited_id(id, organizer, key);
+    organizer_command(&state, &claims, &headers, id, "panelists", |key| {
+        panelist_id = invited_id(id, organizer, &key.scoped("panelists"));
         Command::AddPanelist(Panelist {
             id: panelist_id,
             name,
@@ -392,8 +400,8 @@ pub async fn add_moderator(
     let organizer = require_organizer(&claims)?;
     let name = check_name(&body.name)?;
     let mut moderator_id = Uuid::nil();
-    organizer_command(&state, &claims, &headers, id, |key| {
-        moderator_id = invited_id(id, organizer, key);
+    organizer_command(&state, &claims, &headers, id, "moderators", |key| {
+        moderator_id = invited_id(id, organizer, &key.scoped("moderators"));
         Command::AddModerator(Moderator {
             id: moderator_id,
             name,

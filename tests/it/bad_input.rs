@@ -316,3 +316,39 @@ async fn an_organizer_create_retried_with_the_same_key_gives_the_same_dialogue()
         .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn one_idempotency_key_on_two_invite_endpoints_makes_two_people() {
+    let app = TestApp::spawn().await;
+    let dialogue = app.live_dialogue().await;
+    let e = &app.endpoint;
+    let (s1, panelist) = e
+        .post_keyed(
+            &format!("/api/dialogues/{}/panelists", dialogue.id),
+            &app.organizer,
+            "same-key",
+            json!({"name": "Per", "kind": "police"}),
+        )
+        .await;
+    let (s2, moderator) = e
+        .post_keyed(
+            &format!("/api/dialogues/{}/moderators", dialogue.id),
+            &app.organizer,
+            "same-key",
+            json!({"name": "Mia"}),
+        )
+        .await;
+    assert_eq!((s1, s2), (201, 201));
+    assert_ne!(panelist["id"], moderator["id"]);
+    let (_, view) = e
+        .get(
+            &format!("/api/dialogues/{}", dialogue.id),
+            Some(&app.organizer),
+        )
+        .await;
+    assert_eq!(view["dialogue"]["panel"].as_array().unwrap().len(), 1);
+    assert_eq!(view["dialogue"]["moderators"].as_array().unwrap().len(), 1);
+    // The moderator's token really is a moderator's.
+    let m = Client::connect(&e.ws, moderator["token"].as_str().unwrap(), None).await;
+    assert_eq!(m.welcome["role"], "moderator");
+}
