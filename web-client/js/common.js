@@ -587,6 +587,8 @@ export class Connection {
 
 /** Shows the connection state in the page's status line. */
 export function showConnection(state, code) {
+  // Also on the root element: a stable hook for styles and for the browser tests.
+  document.documentElement.dataset.connection = state;
   const el = document.getElementById('connection');
   if (!el) return;
   el.dataset.state = state;

@@ -32,7 +32,7 @@ async function setUpMeeting() {
   const p = participant.page;
   await p.goto(`${server.base}/j/${d.code}`);
   await p.getByRole('button', { name: 'Gå med' }).click();
-  await p.locator('#connection').waitFor({ state: 'hidden' });
+  await p.locator('html[data-connection=open]').waitFor();
   const ask = (text, addressee) => p.evaluate(([text_, to]) => window.dialoghub.conn.submit({ type: 'ask', text: text_, ...(to ? { addressee: to } : {}) }), [text, addressee]);
   const q1 = (await ask('Vad gör polisen åt rånen vid tunnelbanan? Ring mig på 070-123 45 67.', { kind: 'police' })).question_id;
   const q2 = (await ask('Varför är det så mörkt i parken på kvällarna?', { panelist: police.id })).question_id;
@@ -130,7 +130,7 @@ test('the language choice is remembered and nothing typed is lost when switching
   const { context, page } = await newPage(browser, { viewport: PHONE });
   await page.goto(`${server.base}/j/${meeting.d.code}`);
   await page.getByRole('button', { name: 'Gå med' }).click();
-  await page.locator('#connection').waitFor({ state: 'hidden' });
+  await page.locator('html[data-connection=open]').waitFor();
   await page.fill('#ask-text', 'Halvskriven fråga');
   await page.click('#lang-toggle');
   await page.locator('#ask-heading', { hasText: 'Ask a question' }).waitFor();
@@ -158,7 +158,7 @@ test('asking and voting work with the keyboard alone', { timeout: 180000 }, asyn
   await page.keyboard.press('ArrowDown'); // remote
   await tabTo(page, '#join-form button[type=submit]');
   await page.keyboard.press('Enter');
-  await page.locator('#connection').waitFor({ state: 'hidden' });
+  await page.locator('html[data-connection=open]').waitFor();
   await tabTo(page, '#ask-text');
   await page.keyboard.type('Tangentbordsfråga om belysningen vid skolan');
   await tabTo(page, '#ask-name');

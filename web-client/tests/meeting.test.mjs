@@ -46,7 +46,7 @@ async function join(page, code, location_) {
   await page.goto(`${server.base}/j/${code}`);
   await page.check(`input[name=location][value=${location_}]`);
   await page.getByRole('button', { name: 'Gå med' }).click();
-  await page.locator('#connection').waitFor({ state: 'hidden' });
+  await page.locator('html[data-connection=open]').waitFor();
 }
 
 async function ask(page, text, to) {
@@ -104,7 +104,7 @@ test('a whole meeting from setup to close', { timeout: 180000 }, async () => {
   // ---- staff and the room connect
   const mod = (await newPage(browser)).page;
   await mod.goto(modUrl);
-  await mod.locator('#pending-empty').waitFor();
+  await mod.locator('html[data-connection=open]').waitFor();
   const panel = (await newPage(browser, { viewport: { width: 1024, height: 768 } })).page;
   await panel.goto(panelUrl);
   await waitText(panel, '#whoami', 'Anna Lind', 'panelist knows who she is');
@@ -247,7 +247,8 @@ test('a whole meeting from setup to close', { timeout: 180000 }, async () => {
   await waitText(p1, '#now-text', DARK, 'others follow along');
   await screenshot(p2, 'participant-reconnecting-phone');
   await p2ctx.context.setOffline(false);
-  await p2.locator('#connection').waitFor({ state: 'hidden', timeout: 15000 });
+  await p2.locator('html[data-connection=open]').waitFor({ timeout: 15000 });
+  assert.ok(await p2.locator('#connection').isHidden(), 'the reconnecting notice goes away');
   await waitText(p2, '#now-text', DARK, 'missed events replayed after resume');
   assert.equal(await p2.evaluate(() => window.dialoghub.conn.lastWelcome.recovered), true, 'resumed from its position, no snapshot needed');
   await waitText(p2, '#mine [data-mine]', OFFLINE, 'the question went out after reconnecting');

@@ -29,15 +29,14 @@ async function participant() {
   const ctx = await newPage(browser, { viewport: PHONE });
   await ctx.page.goto(`${server.base}/j/${code}`);
   await ctx.page.getByRole('button', { name: 'Gå med' }).click();
-  await ctx.page.locator('#connection').waitFor({ state: 'hidden' });
+  await ctx.page.locator('html[data-connection=open]').waitFor();
   return ctx;
 }
 
 async function moderator() {
   const { page } = await newPage(browser);
   await page.goto(modUrl);
-  await page.locator('#pending-heading').waitFor();
-  await page.locator('#connection').waitFor({ state: 'hidden' });
+  await page.locator('html[data-connection=open]').waitFor();
   return page;
 }
 
@@ -73,8 +72,8 @@ test('the server restarts: pages show it, reconnect by themselves and nothing ty
   await page.click('#ask-submit');
   await page.locator('#mine li', { hasText: 'Väntar på anslutning' }).waitFor();
   await server.start();
-  await page.locator('#connection').waitFor({ state: 'hidden', timeout: 20000 });
-  await mod.locator('#connection').waitFor({ state: 'hidden', timeout: 20000 });
+  await page.locator('html[data-connection=open]').waitFor({ timeout: 20000 });
+  await mod.locator('html[data-connection=open]').waitFor({ timeout: 20000 });
   const text = 'Kan vi få fler vuxna ute på helgerna, särskilt vid centrum?';
   await page.locator('#mine [data-mine]', { hasText: text }).waitFor();
   await mod.locator('#pending li', { hasText: text }).waitFor();
