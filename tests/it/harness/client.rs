@@ -50,7 +50,10 @@ impl Client {
             client.seq = seq;
         }
         client.send(hello).await;
-        let welcome = client.recv_raw().await.ok_or_else(|| format!("closed ({:?}) before welcome", client.close_code))?;
+        let welcome = client
+            .recv_raw()
+            .await
+            .ok_or_else(|| format!("closed ({:?}) before welcome", client.close_code))?;
         if welcome["type"] != "welcome" {
             return Err(format!("expected welcome, got {welcome}"));
         }
@@ -221,6 +224,27 @@ impl Client {
             (v["type"] == "ack" || v["type"] == "error") && v["client_msg_id"] == id
         })
         .await
+    }
+
+    /// The ack or error answering `id` within `within` (keep it under [`WAIT`]), or
+    /// `None` when the connection closed or stayed silent: for tests that kill or
+    /// stop the server and expect both. Other frames read meanwhile are dropped,
+    /// after the usual `seq` checks.
+    pub async fn try_reply(&mut self, id: &str, within: Duration) -> Option<Value> {
+        let answers =
+            |v: &Value| (v["type"] == "ack" || v["type"] == "error") && v["client_msg_id"] == id;
+        if let Some(i) = self.pending.iter().position(answers) {
+            return self.pending.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let v = tokio::time::timeout_at(deadline, self.recv_raw())
+                .await
+                .ok()??;
+            if answers(&v) {
+                return Some(v);
+            }
+        }
     }
 
     /// Sends a submission with a fresh key and returns its ack or error.
