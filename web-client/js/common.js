@@ -403,7 +403,7 @@ export class Connection {
     this.timer = null;
     this.pingTimer = null;
     this.restorePending();
-    window.addEventListener('offline', () => this.ws && this.ws.close());
+    window.addEventListener('offline', () => this.abandon());
     window.addEventListener('online', () => {
       if (!this.ws || this.ws.readyState > 1) this.reconnectNow();
     });
@@ -444,6 +444,7 @@ export class Connection {
 
   receive(ws, data) {
     if (ws !== this.ws) return;
+    this.lastHeard = Date.now();
     let msg;
     try {
       msg = JSON.parse(data);
@@ -472,7 +473,7 @@ export class Connection {
         if (this.position && msg.seq <= this.position.seq) return; // already applied
         if (this.position && msg.seq !== this.position.seq + 1) {
           // A gap: never show a state with a hole in it; resume from where we are.
-          ws.close();
+          this.abandon();
           return;
         }
         this.position = { epoch: msg.epoch, seq: msg.seq };
@@ -525,18 +526,40 @@ export class Connection {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
+  /**
+   * Gives up on the current socket at once. Closing a dead connection can take
+   * the browser a long time to report, so we do not wait for its close event.
+   */
+  abandon() {
+    const ws = this.ws;
+    if (!ws || ws.readyState > 1) return;
+    ws.onclose = null;
+    ws.onmessage = null;
+    this.closed(ws, 1006);
+    ws.close();
+  }
+
   reconnectNow() {
     clearTimeout(this.timer);
     this.attempt = Math.max(this.attempt, 1);
     this.connect();
   }
 
-  /** The server closes a silent connection; a ping now and then keeps it, and notices a dead one. */
+  /**
+   * The server closes a silent connection; a ping now and then keeps it. A
+   * connection that stops answering (a dead Wi-Fi does not always say so) is
+   * closed here, and the usual reconnect and resume take over.
+   */
   startPing() {
     clearInterval(this.pingTimer);
     this.lastHeard = Date.now();
     this.pingTimer = setInterval(() => {
-      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send('{"type":"ping"}');
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastHeard > 50000) {
+        this.abandon();
+        return;
+      }
+      this.ws.send('{"type":"ping"}');
     }, 20000);
   }
 
