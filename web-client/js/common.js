@@ -22,9 +22,10 @@ export async function loadStrings(choice) {
   applyStrings(document);
 }
 
-/** A string by key; `{name}` placeholders are filled from `vars`. */
+/** A string by key; `{name}` placeholders are filled from `vars`; `{n}` = 1 picks `key_one` if there is one. */
 export function t(key, vars = {}) {
-  const s = strings[key];
+  // Singular where the language has one: `votes_n_one` for n = 1.
+  const s = vars.n === 1 && strings[`${key}_one`] !== undefined ? strings[`${key}_one`] : strings[key];
   if (s === undefined) {
     console.warn('missing string', key);
     return key;

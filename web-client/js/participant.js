@@ -395,7 +395,7 @@ function questionItem(q, votable) {
         'aria-describedby': textId, 'data-focus': 'vote', onclick: () => vote(q.id),
       },
       h('span', { class: 'count', 'aria-hidden': 'true' }, String(count)),
-      h('span', { class: 'word', 'aria-hidden': 'true' }, t('vote_word')),
+      h('span', { class: 'word', 'aria-hidden': 'true' }, t('vote_word', { n: count })),
       h('span', { class: 'visually-hidden' }, t('vote_label', { n: count })))
     : h('span', { class: 'badge' }, t('votes_n', { n: count }));
   return h('li', { class: `question${isNow ? ' is-now' : ''}`, 'data-question': q.id },
