@@ -185,6 +185,27 @@ export function formatTime(ms) {
   }).format(new Date(ms));
 }
 
+/**
+ * The address to put in the livestream frame. Organizers paste the link they
+ * have; YouTube's watch and share links cannot be framed, their embed link can.
+ */
+export function embedUrl(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+  const host = u.hostname.replace(/^www\.|^m\./, '');
+  let id = null;
+  if (host === 'youtube.com' && u.pathname === '/watch') id = u.searchParams.get('v');
+  else if (host === 'youtube.com' && u.pathname.startsWith('/live/')) id = u.pathname.split('/')[2];
+  else if (host === 'youtu.be') id = u.pathname.slice(1);
+  if (id && /^[\w-]{6,20}$/.test(id)) return `https://www.youtube-nocookie.com/embed/${id}`;
+  return u.href;
+}
+
 /** Who a question is for, in words: a panelist's name or a panel kind. */
 export function addresseeLabel(addressee, panel) {
   if (!addressee) return null;

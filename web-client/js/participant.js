@@ -1,6 +1,6 @@
 // The participant page (/ and /j/CODE): join, ask, upvote, follow "now answering".
 import {
-  Connection, Model, currentLang, syncList, addresseeLabel, announce, applyStrings, errorText, formatTime, h,
+  Connection, Model, currentLang, embedUrl, syncList, addresseeLabel, announce, applyStrings, errorText, formatTime, h,
   loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
 } from './common.js';
 
@@ -301,7 +301,7 @@ function renderNow() {
 }
 
 function renderStream() {
-  const url = model.dialogue && model.dialogue.livestream_url;
+  const url = model.dialogue && model.dialogue.livestream_url ? embedUrl(model.dialogue.livestream_url) : null;
   $('stream-section').hidden = !url;
   if (url && $('stream').getAttribute('src') !== url) $('stream').setAttribute('src', url);
   $('stream').title = t('livestream');
