@@ -10,5 +10,6 @@ mod meeting;
 mod model;
 mod protocol_doc;
 mod resume;
+mod rfc6455;
 mod slow;
 mod store;
