@@ -297,11 +297,14 @@ function pendingCard(q) {
     const flagged = q.flags && q.flags.length > 0;
     const kinds = flagged ? [...new Set(q.flags.map((f) => t(`flag_${f.kind}`)))].join(', ') : '';
     const author = q.author && q.author.role === 'participant' ? q.author.id : null;
+    // With personal data found, masking is the first offer and publishing as written the exception.
+    const masked = flagged && q.redacted_text;
     const buttons = [
-      h('button', { type: 'button', 'data-focus': 'approve', onclick: () => approveAndFocus(q) }, t('action_approve'), h('kbd', { 'aria-hidden': 'true' }, 'a')),
-      flagged && q.redacted_text
+      masked
         ? h('button', { type: 'button', 'data-focus': 'redact', onclick: () => approveAndFocus(q, q.redacted_text) }, t('action_approve_redacted'), h('kbd', { 'aria-hidden': 'true' }, 'r'))
         : null,
+      h('button', { type: 'button', class: masked ? 'secondary' : '', 'data-focus': 'approve', onclick: () => approveAndFocus(q) },
+        t(masked ? 'action_approve_unmasked' : 'action_approve'), h('kbd', { 'aria-hidden': 'true' }, 'a')),
       h('button', { type: 'button', class: 'secondary', 'data-focus': 'edit', onclick: () => openEditor(q, 'edit') }, t('action_edit'), h('kbd', { 'aria-hidden': 'true' }, 'e')),
       h('button', { type: 'button', class: 'danger', 'data-focus': 'reject', onclick: () => openEditor(q, 'reject') }, t('action_reject'), h('kbd', { 'aria-hidden': 'true' }, 'x')),
       h('button', { type: 'button', class: 'secondary', 'data-focus': 'merge', onclick: () => openEditor(q, 'merge') }, t('action_merge'), h('kbd', { 'aria-hidden': 'true' }, 'm')),
