@@ -298,7 +298,8 @@ export class Model {
         if (d && d.moderators) d.moderators.push(e.moderator);
         break;
       case 'question_asked':
-        // The staff view of a new question. Flags come from a fresh staff snapshot.
+        // The staff view of a new question, with the guard's flags (servers before
+        // flags were in this event left them out; the console fetches them then).
         this.questions.set(e.question_id, {
           id: e.question_id,
           text: e.text,
@@ -308,7 +309,8 @@ export class Model {
           status: e.approved ? 'approved' : 'pending',
           asked_at: at || Date.now(),
           author: by,
-          flags: undefined,
+          flags: e.flags,
+          redacted_text: e.redacted_text,
         });
         break;
       case 'question_published': {

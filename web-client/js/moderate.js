@@ -47,7 +47,7 @@ function onMessage(msg) {
     case 'event':
       model.apply(msg.event, msg.by, msg.at);
       if (msg.event.kind === 'question_asked') {
-        refreshFlags();
+        if (msg.event.flags === undefined) refreshFlags();
         if (!msg.event.approved) announce(t('mod_new_question'));
       }
       if (editing && !model.questions.has(editing.id)) editing = null;
@@ -66,8 +66,8 @@ function onMessage(msg) {
 }
 
 /**
- * A `question_asked` event carries no confidentiality flags; the staff snapshot
- * does. Fetch it shortly after new questions arrive and take the flags from it.
+ * Older servers sent `question_asked` without the confidentiality flags; the
+ * staff snapshot has them. Fetch it shortly after new questions arrive then.
  */
 function refreshFlags() {
   clearTimeout(refreshTimer);

@@ -108,7 +108,8 @@ export const problems = [];
 /** A fresh browser context (its own storage, like another person's phone). */
 export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reducedMotion = 'reduce' } = {}) {
   const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB', timezoneId: 'Europe/Stockholm' });
-  context.setDefaultTimeout(10000);
+  // Generous, for a loaded CI machine; every test also has its own deadline.
+  context.setDefaultTimeout(20000);
   await context.addInitScript((l) => {
     try {
       if (!localStorage.getItem('dialoghub.lang')) localStorage.setItem('dialoghub.lang', l);

@@ -26,7 +26,7 @@ const OFFLINE = 'Kommer det fler lampor längs gångvägen till skolan?';
 
 /** Text of an element, waiting until it contains `expected`. */
 async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 10000 }).catch(async (e) => {
+  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
     const actual = await page.locator(selector).allTextContents().catch(() => []);
     throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
   });
