@@ -192,11 +192,11 @@ test('moderating works with the keyboard alone and the shortcuts are documented'
   await page.locator(`#approved li[data-qid="${meeting.q4}"], #upnext li[data-qid="${meeting.q4}"]`).first().waitFor();
   const published = await page.locator(`li[data-qid="${meeting.q4}"] .text`).first().textContent();
   assert.ok(!published.includes('811228'), `masked: ${published}`);
-  // Focus moved on to the next question to review; reject it with a reason, keys only.
-  assert.ok(await page.evaluate(() => document.activeElement.closest('#pending') !== null), 'focus moves to the next pending question');
+  // Focus moves on to the next question to review (after the ack); reject it with a reason, keys only.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.closest('#pending [data-qid]') !== null);
   const next = await page.evaluate(() => document.activeElement.closest('[data-qid]').dataset.qid);
   await page.keyboard.press('x');
-  assert.ok(await page.evaluate(() => document.activeElement.tagName === 'SELECT'), 'reason picker focused');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.tagName === 'SELECT'); // the reason picker
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('Enter');
   await page.locator(`#pending li[data-qid="${next}"]`).waitFor({ state: 'detached' });
