@@ -5,7 +5,7 @@
 # bench/results/ and prints the tables.
 #
 # Usage: [BENCH_NICE=-10] scripts/bench.sh [--quick] [--only fanout-10000,vote-storm] [--nats PATH]
-# Needs: nats-server (default /usr/sbin/nats-server); about 12 minutes (--quick: 2).
+# Needs: nats-server (default /usr/sbin/nats-server); about 10 minutes (--quick: 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -524,6 +524,22 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
         }
     }
     let (voters, secs) = if ctx.quick { (500, 4) } else { (5000, 10) };
+    if want("vote-10k") {
+        // The target as a load: 10,000 votes a second offered (2 per client),
+        // within the default limits. Are they all durable with ack p99 <= 100 ms?
+        eprintln!("bench: vote-10k …");
+        let r = vote_storm(
+            ctx,
+            "vote-10k",
+            voters,
+            10_000.0 / voters as f64,
+            10,
+            secs,
+            &[],
+        )
+        .await;
+        record(r, "vote-10k", "dialoghub");
+    }
     if want("vote-storm") {
         eprintln!("bench: vote-storm …");
         let r = vote_storm(ctx, "vote-storm", voters, 5.0, 10, secs, &[]).await;
