@@ -26,6 +26,8 @@ pub fn main(port: u16) {
     rt.block_on(serve(port));
 }
 
+// tungstenite's handshake callback type returns its large `ErrorResponse`; not ours to box.
+#[allow(clippy::result_large_err)]
 async fn serve(port: u16) {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     let port = listener.local_addr().expect("addr").port();

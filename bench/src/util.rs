@@ -177,7 +177,7 @@ impl Hist {
             "p95_ms": ms(self.quantile(0.95)),
             "p99_ms": ms(self.quantile(0.99)),
             "max_ms": ms(self.max),
-            "mean_ms": if self.count > 0 { ms(self.sum / self.count) } else { 0.0 },
+            "mean_ms": self.sum.checked_div(self.count).map_or(0.0, ms),
         })
     }
 }

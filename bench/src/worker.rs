@@ -655,7 +655,7 @@ async fn dh_client(
             _ = sleep_until(next_vote), if can_send => {
                 let v = votes.as_ref().expect("voting");
                 let question = v.questions[((global as u64 + k) % v.questions.len() as u64) as usize];
-                let on = (k / v.questions.len() as u64) % 2 == 0;
+                let on = (k / v.questions.len() as u64).is_multiple_of(2);
                 let id = format!("v{global}-{k}");
                 k += 1;
                 next_vote += Duration::from_secs_f64(1.0 / v.per_sec);
