@@ -1,7 +1,6 @@
 //! Wires the house together: store, bus, registry, router, listener.
 
 use crate::auth::Tokens;
-use crate::bus::{Bus, LocalBus};
 use crate::config::Settings;
 use crate::hub::Registry;
 use crate::protocol::CloseCode;
@@ -18,6 +17,37 @@ pub enum StartError {
     Store(#[from] crate::store::StoreError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("bus: {0}")]
+    Bus(String),
+}
+
+/// How this node hears of other nodes' commits. Read from the environment, since
+/// the settings file has no bus section yet: `DIALOGHUB_BUS__URL`, else `REDIS_URL`
+/// (unset: one process, nobody to wake), and `DIALOGHUB_BUS__POLL_MS`, how often
+/// the heads of live dialogues are read from the store (default 1000; this is the
+/// longest another node's commit can take to arrive while Redis is down).
+#[derive(Debug, Clone)]
+pub struct BusSettings {
+    pub url: Option<String>,
+    pub poll_interval: Duration,
+}
+
+impl BusSettings {
+    pub fn from_env() -> BusSettings {
+        let url = std::env::var("DIALOGHUB_BUS__URL")
+            .or_else(|_| std::env::var("REDIS_URL"))
+            .ok()
+            .filter(|u| !u.trim().is_empty());
+        let poll_ms = std::env::var("DIALOGHUB_BUS__POLL_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .unwrap_or(1000);
+        BusSettings {
+            url,
+            poll_interval: Duration::from_millis(poll_ms),
+        }
+    }
 }
 
 pub struct App {
@@ -28,7 +58,15 @@ pub struct App {
 
 impl App {
     /// Opens the store and binds the listener (port 0 picks a free port; see `port`).
-    pub async fn build(mut settings: Settings) -> Result<App, StartError> {
+    /// The bus comes from the environment ([`BusSettings::from_env`]).
+    pub async fn build(settings: Settings) -> Result<App, StartError> {
+        App::build_with_bus(settings, BusSettings::from_env()).await
+    }
+
+    pub async fn build_with_bus(
+        mut settings: Settings,
+        bus_settings: BusSettings,
+    ) -> Result<App, StartError> {
         let listener =
             tokio::net::TcpListener::bind((settings.server.host.as_str(), settings.server.port))
                 .await?;
@@ -38,9 +76,15 @@ impl App {
             settings.server.public_url = format!("http://{}:{port}", settings.server.host);
         }
         let store = crate::store::open(&settings.store.url).await?;
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus);
+        let bus = crate::bus::open(bus_settings.url.as_deref()).map_err(StartError::Bus)?;
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
+        let news = bus.subscribe();
         let registry = Arc::new(Registry::new(store, bus, settings.hub()));
+        if let Some(news) = news {
+            registry.follow(news);
+        }
+        // Always on, also with Redis: pub/sub loses messages, the store does not.
+        registry.poll_heads(bus_settings.poll_interval);
         let state = AppState::new(registry, tokens, settings);
         Ok(App {
             listener,
@@ -64,11 +108,11 @@ impl App {
     ) -> std::io::Result<()> {
         let registry = self.state.registry.clone();
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
+        let send_buffer = self.state.settings.server.socket_send_buffer_bytes;
         let router = transport::router(self.state);
-        let listener = self.listener.tap_io(|tcp| {
-            // Events are small and latency matters more than packet count.
-            let _ = tcp.set_nodelay(true);
-        });
+        let listener = self
+            .listener
+            .tap_io(move |tcp| transport::tune_socket(tcp, send_buffer));
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;

@@ -1,14 +1,18 @@
 //! The embedded default: one process, whose dialogue tasks are the only writers,
 //! so there is nobody to wake.
 
-use super::Bus;
-use crate::domain::DialogueId;
+use super::{Bus, News, Wake};
 use async_trait::async_trait;
+use tokio::sync::mpsc;
 
 #[derive(Debug, Default)]
 pub struct LocalBus;
 
 #[async_trait]
 impl Bus for LocalBus {
-    async fn publish(&self, _dialogue: DialogueId, _head: u64) {}
+    async fn publish(&self, _wake: Wake) {}
+
+    fn subscribe(&self) -> Option<mpsc::Receiver<News>> {
+        None
+    }
 }

@@ -1,17 +1,56 @@
 //! How nodes tell each other that a dialogue's log moved on.
 //!
 //! The bus only wakes other nodes; they fill any gap from the store by `seq`,
-//! so a bus that loses a message (Redis pub/sub does) loses nothing.
+//! so a bus that loses a message (Redis pub/sub does) loses nothing. Every node
+//! also polls the heads of its live dialogues (`Registry::poll_heads`), which is
+//! what keeps a cluster going, slower, while the bus is down.
 
 mod local;
+mod redis;
 
+pub use self::redis::RedisBus;
 pub use local::LocalBus;
 
 use crate::domain::DialogueId;
 use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// "This dialogue's log now ends at `head`", from the node that committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wake {
+    pub dialogue: DialogueId,
+    pub head: u64,
+    /// The commit changed votes, which are not in the log: reload them.
+    pub votes_changed: bool,
+}
+
+/// What a bus hands the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum News {
+    Wake(Wake),
+    /// The bus (re)connected and may have missed messages: look at every head now.
+    Resync,
+}
 
 #[async_trait]
 pub trait Bus: Send + Sync + 'static {
-    /// Announces that `dialogue`'s log now ends at `head`.
-    async fn publish(&self, dialogue: DialogueId, head: u64);
+    /// Tells the other nodes. Never waits on the network: the dialogue's writer
+    /// calls this after each commit, and a message the bus cannot deliver is
+    /// dropped (polling finds the change).
+    async fn publish(&self, wake: Wake);
+    /// The news from other nodes; `None` when there is nobody else. Taken once.
+    fn subscribe(&self) -> Option<mpsc::Receiver<News>>;
+}
+
+/// Opens the bus a URL names: none (one process) or `redis://…`.
+pub fn open(url: Option<&str>) -> Result<Arc<dyn Bus>, String> {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok(Arc::new(LocalBus)),
+        Some(u) if u.starts_with("redis://") => Ok(Arc::new(RedisBus::start(u)?)),
+        Some(u) => Err(format!(
+            "unsupported bus URL scheme in {:?}",
+            u.split(':').next().unwrap_or_default()
+        )),
+    }
 }

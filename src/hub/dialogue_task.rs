@@ -3,7 +3,7 @@
 use super::fanout::{ConnId, Fanout, Logged, Member};
 use super::outbox::Outbox;
 use super::{HubSettings, Reply};
-use crate::bus::Bus;
+use crate::bus::{Bus, Wake};
 use crate::domain::{
     Actor, Audience, Command, Dialogue, Event, Location, Phase, Recorded, VoteChange,
 };
@@ -46,14 +46,18 @@ pub enum Request {
     /// Another node appended up to `head`: read what is missing from the store.
     Wake {
         head: u64,
+        /// Another node changed votes (not in the log): reload them.
+        votes_changed: bool,
     },
     Shutdown(CloseCode),
 }
 
 /// Requests taken from the inbox in one go share one commit.
 const MAX_BATCH: usize = 512;
-/// Compare-and-set retries when other nodes keep appending first.
-const MAX_CONFLICT_RETRIES: usize = 8;
+/// Compare-and-set retries when other nodes keep appending first. Several nodes
+/// taking questions for one dialogue at once lose races often; each retry waits a
+/// little, at random, so they stop moving in lockstep.
+const MAX_CONFLICT_RETRIES: usize = 32;
 
 pub struct DialogueTask {
     dialogue: Dialogue,
@@ -67,6 +71,12 @@ pub struct DialogueTask {
     live_dirty: bool,
     live_frame: Frame,
     settings: HubSettings,
+    /// Set when the store failed and the state could not be rebuilt: the head the
+    /// members have seen. The state in memory may hold a batch that was never
+    /// committed, so nothing is decided or shown from it until a reload succeeds.
+    stale: Option<u64>,
+    /// Another node changed votes: reload them before the next tally goes out.
+    votes_stale: bool,
 }
 
 /// Rebuilds a dialogue from its record: replaying the log gives the live state.
@@ -146,6 +156,8 @@ impl DialogueTask {
             live_dirty: false,
             live_frame: Frame::from_static(""),
             settings,
+            stale: None,
+            votes_stale: false,
         };
         task.load_acks(record)?;
         task.encode_live();
@@ -179,7 +191,7 @@ impl DialogueTask {
                         break;
                     }
                 }
-                _ = live_tick.tick() => self.flush_live(),
+                _ = live_tick.tick() => self.flush_live().await,
                 _ = ping_tick.tick() => self.fanout.ping_all(),
             }
         }
@@ -195,19 +207,40 @@ impl DialogueTask {
                     // Keep order: what came before a join is committed before it.
                     self.commit(std::mem::take(&mut submissions)).await;
                     match other {
-                        Request::Join(j) => self.join(j),
+                        Request::Join(j) => {
+                            // A client coming from another node may have seen more of
+                            // the log than this node has read yet: read it first, so
+                            // it resumes instead of starting over from a snapshot.
+                            let ahead = j.resume.is_some_and(|p| {
+                                p.epoch == self.dialogue.epoch && p.seq > self.dialogue.head_seq
+                            });
+                            if ahead || self.stale.is_some() {
+                                self.catch_up().await;
+                            }
+                            if self.stale.is_some() {
+                                let _ = j.reply.send(Err(CloseCode::Restarting));
+                            } else {
+                                self.join(j);
+                            }
+                        }
                         Request::Leave(conn) => {
                             if self.fanout.members.remove(&conn).is_some() {
                                 self.live_dirty = true;
                             }
                         }
                         Request::View { audience, reply } => {
-                            let _ = reply.send(self.snapshot(audience));
+                            if self.stale.is_none() {
+                                let _ = reply.send(self.snapshot(audience));
+                            }
                         }
-                        Request::Wake { head } => {
-                            if head > self.dialogue.head_seq {
+                        Request::Wake {
+                            head,
+                            votes_changed,
+                        } => {
+                            if head > self.dialogue.head_seq || self.stale.is_some() {
                                 self.catch_up().await;
                             }
+                            self.votes_stale |= votes_changed;
                         }
                         Request::Shutdown(code) => {
                             self.fanout.close_all(code);
@@ -228,10 +261,30 @@ impl DialogueTask {
         if submissions.is_empty() {
             return;
         }
+        if self.stale.is_some() {
+            self.catch_up().await;
+            if self.stale.is_some() {
+                return self.answer_unavailable(submissions);
+            }
+        }
         let mut attempt = 0;
         loop {
             let head = self.dialogue.head_seq;
-            let staged = self.stage(&submissions);
+            let mut staged = self.stage(&submissions);
+            if staged.refused > 0 {
+                self.find_saved_acks(&submissions, &mut staged).await;
+                // A refusal decided on a state another node has moved past (its
+                // wake not here yet) is no answer: catch up and decide again.
+                let refused = staged.outcomes.iter().any(Result::is_err);
+                if refused && attempt < MAX_CONFLICT_RETRIES && self.store_is_ahead(head).await {
+                    attempt += 1;
+                    self.reload(head).await;
+                    if self.stale.is_some() {
+                        return self.answer_unavailable(submissions);
+                    }
+                    continue;
+                }
+            }
             if staged.is_empty() {
                 return self.answer(submissions, staged.outcomes, Vec::new());
             }
@@ -262,31 +315,86 @@ impl DialogueTask {
                         .collect();
                     self.answer(submissions, staged.outcomes, logged);
                     self.bus
-                        .publish(self.dialogue.id, self.dialogue.head_seq)
+                        .publish(Wake {
+                            dialogue: self.dialogue.id,
+                            head: self.dialogue.head_seq,
+                            votes_changed: !staged.votes.is_empty(),
+                        })
                         .await;
                     return;
                 }
-                Err(StoreError::Conflict { .. }) if attempt < MAX_CONFLICT_RETRIES => {
-                    // Another node appended first: take its events, then decide again.
+                // Another node appended first, or already saved one of these
+                // submissions (a client retrying on this node what it sent to
+                // another): take its events and saved acks, then decide again. The
+                // retried submission then finds its original ack.
+                Err(StoreError::Conflict { .. } | StoreError::Duplicate)
+                    if attempt < MAX_CONFLICT_RETRIES =>
+                {
                     attempt += 1;
+                    let jitter = rand::random_range(0..=attempt.min(10) as u64);
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
                     self.reload(head).await;
+                    if self.stale.is_some() {
+                        return self.answer_unavailable(submissions);
+                    }
                 }
                 Err(e) => {
                     tracing::error!(dialogue = %self.dialogue.id, error = %e, "append failed; nothing acknowledged");
                     self.reload(head).await;
-                    let outcomes = submissions
-                        .iter()
-                        .map(|s| {
-                            Err(ErrorWire::new(
-                                ErrorCode::Unavailable,
-                                "could not be saved; retry with the same client_msg_id",
-                                Some(s.key.as_str().to_string()),
-                            ))
-                        })
-                        .collect();
-                    return self.answer(submissions, outcomes, Vec::new());
+                    return self.answer_unavailable(submissions);
                 }
             }
+        }
+    }
+
+    async fn store_is_ahead(&self, head: u64) -> bool {
+        match self.store.heads(&[self.dialogue.id]).await {
+            Ok(heads) => heads.first().is_some_and(|(_, h)| h.seq > head),
+            Err(_) => false,
+        }
+    }
+
+    /// Nothing was saved: every submission hears so, and may retry with its key.
+    fn answer_unavailable(&mut self, submissions: Vec<Submission>) {
+        let outcomes = submissions
+            .iter()
+            .map(|s| {
+                Err(ErrorWire::new(
+                    ErrorCode::Unavailable,
+                    "could not be saved; retry with the same client_msg_id",
+                    Some(s.key.as_str().to_string()),
+                ))
+            })
+            .collect();
+        self.answer(submissions, outcomes, Vec::new());
+    }
+
+    /// A refused submission may be a retry of one that another node committed (its
+    /// ack is in the store, not in this node's memory; the state it would change
+    /// has moved on, hence the refusal): such a retry gets its original ack.
+    async fn find_saved_acks(&mut self, submissions: &[Submission], staged: &mut Staged) {
+        let keys: Vec<(Uuid, String)> = submissions
+            .iter()
+            .zip(&staged.outcomes)
+            .filter(|(_, o)| o.is_err())
+            .map(|(s, _)| (s.actor.id(), s.key.as_str().to_string()))
+            .collect();
+        let Ok(saved) = self.store.saved_acks(self.dialogue.id, &keys).await else {
+            return; // the refusal stands; a retry asks again
+        };
+        for a in saved {
+            let Ok(ack) = serde_json::from_str::<AckWire>(&a.ack) else {
+                continue;
+            };
+            for (sub, outcome) in submissions.iter().zip(staged.outcomes.iter_mut()) {
+                if outcome.is_err()
+                    && sub.actor.id() == a.actor_id
+                    && sub.key.as_str() == a.client_msg_id
+                {
+                    *outcome = Ok(ack.clone());
+                }
+            }
+            self.acks.insert((a.actor_id, a.client_msg_id), ack);
         }
     }
 
@@ -338,6 +446,7 @@ impl DialogueTask {
                     staged.outcomes.push(Ok(ack));
                 }
                 Err(refusal) => {
+                    staged.refused += 1;
                     let code = ErrorCode::from(&refusal);
                     staged.outcomes.push(Err(ErrorWire::new(
                         code,
@@ -371,14 +480,20 @@ impl DialogueTask {
     /// Rebuilds the state from the store after a failed or lost append, and sends
     /// members whatever other writers committed after `committed_head`.
     async fn reload(&mut self, committed_head: u64) {
+        // After an earlier failed reload, members have seen only up to then.
+        let committed_head = self.stale.unwrap_or(committed_head);
         let record = match self.store.load(self.dialogue.id).await {
             Ok(Some(record)) => record,
             other => {
-                tracing::error!(dialogue = %self.dialogue.id, ok = other.is_ok(), "reload failed; closing the dialogue's connections");
-                self.fanout.close_all(CloseCode::InternalError);
+                // The store is down (or restarting). Members keep their connections and
+                // get what they missed once a reload succeeds (next wake or poll).
+                tracing::error!(dialogue = %self.dialogue.id, ok = other.is_ok(), "reload failed; waiting for the store");
+                self.stale = Some(committed_head);
                 return;
             }
         };
+        self.stale = None;
+        self.votes_stale = false;
         match rebuild(&record) {
             Ok((dialogue, log)) => {
                 self.dialogue = dialogue;
@@ -399,9 +514,40 @@ impl DialogueTask {
         }
     }
 
+    /// Reads the events other nodes appended since this node's head, applies them and
+    /// sends them on: a gap is filled by `seq` from the store, never skipped.
     async fn catch_up(&mut self) {
         let head = self.dialogue.head_seq;
-        self.reload(head).await;
+        if self.stale.is_some() {
+            return self.reload(head).await;
+        }
+        let stored = match self.store.events_after(self.dialogue.id, head).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                // Nothing applied; the next wake or poll tries again.
+                tracing::warn!(dialogue = %self.dialogue.id, error = %e, "catching up failed");
+                return;
+            }
+        };
+        let mut records = Vec::with_capacity(stored.len());
+        for (i, s) in stored.iter().enumerate() {
+            match decode_stored(s) {
+                Ok(rec) if rec.seq == head + 1 + i as u64 => records.push(rec),
+                _ => return self.reload(head).await,
+            }
+        }
+        if records.is_empty() {
+            return;
+        }
+        self.snapshots.clear();
+        self.live_dirty = true;
+        // Encoded right after each event, as close as this node can get to the
+        // writer's own encoding (after its batch), so every node shows the same.
+        for rec in &records {
+            self.dialogue.apply(rec);
+            self.fanout
+                .send(Arc::new(Logged::encode(&self.dialogue, rec)));
+        }
     }
 
     fn join(&mut self, j: Join) {
@@ -421,7 +567,11 @@ impl DialogueTask {
         let replay = j
             .resume
             .filter(|p| p.epoch == self.dialogue.epoch && p.seq <= head)
-            .and_then(|p| self.fanout.replay(p.seq, head, &j.actor, audience));
+            .and_then(|p| self.fanout.replay(p.seq, head, &j.actor, audience))
+            // A replay that would not fit the outbox is slower than a snapshot: send that instead.
+            .filter(|frames| {
+                frames.iter().map(|f| f.len()).sum::<usize>() <= j.outbox.capacity() / 2
+            });
         let (mine, my_votes) = protocol::mine(&self.dialogue, &j.actor);
         let welcome = Welcome {
             v: protocol::PROTOCOL_VERSION,
@@ -436,14 +586,10 @@ impl DialogueTask {
             my_votes,
         };
         j.outbox
-            .push(protocol::encode(&ServerMessage::Welcome(welcome)));
+            .push_always(protocol::encode(&ServerMessage::Welcome(welcome)));
         match replay {
-            Some(frames) => frames.into_iter().for_each(|f| {
-                j.outbox.push(f);
-            }),
-            None => {
-                j.outbox.push(self.snapshot(audience));
-            }
+            Some(frames) => frames.into_iter().for_each(|f| j.outbox.push_always(f)),
+            None => j.outbox.push_always(self.snapshot(audience)),
         }
         j.outbox.set_live(self.live_frame.clone());
         if matches!(j.actor, Actor::Participant(_)) {
@@ -484,7 +630,26 @@ impl DialogueTask {
     }
 
     /// Tallies and presence go out a few times a second, not once per vote.
-    fn flush_live(&mut self) {
+    async fn flush_live(&mut self) {
+        if self.stale.is_some() {
+            return; // the state may hold an uncommitted batch
+        }
+        if self.votes_stale {
+            // Coalesced like the tallies: at most one read per tick, however many
+            // vote commits other nodes made meanwhile.
+            if let Ok(votes) = self.store.votes(self.dialogue.id).await {
+                self.votes_stale = false;
+                self.dialogue.votes.clear();
+                for (question, participant) in votes {
+                    self.dialogue.apply_vote(&VoteChange {
+                        question: crate::domain::QuestionId(question),
+                        participant,
+                        on: true,
+                    });
+                }
+                self.live_dirty = true;
+            }
+        }
         if self.live_dirty {
             self.live_dirty = false;
             self.encode_live();
@@ -502,6 +667,8 @@ struct Staged {
     votes: Vec<VoteChange>,
     saved: Vec<SavedAck>,
     new_acks: HashMap<(Uuid, String), AckWire>,
+    /// Submissions the dialogue refused (they may be retries another node committed).
+    refused: usize,
 }
 
 impl Staged {

@@ -2,16 +2,18 @@
 
 use super::dialogue_task::{DialogueTask, Join, Request, Submission};
 use super::{HubSettings, Reply};
-use crate::bus::Bus;
+use crate::bus::{Bus, News};
 use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
 use crate::protocol::{
     AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, actor_to_wire,
 };
-use crate::store::{Created, NewDialogue, Store, StoreError, StoredEvent};
+use crate::store::{Created, Head, NewDialogue, Store, StoreError, StoredEvent};
 use dashmap::DashMap;
 use rand::Rng;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, oneshot};
 use uuid::Uuid;
 
 /// The door into one live dialogue's task.
@@ -84,8 +86,14 @@ impl DialogueHandle {
         rx.await.ok()
     }
 
-    pub fn wake(&self, head: u64) {
-        let _ = self.tx.try_send(Request::Wake { head });
+    /// Whether the wake was queued (a full inbox drops it; the next poll retries).
+    pub fn wake(&self, head: u64, votes_changed: bool) -> bool {
+        self.tx
+            .try_send(Request::Wake {
+                head,
+                votes_changed,
+            })
+            .is_ok()
     }
 }
 
@@ -95,6 +103,8 @@ pub struct Registry {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     settings: HubSettings,
+    /// Asks the head poller to look now rather than at its next tick.
+    poll_now: Arc<Notify>,
 }
 
 /// Join codes: 6 characters without look-alikes (no 0/O, 1/I/L), about 10^9 codes.
@@ -116,6 +126,7 @@ impl Registry {
             store,
             bus,
             settings,
+            poll_now: Arc::new(Notify::new()),
         }
     }
 
@@ -219,10 +230,71 @@ impl Registry {
     }
 
     /// Wakes a live dialogue that another node appended to.
-    pub fn wake(&self, id: DialogueId, head: u64) {
-        if let Some(h) = self.dialogues.get(&id) {
-            h.wake(head);
+    pub fn wake(&self, id: DialogueId, head: u64, votes_changed: bool) -> bool {
+        match self.dialogues.get(&id) {
+            Some(h) => h.wake(head, votes_changed),
+            None => true,
         }
+    }
+
+    /// Wakes this node's dialogues with what other nodes publish on the bus.
+    pub fn follow(self: &Arc<Self>, mut news: mpsc::Receiver<News>) {
+        let registry = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(n) = news.recv().await {
+                let Some(registry) = registry.upgrade() else {
+                    return;
+                };
+                match n {
+                    News::Wake(w) => {
+                        registry.wake(w.dialogue, w.head, w.votes_changed);
+                    }
+                    News::Resync => registry.poll_now.notify_one(),
+                }
+            }
+        });
+    }
+
+    /// Every `every`, reads the heads of this node's live dialogues from the store
+    /// and wakes those that moved. This is what makes the bus optional: with Redis
+    /// down (or a message lost), another node's commit reaches this node's clients
+    /// within one interval. One query per interval for all dialogues.
+    pub fn poll_heads(self: &Arc<Self>, every: Duration) {
+        let registry: Weak<Registry> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut seen: HashMap<DialogueId, Head> = HashMap::new();
+            loop {
+                let Some(r) = registry.upgrade() else {
+                    return;
+                };
+                let ids: Vec<DialogueId> = r.dialogues.iter().map(|h| *h.key()).collect();
+                if !ids.is_empty() {
+                    // A store that hangs must not stop the loop for longer than a few polls.
+                    match tokio::time::timeout(every * 5, r.store.heads(&ids)).await {
+                        Ok(Ok(heads)) => {
+                            for (id, head) in heads {
+                                // First sight counts as a change: votes may have moved
+                                // between this node loading the dialogue and now.
+                                let votes_changed = seen
+                                    .get(&id)
+                                    .is_none_or(|s| s.votes_version != head.votes_version);
+                                if r.wake(id, head.seq, votes_changed) {
+                                    seen.insert(id, head);
+                                }
+                            }
+                        }
+                        Ok(Err(e)) => tracing::debug!(error = %e, "polling heads failed"),
+                        Err(_) => tracing::debug!("polling heads timed out"),
+                    }
+                }
+                let poll_now = r.poll_now.clone();
+                drop(r);
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = poll_now.notified() => {}
+                }
+            }
+        });
     }
 
     /// Tells every connection to close with `code` (reconnect elsewhere or later).

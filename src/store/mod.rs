@@ -3,8 +3,10 @@
 //! One trait, one file per implementation. Every implementation passes the same
 //! contract tests (`tests/it/store.rs`).
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{DialogueId, VoteChange};
@@ -80,11 +82,24 @@ impl Batch<'_> {
     }
 }
 
+/// Where a dialogue's log and votes stand: what another node compares to notice a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Head {
+    /// The `seq` of the last logged event.
+    pub seq: u64,
+    /// Bumped by every commit that changed votes (votes are not in the log).
+    pub votes_version: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Another writer appended first: the head is no longer what the batch was decided on.
     #[error("the log moved on: expected head {expected}, found {actual}")]
     Conflict { expected: u64, actual: u64 },
+    /// A submission with one of the batch's idempotency keys is already saved: another
+    /// node committed it first. Like `Conflict`, the log moved on; nothing was written.
+    #[error("a submission with this idempotency key is already saved")]
+    Duplicate,
     #[error("no such dialogue")]
     NotFound,
     #[error("store unavailable: {0}")]
@@ -114,13 +129,54 @@ pub trait Store: Send + Sync + 'static {
         dialogue: DialogueId,
         seq: u64,
     ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Where each of these dialogues' logs and votes stand (unknown ids are left out).
+    /// One query for all: every node polls the dialogues it serves with it.
+    async fn heads(&self, dialogues: &[DialogueId]) -> Result<Vec<(DialogueId, Head)>, StoreError>;
+    /// The saved acks of these (actor, client_msg_id) keys, where there are any.
+    async fn saved_acks(
+        &self,
+        dialogue: DialogueId,
+        keys: &[(Uuid, String)],
+    ) -> Result<Vec<SavedAck>, StoreError>;
+    /// The votes that are on: (question, participant).
+    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Opens the store a URL names: `sqlite://path` (the embedded default).
+/// The last writer of each (question, participant) wins: a batch may set a vote on
+/// and off again, and a store that writes "on" and "off" rows separately must not
+/// reorder them.
+pub fn last_vote_wins(votes: &[VoteChange]) -> Vec<VoteChange> {
+    let mut last: Vec<VoteChange> = Vec::with_capacity(votes.len());
+    let mut at: std::collections::HashMap<(u64, Uuid), usize> = std::collections::HashMap::new();
+    for v in votes {
+        match at.get(&(v.question.0, v.participant)) {
+            Some(&i) => last[i] = *v,
+            None => {
+                at.insert((v.question.0, v.participant), last.len());
+                last.push(*v);
+            }
+        }
+    }
+    last
+}
+
+/// A unique-key hit in an append can only be a saved idempotency key: the
+/// compare-and-set already ruled out a clash in the log.
+pub(crate) fn append_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate,
+        _ => StoreError::Unavailable(e),
+    }
+}
+
+/// Opens the store a URL names: `sqlite://path` (the embedded default) or
+/// `postgres://…` (shared by several nodes).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
     } else {
         Err(StoreError::Config(format!(
             "unsupported store URL scheme in {:?}",

@@ -1,7 +1,8 @@
 //! The embedded store: one SQLite file, WAL, `synchronous=FULL` (every commit is durable).
 
 use super::{
-    Batch, Created, DialogueRecord, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
+    Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
+    append_error,
 };
 use crate::domain::DialogueId;
 use async_trait::async_trait;
@@ -204,8 +205,9 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await?;
         // Writing first takes SQLite's write lock at once, so the compare-and-set
         // below sees the latest head and nobody can slip in before the commit.
-        let moved = sqlx::query("UPDATE dialogues SET head_seq = ? WHERE id = ? AND head_seq = ?")
+        let moved = sqlx::query("UPDATE dialogues SET head_seq = ?, votes_version = votes_version + ? WHERE id = ? AND head_seq = ?")
             .bind(new_head as i64)
+            .bind(i64::from(!batch.votes.is_empty()))
             .bind(&key)
             .bind(expected_head as i64)
             .execute(&mut *tx)
@@ -246,7 +248,8 @@ impl Store for SqliteStore {
                 .bind(&a.client_msg_id)
                 .bind(&a.ack)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(append_error)?;
         }
         tx.commit().await?;
         Ok(())
@@ -263,6 +266,70 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    async fn heads(&self, dialogues: &[DialogueId]) -> Result<Vec<(DialogueId, Head)>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(dialogues.len());
+        for id in dialogues {
+            let row: Option<(i64, i64)> =
+                sqlx::query_as("SELECT head_seq, votes_version FROM dialogues WHERE id = ?")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if let Some((seq, votes)) = row {
+                out.push((
+                    *id,
+                    Head {
+                        seq: seq as u64,
+                        votes_version: votes as u64,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn saved_acks(
+        &self,
+        dialogue: DialogueId,
+        keys: &[(Uuid, String)],
+    ) -> Result<Vec<SavedAck>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        for (actor, id) in keys {
+            let ack: Option<String> = sqlx::query_scalar(
+                "SELECT ack FROM submissions WHERE dialogue_id = ? AND actor_id = ? AND client_msg_id = ?",
+            )
+            .bind(dialogue.to_string())
+            .bind(actor.to_string())
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(ack) = ack {
+                out.push(SavedAck {
+                    actor_id: *actor,
+                    client_msg_id: id.clone(),
+                    ack,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError> {
+        sqlx::query("SELECT question_id, participant_id FROM votes WHERE dialogue_id = ?")
+            .bind(dialogue.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.get::<i64, _>("question_id") as u64,
+                    uuid_col(r, "participant_id")?,
+                ))
+            })
+            .collect()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

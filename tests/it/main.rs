@@ -4,6 +4,7 @@ mod harness;
 
 mod architecture;
 mod bad_input;
+mod cluster;
 mod crash;
 mod crash_loop;
 mod meeting;

@@ -1,16 +1,32 @@
 //! The store contract: run against every implementation that is reachable.
 
+use crate::harness::{TestDb, report};
 use dialoghub::domain::{QuestionId, VoteChange};
 use dialoghub::store::{
-    self, Batch, Created, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
+    self, Batch, Created, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
 };
+use std::any::Any;
 use std::sync::Arc;
 use uuid::Uuid;
 
-async fn stores() -> Vec<(String, Arc<dyn Store>, Option<tempfile::TempDir>)> {
+/// Keeps a store's files or database alive for the test.
+type Guard = Box<dyn Any + Send>;
+
+/// Every reachable implementation: SQLite always, PostgreSQL (a database of the
+/// test's own) when `DATABASE_URL` is set.
+async fn stores(test: &str) -> Vec<(String, Arc<dyn Store>, Guard)> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("contract.db").display());
-    vec![("sqlite".into(), store::open(&url).await.unwrap(), Some(dir))]
+    let mut all: Vec<(String, Arc<dyn Store>, Guard)> = vec![(
+        "sqlite".into(),
+        store::open(&url).await.unwrap(),
+        Box::new(dir),
+    )];
+    if let Some(db) = TestDb::create(test).await {
+        let pg = store::open(&db.url).await.expect("PostgreSQL store opens");
+        all.push(("postgres".into(), pg, Box::new(db)));
+    }
+    all
 }
 
 fn event(seq: u64) -> StoredEvent {
@@ -36,7 +52,9 @@ fn new_dialogue(code: &str, key: Option<&str>, by: Uuid) -> NewDialogue {
 
 #[tokio::test]
 async fn the_log_is_gap_free_and_appends_are_compare_and_set() {
-    for (name, store, _dir) in stores().await {
+    for (name, store, _dir) in
+        stores("store::the_log_is_gap_free_and_appends_are_compare_and_set").await
+    {
         let d = new_dialogue("AAAAAA", None, Uuid::new_v4());
         assert_eq!(
             store.create_dialogue(&d).await.unwrap(),
@@ -93,7 +111,7 @@ async fn the_log_is_gap_free_and_appends_are_compare_and_set() {
 
 #[tokio::test]
 async fn votes_and_acks_commit_with_the_events() {
-    for (name, store, _dir) in stores().await {
+    for (name, store, _dir) in stores("store::votes_and_acks_commit_with_the_events").await {
         let d = new_dialogue("BBBBBB", None, Uuid::new_v4());
         store.create_dialogue(&d).await.unwrap();
         let p = Uuid::new_v4();
@@ -122,20 +140,27 @@ async fn votes_and_acks_commit_with_the_events() {
         let record = store.load(d.id).await.unwrap().unwrap();
         assert_eq!(record.votes, vec![(1, p)], "{name}");
         assert_eq!(record.acks, ack.to_vec(), "{name}");
-        // The same idempotency key twice is refused by the store itself.
-        assert!(
+        // The same idempotency key twice is refused by the store itself, as a
+        // `Duplicate` (the log moved on), not as the store being unavailable.
+        let err = store
+            .append(
+                d.id,
+                1,
+                Batch {
+                    events: &[],
+                    votes: &[],
+                    acks: &ack,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate), "{name}: {err}");
+        assert_eq!(
             store
-                .append(
-                    d.id,
-                    1,
-                    Batch {
-                        events: &[],
-                        votes: &[],
-                        acks: &ack
-                    }
-                )
+                .saved_acks(d.id, &[(p, "v1".into()), (p, "other".into())])
                 .await
-                .is_err(),
+                .unwrap(),
+            ack.to_vec(),
             "{name}"
         );
         let off = [VoteChange { on: false, ..on[0] }];
@@ -160,7 +185,10 @@ async fn votes_and_acks_commit_with_the_events() {
 
 #[tokio::test]
 async fn creating_with_the_same_key_gives_the_same_dialogue_and_codes_are_unique() {
-    for (name, store, _dir) in stores().await {
+    for (name, store, _dir) in
+        stores("store::creating_with_the_same_key_gives_the_same_dialogue_and_codes_are_unique")
+            .await
+    {
         let organizer = Uuid::new_v4();
         let first = new_dialogue("CCCCCC", Some("create-1"), organizer);
         assert_eq!(store.create_dialogue(&first).await.unwrap(), Created::New);
@@ -182,4 +210,170 @@ async fn creating_with_the_same_key_gives_the_same_dialogue_and_codes_are_unique
             vec![first.id]
         );
     }
+}
+
+#[tokio::test]
+async fn heads_count_events_and_vote_changes() {
+    for (name, store, _guard) in stores("store::heads_count_events_and_vote_changes").await {
+        let d = new_dialogue("EEEEEE", None, Uuid::new_v4());
+        store.create_dialogue(&d).await.unwrap();
+        let unknown = Uuid::new_v4();
+        let head = |seq, votes_version| Head { seq, votes_version };
+        assert_eq!(
+            store.heads(&[d.id, unknown]).await.unwrap(),
+            vec![(d.id, head(1, 0))],
+            "{name}"
+        );
+        let vote = |on| {
+            [VoteChange {
+                question: QuestionId(1),
+                participant: d.created_by,
+                on,
+            }]
+        };
+        store
+            .append(
+                d.id,
+                1,
+                Batch {
+                    events: &[event(2)],
+                    votes: &[],
+                    acks: &[],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.heads(&[d.id]).await.unwrap(),
+            vec![(d.id, head(2, 0))],
+            "{name}"
+        );
+        // A vote-only commit leaves the log alone but bumps the votes' version, so a
+        // node that did not make it still notices.
+        store
+            .append(
+                d.id,
+                2,
+                Batch {
+                    events: &[],
+                    votes: &vote(true),
+                    acks: &[],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.heads(&[d.id]).await.unwrap(),
+            vec![(d.id, head(2, 1))],
+            "{name}"
+        );
+        assert_eq!(
+            store.votes(d.id).await.unwrap(),
+            vec![(1, d.created_by)],
+            "{name}"
+        );
+        // On and off in one batch: the last one wins.
+        let both = [vote(true)[0], vote(false)[0]];
+        store
+            .append(
+                d.id,
+                2,
+                Batch {
+                    events: &[],
+                    votes: &both,
+                    acks: &[],
+                },
+            )
+            .await
+            .unwrap();
+        assert!(store.votes(d.id).await.unwrap().is_empty(), "{name}");
+        assert_eq!(
+            store.heads(&[d.id]).await.unwrap(),
+            vec![(d.id, head(2, 2))],
+            "{name}"
+        );
+    }
+}
+
+/// Writers on several nodes (here: several stores on one database, each with its own
+/// connections) race for one dialogue. Each decides on the head it read, appends with
+/// compare-and-set and, when it loses, reads again and retries. The log ends gap-free,
+/// every writer's every event is in it exactly once, and each writer's events are in
+/// the order it wrote them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
+    let Some(db) =
+        TestDb::create("store::concurrent_writers_on_several_nodes_get_a_gap_free_log").await
+    else {
+        return;
+    };
+    const NODES: usize = 3;
+    const WRITERS_PER_NODE: usize = 3;
+    const EVENTS_EACH: usize = 20;
+    let mut nodes = Vec::new();
+    for _ in 0..NODES {
+        nodes.push(store::open(&db.url).await.unwrap());
+    }
+    let d = new_dialogue("FFFFFF", None, Uuid::new_v4());
+    nodes[0].create_dialogue(&d).await.unwrap();
+    let mut writers = Vec::new();
+    for w in 0..NODES * WRITERS_PER_NODE {
+        let store = nodes[w % NODES].clone();
+        writers.push(tokio::spawn(async move {
+            let mut conflicts = 0;
+            for i in 0..EVENTS_EACH {
+                // Bounded: a writer that loses this often means the CAS is broken.
+                for attempt in 0.. {
+                    assert!(attempt < 1000, "writer {w} starved");
+                    let head = store.heads(&[d.id]).await.unwrap()[0].1.seq;
+                    let mut e = event(head + 1);
+                    e.body = format!(r#"{{"writer":{w},"i":{i}}}"#);
+                    let acks = [SavedAck {
+                        actor_id: Uuid::from_u128(w as u128),
+                        client_msg_id: format!("w{w}-{i}"),
+                        ack: "{}".into(),
+                    }];
+                    let batch = Batch {
+                        events: std::slice::from_ref(&e),
+                        votes: &[],
+                        acks: &acks,
+                    };
+                    match store.append(d.id, head, batch).await {
+                        Ok(()) => break,
+                        Err(StoreError::Conflict { expected, actual }) => {
+                            assert!(actual > expected, "the head only grows");
+                            conflicts += 1;
+                        }
+                        Err(e) => panic!("writer {w}: {e}"),
+                    }
+                }
+            }
+            conflicts
+        }));
+    }
+    let mut conflicts = 0;
+    for w in writers {
+        conflicts += w.await.unwrap();
+    }
+    let record = nodes[1].load(d.id).await.unwrap().unwrap();
+    let total = NODES * WRITERS_PER_NODE * EVENTS_EACH;
+    let seqs: Vec<u64> = record.events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=total as u64 + 1).collect::<Vec<_>>(), "gap-free");
+    let mut next = [0usize; NODES * WRITERS_PER_NODE];
+    for e in &record.events[1..] {
+        let v: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+        let w = v["writer"].as_u64().unwrap() as usize;
+        assert_eq!(
+            v["i"].as_u64().unwrap() as usize,
+            next[w],
+            "writer {w} in order, once each"
+        );
+        next[w] += 1;
+    }
+    assert!(next.iter().all(|n| *n == EVENTS_EACH));
+    assert_eq!(record.acks.len(), total);
+    report(&format!(
+        "concurrent writers: {} writers on {NODES} nodes, {total} events, {conflicts} lost races retried",
+        NODES * WRITERS_PER_NODE
+    ));
 }

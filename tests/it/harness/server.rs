@@ -233,6 +233,15 @@ impl Dialogue {
     }
 }
 
+/// Where a cluster node keeps its dialogues and hears of other nodes' commits.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub store_url: String,
+    pub bus_url: Option<String>,
+    /// How often the node polls the heads of its live dialogues (default 1000 ms).
+    pub poll_ms: Option<u64>,
+}
+
 /// The server as a real process, for tests that kill it.
 pub struct TestServer {
     pub child: tokio::process::Child,
@@ -240,22 +249,45 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// One node on its own SQLite file, with no bus.
     pub async fn start(dir: &Path) -> TestServer {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialoghub"))
+        let node = NodeConfig {
+            store_url: format!("sqlite://{}", dir.join("dialoghub.db").display()),
+            bus_url: None,
+            poll_ms: None,
+        };
+        TestServer::start_node(dir, &node).await
+    }
+
+    /// One node of a cluster: the store and bus it names (e.g. PostgreSQL and Redis).
+    pub async fn start_node(dir: &Path, node: &NodeConfig) -> TestServer {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialoghub"));
+        command
             .env("DIALOGHUB_SERVER__PORT", "0")
             .env("DIALOGHUB_SERVER__DATA_DIR", dir)
-            .env(
-                "DIALOGHUB_STORE__URL",
-                format!("sqlite://{}", dir.join("dialoghub.db").display()),
-            )
+            .env("DIALOGHUB_STORE__URL", &node.store_url)
             .env("DIALOGHUB_AUTH__SECRET", SECRET)
             .env_remove("DATABASE_URL")
-            .env("RUST_LOG", "warn")
+            .env_remove("REDIS_URL")
+            .env_remove("DIALOGHUB_BUS__URL")
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("server binary starts");
+            .stderr(if std::env::var_os("TEST_SERVER_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .kill_on_drop(true);
+        if let Some(bus) = &node.bus_url {
+            command.env("DIALOGHUB_BUS__URL", bus);
+        }
+        if let Some(ms) = node.poll_ms {
+            command.env("DIALOGHUB_BUS__POLL_MS", ms.to_string());
+        }
+        let mut child = command.spawn().expect("server binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let port = tokio::time::timeout(super::WAIT, async {
             while let Some(line) = lines.next_line().await.unwrap() {
@@ -285,4 +317,91 @@ impl TestServer {
         assert!(status.success());
         let _ = self.child.wait().await;
     }
+}
+
+/// A PostgreSQL database of its own for one test, dropped afterwards; `None` (and a
+/// line saying the test was skipped) when `DATABASE_URL` is not set.
+pub struct TestDb {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+/// The URL of `base` with its database name replaced by `name`.
+pub fn with_database(base: &str, name: &str) -> String {
+    let (without_query, query) = match base.split_once('?') {
+        Some((u, q)) => (u, format!("?{q}")),
+        None => (base, String::new()),
+    };
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    let root = match without_query[scheme_end..].find('/') {
+        Some(i) => &without_query[..scheme_end + i],
+        None => without_query,
+    };
+    format!("{root}/{name}{query}")
+}
+
+impl TestDb {
+    pub async fn create(test: &str) -> Option<TestDb> {
+        let Ok(admin) = std::env::var("DATABASE_URL") else {
+            report(&format!(
+                "skipped on PostgreSQL: {test} (DATABASE_URL is not set)"
+            ));
+            return None;
+        };
+        if !admin.starts_with("postgres") {
+            report(&format!(
+                "skipped on PostgreSQL: {test} (DATABASE_URL is not a postgres:// URL)"
+            ));
+            return None;
+        }
+        let name = format!("dialoghub_test_{}", Uuid::new_v4().simple());
+        Some(TestDb::create_named(&admin, name).await)
+    }
+
+    pub async fn create_named(admin: &str, name: String) -> TestDb {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(admin)
+            .await
+            .expect("DATABASE_URL reachable");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        let _ = conn.close().await;
+        TestDb {
+            url: with_database(admin, &name),
+            admin: admin.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: drop the database from a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A line for the test log that shows even when the test passes (libtest captures
+/// `println!`): skipped tests and measured numbers.
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -1,0 +1,389 @@
+//! The shared store of a cluster: PostgreSQL, one database for every node.
+//!
+//! PostgreSQL hands out nothing in commit order by itself, so `seq` comes from the
+//! dialogue's row: an append updates `head_seq` only where it still is the head the
+//! batch was decided on. The UPDATE holds the row lock until commit, so a second
+//! writer waits, then finds the head moved and gets `Conflict`: seq order is commit
+//! order, and no seq is ever skipped.
+
+use super::{
+    Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
+    append_error, last_vote_wins,
+};
+use crate::domain::{DialogueId, VoteChange};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+/// How long a write waits for a connection before it is answered `unavailable`
+/// (retryable): while the database restarts, clients hear so quickly.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl PostgresStore {
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("dialoghub")
+            // A statement stuck behind a lock or a dying server must not hold a
+            // dialogue's writer for long.
+            .options([("statement_timeout", "10s"), ("lock_timeout", "5s")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        // sqlx holds an advisory lock while migrating, so nodes starting together
+        // migrate once.
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Config(format!("migration failed: {e}")))?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+fn event_from_row(row: &PgRow) -> StoredEvent {
+    StoredEvent {
+        seq: row.get::<i64, _>("seq") as u64,
+        at: row.get("at"),
+        actor: row.get("actor"),
+        body: row.get("body"),
+    }
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|e| StoreError::Config(format!("bad id: {e}")))
+}
+
+fn votes_from_rows(rows: &[PgRow]) -> Result<Vec<(u64, Uuid)>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>("question_id") as u64,
+                parse_uuid(r.get("participant_id"))?,
+            ))
+        })
+        .collect()
+}
+
+const SELECT_VOTES: &str = "SELECT question_id, participant_id::text AS participant_id FROM votes WHERE dialogue_id = $1::uuid";
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // ON CONFLICT covers both unique keys (join code, organizer's key), so two
+        // nodes creating at once never see an error, only who won.
+        let inserted = sqlx::query(
+            "INSERT INTO dialogues (id, code, epoch, head_seq, created_at, created_by, create_key)
+             VALUES ($1::uuid, $2, $3, $4, $5, $6::uuid, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(d.id.to_string())
+        .bind(&d.code)
+        .bind(d.epoch as i64)
+        .bind(d.first.seq as i64)
+        .bind(d.created_at)
+        .bind(d.created_by.to_string())
+        .bind(&d.idempotency_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            if let Some(key) = &d.idempotency_key {
+                let existing: Option<String> = sqlx::query_scalar(
+                    "SELECT id::text FROM dialogues WHERE created_by = $1::uuid AND create_key = $2",
+                )
+                .bind(d.created_by.to_string())
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(id) = existing {
+                    return Ok(Created::Existing(parse_uuid(&id)?));
+                }
+            }
+            return Ok(Created::CodeTaken);
+        }
+        insert_events(&mut tx, d.id, std::slice::from_ref(&d.first)).await?;
+        tx.commit().await?;
+        Ok(Created::New)
+    }
+
+    async fn load(&self, id: DialogueId) -> Result<Option<DialogueRecord>, StoreError> {
+        let key = id.to_string();
+        // One snapshot for the whole read: events, votes and acks of one moment.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let Some(row) = sqlx::query("SELECT code, epoch FROM dialogues WHERE id = $1::uuid")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let events = sqlx::query(
+            "SELECT seq, at, actor, body FROM events WHERE dialogue_id = $1::uuid ORDER BY seq",
+        )
+        .bind(&key)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(event_from_row)
+        .collect();
+        let votes = votes_from_rows(
+            &sqlx::query(SELECT_VOTES)
+                .bind(&key)
+                .fetch_all(&mut *tx)
+                .await?,
+        )?;
+        let acks = sqlx::query(
+            "SELECT actor_id::text AS actor_id, client_msg_id, ack FROM submissions WHERE dialogue_id = $1::uuid",
+        )
+        .bind(&key)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SavedAck {
+                actor_id: parse_uuid(r.get("actor_id"))?,
+                client_msg_id: r.get("client_msg_id"),
+                ack: r.get("ack"),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+        tx.commit().await?;
+        Ok(Some(DialogueRecord {
+            id,
+            code: row.get("code"),
+            epoch: row.get::<i64, _>("epoch") as u64,
+            events,
+            votes,
+            acks,
+        }))
+    }
+
+    async fn find_code(&self, code: &str) -> Result<Option<DialogueId>, StoreError> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id::text FROM dialogues WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?;
+        id.as_deref().map(parse_uuid).transpose()
+    }
+
+    async fn list_dialogues(&self, created_by: Uuid) -> Result<Vec<DialogueId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id::text FROM dialogues WHERE created_by = $1::uuid ORDER BY created_at DESC",
+        )
+        .bind(created_by.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        ids.iter().map(|s| parse_uuid(s)).collect()
+    }
+
+    async fn append(
+        &self,
+        dialogue: DialogueId,
+        expected_head: u64,
+        batch: Batch<'_>,
+    ) -> Result<(), StoreError> {
+        let key = dialogue.to_string();
+        let new_head = expected_head + batch.events.len() as u64;
+        let mut tx = self.pool.begin().await?;
+        // The row lock taken here is held to the commit: a concurrent writer waits,
+        // then re-reads the row, finds the head moved and updates nothing.
+        let moved = sqlx::query(
+            "UPDATE dialogues SET head_seq = $1, votes_version = votes_version + $2
+             WHERE id = $3::uuid AND head_seq = $4",
+        )
+        .bind(new_head as i64)
+        .bind(i64::from(!batch.votes.is_empty()))
+        .bind(&key)
+        .bind(expected_head as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            let actual: Option<i64> =
+                sqlx::query_scalar("SELECT head_seq FROM dialogues WHERE id = $1::uuid")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match actual {
+                Some(actual) => StoreError::Conflict {
+                    expected: expected_head,
+                    actual: actual as u64,
+                },
+                None => StoreError::NotFound,
+            });
+        }
+        insert_events(&mut tx, dialogue, batch.events).await?;
+        let votes = last_vote_wins(batch.votes);
+        let (on, off): (Vec<VoteChange>, Vec<VoteChange>) = votes.iter().partition(|v| v.on);
+        for (changes, sql) in [
+            (
+                on,
+                "INSERT INTO votes (dialogue_id, question_id, participant_id)
+                 SELECT $1::uuid, q, p::uuid FROM UNNEST($2::bigint[], $3::text[]) AS t(q, p)
+                 ON CONFLICT DO NOTHING",
+            ),
+            (
+                off,
+                "DELETE FROM votes WHERE dialogue_id = $1::uuid AND (question_id, participant_id) IN
+                 (SELECT q, p::uuid FROM UNNEST($2::bigint[], $3::text[]) AS t(q, p))",
+            ),
+        ] {
+            if changes.is_empty() {
+                continue;
+            }
+            let questions: Vec<i64> = changes.iter().map(|v| v.question.0 as i64).collect();
+            let people: Vec<String> = changes.iter().map(|v| v.participant.to_string()).collect();
+            sqlx::query(sql)
+                .bind(&key)
+                .bind(&questions)
+                .bind(&people)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !batch.acks.is_empty() {
+            let actors: Vec<String> = batch.acks.iter().map(|a| a.actor_id.to_string()).collect();
+            let ids: Vec<&str> = batch
+                .acks
+                .iter()
+                .map(|a| a.client_msg_id.as_str())
+                .collect();
+            let acks: Vec<&str> = batch.acks.iter().map(|a| a.ack.as_str()).collect();
+            // A key another node already saved hits the primary key: `Duplicate`.
+            sqlx::query(
+                "INSERT INTO submissions (dialogue_id, actor_id, client_msg_id, ack)
+                 SELECT $1::uuid, a::uuid, k, j FROM UNNEST($2::text[], $3::text[], $4::text[]) AS t(a, k, j)",
+            )
+            .bind(&key)
+            .bind(&actors)
+            .bind(&ids)
+            .bind(&acks)
+            .execute(&mut *tx)
+            .await
+            .map_err(append_error)?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events_after(
+        &self,
+        dialogue: DialogueId,
+        seq: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, body FROM events WHERE dialogue_id = $1::uuid AND seq > $2 ORDER BY seq",
+        )
+        .bind(dialogue.to_string())
+        .bind(seq as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    async fn heads(&self, dialogues: &[DialogueId]) -> Result<Vec<(DialogueId, Head)>, StoreError> {
+        if dialogues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = dialogues.iter().map(Uuid::to_string).collect();
+        let rows = sqlx::query(
+            "SELECT id::text AS id, head_seq, votes_version FROM dialogues WHERE id = ANY($1::text[]::uuid[])",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse_uuid(r.get("id"))?,
+                    Head {
+                        seq: r.get::<i64, _>("head_seq") as u64,
+                        votes_version: r.get::<i64, _>("votes_version") as u64,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn saved_acks(
+        &self,
+        dialogue: DialogueId,
+        keys: &[(Uuid, String)],
+    ) -> Result<Vec<SavedAck>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let actors: Vec<String> = keys.iter().map(|(a, _)| a.to_string()).collect();
+        let ids: Vec<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT s.actor_id::text AS actor_id, s.client_msg_id, s.ack FROM submissions s
+             JOIN UNNEST($2::text[], $3::text[]) AS t(a, k) ON s.actor_id = t.a::uuid AND s.client_msg_id = t.k
+             WHERE s.dialogue_id = $1::uuid",
+        )
+        .bind(dialogue.to_string())
+        .bind(&actors)
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SavedAck {
+                    actor_id: parse_uuid(r.get("actor_id"))?,
+                    client_msg_id: r.get("client_msg_id"),
+                    ack: r.get("ack"),
+                })
+            })
+            .collect()
+    }
+
+    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError> {
+        let rows = sqlx::query(SELECT_VOTES)
+            .bind(dialogue.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        votes_from_rows(&rows)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn insert_events(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    dialogue: DialogueId,
+    events: &[StoredEvent],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq as i64).collect();
+    let ats: Vec<i64> = events.iter().map(|e| e.at).collect();
+    let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+    let bodies: Vec<&str> = events.iter().map(|e| e.body.as_str()).collect();
+    // One statement for the whole batch: a vote storm's batches stay one round trip.
+    sqlx::query(
+        "INSERT INTO events (dialogue_id, seq, at, actor, body)
+         SELECT $1::uuid, s, a, w, b FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS t(s, a, w, b)",
+    )
+    .bind(dialogue.to_string())
+    .bind(&seqs)
+    .bind(&ats)
+    .bind(&actors)
+    .bind(&bodies)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
