@@ -12,7 +12,8 @@
 #   REDIS_URL     default redis://127.0.0.1:6379
 #   NODES         default 3;  BASE_PORT default 8081 (node i listens on BASE_PORT+i-1)
 #   PROXY_PORT    default 8080; the proxy starts only if `caddy` is installed
-# State (pids, logs, the shared signing secret) lives in ./.cluster/.
+#   DIALOGHUB_BIN a binary to run instead of building target/release/dialoghub
+# State (pids, logs, the shared signing secret) lives in target/cluster/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +22,8 @@ REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 NODES="${NODES:-3}"
 BASE_PORT="${BASE_PORT:-8081}"
 PROXY_PORT="${PROXY_PORT:-8080}"
-STATE=.cluster
-BIN=target/release/dialoghub
+STATE=target/cluster
+BIN="${DIALOGHUB_BIN:-target/release/dialoghub}"
 
 ports() { for i in $(seq 1 "$NODES"); do echo $((BASE_PORT + i - 1)); done; }
 
@@ -37,7 +38,7 @@ wait_ready() { # port: bounded wait for /readyz
 
 start() {
     mkdir -p "$STATE"
-    cargo build --release --locked -p dialoghub
+    [ -n "${DIALOGHUB_BIN:-}" ] || cargo build --release --locked -p dialoghub
     # The database must exist; nodes create their tables themselves (migrations).
     if command -v psql >/dev/null 2>&1; then
         db="${DATABASE_URL##*/}"; db="${db%%\?*}"
