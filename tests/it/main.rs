@@ -9,6 +9,7 @@ mod crash;
 mod crash_loop;
 mod meeting;
 mod model;
+mod privacy;
 mod protocol_doc;
 mod resume;
 mod rfc6455;

@@ -4,7 +4,7 @@ mod client;
 mod server;
 
 pub use client::Client;
-pub use server::{Dialogue, NodeConfig, TestApp, TestDb, TestServer, report};
+pub use server::{Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, report};
 
 use std::time::Duration;
 
