@@ -118,6 +118,9 @@ impl App {
             shutdown.await;
             tracing::info!("shutting down; asking clients to reconnect");
             registry.shutdown(CloseCode::Restarting).await;
+            // Upgraded connections are not requests the server waits for: give their
+            // writers a moment to send the close frame before the process may exit.
+            tokio::time::sleep(Duration::from_millis(500)).await;
             let _ = stopped_tx.send(());
         };
         let server = axum::serve(

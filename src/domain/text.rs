@@ -21,9 +21,13 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 60;
 /// U+2029, vertical tab, form feed) become '\n' rather than vanishing, so that
 /// they cannot glue two words together.
 pub fn normalize(raw: &str) -> String {
-    // Invisible characters go before NFKC so that they cannot sit between a
-    // base letter and its combining mark and block composition.
-    let visible: String = raw.chars().filter(|&c| !is_invisible(c)).collect();
+    // Invisible and control characters go before NFKC so that they cannot sit
+    // between a base letter and its combining mark and block composition (which
+    // would make normalising twice give a different text).
+    let visible: String = raw
+        .chars()
+        .filter(|&c| !is_invisible(c) && !(c.is_control() && !c.is_whitespace()))
+        .collect();
     let unified = unify_whitespace(visible.nfkc());
     collapse(&unified)
 }
@@ -189,6 +193,14 @@ impl fmt::Debug for DisplayName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_control_character_cannot_block_composition() {
+        // Found by fuzzing: normalising must be idempotent.
+        let once = normalize("A\u{1}\u{30a}sa");
+        assert_eq!(once, "Åsa");
+        assert_eq!(normalize(&once), once);
+    }
 
     #[test]
     fn removes_zero_width_and_bidi_characters() {
