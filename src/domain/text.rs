@@ -26,10 +26,15 @@ pub fn normalize(raw: &str) -> String {
     // would make normalising twice give a different text).
     let visible: String = raw
         .chars()
-        .filter(|&c| !is_invisible(c) && !(c.is_control() && !c.is_whitespace()))
+        .filter(|&c| !(is_invisible(c) || is_stray_control(c)))
         .collect();
     let unified = unify_whitespace(visible.nfkc());
     collapse(&unified)
+}
+
+/// A control character that is not a line break or other whitespace.
+fn is_stray_control(c: char) -> bool {
+    c.is_control() && !c.is_whitespace()
 }
 
 /// Characters that render as nothing, so they can hide inside a personnummer
