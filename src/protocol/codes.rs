@@ -74,13 +74,17 @@ impl From<&Refusal> for ErrorCode {
 /// The reconnect rule, in one place: reconnect (with backoff and `resume`) after
 /// `GoingAway`, `Restarting`, `InternalError`, `Slow`, `HelloTimeout` and
 /// `RateLimited`; do not reconnect after `TooBig`, `BadHello`, `Unauthorized`,
-/// `NotFound` and `Banned` without changing something first (a new token, a
+/// `NotFound`, `Banned`, `ProtocolError` and `InvalidPayload` without changing something first (a new token, a
 /// smaller message, a valid code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u16)]
 pub enum CloseCode {
     /// The server is shutting down this node; another may take the connection.
     GoingAway = 1001,
+    /// The client broke the WebSocket protocol (RFC 6455 §7.4.1).
+    ProtocolError = 1002,
+    /// A text frame that is not valid UTF-8.
+    InvalidPayload = 1007,
     /// A message larger than the limit.
     TooBig = 1009,
     /// The server failed unexpectedly.
@@ -124,6 +128,8 @@ impl CloseCode {
     pub fn reason(self) -> &'static str {
         match self {
             Self::GoingAway => "going away",
+            Self::ProtocolError => "protocol error",
+            Self::InvalidPayload => "invalid utf-8",
             Self::TooBig => "message too big",
             Self::InternalError => "internal error",
             Self::Restarting => "restarting",
@@ -137,8 +143,10 @@ impl CloseCode {
         }
     }
 
-    pub const ALL: [CloseCode; 11] = [
+    pub const ALL: [CloseCode; 13] = [
         Self::GoingAway,
+        Self::ProtocolError,
+        Self::InvalidPayload,
         Self::TooBig,
         Self::InternalError,
         Self::Restarting,

@@ -242,13 +242,14 @@ async fn read_loop(
 }
 
 fn read_error_code(e: &axum::Error) -> CloseCode {
-    // axum wraps tungstenite's error; a message over the limit is a capacity error.
+    // axum wraps tungstenite's error and shows its text.
     let text = e.to_string();
-    if text.contains("Space limit exceeded")
-        || text.contains("too long")
-        || text.contains("Capacity")
-    {
+    if text.starts_with("Space limit exceeded") {
         CloseCode::TooBig
+    } else if text.starts_with("WebSocket protocol error") {
+        CloseCode::ProtocolError
+    } else if text.starts_with("UTF-8 encoding error") {
+        CloseCode::InvalidPayload
     } else {
         CloseCode::GoingAway
     }
