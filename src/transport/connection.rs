@@ -204,7 +204,8 @@ async fn read_loop(
                 );
                 continue;
             }
-            Message::Close(_) => return None,
+            // End through the outbox, so the writer flushes the queued close reply.
+            Message::Close(_) => return Some(CloseCode::GoingAway),
             // Pings are answered by the WebSocket layer; any frame counts as activity.
             Message::Ping(_) | Message::Pong(_) => continue,
         };
@@ -293,9 +294,12 @@ async fn close(sink: &mut Sink, code: CloseCode) {
         code: code.code(),
         reason: code.reason().into(),
     };
-    let _ = tokio::time::timeout(
-        Duration::from_secs(2),
-        sink.send(Message::Close(Some(frame))),
-    )
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        // After the client's own close the WebSocket layer refuses a second one,
+        // but has queued its reply (an echo, or 1002 for a bad close code): flush that.
+        if sink.send(Message::Close(Some(frame))).await.is_err() {
+            let _ = sink.flush().await;
+        }
+    })
     .await;
 }

@@ -363,7 +363,6 @@ async fn protocol_violations_end_the_connection_and_the_server_stays_up() {
 /// The close code says what was wrong: 1002 for a protocol error, 1007 for
 /// invalid UTF-8 (RFC 6455 §7.4.1, §8.1).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "26 of 36 cases now get 1002/1007; the server still drops the 1002 reply tungstenite queues for a bad close code (10 cases): transport/connection.rs; see docs/reliability.md"]
 async fn protocol_violations_are_closed_with_the_code_rfc_6455_names() {
     let (app, token, mut bystander) = setup().await;
     let mut wrong = Vec::new();
@@ -388,7 +387,6 @@ async fn protocol_violations_are_closed_with_the_code_rfc_6455_names() {
 
 /// A valid close is answered with a close (RFC 6455 §5.5.1) and the connection ends.
 #[tokio::test]
-#[ignore = "the server drops the socket without sending the close reply tungstenite queued: transport/connection.rs; see docs/reliability.md"]
 async fn a_valid_close_is_echoed() {
     let (app, token, _bystander) = setup().await;
     for code in [1000, 1001, 3000, 4999] {
