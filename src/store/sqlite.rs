@@ -135,19 +135,7 @@ impl Store for SqliteStore {
         .iter()
         .map(event_from_row)
         .collect();
-        let votes =
-            sqlx::query("SELECT question_id, participant_id FROM votes WHERE dialogue_id = ?")
-                .bind(&key)
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.get::<i64, _>("question_id") as u64,
-                        uuid_col(r, "participant_id")?,
-                    ))
-                })
-                .collect::<Result<_, StoreError>>()?;
+        let votes = self.votes(id).await?;
         let acks = sqlx::query(
             "SELECT actor_id, client_msg_id, ack FROM submissions WHERE dialogue_id = ?",
         )
