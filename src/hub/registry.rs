@@ -100,6 +100,9 @@ impl DialogueHandle {
 pub struct Registry {
     dialogues: DashMap<DialogueId, DialogueHandle>,
     codes: DashMap<String, DialogueId>,
+    /// One load per dialogue at a time: after a restart every client of a
+    /// dialogue reconnects at once, and the log is read once, not once each.
+    loading: DashMap<DialogueId, Arc<tokio::sync::Mutex<()>>>,
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     settings: HubSettings,
@@ -123,6 +126,7 @@ impl Registry {
         Registry {
             dialogues: DashMap::new(),
             codes: DashMap::new(),
+            loading: DashMap::new(),
             store,
             bus,
             settings,
@@ -143,6 +147,17 @@ impl Registry {
         if let Some(h) = self.dialogues.get(&id) {
             return Ok(Some(h.clone()));
         }
+        let gate = self.loading.entry(id).or_default().clone();
+        let _loading = gate.lock().await;
+        if let Some(h) = self.dialogues.get(&id) {
+            return Ok(Some(h.clone()));
+        }
+        let loaded = self.load(id).await;
+        self.loading.remove(&id);
+        loaded
+    }
+
+    async fn load(&self, id: DialogueId) -> Result<Option<DialogueHandle>, StoreError> {
         let Some(record) = self.store.load(id).await? else {
             return Ok(None);
         };
@@ -152,20 +167,14 @@ impl Registry {
             self.bus.clone(),
             self.settings.clone(),
         )?;
-        // Two callers may load at once; the first to insert wins and the other's task never starts.
-        let handle = self
-            .dialogues
-            .entry(id)
-            .or_insert_with(|| {
-                let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
-                tokio::spawn(task.run(rx));
-                DialogueHandle {
-                    id,
-                    code: record.code.clone(),
-                    tx,
-                }
-            })
-            .clone();
+        let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
+        tokio::spawn(task.run(rx));
+        let handle = DialogueHandle {
+            id,
+            code: record.code.clone(),
+            tx,
+        };
+        self.dialogues.insert(id, handle.clone());
         self.codes.insert(handle.code.clone(), id);
         Ok(Some(handle))
     }

@@ -118,7 +118,8 @@ impl Store for SqliteStore {
 
     async fn load(&self, id: DialogueId) -> Result<Option<DialogueRecord>, StoreError> {
         let key = id.to_string();
-        let mut conn = self.pool.acquire().await?;
+        // One read transaction: the events, votes and acks are one snapshot.
+        let mut conn = self.pool.begin().await?;
         let Some(row) = sqlx::query("SELECT code, epoch FROM dialogues WHERE id = ?")
             .bind(&key)
             .fetch_optional(&mut *conn)
@@ -135,7 +136,7 @@ impl Store for SqliteStore {
         .iter()
         .map(event_from_row)
         .collect();
-        let votes = self.votes(id).await?;
+        let votes = votes_of(&mut conn, &key).await?;
         let acks = sqlx::query(
             "SELECT actor_id, client_msg_id, ack FROM submissions WHERE dialogue_id = ?",
         )
@@ -306,24 +307,34 @@ impl Store for SqliteStore {
     }
 
     async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError> {
-        sqlx::query("SELECT question_id, participant_id FROM votes WHERE dialogue_id = ?")
-            .bind(dialogue.to_string())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.get::<i64, _>("question_id") as u64,
-                    uuid_col(r, "participant_id")?,
-                ))
-            })
-            .collect()
+        let mut conn = self.pool.acquire().await?;
+        votes_of(&mut conn, &dialogue.to_string()).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// On the caller's connection: `load` must not wait for a second one while holding
+/// the first, or concurrent loads can take the whole pool and stall each other.
+async fn votes_of(
+    conn: &mut sqlx::SqliteConnection,
+    dialogue: &str,
+) -> Result<Vec<(u64, Uuid)>, StoreError> {
+    sqlx::query("SELECT question_id, participant_id FROM votes WHERE dialogue_id = ?")
+        .bind(dialogue)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>("question_id") as u64,
+                uuid_col(r, "participant_id")?,
+            ))
+        })
+        .collect()
 }
 
 async fn insert_events(

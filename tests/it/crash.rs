@@ -100,3 +100,39 @@ async fn acknowledged_writes_survive_kill_9_and_clients_resume_without_a_gap() {
         assert_eq!(c.welcome["seq"].as_u64().unwrap(), head);
     }
 }
+
+/// After a restart every client of a dialogue reconnects at once. Each connection
+/// asks for the dialogue before it is loaded; the loads must neither stall each
+/// other (a load once held one pooled connection while waiting for a second, and
+/// 20 at once took the pool for its 30 s acquire timeout) nor read the log once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_storm_after_a_restart_is_welcomed_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let organizer = server.endpoint.token(Role::Organizer, None);
+    let dialogue = server.endpoint.live_dialogue(&organizer).await;
+    let mut tokens = Vec::new();
+    for _ in 0..40 {
+        tokens.push(dialogue.participant_token().await);
+    }
+    server.kill_9().await;
+    let server = TestServer::start(dir.path()).await;
+
+    let started = std::time::Instant::now();
+    let storm = tokens.iter().map(|token| {
+        let ws = server.endpoint.ws.clone();
+        let token = token.clone();
+        tokio::spawn(async move { Client::try_connect(&ws, &token, None).await })
+    });
+    let storm: Vec<_> = storm.collect();
+    for joined in storm {
+        let client = joined.await.unwrap().expect("welcomed after the restart");
+        assert!(client.snapshot.is_some(), "a fresh client gets a snapshot");
+    }
+    // Far below the pool's acquire timeout (30 s) and the client's frame deadline.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "40 clients welcomed in {:?}",
+        started.elapsed()
+    );
+}
