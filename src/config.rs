@@ -15,6 +15,13 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub limits: Limits,
     pub hub: HubConfig,
+    pub meetings: MeetingSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MeetingSettings {
+    /// An invitation published fewer days than this before the meeting is late.
+    pub invitation_lead_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +68,8 @@ pub struct Limits {
     pub flood_close_after: u32,
     pub connections_per_ip: usize,
     pub joins_per_ip_per_minute: u32,
+    /// Receipt lookups that find nothing, per address and minute, before lookups are refused.
+    pub receipt_misses_per_ip_per_minute: u32,
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub outbox_max_bytes: usize,

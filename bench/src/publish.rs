@@ -24,7 +24,7 @@ pub async fn create_dialogue(port: u16) -> Result<Dialogue, String> {
         port,
         "POST",
         "/api/dialogues",
-        Some(&json!({ "title": "Trygghetsdialog (benchmark)" })),
+        Some(&json!({ "title": "Trygghetsdialog (benchmark)", "purpose": "Mätning av hur snabbt händelser når deltagarna." })),
         &[
             ("Authorization", &auth),
             ("Idempotency-Key", "bench-create"),

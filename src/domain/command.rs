@@ -68,6 +68,33 @@ pub enum Command {
     SetInfo(DialogueInfo),
     AddPanelist(Panelist),
     AddModerator(Moderator),
+    /// A new information post (`post: None`) or an edit of one.
+    Post {
+        post: Option<super::record::PostId>,
+        text: String,
+        source: String,
+        link: Option<String>,
+    },
+    /// A panelist's written answer (a draft until published).
+    WriteAnswer {
+        question: QuestionId,
+        text: String,
+    },
+    /// Publishes the current draft answer of a question.
+    PublishAnswer {
+        question: QuestionId,
+    },
+    PromiseFollowUp {
+        question: QuestionId,
+        owner: String,
+        due: chrono::NaiveDate,
+    },
+    RecordOutcome {
+        question: QuestionId,
+        outcome: String,
+    },
+    /// Sent by the server when a panelist or moderator first connects.
+    OpenInvitation,
 }
 
 impl Command {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::command::Command;
 use super::event::{Event, Recorded};
 use super::question::{Addressee, Origin, Question, QuestionId, QuestionStatus};
+use super::record::{self, Attendance, FollowUp, InfoPost, PostId, WrittenAnswer};
 use super::refusal::Refusal;
 use super::sensitive;
 use super::text::{DisplayName, QuestionText};
@@ -53,6 +54,17 @@ pub struct Dialogue {
     pub banned: HashSet<Uuid>,
     /// Who has a vote set on each question.
     pub votes: HashMap<QuestionId, HashSet<Uuid>>,
+    pub posts: BTreeMap<PostId, InfoPost>,
+    /// Receipt secret -> question.
+    pub receipts: HashMap<String, QuestionId>,
+    /// Panelists and moderators who have used their invitation.
+    pub opened: HashSet<Uuid>,
+    /// When the dialogue first left draft (the invitation went out).
+    pub published_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    /// Grows each time the time or place changes: the calendar file's SEQUENCE.
+    pub schedule_sequence: u32,
+    pub attendance: Option<Attendance>,
 }
 
 impl Dialogue {
@@ -72,6 +84,13 @@ impl Dialogue {
             muted: HashSet::new(),
             banned: HashSet::new(),
             votes: HashMap::new(),
+            posts: BTreeMap::new(),
+            receipts: HashMap::new(),
+            opened: HashSet::new(),
+            published_at: None,
+            closed_at: None,
+            schedule_sequence: 0,
+            attendance: None,
         }
     }
 
@@ -135,7 +154,90 @@ impl Dialogue {
             Command::SetInfo(info) => Ok(Decision::event(Event::InfoSet(info))),
             Command::AddPanelist(p) => Ok(Decision::event(Event::PanelistAdded(p))),
             Command::AddModerator(m) => Ok(Decision::event(Event::ModeratorAdded(m))),
+            Command::Post {
+                post,
+                text,
+                source,
+                link,
+            } => self.post(actor, post, text, source, link),
+            Command::WriteAnswer { question, text } => {
+                self.answerable(question)?;
+                Ok(Decision::event(Event::AnswerWritten { question, text }))
+            }
+            Command::PublishAnswer { question } => {
+                let q = self.answerable(question)?;
+                let text = q
+                    .answer
+                    .as_ref()
+                    .map(|a| a.draft.clone())
+                    .ok_or(Refusal::InvalidTarget("published: no answer is written"))?;
+                Ok(Decision::event(Event::AnswerPublished { question, text }))
+            }
+            Command::PromiseFollowUp {
+                question,
+                owner,
+                due,
+            } => {
+                self.answerable(question)?;
+                Ok(Decision::event(Event::FollowUpPromised {
+                    question,
+                    owner,
+                    due,
+                }))
+            }
+            Command::RecordOutcome { question, outcome } => {
+                if self.question(question)?.follow_up.is_none() {
+                    return Err(Refusal::InvalidTarget("followed up: nothing was promised"));
+                }
+                Ok(Decision::event(Event::FollowUpDone { question, outcome }))
+            }
+            Command::OpenInvitation => {
+                if self.opened.contains(&actor.id()) {
+                    Ok(Decision::default())
+                } else {
+                    Ok(Decision::event(Event::InvitationOpened))
+                }
+            }
         }
+    }
+
+    /// Written answers and follow-ups are for questions the public can see,
+    /// during the meeting or after it.
+    fn answerable(&self, id: QuestionId) -> Result<&Question, Refusal> {
+        let q = self.question(id)?;
+        if !q.status.is_public() {
+            return Err(Refusal::InvalidTarget("answered: it is not approved"));
+        }
+        Ok(q)
+    }
+
+    fn post(
+        &self,
+        actor: &Actor,
+        post: Option<PostId>,
+        text: String,
+        source: String,
+        link: Option<String>,
+    ) -> Result<Decision, Refusal> {
+        let Some(id) = post else {
+            let post = PostId(self.posts.keys().next_back().map_or(1, |p| p.0 + 1));
+            return Ok(Decision::event(Event::InfoPosted {
+                post,
+                text,
+                source,
+                link,
+            }));
+        };
+        let existing = self.posts.get(&id).ok_or(Refusal::NoSuchPost(id.0))?;
+        if !record::may_edit(existing, actor) {
+            return Err(Refusal::Forbidden { role: actor.role() });
+        }
+        Ok(Decision::event(Event::InfoPostEdited {
+            post: id,
+            text,
+            source,
+            link,
+        }))
     }
 
     /// Only the right roles can make each transition.
@@ -143,11 +245,17 @@ impl Dialogue {
         let role = actor.role();
         let allowed: &[Role] = match cmd {
             Command::Ask { .. } | Command::Vote { .. } => &[Role::Participant],
-            Command::MarkAnswered { .. } => &[Role::Moderator, Role::Organizer, Role::Panelist],
+            Command::MarkAnswered { .. } | Command::PromiseFollowUp { .. } => {
+                &[Role::Moderator, Role::Organizer, Role::Panelist]
+            }
+            Command::WriteAnswer { .. } => &[Role::Panelist, Role::Moderator, Role::Organizer],
+            Command::Post { .. } => &[Role::Organizer, Role::Panelist],
+            Command::OpenInvitation => &[Role::Panelist, Role::Moderator],
             Command::SetPhase { .. }
             | Command::SetInfo(_)
             | Command::AddPanelist(_)
-            | Command::AddModerator(_) => &[Role::Organizer],
+            | Command::AddModerator(_)
+            | Command::RecordOutcome { .. } => &[Role::Organizer],
             _ => &[Role::Moderator, Role::Organizer],
         };
         if !allowed.contains(&role) {
@@ -161,14 +269,22 @@ impl Dialogue {
                 return Err(Refusal::Muted);
             }
         }
-        let moderation = !matches!(
-            cmd,
+        let allowed_now = match cmd {
             Command::SetPhase { .. }
-                | Command::SetInfo(_)
-                | Command::AddPanelist(_)
-                | Command::AddModerator(_)
-        );
-        if moderation && !self.phase.takes_questions() {
+            | Command::SetInfo(_)
+            | Command::AddPanelist(_)
+            | Command::AddModerator(_)
+            | Command::OpenInvitation => true,
+            // Information goes out before, during and after the meeting.
+            Command::Post { .. } => true,
+            // Answers in writing and follow-ups come during the meeting or after it.
+            Command::WriteAnswer { .. }
+            | Command::PublishAnswer { .. }
+            | Command::PromiseFollowUp { .. }
+            | Command::RecordOutcome { .. } => self.phase != Phase::Draft,
+            _ => self.phase.takes_questions(),
+        };
+        if !allowed_now {
             return Err(Refusal::NotNow(self.phase));
         }
         Ok(())
@@ -228,6 +344,7 @@ impl Dialogue {
             addressee,
             origin,
             approved: false,
+            receipt: None,
         }))
     }
 
@@ -244,6 +361,7 @@ impl Dialogue {
             addressee,
             origin: Origin::InRoom,
             approved: true,
+            receipt: None,
         }))
     }
 
@@ -357,18 +475,31 @@ impl Dialogue {
                 to,
             });
         }
-        Ok(Decision::event(Event::PhaseChanged { to }))
+        Ok(Decision::event(Event::PhaseChanged {
+            to,
+            attendance: None,
+        }))
     }
 
     /// Folds one logged event into the state. No checks: events are facts.
     pub fn apply(&mut self, rec: &Recorded) {
         self.head_seq = rec.seq;
         match &rec.event {
-            Event::InfoSet(info) => self.info = info.clone(),
-            Event::PhaseChanged { to } => {
+            Event::InfoSet(info) => {
+                if self.head_seq > 1 && self.info.schedule_differs(info) {
+                    self.schedule_sequence += 1;
+                }
+                self.info = info.clone();
+            }
+            Event::PhaseChanged { to, attendance } => {
+                if self.phase == Phase::Draft && self.published_at.is_none() {
+                    self.published_at = Some(rec.at);
+                }
                 self.phase = *to;
                 if *to == Phase::Closed {
                     self.now_answering = None;
+                    self.closed_at = Some(rec.at);
+                    self.attendance = *attendance;
                 }
             }
             Event::PanelistAdded(p) => self.panelists.push(p.clone()),
@@ -380,6 +511,7 @@ impl Dialogue {
                 addressee,
                 origin,
                 approved,
+                receipt,
             } => {
                 let status = if *approved {
                     QuestionStatus::Approved
@@ -400,7 +532,13 @@ impl Dialogue {
                     asked_at: rec.at,
                     // Flags are found in the author's words, before any edit.
                     flags: sensitive::scan(text.expose()),
+                    receipt: receipt.clone(),
+                    answer: None,
+                    follow_up: None,
                 };
+                if let Some(r) = receipt {
+                    self.receipts.insert(r.clone(), *question);
+                }
                 self.questions.insert(*question, q);
             }
             Event::QuestionApproved { question, edited } => {
@@ -444,6 +582,84 @@ impl Dialogue {
             }
             Event::ParticipantBanned { participant } => {
                 self.banned.insert(*participant);
+            }
+            Event::InfoPosted {
+                post,
+                text,
+                source,
+                link,
+            } => {
+                self.posts.insert(
+                    *post,
+                    InfoPost {
+                        id: *post,
+                        author: rec.by,
+                        text: text.clone(),
+                        source: source.clone(),
+                        link: link.clone(),
+                        posted_at: rec.at,
+                        edited_at: None,
+                    },
+                );
+            }
+            Event::InfoPostEdited {
+                post,
+                text,
+                source,
+                link,
+            } => {
+                if let Some(p) = self.posts.get_mut(post) {
+                    p.text = text.clone();
+                    p.source = source.clone();
+                    p.link = link.clone();
+                    p.edited_at = Some(rec.at);
+                }
+            }
+            Event::AnswerWritten { question, text } => {
+                if let Some(q) = self.questions.get_mut(question) {
+                    let published = q.answer.take().and_then(|a| a.published);
+                    q.answer = Some(WrittenAnswer {
+                        author: rec.by,
+                        draft: text.clone(),
+                        published,
+                    });
+                }
+            }
+            Event::AnswerPublished { question, text } => {
+                if let Some(a) = self
+                    .questions
+                    .get_mut(question)
+                    .and_then(|q| q.answer.as_mut())
+                {
+                    a.published = Some(text.clone());
+                }
+            }
+            Event::FollowUpPromised {
+                question,
+                owner,
+                due,
+            } => {
+                if let Some(q) = self.questions.get_mut(question) {
+                    q.follow_up = Some(FollowUp {
+                        owner: owner.clone(),
+                        due: *due,
+                        outcome: None,
+                        done_at: None,
+                    });
+                }
+            }
+            Event::FollowUpDone { question, outcome } => {
+                if let Some(f) = self
+                    .questions
+                    .get_mut(question)
+                    .and_then(|q| q.follow_up.as_mut())
+                {
+                    f.outcome = Some(outcome.clone());
+                    f.done_at = Some(rec.at);
+                }
+            }
+            Event::InvitationOpened => {
+                self.opened.insert(rec.by.id());
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Facts in a dialogue's log. Applying one never fails.
 
 use super::question::{Addressee, Origin, QuestionId, RejectReason};
+use super::record::{Attendance, PostId};
 use super::text::{DisplayName, QuestionText};
 use super::{Actor, DialogueInfo, Moderator, Panelist, Phase, Timestamp};
 use uuid::Uuid;
@@ -10,6 +11,8 @@ pub enum Event {
     InfoSet(DialogueInfo),
     PhaseChanged {
         to: Phase,
+        /// On closing: the peak presence, for the public record.
+        attendance: Option<Attendance>,
     },
     PanelistAdded(Panelist),
     ModeratorAdded(Moderator),
@@ -21,6 +24,8 @@ pub enum Event {
         origin: Origin,
         /// A floor question entered by a moderator is approved on entry.
         approved: bool,
+        /// The secret part of the asker's receipt code; the hub adds it.
+        receipt: Option<String>,
     },
     QuestionApproved {
         question: QuestionId,
@@ -52,6 +57,38 @@ pub enum Event {
     ParticipantBanned {
         participant: Uuid,
     },
+    InfoPosted {
+        post: PostId,
+        text: String,
+        source: String,
+        link: Option<String>,
+    },
+    InfoPostEdited {
+        post: PostId,
+        text: String,
+        source: String,
+        link: Option<String>,
+    },
+    /// A draft, seen by staff only until a moderator publishes it.
+    AnswerWritten {
+        question: QuestionId,
+        text: String,
+    },
+    AnswerPublished {
+        question: QuestionId,
+        text: String,
+    },
+    FollowUpPromised {
+        question: QuestionId,
+        owner: String,
+        due: chrono::NaiveDate,
+    },
+    FollowUpDone {
+        question: QuestionId,
+        outcome: String,
+    },
+    /// A panelist or moderator used their invitation for the first time.
+    InvitationOpened,
 }
 
 /// An event as it stands in the log: its place, its time and who caused it.

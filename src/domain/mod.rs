@@ -7,6 +7,7 @@ pub mod command;
 pub mod dialogue;
 pub mod event;
 pub mod question;
+pub mod record;
 pub mod refusal;
 pub mod sensitive;
 pub mod text;
@@ -15,6 +16,7 @@ pub use command::Command;
 pub use dialogue::{Decision, Dialogue, VoteChange};
 pub use event::{Event, Recorded};
 pub use question::{Addressee, Origin, Question, QuestionId, QuestionStatus, RejectReason};
+pub use record::{Attendance, Fate, FollowUp, InfoPost, PostId, WrittenAnswer};
 pub use refusal::Refusal;
 
 use uuid::Uuid;
@@ -137,9 +139,27 @@ pub enum Location {
 pub struct DialogueInfo {
     pub title: String,
     pub description: String,
+    /// What participants can and cannot influence through this dialogue.
+    pub purpose: String,
     pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+    /// The room, e.g. "Medborgarhuset, stora salen".
     pub venue: String,
+    /// Street address of the venue.
+    pub address: String,
     pub livestream_url: String,
+    /// Panel kinds the organizer expects on the panel; a missing one is warned about.
+    pub expected_kinds: Vec<PanelKind>,
+    /// What happens to questions not reached in the time (e.g. answered in writing within two weeks).
+    pub unreached_plan: String,
+}
+
+impl DialogueInfo {
+    /// Whether the time or the place differs: calendar files must be sent again.
+    pub fn schedule_differs(&self, other: &DialogueInfo) -> bool {
+        (self.starts_at, self.ends_at, &self.venue, &self.address)
+            != (other.starts_at, other.ends_at, &other.venue, &other.address)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

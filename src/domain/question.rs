@@ -70,6 +70,10 @@ pub struct Question {
     pub asked_at: Timestamp,
     /// Personal data the guard found in the author's text, for moderators.
     pub flags: Vec<Flag>,
+    /// The secret part of the asker's receipt code (see `record::RECEIPT_LEN`).
+    pub receipt: Option<String>,
+    pub answer: Option<super::record::WrittenAnswer>,
+    pub follow_up: Option<super::record::FollowUp>,
 }
 
 impl Question {

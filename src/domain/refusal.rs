@@ -11,6 +11,8 @@ pub enum Refusal {
     NoSuchQuestion(QuestionId),
     #[error("no such panelist")]
     NoSuchPanelist,
+    #[error("information post {0} does not exist")]
+    NoSuchPost(u64),
     #[error("question {} is {}, not {}", question.0, lower(actual), lower(expected))]
     Conflict {
         question: QuestionId,

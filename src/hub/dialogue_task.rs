@@ -5,8 +5,9 @@ use super::outbox::Outbox;
 use super::{HubSettings, Reply};
 use crate::bus::{Bus, Wake};
 use crate::domain::{
-    Actor, Audience, Command, Dialogue, Event, Location, Phase, Recorded, VoteChange,
+    Actor, Attendance, Audience, Command, Dialogue, Event, Location, Phase, Recorded, VoteChange,
 };
+use crate::protocol::receipt::{self, RECEIPT_ALPHABET, RECEIPT_LEN};
 use crate::protocol::{
     self, AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, LiveWire,
     Position, ServerMessage, Welcome, actor_from_wire, actor_to_wire,
@@ -34,6 +35,8 @@ pub struct Join {
     pub reply: oneshot::Sender<Result<(), CloseCode>>,
 }
 
+// Submissions are nearly every request; boxing them would allocate once per message.
+#[allow(clippy::large_enum_variant)]
 pub enum Request {
     Submit(Submission),
     Join(Join),
@@ -43,6 +46,8 @@ pub enum Request {
         audience: Audience,
         reply: oneshot::Sender<Frame>,
     },
+    /// Runs a read on the live state (records, calendar files, overviews).
+    Read(Box<dyn FnOnce(&Dialogue) + Send>),
     /// Another node appended up to `head`: read what is missing from the store.
     Wake {
         head: u64,
@@ -77,6 +82,8 @@ pub struct DialogueTask {
     stale: Option<u64>,
     /// Another node changed votes: reload them before the next tally goes out.
     votes_stale: bool,
+    /// The most present at once (this node's connections), recorded on closing.
+    peak: Attendance,
 }
 
 /// Rebuilds a dialogue from its record: replaying the log gives the live state.
@@ -128,6 +135,15 @@ fn encode_stored(rec: &Recorded) -> (StoredEvent, EventBody) {
     (stored, body)
 }
 
+/// A receipt's secret part, from the operating system's random source.
+fn new_receipt() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..RECEIPT_LEN)
+        .map(|_| RECEIPT_ALPHABET[rng.random_range(0..RECEIPT_ALPHABET.len())] as char)
+        .collect()
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -158,6 +174,7 @@ impl DialogueTask {
             settings,
             stale: None,
             votes_stale: false,
+            peak: Attendance::default(),
         };
         task.load_acks(record)?;
         task.encode_live();
@@ -231,6 +248,11 @@ impl DialogueTask {
                         Request::View { audience, reply } => {
                             if self.stale.is_none() {
                                 let _ = reply.send(self.snapshot(audience));
+                            }
+                        }
+                        Request::Read(read) => {
+                            if self.stale.is_none() {
+                                read(&self.dialogue);
                             }
                         }
                         Request::Wake {
@@ -412,9 +434,25 @@ impl DialogueTask {
             match self.dialogue.decide(&sub.actor, sub.command.clone(), now) {
                 Ok(decision) => {
                     let mut question_id = None;
-                    for event in decision.events {
-                        if let Event::QuestionAsked { question, .. } = &event {
-                            question_id = Some(question.0);
+                    let mut receipt_code = None;
+                    for mut event in decision.events {
+                        match &mut event {
+                            Event::QuestionAsked {
+                                question, receipt, ..
+                            } => {
+                                question_id = Some(question.0);
+                                let secret = new_receipt();
+                                receipt_code = Some(receipt::full(&self.dialogue.code, &secret));
+                                *receipt = Some(secret);
+                            }
+                            Event::PhaseChanged {
+                                to: Phase::Closed,
+                                attendance,
+                            } => {
+                                self.note_presence();
+                                *attendance = Some(self.peak);
+                            }
+                            _ => {}
                         }
                         let rec = Recorded {
                             seq: self.dialogue.head_seq + 1,
@@ -436,6 +474,7 @@ impl DialogueTask {
                         client_msg_id: key.1.clone(),
                         seq: (!sub.command.is_vote()).then_some(self.dialogue.head_seq),
                         question_id,
+                        receipt: receipt_code,
                     };
                     staged.saved.push(SavedAck {
                         actor_id: key.0,
@@ -623,9 +662,18 @@ impl DialogueTask {
         frame
     }
 
+    /// Who is here now, kept as the peak for the record.
+    fn note_presence(&mut self) -> protocol::Present {
+        let present = self.fanout.present();
+        self.peak.in_room = self.peak.in_room.max(present.in_room as u64);
+        self.peak.remote = self.peak.remote.max(present.remote as u64);
+        present
+    }
+
     fn encode_live(&mut self) {
         self.live_version += 1;
-        let live = LiveWire::new(&self.dialogue, self.live_version, self.fanout.present());
+        let present = self.note_presence();
+        let live = LiveWire::new(&self.dialogue, self.live_version, present);
         self.live_frame = protocol::encode(&ServerMessage::Live(&live));
     }
 

@@ -80,6 +80,19 @@ impl DialogueHandle {
         let _ = self.tx.try_send(Request::Leave(conn));
     }
 
+    /// Runs `f` on the live state inside the dialogue's task and returns what it made.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&crate::domain::Dialogue) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (reply, rx) = oneshot::channel();
+        let read = Box::new(move |d: &crate::domain::Dialogue| {
+            let _ = reply.send(f(d));
+        });
+        self.tx.send(Request::Read(read)).await.ok()?;
+        rx.await.ok()
+    }
+
     pub async fn view(&self, audience: Audience) -> Option<Frame> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Request::View { audience, reply }).await.ok()?;

@@ -22,6 +22,12 @@ impl ClientMsgId {
     pub fn scoped(&self, namespace: &str) -> ClientMsgId {
         ClientMsgId(format!("{namespace}:{}", self.0))
     }
+
+    /// A key for a submission the server makes on an actor's behalf. Keys are per
+    /// actor, so a client that sent the same key could only meet its own ack.
+    pub fn server(name: &str) -> ClientMsgId {
+        ClientMsgId(format!("server:{name}"))
+    }
 }
 
 impl TryFrom<String> for ClientMsgId {
@@ -126,6 +132,35 @@ pub enum ClientMessage {
         phase: PhaseWire,
         expected: PhaseWire,
     },
+    /// A new information post, or (with `post_id`) an edit of one.
+    Post {
+        client_msg_id: ClientMsgId,
+        post_id: Option<u64>,
+        text: String,
+        source: String,
+        link: Option<String>,
+    },
+    WriteAnswer {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        text: String,
+    },
+    PublishAnswer {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+    },
+    PromiseFollowUp {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        owner: String,
+        /// `YYYY-MM-DD`.
+        due: String,
+    },
+    RecordOutcome {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        outcome: String,
+    },
     Ping {},
 }
 
@@ -192,7 +227,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 15] = [
+pub const CLIENT_TYPES: [&str; 20] = [
     "hello",
     "ask",
     "vote",
@@ -207,8 +242,51 @@ pub const CLIENT_TYPES: [&str; 15] = [
     "mute",
     "ban",
     "set_phase",
+    "post",
+    "write_answer",
+    "publish_answer",
+    "promise_follow_up",
+    "record_outcome",
     "ping",
 ];
+
+/// Limits of the plain texts around questions, in characters after normalisation.
+pub const POST_MAX_CHARS: usize = 1000;
+pub const SOURCE_MAX_CHARS: usize = 200;
+pub const ANSWER_MAX_CHARS: usize = 4000;
+pub const OWNER_MAX_CHARS: usize = 200;
+pub const OUTCOME_MAX_CHARS: usize = 2000;
+
+/// Normalised text of 1 to `max` characters, or a message naming the field.
+pub fn plain_text(raw: &str, max: usize, field: &str) -> Result<String, String> {
+    let text = crate::domain::text::normalize(raw);
+    let n = text.chars().count();
+    if n == 0 || n > max {
+        return Err(format!("{field} must be 1 to {max} characters"));
+    }
+    Ok(text)
+}
+
+/// An optional http(s) link of at most 500 characters.
+pub fn link(raw: Option<&str>) -> Result<Option<String>, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(l)
+            if (l.starts_with("https://") || l.starts_with("http://"))
+                && l.len() <= 500
+                && !l.chars().any(char::is_whitespace) =>
+        {
+            Ok(Some(l.to_string()))
+        }
+        Some(_) => Err("link must be an http(s) URL of at most 500 characters".into()),
+    }
+}
+
+/// A due date, `YYYY-MM-DD`.
+pub fn due_date(raw: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| "due must be a date, YYYY-MM-DD".to_string())
+}
 
 fn question_text(
     raw: &str,
@@ -395,6 +473,71 @@ impl ClientMessage {
                     expected: expected.into(),
                 },
             ),
+            ClientMessage::Post {
+                client_msg_id,
+                post_id,
+                text,
+                source,
+                link: raw_link,
+            } => {
+                let bad = |m: String| DecodeError::bad_request(m, &client_msg_id);
+                let cmd = Command::Post {
+                    post: post_id.map(crate::domain::PostId),
+                    text: plain_text(&text, POST_MAX_CHARS, "text").map_err(bad)?,
+                    source: plain_text(&source, SOURCE_MAX_CHARS, "source").map_err(bad)?,
+                    link: link(raw_link.as_deref()).map_err(bad)?,
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::WriteAnswer {
+                client_msg_id,
+                question_id,
+                text,
+            } => {
+                let text = plain_text(&text, ANSWER_MAX_CHARS, "text")
+                    .map_err(|m| DecodeError::bad_request(m, &client_msg_id))?;
+                let cmd = Command::WriteAnswer {
+                    question: q(question_id),
+                    text,
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::PublishAnswer {
+                client_msg_id,
+                question_id,
+            } => (
+                client_msg_id,
+                Command::PublishAnswer {
+                    question: q(question_id),
+                },
+            ),
+            ClientMessage::PromiseFollowUp {
+                client_msg_id,
+                question_id,
+                owner,
+                due,
+            } => {
+                let bad = |m: String| DecodeError::bad_request(m, &client_msg_id);
+                let cmd = Command::PromiseFollowUp {
+                    question: q(question_id),
+                    owner: plain_text(&owner, OWNER_MAX_CHARS, "owner").map_err(bad)?,
+                    due: due_date(&due).map_err(bad)?,
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::RecordOutcome {
+                client_msg_id,
+                question_id,
+                outcome,
+            } => {
+                let outcome = plain_text(&outcome, OUTCOME_MAX_CHARS, "outcome")
+                    .map_err(|m| DecodeError::bad_request(m, &client_msg_id))?;
+                let cmd = Command::RecordOutcome {
+                    question: q(question_id),
+                    outcome,
+                };
+                (client_msg_id, cmd)
+            }
         };
         Ok(Some(pair))
     }

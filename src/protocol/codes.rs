@@ -57,7 +57,9 @@ impl From<&Refusal> for ErrorCode {
     fn from(r: &Refusal) -> ErrorCode {
         match r {
             Refusal::Forbidden { .. } => ErrorCode::Forbidden,
-            Refusal::NoSuchQuestion(_) | Refusal::NoSuchPanelist => ErrorCode::NotFound,
+            Refusal::NoSuchQuestion(_) | Refusal::NoSuchPanelist | Refusal::NoSuchPost(_) => {
+                ErrorCode::NotFound
+            }
             Refusal::Conflict { .. }
             | Refusal::NowAnsweringConflict { .. }
             | Refusal::PhaseConflict { .. } => ErrorCode::Conflict,

@@ -8,7 +8,8 @@ use super::{OriginWire, PanelKindWire, PhaseWire, ReasonWire, RoleWire};
 use crate::domain::sensitive::Flag;
 use crate::domain::text::{DisplayName, QuestionText};
 use crate::domain::{
-    Actor, Addressee, Dialogue, DialogueInfo, Event, Moderator, Panelist, QuestionId,
+    Actor, Addressee, Attendance, Dialogue, DialogueInfo, Event, Moderator, Panelist, PostId,
+    QuestionId,
 };
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
@@ -65,14 +66,25 @@ pub struct ModeratorWire {
     pub name: String,
 }
 
+/// Fields added later default when read from an older log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InfoWire {
     pub title: String,
     pub description: String,
+    #[serde(default)]
+    pub purpose: String,
     /// Milliseconds since the Unix epoch.
     pub starts_at: Option<i64>,
+    #[serde(default)]
+    pub ends_at: Option<i64>,
     pub venue: String,
+    #[serde(default)]
+    pub address: String,
     pub livestream_url: String,
+    #[serde(default)]
+    pub expected_kinds: Vec<PanelKindWire>,
+    #[serde(default)]
+    pub unreached_plan: String,
 }
 
 impl From<&DialogueInfo> for InfoWire {
@@ -80,9 +92,14 @@ impl From<&DialogueInfo> for InfoWire {
         InfoWire {
             title: i.title.clone(),
             description: i.description.clone(),
+            purpose: i.purpose.clone(),
             starts_at: i.starts_at,
+            ends_at: i.ends_at,
             venue: i.venue.clone(),
+            address: i.address.clone(),
             livestream_url: i.livestream_url.clone(),
+            expected_kinds: i.expected_kinds.iter().map(|k| (*k).into()).collect(),
+            unreached_plan: i.unreached_plan.clone(),
         }
     }
 }
@@ -92,11 +109,23 @@ impl From<InfoWire> for DialogueInfo {
         DialogueInfo {
             title: i.title,
             description: i.description,
+            purpose: i.purpose,
             starts_at: i.starts_at,
+            ends_at: i.ends_at,
             venue: i.venue,
+            address: i.address,
             livestream_url: i.livestream_url,
+            expected_kinds: i.expected_kinds.into_iter().map(Into::into).collect(),
+            unreached_plan: i.unreached_plan,
         }
     }
+}
+
+/// Peak presence while the dialogue ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceWire {
+    pub in_room: u64,
+    pub remote: u64,
 }
 
 /// Who did something: `{"role":"moderator","id":"…"}`.
@@ -142,6 +171,9 @@ pub enum EventBody {
     InfoSet(InfoWire),
     PhaseChanged {
         phase: PhaseWire,
+        /// On closing: the peak number present in the room and remotely.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attendance: Option<AttendanceWire>,
     },
     PanelistAdded {
         panelist: PanelistWire,
@@ -156,6 +188,9 @@ pub enum EventBody {
         addressee: Option<AddresseeWire>,
         origin: OriginWire,
         approved: bool,
+        /// The secret part of the asker's receipt code. Staff view only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receipt: Option<String>,
         /// Staff view only, never stored: personal data the guard found (spans in code points).
         #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
         flags: Option<Vec<FlagWire>>,
@@ -194,6 +229,39 @@ pub enum EventBody {
     ParticipantBanned {
         participant_id: Uuid,
     },
+    InfoPosted {
+        post_id: u64,
+        text: String,
+        source: String,
+        link: Option<String>,
+    },
+    InfoPostEdited {
+        post_id: u64,
+        text: String,
+        source: String,
+        link: Option<String>,
+    },
+    /// Staff only: a draft written answer.
+    AnswerWritten {
+        question_id: u64,
+        text: String,
+    },
+    AnswerPublished {
+        question_id: u64,
+        text: String,
+    },
+    FollowUpPromised {
+        question_id: u64,
+        owner: String,
+        /// `YYYY-MM-DD`.
+        due: chrono::NaiveDate,
+    },
+    FollowUpDone {
+        question_id: u64,
+        outcome: String,
+    },
+    /// Staff only: the actor (`by`) used their invitation for the first time.
+    InvitationOpened {},
 }
 
 impl EventBody {
@@ -221,8 +289,12 @@ impl From<&Event> for EventBody {
     fn from(e: &Event) -> EventBody {
         match e {
             Event::InfoSet(info) => EventBody::InfoSet(info.into()),
-            Event::PhaseChanged { to } => EventBody::PhaseChanged {
+            Event::PhaseChanged { to, attendance } => EventBody::PhaseChanged {
                 phase: (*to).into(),
+                attendance: attendance.map(|a| AttendanceWire {
+                    in_room: a.in_room,
+                    remote: a.remote,
+                }),
             },
             Event::PanelistAdded(p) => EventBody::PanelistAdded { panelist: p.into() },
             Event::ModeratorAdded(m) => EventBody::ModeratorAdded {
@@ -238,6 +310,7 @@ impl From<&Event> for EventBody {
                 addressee,
                 origin,
                 approved,
+                receipt,
             } => EventBody::QuestionAsked {
                 question_id: question.0,
                 text: text.expose().to_string(),
@@ -245,6 +318,7 @@ impl From<&Event> for EventBody {
                 addressee: addressee.map(Into::into),
                 origin: (*origin).into(),
                 approved: *approved,
+                receipt: receipt.clone(),
                 flags: None,
                 redacted_text: None,
             },
@@ -278,6 +352,50 @@ impl From<&Event> for EventBody {
             Event::ParticipantBanned { participant } => EventBody::ParticipantBanned {
                 participant_id: *participant,
             },
+            Event::InfoPosted {
+                post,
+                text,
+                source,
+                link,
+            } => EventBody::InfoPosted {
+                post_id: post.0,
+                text: text.clone(),
+                source: source.clone(),
+                link: link.clone(),
+            },
+            Event::InfoPostEdited {
+                post,
+                text,
+                source,
+                link,
+            } => EventBody::InfoPostEdited {
+                post_id: post.0,
+                text: text.clone(),
+                source: source.clone(),
+                link: link.clone(),
+            },
+            Event::AnswerWritten { question, text } => EventBody::AnswerWritten {
+                question_id: question.0,
+                text: text.clone(),
+            },
+            Event::AnswerPublished { question, text } => EventBody::AnswerPublished {
+                question_id: question.0,
+                text: text.clone(),
+            },
+            Event::FollowUpPromised {
+                question,
+                owner,
+                due,
+            } => EventBody::FollowUpPromised {
+                question_id: question.0,
+                owner: owner.clone(),
+                due: *due,
+            },
+            Event::FollowUpDone { question, outcome } => EventBody::FollowUpDone {
+                question_id: question.0,
+                outcome: outcome.clone(),
+            },
+            Event::InvitationOpened => EventBody::InvitationOpened {},
         }
     }
 }
@@ -288,7 +406,13 @@ impl From<EventBody> for Event {
         let q = QuestionId;
         match b {
             EventBody::InfoSet(info) => Event::InfoSet(info.into()),
-            EventBody::PhaseChanged { phase } => Event::PhaseChanged { to: phase.into() },
+            EventBody::PhaseChanged { phase, attendance } => Event::PhaseChanged {
+                to: phase.into(),
+                attendance: attendance.map(|a| Attendance {
+                    in_room: a.in_room,
+                    remote: a.remote,
+                }),
+            },
             EventBody::PanelistAdded { panelist: p } => Event::PanelistAdded(Panelist {
                 id: p.id,
                 name: p.name,
@@ -307,6 +431,7 @@ impl From<EventBody> for Event {
                 addressee,
                 origin,
                 approved,
+                receipt,
                 ..
             } => Event::QuestionAsked {
                 question: q(question_id),
@@ -315,6 +440,7 @@ impl From<EventBody> for Event {
                 addressee: addressee.map(Into::into),
                 origin: origin.into(),
                 approved,
+                receipt,
             },
             EventBody::QuestionApproved {
                 question_id,
@@ -352,6 +478,53 @@ impl From<EventBody> for Event {
             EventBody::ParticipantBanned { participant_id } => Event::ParticipantBanned {
                 participant: participant_id,
             },
+            EventBody::InfoPosted {
+                post_id,
+                text,
+                source,
+                link,
+            } => Event::InfoPosted {
+                post: PostId(post_id),
+                text,
+                source,
+                link,
+            },
+            EventBody::InfoPostEdited {
+                post_id,
+                text,
+                source,
+                link,
+            } => Event::InfoPostEdited {
+                post: PostId(post_id),
+                text,
+                source,
+                link,
+            },
+            EventBody::AnswerWritten { question_id, text } => Event::AnswerWritten {
+                question: q(question_id),
+                text,
+            },
+            EventBody::AnswerPublished { question_id, text } => Event::AnswerPublished {
+                question: q(question_id),
+                text,
+            },
+            EventBody::FollowUpPromised {
+                question_id,
+                owner,
+                due,
+            } => Event::FollowUpPromised {
+                question: q(question_id),
+                owner,
+                due,
+            },
+            EventBody::FollowUpDone {
+                question_id,
+                outcome,
+            } => Event::FollowUpDone {
+                question: q(question_id),
+                outcome,
+            },
+            EventBody::InvitationOpened {} => Event::InvitationOpened,
         }
     }
 }
@@ -365,7 +538,7 @@ pub enum PublicEvent<'a> {
         question_id: u64,
     },
     /// A question became public (approved, or entered from the floor), with its public text.
-    QuestionPublished(super::server::QuestionWire<'a>),
+    QuestionPublished(Box<super::server::QuestionWire<'a>>),
     QuestionRejected {
         question_id: u64,
     },
@@ -411,7 +584,7 @@ impl Serialize for PublicEvent<'_> {
 /// What the public may see of `body`, judged on the dialogue state right after it applied.
 pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEvent<'a> {
     let published = |id: u64| match dialogue.questions.get(&QuestionId(id)) {
-        Some(q) => PublicEvent::QuestionPublished(super::server::QuestionWire::public(q)),
+        Some(q) => PublicEvent::QuestionPublished(Box::new(super::server::QuestionWire::public(q))),
         None => PublicEvent::Internal,
     };
     match body {
@@ -429,7 +602,9 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         },
         EventBody::ModeratorAdded { .. }
         | EventBody::ParticipantMuted { .. }
-        | EventBody::ParticipantBanned { .. } => PublicEvent::Internal,
+        | EventBody::ParticipantBanned { .. }
+        | EventBody::AnswerWritten { .. }
+        | EventBody::InvitationOpened {} => PublicEvent::Internal,
         EventBody::InfoSet(_)
         | EventBody::PhaseChanged { .. }
         | EventBody::PanelistAdded { .. }
@@ -437,6 +612,11 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         | EventBody::UpNextSet { .. }
         | EventBody::NowAnswering { .. }
         | EventBody::QuestionAnswered { .. }
-        | EventBody::QuestionArchived { .. } => PublicEvent::Same(body),
+        | EventBody::QuestionArchived { .. }
+        | EventBody::InfoPosted { .. }
+        | EventBody::InfoPostEdited { .. }
+        | EventBody::AnswerPublished { .. }
+        | EventBody::FollowUpPromised { .. }
+        | EventBody::FollowUpDone { .. } => PublicEvent::Same(body),
     }
 }

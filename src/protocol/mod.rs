@@ -7,14 +7,23 @@
 mod client;
 mod codes;
 mod event;
+pub mod receipt;
+pub mod record;
 mod server;
 
+/// Validation of the plain texts around questions (posts, answers, follow-ups).
+pub mod client_text {
+    pub use super::client::{
+        ANSWER_MAX_CHARS, OUTCOME_MAX_CHARS, OWNER_MAX_CHARS, POST_MAX_CHARS, SOURCE_MAX_CHARS,
+        due_date, link, plain_text,
+    };
+}
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
 pub use codes::{CloseCode, ErrorCode};
 pub use event::{EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{
-    AckWire, ErrorWire, EventOut, LiveWire, NoticeWire, Present, ServerMessage, Welcome, mine,
-    snapshot,
+    AckWire, DialogueWire, ErrorWire, EventOut, FateWire, LiveWire, NoticeWire, PostWire, Present,
+    ServerMessage, Welcome, mine, snapshot,
 };
 
 use crate::domain::{
@@ -58,3 +67,28 @@ wire_enum!(OriginWire <=> Origin { Remote, InRoom });
 wire_enum!(PanelKindWire <=> PanelKind { Politician, Police, Staff, Other });
 wire_enum!(StatusWire <=> QuestionStatus { Pending, Approved, Answered, Rejected, Merged, Archived });
 wire_enum!(ReasonWire <=> RejectReason { PersonalData, OffTopic, Abusive, Duplicate, Other });
+
+impl ReasonWire {
+    /// The snake_case code, as on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReasonWire::PersonalData => "personal_data",
+            ReasonWire::OffTopic => "off_topic",
+            ReasonWire::Abusive => "abusive",
+            ReasonWire::Duplicate => "duplicate",
+            ReasonWire::Other => "other",
+        }
+    }
+}
+
+impl PanelKindWire {
+    /// The snake_case code, as on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            PanelKindWire::Politician => "politician",
+            PanelKindWire::Police => "police",
+            PanelKindWire::Staff => "staff",
+            PanelKindWire::Other => "other",
+        }
+    }
+}

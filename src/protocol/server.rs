@@ -5,11 +5,13 @@ use super::event::{
     PublicEvent, actor_to_wire,
 };
 use super::{ErrorCode, OriginWire, PhaseWire, ReasonWire, RoleWire, StatusWire};
-use crate::domain::{Actor, Audience, Dialogue, Question};
+use crate::domain::{Actor, Audience, Dialogue, Fate, InfoPost, Question};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+// Built on the stack and encoded at once; never stored or queued.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage<'a> {
@@ -65,6 +67,103 @@ pub struct MineWire<'a> {
     pub status: StatusWire,
     pub reason: Option<ReasonWire>,
     pub merged_into: Option<u64>,
+    /// What came of it so far.
+    pub fate: FateWire,
+    /// The receipt code to look its fate up later.
+    pub receipt: Option<String>,
+}
+
+/// What came of a question, as the public may learn it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FateWire {
+    Pending,
+    Queued,
+    AnsweredLive,
+    AnsweredInWriting,
+    FollowUp,
+    Merged,
+    NotReached,
+    Rejected,
+    Archived,
+}
+
+impl From<Fate> for FateWire {
+    fn from(f: Fate) -> FateWire {
+        match f {
+            Fate::Pending => FateWire::Pending,
+            Fate::Queued => FateWire::Queued,
+            Fate::AnsweredLive => FateWire::AnsweredLive,
+            Fate::AnsweredInWriting => FateWire::AnsweredInWriting,
+            Fate::FollowUp => FateWire::FollowUp,
+            Fate::MergedInto(_) => FateWire::Merged,
+            Fate::NotReached => FateWire::NotReached,
+            Fate::Rejected(_) => FateWire::Rejected,
+            Fate::Archived => FateWire::Archived,
+        }
+    }
+}
+
+impl FateWire {
+    pub fn code(self) -> &'static str {
+        match self {
+            FateWire::Pending => "pending",
+            FateWire::Queued => "queued",
+            FateWire::AnsweredLive => "answered_live",
+            FateWire::AnsweredInWriting => "answered_in_writing",
+            FateWire::FollowUp => "follow_up",
+            FateWire::Merged => "merged",
+            FateWire::NotReached => "not_reached",
+            FateWire::Rejected => "rejected",
+            FateWire::Archived => "archived",
+        }
+    }
+}
+
+/// A promise to come back on a question.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpWire<'a> {
+    pub owner: &'a str,
+    /// `YYYY-MM-DD`.
+    pub due: chrono::NaiveDate,
+    /// What came of it, once the organizer recorded it.
+    pub outcome: Option<&'a str>,
+}
+
+impl<'a> From<&'a crate::domain::FollowUp> for FollowUpWire<'a> {
+    fn from(f: &'a crate::domain::FollowUp) -> Self {
+        FollowUpWire {
+            owner: &f.owner,
+            due: f.due,
+            outcome: f.outcome.as_deref(),
+        }
+    }
+}
+
+/// An information post: a short factual note with its source.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostWire<'a> {
+    pub id: u64,
+    pub text: &'a str,
+    pub source: &'a str,
+    pub link: Option<&'a str>,
+    pub author: ActorWire,
+    pub posted_at: i64,
+    pub edited_at: Option<i64>,
+}
+
+impl<'a> From<&'a InfoPost> for PostWire<'a> {
+    fn from(p: &'a InfoPost) -> Self {
+        PostWire {
+            id: p.id.0,
+            text: &p.text,
+            source: &p.source,
+            link: p.link.as_deref(),
+            author: actor_to_wire(&p.author),
+            posted_at: p.posted_at,
+            edited_at: p.edited_at,
+        }
+    }
 }
 
 pub fn mine<'a>(dialogue: &'a Dialogue, who: &Actor) -> (Vec<MineWire<'a>>, Vec<u64>) {
@@ -80,6 +179,11 @@ pub fn mine<'a>(dialogue: &'a Dialogue, who: &Actor) -> (Vec<MineWire<'a>>, Vec<
             status: q.status.into(),
             reason: q.reject_reason.map(Into::into),
             merged_into: q.merged_into.map(|m| m.0),
+            fate: q.fate(dialogue.phase).into(),
+            receipt: q
+                .receipt
+                .as_deref()
+                .map(|r| super::receipt::full(&dialogue.code, r)),
         })
         .collect();
     let mut votes: Vec<u64> = dialogue.votes_of(who.id()).map(|q| q.0).collect();
@@ -93,6 +197,7 @@ pub struct Snapshot<'a> {
     pub seq: u64,
     pub dialogue: DialogueWire,
     pub questions: Vec<QuestionWire<'a>>,
+    pub posts: Vec<PostWire<'a>>,
     pub up_next: Vec<u64>,
     pub now_answering: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,6 +261,14 @@ pub struct QuestionWire<'a> {
     pub redacted_text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<ReasonWire>,
+    /// The published written answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<&'a str>,
+    /// Staff only: the draft written answer, published or not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_draft: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUpWire<'a>>,
 }
 
 impl<'a> QuestionWire<'a> {
@@ -174,6 +287,9 @@ impl<'a> QuestionWire<'a> {
             flags: None,
             redacted_text: None,
             reason: None,
+            answer: q.written_answer(),
+            answer_draft: None,
+            follow_up: q.follow_up.as_ref().map(Into::into),
         }
     }
 
@@ -184,6 +300,7 @@ impl<'a> QuestionWire<'a> {
             flags: Some(q.flags.iter().map(Into::into).collect()),
             redacted_text: q.redacted(),
             reason: q.reject_reason.map(Into::into),
+            answer_draft: q.answer.as_ref().map(|a| a.draft.as_str()),
             ..QuestionWire::public(q)
         }
     }
@@ -214,6 +331,7 @@ pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
         seq: d.head_seq,
         dialogue: DialogueWire::new(d, audience),
         questions,
+        posts: d.posts.values().map(Into::into).collect(),
         up_next: d.up_next.iter().map(|q| q.0).collect(),
         now_answering: d.now_answering.map(|q| q.0),
         muted: staff.then(|| sorted(&d.muted)),
@@ -267,6 +385,9 @@ pub struct AckWire {
     /// The question an `ask` or `floor_question` created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub question_id: Option<u64>,
+    /// The receipt code of that question: keep it to look up its fate later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,9 +6,11 @@
 use super::AppState;
 use super::limits::{ConnectionSlot, TokenBucket};
 use crate::auth::AuthError;
-use crate::domain::{Location, Role};
+use crate::domain::{Actor, Location, Role};
 use crate::hub::{DialogueHandle, Join, Outbox, Reply, Submission};
-use crate::protocol::{self, ClientMessage, CloseCode, ErrorCode, ErrorWire, Hello, ServerMessage};
+use crate::protocol::{
+    self, ClientMessage, ClientMsgId, CloseCode, ErrorCode, ErrorWire, Hello, ServerMessage,
+};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -60,6 +62,16 @@ pub async fn run(socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
         let _ = sink.feed(Message::Text(frame)).await;
         close(&mut sink, code).await;
         return;
+    }
+    if matches!(session.actor, Actor::Panelist(_) | Actor::Moderator(_)) {
+        // The organizer's overview shows who has not opened their invitation yet.
+        let (dialogue, actor) = (session.dialogue.clone(), session.actor);
+        tokio::spawn(async move {
+            let key = ClientMsgId::server("invitation-opened");
+            let _ = dialogue
+                .submit_and_wait(actor, key, crate::domain::Command::OpenInvitation)
+                .await;
+        });
     }
     let reader = read_loop(&state, &session, &outbox, &mut stream);
     let writer = write_loop(&outbox, &mut sink);

@@ -6,12 +6,49 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Open connections and recent joins per IP address.
+/// Open connections, recent joins and failed receipt lookups per IP address.
 pub struct AddressLimits {
     connections: DashMap<IpAddr, usize>,
-    joins: DashMap<IpAddr, (Instant, u32)>,
+    joins: PerMinute,
+    receipt_misses: PerMinute,
     max_connections: usize,
-    joins_per_minute: u32,
+}
+
+/// A fixed one-minute window per address.
+struct PerMinute {
+    counts: DashMap<IpAddr, (Instant, u32)>,
+    limit: u32,
+}
+
+impl PerMinute {
+    fn new(limit: u32) -> PerMinute {
+        PerMinute {
+            counts: DashMap::new(),
+            limit,
+        }
+    }
+
+    /// Counts one more; whether the address is still within its limit.
+    fn count(&self, ip: IpAddr, now: Instant) -> bool {
+        // Forget addresses whose window is over, so the table cannot grow without bound.
+        if self.counts.len() > 10_000 {
+            self.counts
+                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let mut entry = self.counts.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.limit
+    }
+
+    /// Whether the address is over its limit now, without counting.
+    fn exceeded(&self, ip: IpAddr, now: Instant) -> bool {
+        self.counts
+            .get(&ip)
+            .is_some_and(|e| now.duration_since(e.0) < Duration::from_secs(60) && e.1 >= self.limit)
+    }
 }
 
 /// Holds one connection slot of an address; gives it back when dropped.
@@ -33,9 +70,9 @@ impl AddressLimits {
     pub fn new(limits: &Limits) -> AddressLimits {
         AddressLimits {
             connections: DashMap::new(),
-            joins: DashMap::new(),
+            joins: PerMinute::new(limits.joins_per_ip_per_minute),
+            receipt_misses: PerMinute::new(limits.receipt_misses_per_ip_per_minute),
             max_connections: limits.connections_per_ip,
-            joins_per_minute: limits.joins_per_ip_per_minute,
         }
     }
 
@@ -51,19 +88,18 @@ impl AddressLimits {
         })
     }
 
-    /// A fixed one-minute window per address.
     pub fn allow_join(&self, ip: IpAddr, now: Instant) -> bool {
-        // Forget addresses whose window is over, so the table cannot grow without bound.
-        if self.joins.len() > 10_000 {
-            self.joins
-                .retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let mut entry = self.joins.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.joins_per_minute
+        self.joins.count(ip, now)
+    }
+
+    /// Receipt lookups are refused while an address has used up its misses.
+    pub fn receipts_blocked(&self, ip: IpAddr, now: Instant) -> bool {
+        self.receipt_misses.exceeded(ip, now)
+    }
+
+    /// A lookup that found nothing: a wrong, guessed or another dialogue's code.
+    pub fn receipt_missed(&self, ip: IpAddr, now: Instant) {
+        self.receipt_misses.count(ip, now);
     }
 }
 

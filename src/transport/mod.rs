@@ -3,6 +3,7 @@
 mod connection;
 mod error;
 mod limits;
+mod pages;
 mod rest;
 mod upgrade;
 mod web;
@@ -56,6 +57,23 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(rest::readyz))
         .route("/api/join", post(rest::join))
         .route("/api/public/{code}", get(rest::public_view))
+        .route("/api/receipts/{receipt}", get(pages::receipt_json))
+        .route("/api/overview", get(rest::overview))
+        .route("/d/{code}", get(pages::public_page))
+        .route("/d/{code}/calendar.ics", get(pages::public_calendar))
+        .route("/d/{code}/record.json", get(pages::record_json))
+        .route("/d/{code}/record.csv", get(pages::record_csv))
+        .route("/r", get(pages::receipt_page))
+        .route("/r/{receipt}", get(pages::receipt_page))
+        .route(
+            "/api/dialogues/{id}/invitees/{person}/calendar.ics",
+            get(pages::invitee_calendar),
+        )
+        .route("/api/dialogues/{id}/posts", post(rest::post_info))
+        .route(
+            "/api/dialogues/{id}/questions/{question}/outcome",
+            post(rest::record_outcome),
+        )
         .route(
             "/api/dialogues",
             post(rest::create_dialogue).get(rest::list_dialogues),

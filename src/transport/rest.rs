@@ -3,7 +3,7 @@
 use super::{ApiError, AppState};
 use crate::auth::Claims;
 use crate::domain::{
-    Actor, Audience, Command, DialogueInfo, Location, Moderator, Panelist, Phase, Role,
+    Actor, Audience, Command, DialogueInfo, Location, Moderator, PanelKind, Panelist, Phase, Role,
 };
 use crate::hub::DialogueHandle;
 use crate::protocol::{ClientMsgId, ErrorCode, LocationWire, PanelKindWire, PhaseWire};
@@ -54,7 +54,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
-fn require_organizer(claims: &Claims) -> Result<Uuid, ApiError> {
+pub(super) fn require_organizer(claims: &Claims) -> Result<Uuid, ApiError> {
     match claims.actor() {
         Actor::Organizer(id) => Ok(id),
         _ => Err(ApiError::new(
@@ -111,12 +111,36 @@ pub struct InfoBody {
     title: String,
     #[serde(default)]
     description: String,
+    /// What participants can and cannot influence; required before the dialogue opens.
+    #[serde(default)]
+    purpose: String,
     /// RFC 3339, e.g. "2026-12-03T18:00:00+01:00".
     starts_at: Option<String>,
+    ends_at: Option<String>,
     #[serde(default)]
     venue: String,
     #[serde(default)]
+    address: String,
+    #[serde(default)]
     livestream_url: String,
+    #[serde(default)]
+    expected_kinds: Vec<PanelKindWire>,
+    #[serde(default)]
+    unreached_plan: String,
+}
+
+fn rfc3339(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.timestamp_millis()))
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("{field} must be an RFC 3339 time"),
+                )
+            }),
+    }
 }
 
 impl InfoBody {
@@ -126,27 +150,42 @@ impl InfoBody {
         if title.is_empty() || title.chars().count() > 200 {
             return Err(bad("title must be 1 to 200 characters"));
         }
-        if self.description.chars().count() > 5000 || self.venue.chars().count() > 300 {
-            return Err(bad("description or venue too long"));
+        let long = |s: &str, max: usize| s.chars().count() > max;
+        if long(&self.description, 5000)
+            || long(&self.purpose, 2000)
+            || long(&self.unreached_plan, 1000)
+            || long(&self.venue, 300)
+            || long(&self.address, 300)
+        {
+            return Err(bad(
+                "description, purpose, unreached_plan, venue or address too long",
+            ));
         }
         let url = self.livestream_url.trim().to_string();
         if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
             return Err(bad("livestream_url must be an http(s) URL"));
         }
-        let starts_at = match self.starts_at.as_deref() {
-            None | Some("") => None,
-            Some(s) => Some(
-                chrono::DateTime::parse_from_rfc3339(s)
-                    .map_err(|_| bad("starts_at must be an RFC 3339 time"))?
-                    .timestamp_millis(),
-            ),
-        };
+        let starts_at = rfc3339("starts_at", self.starts_at.as_deref())?;
+        let ends_at = rfc3339("ends_at", self.ends_at.as_deref())?;
+        if let (Some(s), Some(e)) = (starts_at, ends_at)
+            && e <= s
+        {
+            return Err(bad("ends_at must be after starts_at"));
+        }
+        let mut expected_kinds: Vec<PanelKind> =
+            self.expected_kinds.into_iter().map(Into::into).collect();
+        expected_kinds.dedup();
         Ok(DialogueInfo {
             title,
             description: self.description.trim().to_string(),
+            purpose: self.purpose.trim().to_string(),
             starts_at,
+            ends_at,
             venue: self.venue.trim().to_string(),
+            address: self.address.trim().to_string(),
             livestream_url: url,
+            expected_kinds,
+            unreached_plan: self.unreached_plan.trim().to_string(),
         })
     }
 }
@@ -298,6 +337,20 @@ pub async fn set_phase(
     Body(body): Body<PhaseBody>,
 ) -> Result<Response, ApiError> {
     let (to, expected): (Phase, Phase) = (body.phase.into(), body.expected.into());
+    if expected == Phase::Draft && to != Phase::Draft {
+        // People decide whether to come on what they can influence: say it before inviting them.
+        let has_purpose = dialogue(&state, id)
+            .await?
+            .read(|d| !d.info.purpose.is_empty())
+            .await
+            .ok_or_else(stopped)?;
+        if !has_purpose {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "set the purpose (what participants can and cannot influence) before publishing",
+            ));
+        }
+    }
     let ack = organizer_command(&state, &claims, &headers, id, "phase", |_| {
         Command::SetPhase { to, expected }
     })
@@ -323,10 +376,10 @@ pub struct ModeratorBody {
 }
 
 #[derive(Serialize)]
-struct Invitation {
+pub(super) struct Invitation {
     id: Uuid,
     token: String,
-    invite_url: String,
+    pub invite_url: String,
 }
 
 /// A retried request must name the same person: their id derives from the key.
@@ -348,7 +401,13 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-fn invitation(state: &AppState, role: Role, id: Uuid, dialogue: Uuid, page: &str) -> Invitation {
+pub(super) fn invitation(
+    state: &AppState,
+    role: Role,
+    id: Uuid,
+    dialogue: Uuid,
+    page: &str,
+) -> Invitation {
     let days = state.settings.auth.invite_token_days;
     let token = state
         .tokens
@@ -488,6 +547,194 @@ pub async fn join(
     .into_response())
 }
 
-fn public_url(state: &AppState) -> &str {
+pub(super) fn public_url(state: &AppState) -> &str {
     state.settings.server.public_url.trim_end_matches('/')
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostBody {
+    /// Absent for a new post; the post to edit otherwise.
+    post_id: Option<u64>,
+    text: String,
+    source: String,
+    link: Option<String>,
+}
+
+/// An information post by the organizer (panelists post over the WebSocket).
+pub async fn post_info(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    Body(body): Body<PostBody>,
+) -> Result<Response, ApiError> {
+    use crate::protocol::client_text as t;
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let text = t::plain_text(&body.text, t::POST_MAX_CHARS, "text").map_err(bad)?;
+    let source = t::plain_text(&body.source, t::SOURCE_MAX_CHARS, "source").map_err(bad)?;
+    let link = t::link(body.link.as_deref()).map_err(bad)?;
+    let ack = organizer_command(&state, &claims, &headers, id, "posts", |_| Command::Post {
+        post: body.post_id.map(crate::domain::PostId),
+        text,
+        source,
+        link,
+    })
+    .await?;
+    Ok(Json(ack).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    outcome: String,
+}
+
+/// The organizer records what came of a promised follow-up.
+pub async fn record_outcome(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: HeaderMap,
+    Path((id, question)): Path<(Uuid, u64)>,
+    Body(body): Body<OutcomeBody>,
+) -> Result<Response, ApiError> {
+    use crate::protocol::client_text as t;
+    let outcome = t::plain_text(&body.outcome, t::OUTCOME_MAX_CHARS, "outcome")
+        .map_err(|m| ApiError::new(ErrorCode::BadRequest, m))?;
+    let ack = organizer_command(&state, &claims, &headers, id, "outcome", |_| {
+        Command::RecordOutcome {
+            question: crate::domain::QuestionId(question),
+            outcome,
+        }
+    })
+    .await?;
+    Ok(Json(ack).into_response())
+}
+
+/// Something the organizer should act on before (or after) a meeting.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Warning {
+    /// Published fewer than `required_days` before the start (or not published yet and too close).
+    LateInvitation {
+        days_before: Option<i64>,
+        required_days: i64,
+        published: bool,
+    },
+    /// A panel kind the organizer expected has nobody on the panel.
+    MissingPanelKind {
+        panel_kind: PanelKindWire,
+    },
+    InvitationNotOpened {
+        panelist_id: Uuid,
+        name: String,
+    },
+}
+
+#[derive(Serialize)]
+struct Overdue {
+    question_id: u64,
+    owner: String,
+    due: chrono::NaiveDate,
+}
+
+#[derive(Serialize)]
+struct OverviewItem {
+    id: Uuid,
+    code: String,
+    title: String,
+    phase: PhaseWire,
+    starts_at: Option<i64>,
+    published_at: Option<i64>,
+    warnings: Vec<Warning>,
+    overdue_follow_ups: Vec<Overdue>,
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+fn overview_item(d: &crate::domain::Dialogue, now: i64, lead_days: i64) -> OverviewItem {
+    let mut warnings = Vec::new();
+    if d.phase != Phase::Closed {
+        if let Some(start) = d.info.starts_at {
+            let late = match d.published_at {
+                Some(published) => start - published < lead_days * DAY_MS,
+                None => start - now < lead_days * DAY_MS,
+            };
+            if late {
+                warnings.push(Warning::LateInvitation {
+                    days_before: d.published_at.map(|p| (start - p).div_euclid(DAY_MS)),
+                    required_days: lead_days,
+                    published: d.published_at.is_some(),
+                });
+            }
+        }
+        for kind in &d.info.expected_kinds {
+            if !d.panelists.iter().any(|p| p.kind == *kind) {
+                warnings.push(Warning::MissingPanelKind {
+                    panel_kind: (*kind).into(),
+                });
+            }
+        }
+        for p in &d.panelists {
+            if !d.opened.contains(&p.id) {
+                warnings.push(Warning::InvitationNotOpened {
+                    panelist_id: p.id,
+                    name: p.name.clone(),
+                });
+            }
+        }
+    }
+    let today = chrono::DateTime::from_timestamp_millis(now)
+        .unwrap_or_default()
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    let overdue_follow_ups = d
+        .questions
+        .values()
+        .filter_map(|q| {
+            let f = q.follow_up.as_ref()?;
+            (f.outcome.is_none() && f.due < today).then(|| Overdue {
+                question_id: q.id.0,
+                owner: f.owner.clone(),
+                due: f.due,
+            })
+        })
+        .collect();
+    OverviewItem {
+        id: d.id,
+        code: d.code.clone(),
+        title: d.info.title.clone(),
+        phase: d.phase.into(),
+        starts_at: d.info.starts_at,
+        published_at: d.published_at,
+        warnings,
+        overdue_follow_ups,
+    }
+}
+
+/// The organizer's dialogues, soonest first, with what needs attention.
+pub async fn overview(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+) -> Result<Response, ApiError> {
+    let organizer = require_organizer(&claims)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let lead_days = state.settings.meetings.invitation_lead_days;
+    let mut items = Vec::new();
+    for id in state.registry.store().list_dialogues(organizer).await? {
+        if let Some(item) = dialogue(&state, id)
+            .await?
+            .read(move |d| overview_item(d, now, lead_days))
+            .await
+        {
+            items.push(item);
+        }
+    }
+    items.sort_by_key(|i| {
+        (
+            i.phase == PhaseWire::Closed,
+            i.starts_at.unwrap_or(i64::MAX),
+        )
+    });
+    Ok(Json(items).into_response())
 }

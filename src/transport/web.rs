@@ -14,7 +14,7 @@ use axum::routing::get;
 #[exclude = "package*.json"]
 #[exclude = "*.md"]
 #[exclude = "*.sh"]
-struct Assets;
+pub(super) struct Assets;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -11,6 +11,7 @@ mod meeting;
 mod model;
 mod privacy;
 mod protocol_doc;
+mod record;
 mod resume;
 mod rfc6455;
 mod slow;

@@ -159,6 +159,11 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::Mute { .. } => "mute",
         ClientMessage::Ban { .. } => "ban",
         ClientMessage::SetPhase { .. } => "set_phase",
+        ClientMessage::Post { .. } => "post",
+        ClientMessage::WriteAnswer { .. } => "write_answer",
+        ClientMessage::PublishAnswer { .. } => "publish_answer",
+        ClientMessage::PromiseFollowUp { .. } => "promise_follow_up",
+        ClientMessage::RecordOutcome { .. } => "record_outcome",
         ClientMessage::Ping {} => "ping",
     }
 }
@@ -195,6 +200,13 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::QuestionArchived { .. } => "question_archived",
         EventBody::ParticipantMuted { .. } => "participant_muted",
         EventBody::ParticipantBanned { .. } => "participant_banned",
+        EventBody::InfoPosted { .. } => "info_posted",
+        EventBody::InfoPostEdited { .. } => "info_post_edited",
+        EventBody::AnswerWritten { .. } => "answer_written",
+        EventBody::AnswerPublished { .. } => "answer_published",
+        EventBody::FollowUpPromised { .. } => "follow_up_promised",
+        EventBody::FollowUpDone { .. } => "follow_up_done",
+        EventBody::InvitationOpened {} => "invitation_opened",
     }
 }
 
@@ -241,14 +253,20 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
     let panelist = p.panelist;
     let moderator = m.id();
     let asked = |id: u64, text: &str, name: Value, addressee: Value, approved: bool| {
-        json!({"kind": "question_asked", "question_id": id, "text": text, "display_name": name,
-               "addressee": addressee, "origin": "remote", "approved": approved})
+        let mut v = json!({"kind": "question_asked", "question_id": id, "text": text, "display_name": name,
+               "addressee": addressee, "origin": "remote", "approved": approved});
+        if id <= 2 {
+            v["receipt"] = json!("4HG29TXQMB");
+        }
+        v
     };
     vec![
         (
             org,
-            json!({"kind": "info_set", "title": "T", "description": "D", "starts_at": 1796317200000_i64,
-                   "venue": "V", "livestream_url": "https://play.example.se/x"}),
+            json!({"kind": "info_set", "title": "T", "description": "D", "purpose": "P",
+                   "starts_at": 1796317200000_i64, "ends_at": 1796324400000_i64, "venue": "V",
+                   "address": "A", "livestream_url": "https://play.example.se/x",
+                   "expected_kinds": ["police"], "unreached_plan": "U"}),
         ),
         (
             org,
@@ -338,6 +356,42 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
             m,
             json!({"kind": "participant_banned", "participant_id": anna.id()}),
         ),
+        (
+            Actor::Panelist(panelist),
+            json!({"kind": "invitation_opened"}),
+        ),
+        (
+            Actor::Panelist(panelist),
+            json!({"kind": "info_posted", "post_id": 1, "text": "Anmälda brott: 212", "source": "Polisen", "link": null}),
+        ),
+        (
+            org,
+            json!({"kind": "info_post_edited", "post_id": 1, "text": "Anmälda brott: 213", "source": "Polisen",
+                   "link": "https://polisen.example.se/statistik"}),
+        ),
+        (
+            Actor::Panelist(panelist),
+            json!({"kind": "answer_written", "question_id": 5, "text": "Lamporna byts i mars."}),
+        ),
+        (
+            m,
+            json!({"kind": "answer_published", "question_id": 5, "text": "Lamporna byts i mars."}),
+        ),
+        (
+            m,
+            json!({"kind": "follow_up_promised", "question_id": 5, "owner": "Trafikkontoret", "due": "2027-03-31"}),
+        ),
+        (
+            org,
+            json!({"kind": "follow_up_done", "question_id": 5, "outcome": "Lamporna byttes den 12 mars."}),
+        ),
+        (
+            org,
+            json!({"kind": "phase_changed", "phase": "closed", "attendance": {"in_room": 41, "remote": 118}}),
+        ),
+        // Not a course a real dialogue takes (closing clears it), but it keeps a
+        // question "now answering" in the snapshots the document is checked against.
+        (m, json!({"kind": "now_answering", "question_id": 5})),
     ]
 }
 
@@ -454,6 +508,7 @@ fn specimens() -> Specimens {
             client_msg_id: "k1".into(),
             seq,
             question_id,
+            receipt: question_id.map(|_| "RQ4C78-4HG29TXQMB".into()),
         }))
     };
     let error = |id: Option<String>| {

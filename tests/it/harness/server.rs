@@ -137,12 +137,45 @@ impl Endpoint {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// PUT with a bearer token and a fresh idempotency key; returns (status, body).
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key())
+            .json(&body)
+            .send()
+            .await
+            .expect("HTTP request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET a page or file as text: (status, content type, body).
+    pub async fn get_text(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("HTTP request");
+        let status = resp.status().as_u16();
+        let mime = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, mime, resp.text().await.unwrap_or_default())
+    }
+
     pub async fn live_dialogue(&self, organizer: &str) -> Dialogue {
         let (status, created) = self
             .post(
                 "/api/dialogues",
                 organizer,
-                json!({"title": "Trygghetsdialog i Hägersten", "venue": "Hägerstens medborgarhus"}),
+                json!({"title": "Trygghetsdialog i Hägersten", "venue": "Hägerstens medborgarhus",
+                    "purpose": "Frågor om trygghet i området; beslut om budget fattas inte här."}),
             )
             .await;
         assert_eq!(status, 201, "{created}");

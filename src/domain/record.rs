@@ -1,0 +1,110 @@
+//! What happens around and after the live queue: information posts, written
+//! answers, follow-up promises, and each question's public fate.
+
+use super::question::{Question, QuestionId, QuestionStatus, RejectReason};
+use super::{Actor, Phase, Timestamp};
+
+/// Per-dialogue number of an information post, 1, 2, 3…
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PostId(pub u64);
+
+/// A short factual note from the organizer or a panelist, with a named source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfoPost {
+    pub id: PostId,
+    pub author: Actor,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+    pub posted_at: Timestamp,
+    /// When it was last edited; the earlier wording stays in the log.
+    pub edited_at: Option<Timestamp>,
+}
+
+/// A panelist's written answer; public once a moderator publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenAnswer {
+    pub author: Actor,
+    /// The latest draft, seen by staff.
+    pub draft: String,
+    /// What the public sees: the draft as it was when a moderator published it.
+    pub published: Option<String>,
+}
+
+/// A promise to come back on a question: who, by when, and later what came of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub owner: String,
+    /// The day it is due, `YYYY-MM-DD`.
+    pub due: chrono::NaiveDate,
+    pub outcome: Option<String>,
+    pub done_at: Option<Timestamp>,
+}
+
+/// Peak presence while the dialogue ran, as the node that closed it saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Attendance {
+    pub in_room: u64,
+    pub remote: u64,
+}
+
+/// What came of a question, as the public may learn it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Waiting for a moderator.
+    Pending,
+    /// Approved and still in the queue while the dialogue runs.
+    Queued,
+    AnsweredLive,
+    AnsweredInWriting,
+    /// A follow-up was promised; its outcome may have been recorded since.
+    FollowUp,
+    MergedInto(QuestionId),
+    /// Still open when the dialogue closed; the dialogue's plan says what happens to it.
+    NotReached,
+    /// Rejected: the reason only, never the text.
+    Rejected(RejectReason),
+    /// Hidden by a moderator after approval.
+    Archived,
+}
+
+impl Question {
+    /// The fate shown to the public and to the asker. A promise outranks a
+    /// written answer, which outranks a live one: it is the newest word on it.
+    pub fn fate(&self, phase: Phase) -> Fate {
+        match self.status {
+            QuestionStatus::Pending => Fate::Pending,
+            QuestionStatus::Rejected => Fate::Rejected(
+                self.reject_reason
+                    .expect("a rejected question has a reason"),
+            ),
+            QuestionStatus::Merged => {
+                Fate::MergedInto(self.merged_into.expect("a merged question has a target"))
+            }
+            QuestionStatus::Archived => Fate::Archived,
+            QuestionStatus::Approved | QuestionStatus::Answered => {
+                if self.follow_up.is_some() {
+                    Fate::FollowUp
+                } else if self.written_answer().is_some() {
+                    Fate::AnsweredInWriting
+                } else if self.status == QuestionStatus::Answered {
+                    Fate::AnsweredLive
+                } else if phase == Phase::Closed {
+                    Fate::NotReached
+                } else {
+                    Fate::Queued
+                }
+            }
+        }
+    }
+
+    /// The published written answer, if any.
+    pub fn written_answer(&self) -> Option<&str> {
+        self.answer.as_ref()?.published.as_deref()
+    }
+}
+
+/// Whether `who` may edit `post`: its author, or any organizer.
+pub fn may_edit(post: &InfoPost, who: &Actor) -> bool {
+    matches!(who, Actor::Organizer(_)) || post.author == *who
+}

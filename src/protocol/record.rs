@@ -1,0 +1,203 @@
+//! The public record of a dialogue and a receipt's answer: what anyone may read
+//! before, during and after the meeting. Built from the state, never from the
+//! log, so a rejected text, a redacted original or an undisclosed name cannot
+//! slip in: only approved text and names askers chose to show are read here.
+
+use super::event::{AddresseeWire, AttendanceWire};
+use super::server::{DialogueWire, FateWire, FollowUpWire, PostWire};
+use super::{OriginWire, PhaseWire, ReasonWire};
+use crate::domain::{Audience, Dialogue, Fate, Phase, Question, QuestionId};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A question as it stands in the record: approved text only.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordQuestion<'a> {
+    pub id: u64,
+    pub text: &'a str,
+    /// Only when the asker chose to show a name.
+    pub display_name: Option<&'a str>,
+    pub addressee: Option<AddresseeWire>,
+    pub origin: OriginWire,
+    pub asked_at: i64,
+    pub votes: usize,
+    pub fate: FateWire,
+    pub answer: Option<&'a str>,
+    pub follow_up: Option<FollowUpWire<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    /// Peak presence while the dialogue ran (known once it closed).
+    pub attendance: Option<AttendanceWire>,
+    pub questions_asked: u64,
+    /// Approved at some point: everything but pending, rejected and merged duplicates.
+    pub approved: u64,
+    /// By reason code.
+    pub rejected: BTreeMap<&'static str, u64>,
+    pub merged: u64,
+    pub answered_live: u64,
+    pub answered_in_writing: u64,
+    pub followed_up: u64,
+    pub not_reached: u64,
+    pub archived: u64,
+}
+
+/// The dialogue's public page as data: before the meeting its announcement,
+/// after it the record (`final` once closed).
+#[derive(Serialize)]
+pub struct RecordWire<'a> {
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    pub closed_at: Option<i64>,
+    pub dialogue: DialogueWire,
+    pub posts: Vec<PostWire<'a>>,
+    pub questions: Vec<RecordQuestion<'a>>,
+    pub figures: Figures,
+}
+
+/// Whether a question's approved text belongs in the record.
+fn listed(fate: Fate) -> bool {
+    matches!(
+        fate,
+        Fate::Queued
+            | Fate::AnsweredLive
+            | Fate::AnsweredInWriting
+            | Fate::FollowUp
+            | Fate::NotReached
+    )
+}
+
+fn record_question<'a>(d: &'a Dialogue, q: &'a Question) -> RecordQuestion<'a> {
+    RecordQuestion {
+        id: q.id.0,
+        text: q.text.expose(),
+        display_name: q.display_name.as_ref().map(|n| n.expose()),
+        addressee: q.addressee.map(Into::into),
+        origin: q.origin.into(),
+        asked_at: q.asked_at,
+        votes: d.tally(q.id),
+        fate: q.fate(d.phase).into(),
+        answer: q.written_answer(),
+        follow_up: q.follow_up.as_ref().map(Into::into),
+    }
+}
+
+pub fn record(d: &Dialogue) -> RecordWire<'_> {
+    let mut figures = Figures {
+        attendance: d.attendance.map(|a| AttendanceWire {
+            in_room: a.in_room,
+            remote: a.remote,
+        }),
+        ..Figures::default()
+    };
+    let mut questions = Vec::new();
+    for q in d.questions.values() {
+        figures.questions_asked += 1;
+        let fate = q.fate(d.phase);
+        match fate {
+            Fate::Pending => {}
+            Fate::Rejected(reason) => {
+                *figures
+                    .rejected
+                    .entry(ReasonWire::from(reason).code())
+                    .or_default() += 1;
+            }
+            Fate::MergedInto(_) => figures.merged += 1,
+            Fate::Archived => {
+                figures.approved += 1;
+                figures.archived += 1;
+            }
+            Fate::Queued => figures.approved += 1,
+            Fate::AnsweredLive => {
+                figures.approved += 1;
+                figures.answered_live += 1;
+            }
+            Fate::AnsweredInWriting => {
+                figures.approved += 1;
+                figures.answered_in_writing += 1;
+            }
+            Fate::FollowUp => {
+                figures.approved += 1;
+                figures.followed_up += 1;
+            }
+            Fate::NotReached => {
+                figures.approved += 1;
+                figures.not_reached += 1;
+            }
+        }
+        if listed(fate) {
+            questions.push(record_question(d, q));
+        }
+    }
+    RecordWire {
+        is_final: d.phase == Phase::Closed,
+        closed_at: d.closed_at,
+        dialogue: DialogueWire::new(d, Audience::Public),
+        posts: d.posts.values().map(Into::into).collect(),
+        questions,
+        figures,
+    }
+}
+
+/// What a receipt shows: that one question's fate, and nothing of anyone else's.
+#[derive(Debug, Serialize)]
+pub struct ReceiptWire<'a> {
+    pub dialogue_title: &'a str,
+    pub code: &'a str,
+    pub phase: PhaseWire,
+    pub question_id: u64,
+    pub fate: FateWire,
+    /// The approved text; absent while pending and when rejected.
+    pub text: Option<&'a str>,
+    pub reason: Option<ReasonWire>,
+    pub answer: Option<&'a str>,
+    pub follow_up: Option<FollowUpWire<'a>>,
+    /// For a merged question: the question it joined, as the record shows it.
+    pub merged_into: Option<RecordQuestion<'a>>,
+    /// For a question not reached: what the organizer said happens to such questions.
+    pub unreached_plan: Option<&'a str>,
+}
+
+/// The question behind a receipt secret, if the secret is one of this dialogue's.
+pub fn receipt<'a>(d: &'a Dialogue, secret: &str) -> Option<ReceiptWire<'a>> {
+    let id = d.receipts.get(secret)?;
+    let q = d.questions.get(id)?;
+    let fate = q.fate(d.phase);
+    let merged_into = match fate {
+        Fate::MergedInto(target) => d
+            .questions
+            .get(&final_target(d, target))
+            .filter(|t| listed(t.fate(d.phase)))
+            .map(|t| record_question(d, t)),
+        _ => None,
+    };
+    Some(ReceiptWire {
+        dialogue_title: &d.info.title,
+        code: &d.code,
+        phase: d.phase.into(),
+        question_id: q.id.0,
+        fate: fate.into(),
+        text: listed(fate).then(|| q.text.expose()),
+        reason: match fate {
+            Fate::Rejected(r) => Some(r.into()),
+            _ => None,
+        },
+        answer: q.written_answer(),
+        follow_up: q.follow_up.as_ref().map(Into::into),
+        merged_into,
+        unreached_plan: (fate == Fate::NotReached && !d.info.unreached_plan.is_empty())
+            .then_some(d.info.unreached_plan.as_str()),
+    })
+}
+
+/// A duplicate may have been merged into a question that was merged in turn.
+fn final_target(d: &Dialogue, mut id: QuestionId) -> QuestionId {
+    for _ in 0..d.questions.len() {
+        match d.questions.get(&id).and_then(|q| q.merged_into) {
+            Some(next) => id = next,
+            None => break,
+        }
+    }
+    id
+}
