@@ -166,6 +166,134 @@ export function claimsOf(token) {
   }
 }
 
+/** A date `YYYY-MM-DD` in words (a follow-up's due day). */
+export function formatDay(day) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || '');
+  if (!m) return day || '';
+  return new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' })
+    .format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
+}
+
+/** Copies text to the clipboard (or selects it where the clipboard API is missing) and says so. */
+export async function copyText(text, selectEl, said = t('copied')) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Outside a secure context the clipboard API is missing; selecting and copying still works.
+    if (selectEl) {
+      if (selectEl.select) selectEl.select();
+      else {
+        const range = document.createRange();
+        range.selectNodeContents(selectEl);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+      }
+      try {
+        document.execCommand('copy');
+      } catch {
+        /* selected: the visitor can copy it themselves */
+      }
+    }
+  }
+  announce(said);
+}
+
+/** A written answer and a follow-up under a question, for every view that shows questions. */
+export function answerParts(q) {
+  const out = [];
+  if (q.answer) {
+    out.push(h('div', { class: 'written-answer' },
+      h('p', { class: 'label' }, t('rec_written_answer')),
+      h('p', { class: 'answer-text' }, q.answer)));
+  }
+  if (q.follow_up) {
+    const f = q.follow_up;
+    out.push(h('div', { class: 'follow-up' },
+      h('p', { class: 'label' }, t('rec_follow_up')),
+      h('p', {}, t('follow_up_line', { owner: f.owner, due: formatDay(f.due) })),
+      h('p', {}, f.outcome ? `${t('rec_outcome')} ${f.outcome}` : t('rec_outcome_pending'))));
+  }
+  return out;
+}
+
+/** Today plus `days`, as `YYYY-MM-DD` in local time. */
+export function dayFromNow(days) {
+  const d = new Date(Date.now() + days * 86400000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/**
+ * An inline form to promise a follow-up on question `q`: who owns it and by when.
+ * `owners` are suggestions (the panel); `onSubmit({owner, due})`.
+ */
+export function followUpForm(q, { owner = '', owners = [], onSubmit, onCancel }) {
+  const ownerId = `fo-${q.id}`;
+  const dueId = `fd-${q.id}`;
+  const listId = `fl-${q.id}`;
+  const ownerInput = h('input', { type: 'text', id: ownerId, maxlength: '200', list: listId, 'data-focus': 'editor', autocomplete: 'off' });
+  ownerInput.value = owner;
+  const due = h('input', { type: 'date', id: dueId });
+  due.value = dayFromNow(30);
+  const error = h('p', { class: 'error-line', role: 'alert' });
+  return h('form', {
+    class: 'inline-editor follow-up-form',
+    'data-follow-form': q.id,
+    novalidate: true,
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      if (!ownerInput.value.trim()) {
+        error.textContent = t('err_owner_empty');
+        ownerInput.focus();
+        return;
+      }
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(due.value)) {
+        error.textContent = t('err_due_empty');
+        due.focus();
+        return;
+      }
+      onSubmit({ owner: ownerInput.value.trim(), due: due.value });
+    },
+  },
+  h('p', { class: 'label' }, t('follow_up_heading', { n: q.id })),
+  h('div', { class: 'field' }, h('label', { for: ownerId }, t('follow_up_owner')), ownerInput,
+    h('datalist', { id: listId }, owners.map((o) => h('option', { value: o })))),
+  h('div', { class: 'field' }, h('label', { for: dueId }, t('follow_up_due')), due),
+  error,
+  h('div', { class: 'actions' },
+    h('button', { type: 'submit' }, t('action_promise_confirm')),
+    h('button', { type: 'button', class: 'secondary', onclick: onCancel }, t('action_cancel'))));
+}
+
+/** An inline form to write (or rewrite) the written answer to question `q`; `onSubmit(text)`. */
+export function answerForm(q, { initial = '', hint, onSubmit, onCancel }) {
+  const id = `wa-${q.id}`;
+  const hintId = `wah-${q.id}`;
+  const area = h('textarea', { id, maxlength: '4000', 'data-focus': 'editor', 'aria-describedby': hintId });
+  area.value = initial;
+  const error = h('p', { class: 'error-line', role: 'alert' });
+  return h('form', {
+    class: 'inline-editor answer-form',
+    'data-answer-form': q.id,
+    novalidate: true,
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      if (!area.value.trim()) {
+        error.textContent = t('err_answer_empty');
+        area.focus();
+        return;
+      }
+      onSubmit(area.value.trim());
+    },
+  },
+  h('label', { for: id }, t('answer_label', { n: q.id })), area,
+  h('span', { class: 'hint', id: hintId }, hint || t('answer_hint')),
+  error,
+  h('div', { class: 'actions' },
+    h('button', { type: 'submit' }, t('action_answer_save')),
+    h('button', { type: 'button', class: 'secondary', onclick: onCancel }, t('action_cancel'))));
+}
+
 /** Says something to screen readers through the page's polite live region. */
 export function announce(text) {
   const region = document.getElementById('announcer');
@@ -235,6 +363,7 @@ export class Model {
     this.liveVersion = 0;
     this.muted = new Set();
     this.banned = new Set();
+    this.posts = new Map(); // post id -> {id, text, source, link, author, posted_at, edited_at}
   }
 
   snapshot(s) {
@@ -252,6 +381,12 @@ export class Model {
     this.nowAnswering = s.now_answering;
     this.muted = new Set(s.muted || []);
     this.banned = new Set(s.banned || []);
+    for (const p of s.posts || []) this.posts.set(p.id, { ...p });
+  }
+
+  /** Information posts, oldest first (the order they were published in). */
+  postList() {
+    return [...this.posts.values()].sort((a, b) => a.id - b.id);
   }
 
   /** A new connection: its first `live` is taken whatever its version. */
@@ -284,9 +419,40 @@ export class Model {
   apply(e, by, at) {
     const d = this.dialogue;
     switch (e.kind) {
-      case 'info_set':
-        if (d) Object.assign(d, { title: e.title, description: e.description, starts_at: e.starts_at, venue: e.venue, livestream_url: e.livestream_url });
+      case 'info_set': {
+        // Every field of the dialogue's information (title, purpose, times, venue, address, …).
+        const { kind: _kind, ...info } = e;
+        if (d) Object.assign(d, info);
         break;
+      }
+      case 'info_posted':
+        this.posts.set(e.post_id, { id: e.post_id, text: e.text, source: e.source, link: e.link, author: by, posted_at: at || Date.now(), edited_at: null });
+        break;
+      case 'info_post_edited': {
+        const p = this.posts.get(e.post_id);
+        if (p) Object.assign(p, { text: e.text, source: e.source, link: e.link, edited_at: at || Date.now() });
+        break;
+      }
+      case 'answer_written': {
+        const q = this.questions.get(e.question_id);
+        if (q) q.answer_draft = e.text;
+        break;
+      }
+      case 'answer_published': {
+        const q = this.questions.get(e.question_id);
+        if (q) q.answer = e.text;
+        break;
+      }
+      case 'follow_up_promised': {
+        const q = this.questions.get(e.question_id);
+        if (q) q.follow_up = { owner: e.owner, due: e.due, outcome: null };
+        break;
+      }
+      case 'follow_up_done': {
+        const q = this.questions.get(e.question_id);
+        if (q && q.follow_up) q.follow_up = { ...q.follow_up, outcome: e.outcome };
+        break;
+      }
       case 'phase_changed':
         if (d) d.phase = e.phase;
         if (e.phase === 'closed') this.nowAnswering = null;
@@ -370,6 +536,22 @@ export class Model {
       default:
         // question_received and internal change nothing a client shows.
         break;
+    }
+  }
+
+  /** What came of a question so far, as the server's record says it (see `Question::fate`). */
+  fate(q) {
+    if (!q) return 'pending';
+    switch (q.status) {
+      case 'pending': return 'pending';
+      case 'rejected': return 'rejected';
+      case 'merged': return 'merged';
+      case 'archived': return 'archived';
+      default:
+        if (q.follow_up) return 'follow_up';
+        if (q.answer) return 'answered_in_writing';
+        if (q.status === 'answered') return 'answered_live';
+        return this.dialogue && this.dialogue.phase === 'closed' ? 'not_reached' : 'queued';
     }
   }
 

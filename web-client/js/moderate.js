@@ -1,7 +1,7 @@
 // The moderator console (/moderate#token=…): review, redact, order and answer.
 import {
-  Connection, Model, addresseeLabel, announce, applyStrings, claimsOf, currentLang, errorText,
-  formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
+  Connection, Model, addresseeLabel, announce, answerForm, answerParts, applyStrings, claimsOf, copyText, currentLang, errorText,
+  followUpForm, formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -9,7 +9,8 @@ const model = new Model();
 let conn = null;
 let token = null;
 let dialogueId = null;
-let editing = null; // {id, mode: 'edit' | 'reject' | 'merge'}
+let editing = null; // {id, mode: 'edit' | 'reject' | 'merge' | 'follow' | 'answer'}
+let floorReceipt = null; // {id, receipt} of the last floor question, to read out
 let refreshTimer = null;
 
 async function main() {
@@ -29,6 +30,7 @@ async function main() {
     floorQuestion();
   });
   document.addEventListener('keydown', shortcut);
+  $('floor-receipt-copy').addEventListener('click', () => floorReceipt && copyText(floorReceipt.receipt, $('floor-receipt-code'), t('receipt_copied', { code: floorReceipt.receipt })));
   conn = new Connection({ token, onMessage, onState: showConnection });
   // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
@@ -109,6 +111,24 @@ const answered = (q) => act({ type: 'mark_answered', question_id: q.id, expected
 const archive = (q) => act({ type: 'archive', question_id: q.id, expected: q.status }, t('done_archived'));
 const setUpNext = (ids) => act({ type: 'set_up_next', question_ids: ids });
 const mute = (id) => act({ type: 'mute', participant_id: id }, t('done_muted'));
+const publishAnswer = (q) => act({ type: 'publish_answer', question_id: q.id }, t('done_answer_published'));
+
+async function promise(q, { owner, due }) {
+  editing = null;
+  if (await act({ type: 'promise_follow_up', question_id: q.id, owner, due }, t('done_follow_up'))) focusLater(`[data-key="${q.id}"]`);
+  render();
+}
+
+async function writeAnswer(q, text) {
+  editing = null;
+  if (await act({ type: 'write_answer', question_id: q.id, text }, t('done_answer_written'))) focusLater(`#drafts [data-key="${q.id}"] [data-focus="publish"]`, `[data-key="${q.id}"]`);
+  render();
+}
+
+/** Names on the panel, with their organisation, as suggestions for who owns a follow-up. */
+function owners() {
+  return ((model.dialogue && model.dialogue.panel) || []).map((p) => [p.name, p.organisation].filter(Boolean).join(', '));
+}
 const ban = (id) => act({ type: 'ban', participant_id: id }, t('done_banned'));
 
 function toggleUpNext(q) {
@@ -147,7 +167,20 @@ async function floorQuestion() {
   const to = $('floor-to').value;
   if (to.startsWith('p:')) msg.addressee = { panelist: to.slice(2) };
   else if (to.startsWith('k:')) msg.addressee = { kind: to.slice(2) };
-  if (await act(msg, t('done_floor'))) $('floor-text').value = '';
+  const ack = await act(msg);
+  if (ack) {
+    $('floor-text').value = '';
+    floorReceipt = ack.receipt ? { id: ack.question_id, receipt: ack.receipt } : null;
+    renderFloorReceipt();
+    announce(ack.receipt ? `${t('done_floor')} ${t('floor_receipt_say', { code: ack.receipt })}` : t('done_floor'));
+  }
+}
+
+function renderFloorReceipt() {
+  $('floor-receipt').hidden = !floorReceipt;
+  if (!floorReceipt) return;
+  $('floor-receipt-code').textContent = floorReceipt.receipt;
+  $('floor-receipt-link').href = `/r/${encodeURIComponent(floorReceipt.receipt)}`;
 }
 
 function openEditor(q, mode) {
@@ -217,7 +250,7 @@ async function approveAndFocus(q, text) {
 // ---------------------------------------------------------------- rendering
 
 function render(force) {
-  if (force) for (const ul of document.querySelectorAll('#pending, #upnext, #approved')) ul.replaceChildren();
+  if (force) for (const ul of document.querySelectorAll('#pending, #upnext, #approved, #drafts, #answered-list')) ul.replaceChildren();
   const d = model.dialogue;
   if (d) {
     $('title').textContent = `${t('page_moderator')}: ${d.title}`;
@@ -228,7 +261,10 @@ function render(force) {
   renderPending();
   renderUpNext();
   renderApproved();
+  renderDrafts();
+  renderAnswered();
   renderFloorAddressees();
+  renderFloorReceipt();
 }
 
 function renderNow() {
@@ -277,7 +313,7 @@ function card(q, inner, labelExtra) {
 }
 
 function sigOf(q, extra) {
-  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, extra]);
+  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, q.answer, q.answer_draft, q.follow_up, extra]);
 }
 
 function renderPending() {
@@ -341,6 +377,12 @@ function editor(q) {
       h('label', { for: id }, t('reject_label')), select,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, t('action_reject_confirm')), cancel));
   }
+  if (editing.mode === 'follow') {
+    return followUpForm(q, { owners: owners(), onSubmit: (f) => promise(q, f), onCancel: closeEditor });
+  }
+  if (editing.mode === 'answer') {
+    return answerForm(q, { initial: q.answer_draft || '', hint: t('answer_hint_mod'), onSubmit: (text) => writeAnswer(q, text), onCancel: closeEditor });
+  }
   const targets = model.byStatus('approved').filter((x) => x.id !== q.id);
   if (!targets.length) {
     return h('div', { class: 'inline-editor' }, h('p', { tabindex: '-1', 'data-focus': 'editor' }, t('merge_none')), cancel);
@@ -399,8 +441,59 @@ function renderApproved() {
         h('button', { type: 'button', class: 'secondary', 'data-focus': 'now', onclick: () => nowAnswering(q.id) }, t('action_now'), h('kbd', { 'aria-hidden': 'true' }, 'n')),
         h('button', { type: 'button', class: 'secondary', 'data-focus': 'answered', onclick: () => answered(q) }, t('action_answered'), h('kbd', { 'aria-hidden': 'true' }, 'd')),
         h('button', { type: 'button', class: 'secondary small', 'data-focus': 'archive', onclick: () => archive(q) }, t('action_archive'))),
+      afterwards(q),
       editing && editing.id === q.id ? editor(q) : null,
     ], h('span', { class: 'badge approved' }, `#${q.id}`)),
+  })));
+}
+
+/** A question's written answer (draft and published) and follow-up, with the actions for them. */
+function afterwards(q) {
+  const unpublished = q.answer_draft && q.answer_draft !== q.answer;
+  return [
+    answerParts(q),
+    unpublished ? h('div', { class: 'draft-answer' },
+      h('p', { class: 'label' }, t('draft_answer_label')),
+      h('p', {}, q.answer_draft)) : null,
+    h('div', { class: 'actions' },
+      unpublished ? h('button', { type: 'button', 'data-focus': 'publish', onclick: () => publishAnswer(q) }, t('action_publish_answer')) : null,
+      h('button', { type: 'button', class: 'secondary small', 'data-focus': 'write', onclick: () => openEditor(q, 'answer') }, t(q.answer_draft ? 'action_edit_answer' : 'action_write_answer')),
+      q.follow_up ? null : h('button', { type: 'button', class: 'secondary small', 'data-focus': 'follow', onclick: () => openEditor(q, 'follow') }, t('action_promise'))),
+  ];
+}
+
+/** Written answers waiting for a moderator to publish them. */
+function renderDrafts() {
+  const list = [...model.questions.values()].filter((q) => q.answer_draft && q.answer_draft !== q.answer && (q.status === 'approved' || q.status === 'answered')).sort((a, b) => a.id - b.id);
+  $('drafts-section').hidden = list.length === 0;
+  $('drafts-count').textContent = String(list.length);
+  syncList($('drafts'), list.map((q) => ({
+    key: q.id,
+    sig: sigOf(q, 'draft'),
+    // Not a focusable card: the question itself is listed below too, with all its actions.
+    render: () => h('li', { class: 'question', 'data-draft': q.id }, h('div', { class: 'body' },
+      h('span', { class: 'badge approved' }, `#${q.id}`),
+      h('p', { class: 'text' }, q.text),
+      h('div', { class: 'draft-answer' }, h('p', { class: 'label' }, t('draft_answer_label')), h('p', {}, q.answer_draft)),
+      q.answer ? h('p', { class: 'hint' }, t('draft_replaces')) : null,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', 'data-focus': 'publish', 'aria-label': t('action_publish_answer_n', { n: q.id }), onclick: () => publishAnswer(q) }, t('action_publish_answer'))))),
+  })));
+}
+
+/** Answered questions: a written answer or a follow-up may still come. */
+function renderAnswered() {
+  const list = model.byStatus('answered').sort((a, b) => b.id - a.id);
+  $('answered-section').hidden = list.length === 0;
+  syncList($('answered-list'), list.map((q) => ({
+    key: q.id,
+    sig: sigOf(q),
+    render: () => card(q, (textId) => [
+      h('p', { class: 'text', id: textId }, q.text),
+      h('p', { class: 'by' }, authorLine(q)),
+      afterwards(q),
+      editing && editing.id === q.id ? editor(q) : null,
+    ], h('span', { class: 'badge answered' }, `#${q.id}`)),
   })));
 }
 

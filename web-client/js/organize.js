@@ -1,6 +1,6 @@
 // The organizer page (/organize): create a dialogue, invite the panel, moderators and the screen, change phase.
 import {
-  announce, applyStrings, errorText, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton, t,
+  announce, applyStrings, copyText, errorText, formatDay, formatTime, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton, t,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,9 @@ let token = safeGet(TOKEN_KEY);
 let dialogues = [];
 let selected = null; // staff snapshot of the chosen dialogue
 let selectedId = safeGet(SELECTED_KEY);
+let overview = [];
+let editingPost = null; // the id of the information post being edited
+const KINDS = ['politician', 'police', 'staff', 'other'];
 
 const invitesKey = (id) => `dialoghub.invites.${id}`;
 
@@ -35,11 +38,121 @@ function fail(err) {
   $('org-error').textContent = err && err.code === 'network' ? t('err_network') : errorText(err);
 }
 
+// ---------------------------------------------------------------- the dialogue's information (create and edit)
+
+/** The fields of a dialogue's information, once for creating (`c`) and once for editing (`e`). */
+function infoFields(p) {
+  const field = (name, labelKey, control, { hint, required } = {}) => {
+    const id = `${p}-${name}`;
+    control.id = id;
+    if (hint) control.setAttribute('aria-describedby', `${id}-hint`);
+    if (required) control.setAttribute('aria-required', 'true');
+    return h('div', { class: 'field' },
+      h('label', { for: id }, h('span', { 'data-i18n': labelKey }, t(labelKey)),
+        required ? [' ', h('span', { class: 'hint', 'data-i18n': 'required' }, t('required'))] : null),
+      control,
+      hint ? h('span', { class: 'hint', id: `${id}-hint`, 'data-i18n': hint }, t(hint)) : null);
+  };
+  return [
+    field('title', 'c_title', h('input', { type: 'text', maxlength: '200' }), { required: true }),
+    field('purpose', 'c_purpose', h('textarea', { maxlength: '2000' }), { hint: 'c_purpose_hint', required: true }),
+    field('description', 'c_description', h('textarea', { maxlength: '5000' })),
+    h('div', { class: 'org-grid' },
+      field('starts', 'c_starts', h('input', { type: 'datetime-local' })),
+      field('ends', 'c_ends', h('input', { type: 'datetime-local' }))),
+    h('div', { class: 'org-grid' },
+      field('venue', 'c_venue', h('input', { type: 'text', maxlength: '300' })),
+      field('address', 'c_address', h('input', { type: 'text', maxlength: '300', autocomplete: 'off' }))),
+    field('stream', 'c_stream', h('input', { type: 'url', inputmode: 'url' })),
+    h('fieldset', { 'aria-describedby': `${p}-kinds-hint` },
+      h('legend', { 'data-i18n': 'c_kinds' }, t('c_kinds')),
+      h('p', { class: 'hint', id: `${p}-kinds-hint`, 'data-i18n': 'c_kinds_hint' }, t('c_kinds_hint')),
+      h('div', { class: 'checks' }, KINDS.map((k) => h('label', { class: 'choice' },
+        h('input', { type: 'checkbox', name: `${p}-kinds`, value: k }),
+        h('span', { 'data-i18n': `kind_${k}` }, t(`kind_${k}`)))))),
+    field('unreached', 'c_unreached', h('textarea', { maxlength: '1000' }), { hint: 'c_unreached_hint' }),
+  ];
+}
+
+/** The information in form `p`, as the server takes it; null (with the field focused) if something is missing. */
+function readInfo(p) {
+  const v = (name) => $(`${p}-${name}`).value.trim();
+  if (!v('title')) {
+    $('org-error').textContent = t('err_title_empty');
+    $(`${p}-title`).focus();
+    return null;
+  }
+  if (!v('purpose')) {
+    $('org-error').textContent = t('err_purpose_empty');
+    $(`${p}-purpose`).focus();
+    return null;
+  }
+  const time = (name) => (v(name) ? new Date(v(name)).toISOString() : null);
+  return {
+    title: v('title'),
+    purpose: v('purpose'),
+    description: v('description'),
+    starts_at: time('starts'),
+    ends_at: time('ends'),
+    venue: v('venue'),
+    address: v('address'),
+    livestream_url: v('stream'),
+    expected_kinds: [...document.querySelectorAll(`input[name="${p}-kinds"]:checked`)].map((c) => c.value),
+    unreached_plan: v('unreached'),
+  };
+}
+
+/** Milliseconds as the value of a datetime-local field (local time). */
+function localValue(ms) {
+  if (!ms) return '';
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function fillInfo(p, d) {
+  $(`${p}-title`).value = d.title || '';
+  $(`${p}-purpose`).value = d.purpose || '';
+  $(`${p}-description`).value = d.description || '';
+  $(`${p}-starts`).value = localValue(d.starts_at);
+  $(`${p}-ends`).value = localValue(d.ends_at);
+  $(`${p}-venue`).value = d.venue || '';
+  $(`${p}-address`).value = d.address || '';
+  $(`${p}-stream`).value = d.livestream_url || '';
+  for (const c of document.querySelectorAll(`input[name="${p}-kinds"]`)) c.checked = (d.expected_kinds || []).includes(c.value);
+  $(`${p}-unreached`).value = d.unreached_plan || '';
+}
+
+async function saveInfo() {
+  const body = readInfo('e');
+  if (!body) return;
+  try {
+    await api('PUT', `/api/dialogues/${selectedId}/info`, body);
+    announce(t('org_info_saved'));
+    $('org-error').textContent = '';
+    await refresh();
+  } catch (err) {
+    fail(err);
+  }
+}
+
 async function main() {
   await loadStrings();
+  $('create-fields').replaceChildren(...infoFields('c'));
+  $('edit-fields').replaceChildren(...infoFields('e'));
+  $('info-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    saveInfo();
+  });
+  $('org-post-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    publishPost();
+  });
+  $('org-post-cancel').addEventListener('click', () => editPost(null));
   setupLanguageButton(() => {
     applyStrings(document);
     render();
+    renderOverview();
   });
   $('org-token').value = token || '';
   $('token-form').addEventListener('submit', (ev) => {
@@ -84,8 +197,130 @@ async function load() {
   // The token works: fold its form away, the dialogue is what matters now.
   $('token-details').open = false;
   if (!dialogues.some((d) => d.id === selectedId)) selectedId = dialogues.length ? dialogues[dialogues.length - 1].id : null;
-  await choose(selectedId);
+  await Promise.all([choose(selectedId), loadOverview()]);
 }
+
+/** What needs attention in every dialogue: late invitations, missing panel kinds, overdue follow-ups. */
+async function loadOverview() {
+  try {
+    overview = await api('GET', '/api/overview');
+  } catch {
+    overview = [];
+  }
+  renderOverview();
+}
+
+/** After any change: the chosen dialogue, the list and the overview again. */
+async function refresh() {
+  dialogues = await api('GET', '/api/dialogues').catch(() => dialogues);
+  await Promise.all([choose(selectedId), loadOverview()]);
+}
+
+function warningText(w) {
+  switch (w.kind) {
+    case 'late_invitation':
+      return w.published
+        ? t('warn_late_published', { days: w.days_before ?? 0, required: w.required_days })
+        : t('warn_late_unpublished', { required: w.required_days });
+    case 'missing_panel_kind':
+      return t('warn_missing_kind', { kind: t(`kind_${w.panel_kind}`) });
+    case 'invitation_not_opened':
+      return t('warn_not_opened', { name: w.name });
+    default:
+      return w.kind;
+  }
+}
+
+function renderOverview() {
+  $('overview-empty').hidden = overview.length > 0;
+  $('overview').replaceChildren(...overview.map((o) => {
+    const items = [
+      ...o.warnings.map((w) => h('li', { 'data-warning': w.kind }, warningText(w))),
+      ...o.overdue_follow_ups.map((f) => h('li', { class: 'overdue', 'data-overdue': f.question_id }, t('warn_overdue', { q: f.question_id, owner: f.owner, due: formatDay(f.due) }))),
+    ];
+    return h('li', { 'data-overview': o.id },
+      h('h3', {}, o.title),
+      h('p', { class: 'hint' }, [o.code, t(`phase_${o.phase}`), formatTime(o.starts_at)].filter(Boolean).join(' · ')),
+      items.length ? h('ul', { class: 'warnings' }, items) : h('p', { class: 'overview-ok' }, t('overview_ok')),
+      o.id === selectedId ? null : h('button', { type: 'button', class: 'secondary small', 'aria-label': t('overview_choose_label', { title: o.title }), onclick: () => chooseAndFocus(o.id) }, t('overview_choose')));
+  }));
+}
+
+async function chooseAndFocus(id) {
+  await choose(id);
+  renderOverview();
+  $('sel-title').focus();
+}
+
+// ---------------------------------------------------------------- information posts, follow-ups, calendars
+
+async function publishPost() {
+  const text = $('op-text').value.trim();
+  const source = $('op-source').value.trim();
+  const link = $('op-link').value.trim();
+  if (!text || !source) {
+    $('org-error').textContent = t(text ? 'err_source_empty' : 'err_post_empty');
+    $(text ? 'op-source' : 'op-text').focus();
+    return;
+  }
+  const body = { text, source };
+  if (link) body.link = link;
+  if (editingPost !== null) body.post_id = editingPost;
+  try {
+    await api('POST', `/api/dialogues/${selectedId}/posts`, body);
+    announce(t(editingPost !== null ? 'done_post_edited' : 'done_posted'));
+    $('org-error').textContent = '';
+    editPost(null);
+    await choose(selectedId);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function editPost(post) {
+  editingPost = post ? post.id : null;
+  $('op-text').value = post ? post.text : '';
+  $('op-source').value = post ? post.source : '';
+  $('op-link').value = post ? post.link || '' : '';
+  $('org-post-cancel').hidden = !post;
+  $('org-post-submit').textContent = t(post ? 'post_save_edit' : 'post_button');
+  if (post) $('op-text').focus();
+}
+
+async function recordOutcome(q, area) {
+  const outcome = area.value.trim();
+  if (!outcome) {
+    $('org-error').textContent = t('err_outcome_empty');
+    area.focus();
+    return;
+  }
+  try {
+    await api('POST', `/api/dialogues/${selectedId}/questions/${q.id}/outcome`, { outcome });
+    announce(t('done_outcome'));
+    $('org-error').textContent = '';
+    await refresh();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+/** The invitee's calendar file: fetched with the organizer's key, then saved as a download. */
+async function downloadCalendar(person, name) {
+  try {
+    const res = await fetch(`/api/dialogues/${selectedId}/invitees/${person}/calendar.ics`, { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) throw await res.json().catch(() => ({}));
+    const url = URL.createObjectURL(await res.blob());
+    const a = h('a', { href: url, download: `${selected.dialogue.code}-${name.replace(/[^\p{L}\p{N}]+/gu, '-')}.ics`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    announce(t('done_calendar', { name }));
+  } catch (err) {
+    $('org-error').textContent = err && err.code === 'not_found' && !selected.dialogue.starts_at ? t('err_calendar_no_time') : errorText(err);
+  }
+}
+
 
 async function choose(id) {
   selectedId = id;
@@ -102,27 +337,15 @@ async function choose(id) {
 }
 
 async function create() {
-  const title = $('c-title').value.trim();
-  if (!title) {
-    $('org-error').textContent = t('err_title_empty');
-    $('c-title').focus();
-    return;
-  }
-  const starts = $('c-starts').value;
-  const body = {
-    title,
-    description: $('c-description').value.trim(),
-    starts_at: starts ? new Date(starts).toISOString() : null,
-    venue: $('c-venue').value.trim(),
-    livestream_url: $('c-stream').value.trim(),
-  };
+  const body = readInfo('c');
+  if (!body) return;
   try {
     const created = await api('POST', '/api/dialogues', body);
     $('create-form').reset();
+    $('org-error').textContent = '';
     announce(t('org_created', { code: created.code }));
     selectedId = created.id;
-    dialogues = await api('GET', '/api/dialogues');
-    await choose(created.id);
+    await refresh();
     $('sel-title').focus();
   } catch (err) {
     fail(err);
@@ -163,7 +386,7 @@ async function addPanelist() {
     $('panelist-form').reset();
     saveInvite({ who: 'panelist', name, url: inv.invite_url });
     announce(t('org_invite_made', { name }));
-    await choose(selectedId);
+    await refresh();
   } catch (err) {
     fail(err);
   }
@@ -181,6 +404,7 @@ async function addModerator() {
     $('moderator-form').reset();
     saveInvite({ who: 'moderator', name, url: inv.invite_url });
     announce(t('org_invite_made', { name }));
+    await choose(selectedId);
   } catch (err) {
     fail(err);
   }
@@ -197,26 +421,30 @@ async function screenLink() {
 }
 
 async function setPhase(phase) {
+  const from = selected.dialogue.phase;
+  if (from === 'draft' && !selected.dialogue.purpose) {
+    purposeMissing();
+    return;
+  }
   try {
-    await api('POST', `/api/dialogues/${selectedId}/phase`, { phase, expected: selected.dialogue.phase });
+    await api('POST', `/api/dialogues/${selectedId}/phase`, { phase, expected: from });
+    $('org-error').textContent = '';
     announce(t('org_phase_now', { phase: t(`phase_${phase}`) }));
-    dialogues = await api('GET', '/api/dialogues');
-    await choose(selectedId);
+    await refresh();
   } catch (err) {
-    fail(err);
+    if (err && err.code === 'conflict' && from === 'draft') purposeMissing();
+    else fail(err);
   }
 }
 
-async function copy(input) {
-  try {
-    await navigator.clipboard.writeText(input.value);
-  } catch {
-    // Outside a secure context the clipboard API is missing; selecting still works.
-    input.select();
-    document.execCommand('copy');
-  }
-  announce(t('copied'));
+/** Publishing needs the purpose: say so and take the organizer to the field. */
+function purposeMissing() {
+  $('org-error').textContent = t('err_purpose_needed');
+  $('info-details').open = true;
+  $('e-purpose').focus();
 }
+
+const copy = (input) => copyText(input.value, input);
 
 function linkRow(url, label) {
   const input = h('input', { type: 'text', readonly: true, value: url, 'aria-label': label, class: 'invite-url' });
@@ -241,8 +469,57 @@ function render() {
   $('phase-buttons').replaceChildren(...NEXT_PHASES[d.phase].map((p) =>
     h('button', { type: 'button', class: p === 'closed' ? 'danger' : '', 'data-phase': p, onclick: () => setPhase(p) }, t(`phase_action_${p}`))));
   $('join-link').replaceChildren(linkRow(`${location.origin}/j/${d.code}`, t('join_link_heading')));
-  $('panel-list').replaceChildren(...d.panel.map((p) => h('li', {}, [p.name, p.title, p.organisation, t(`kind_${p.kind}`)].filter(Boolean).join(', '))));
+  const pub = `/d/${encodeURIComponent(d.code)}`;
+  $('public-links').replaceChildren(
+    h('li', {}, h('a', { href: pub, 'data-link': 'public' }, t('org_public_page')), ` (${location.origin}${pub})`),
+    h('li', {}, h('a', { href: `${pub}/calendar.ics` }, t('rec_calendar'))),
+    h('li', {}, h('a', { href: `${pub}/record.csv` }, t('rec_csv'))),
+    h('li', {}, h('a', { href: `${pub}/record.json` }, t('rec_json'))));
+  $('public-links-note').hidden = d.phase !== 'draft';
+  const calendarButton = (person, name) => h('button', {
+    type: 'button', class: 'secondary small', 'data-calendar': person,
+    'aria-label': t('calendar_for', { name }), onclick: () => downloadCalendar(person, name),
+  }, t('calendar_button'));
+  $('panel-list').replaceChildren(...d.panel.map((p) => h('li', {},
+    [p.name, p.title, p.organisation, t(`kind_${p.kind}`)].filter(Boolean).join(', '), ' ', calendarButton(p.id, p.name))));
+  $('moderator-list').replaceChildren(...(d.moderators || []).map((m) => h('li', {}, m.name, ' ', calendarButton(m.id, m.name))));
+  $('moderator-list-empty').hidden = (d.moderators || []).length > 0;
+  if (!$('info-form').contains(document.activeElement)) fillInfo('e', d);
+  $('info-details').open = $('info-details').open || !d.purpose;
+  renderPosts();
+  renderFollowUps();
   renderInvites();
+}
+
+function renderPosts() {
+  const posts = [...(selected.posts || [])].sort((a, b) => a.id - b.id);
+  $('org-posts-empty').hidden = posts.length > 0;
+  $('org-posts').replaceChildren(...posts.map((p) => h('li', { class: 'post', 'data-post': p.id },
+    h('p', { class: 'post-text' }, p.text),
+    h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`, p.link ? ` · ${p.link}` : null, p.edited_at ? ` · ${t('rec_edited')}` : null),
+    h('button', { type: 'button', class: 'secondary small', 'aria-label': t('post_edit_label', { n: p.id }), onclick: () => editPost(p) }, t('post_edit')))));
+}
+
+function renderFollowUps() {
+  const today = new Date().toISOString().slice(0, 10);
+  const promised = selected.questions.filter((q) => q.follow_up).sort((a, b) => a.follow_up.due.localeCompare(b.follow_up.due));
+  $('followups-empty').hidden = promised.length > 0;
+  $('followups').replaceChildren(...promised.map((q) => {
+    const f = q.follow_up;
+    const overdue = !f.outcome && f.due < today;
+    const id = `outcome-${q.id}`;
+    const area = h('textarea', { id, maxlength: '2000' });
+    return h('li', { class: 'question', 'data-follow-up': q.id }, h('div', { class: 'body' },
+      h('span', { class: `badge ${overdue ? 'rejected' : 'approved'}` }, `#${q.id}`),
+      overdue ? h('span', { class: 'badge rejected' }, t('overdue')) : null,
+      h('p', { class: 'text' }, q.text),
+      h('p', { class: 'by' }, t('follow_up_line', { owner: f.owner, due: formatDay(f.due) })),
+      f.outcome
+        ? h('p', {}, `${t('rec_outcome')} ${f.outcome}`)
+        : h('form', { class: 'inline-editor', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); recordOutcome(q, area); } },
+          h('label', { for: id }, t('outcome_label', { n: q.id })), area,
+          h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('outcome_button'))))));
+  }));
 }
 
 function renderInvites() {

@@ -1,13 +1,16 @@
 // The panelist dashboard (/panel#token=…): the current question large, what is next, what is for me.
 import {
-  Connection, Model, addresseeLabel, applyStrings, claimsOf, currentLang, errorText, h,
-  loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
+  Connection, Model, addresseeLabel, announce, answerForm, answerParts, applyStrings, claimsOf, currentLang, errorText,
+  followUpForm, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
 let conn = null;
 let me = null;
+let editing = null; // {id, mode: 'answer' | 'follow'}
+// My written answers waiting for a moderator (the panel does not see drafts from the server).
+const drafts = new Map();
 
 async function main() {
   await loadStrings();
@@ -21,6 +24,13 @@ async function main() {
     return;
   }
   me = claimsOf(token).sub;
+  $('post-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    post();
+  });
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && editing) closeEditor();
+  });
   conn = new Connection({ token, onMessage, onState: showConnection });
   // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
@@ -55,20 +65,113 @@ function markAnswered(q) {
   });
 }
 
-function item(q, extra) {
+async function act(msg, done) {
+  $('action-error').textContent = '';
+  try {
+    const ack = await conn.submit(msg);
+    if (done) announce(done);
+    return ack;
+  } catch (err) {
+    $('action-error').textContent = errorText(err);
+    return null;
+  }
+}
+
+function openEditor(q, mode) {
+  editing = { id: q.id, mode };
+  render();
+  requestAnimationFrame(() => {
+    const el = document.querySelector(`#all [data-key="${q.id}"] [data-focus="editor"], #answered [data-key="${q.id}"] [data-focus="editor"]`);
+    if (el) el.focus();
+  });
+}
+
+function closeEditor() {
+  const id = editing && editing.id;
+  editing = null;
+  render();
+  if (id !== null) {
+    requestAnimationFrame(() => {
+      const el = document.querySelector(`[data-key="${id}"] [data-focus="write"], [data-key="${id}"] [data-focus="follow"]`);
+      if (el) el.focus();
+    });
+  }
+}
+
+async function writeAnswer(q, text) {
+  if (await act({ type: 'write_answer', question_id: q.id, text }, t('done_answer_sent'))) {
+    drafts.set(q.id, text);
+    closeEditor();
+  }
+}
+
+async function promise(q, f) {
+  if (await act({ type: 'promise_follow_up', question_id: q.id, owner: f.owner, due: f.due }, t('done_follow_up'))) closeEditor();
+}
+
+async function post() {
+  const text = $('post-text').value.trim();
+  const source = $('post-source').value.trim();
+  const link = $('post-link').value.trim();
+  $('post-error').textContent = '';
+  if (!text || !source) {
+    $('post-error').textContent = t(text ? 'err_source_empty' : 'err_post_empty');
+    $(text ? 'post-source' : 'post-text').focus();
+    return;
+  }
+  if (link && !/^https?:\/\/\S+$/.test(link)) {
+    $('post-error').textContent = t('err_link');
+    $('post-link').focus();
+    return;
+  }
+  const msg = { type: 'post', text, source };
+  if (link) msg.link = link;
+  if (await act(msg, t('done_posted'))) $('post-form').reset();
+}
+
+function myOwner() {
+  const p = myself();
+  return p ? [p.name, p.organisation].filter(Boolean).join(', ') : '';
+}
+
+function item(q, extra, withActions) {
   const panel = (model.dialogue && model.dialogue.panel) || [];
   const meta = [q.display_name || t('anonymous'), addresseeLabel(q.addressee, panel), t('votes_n', { n: model.tally(q.id) })].filter(Boolean).join(' · ');
+  const mine = drafts.get(q.id);
+  const waiting = mine && mine !== q.answer;
+  const open = withActions && editing && editing.id === q.id ? editing.mode : null;
   return h('li', { class: 'question' }, h('div', { class: 'body' },
     extra,
     forMe(q) ? h('span', { class: 'badge to-me' }, t('badge_to_me')) : null,
     h('p', { class: 'text' }, q.text),
-    h('span', { class: 'by' }, meta)));
+    h('span', { class: 'by' }, meta),
+    answerParts(q),
+    waiting && withActions ? h('div', { class: 'draft-answer' }, h('p', { class: 'label' }, t('draft_waiting')), h('p', {}, mine)) : null,
+    withActions && !open ? h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary small', 'data-focus': 'write', 'aria-label': t(mine || q.answer ? 'action_edit_answer_n' : 'action_write_answer_n', { n: q.id }), onclick: () => openEditor(q, 'answer') }, t(mine || q.answer ? 'action_edit_answer' : 'action_write_answer')),
+      q.follow_up ? null : h('button', { type: 'button', class: 'secondary small', 'data-focus': 'follow', 'aria-label': t('action_promise_n', { n: q.id }), onclick: () => openEditor(q, 'follow') }, t('action_promise'))) : null,
+    open === 'answer' ? answerForm(q, { initial: mine || q.answer || '', onSubmit: (text) => writeAnswer(q, text), onCancel: closeEditor }) : null,
+    open === 'follow' ? followUpForm(q, { owner: myOwner(), owners: [myOwner()].filter(Boolean), onSubmit: (f) => promise(q, f), onCancel: closeEditor }) : null));
 }
 
-const sig = (q, extra) => JSON.stringify([currentLang(), q.text, q.status, model.tally(q.id), forMe(q), extra]);
+const sig = (q, extra) => JSON.stringify([currentLang(), q.text, q.status, model.tally(q.id), forMe(q), q.answer, q.follow_up, drafts.get(q.id), editing && editing.id === q.id ? editing.mode : null, extra]);
+
+function renderPosts() {
+  const posts = model.postList();
+  $('posts-empty').hidden = posts.length > 0;
+  syncList($('posts'), posts.map((p) => ({
+    key: p.id,
+    sig: JSON.stringify([currentLang(), p.text, p.source, p.link, p.edited_at]),
+    render: () => h('li', { class: 'post', 'data-post': p.id },
+      h('p', { class: 'post-text' }, p.text),
+      h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`,
+        p.link ? [' · ', h('a', { href: p.link, rel: 'noopener noreferrer', target: '_blank' }, t('post_link'))] : null,
+        p.edited_at ? ` · ${t('rec_edited')}` : null)),
+  })));
+}
 
 function render(force) {
-  if (force) for (const ul of document.querySelectorAll('#next, #tome, #all')) ul.replaceChildren();
+  if (force) for (const ul of document.querySelectorAll('#next, #tome, #all, #answered, #posts')) ul.replaceChildren();
   const d = model.dialogue;
   if (!d) return;
   const p = myself();
@@ -88,7 +191,11 @@ function render(force) {
   const tome = open.filter(forMe);
   $('tome-empty').hidden = tome.length > 0;
   syncList($('tome'), tome.map((x) => ({ key: x.id, sig: sig(x), render: () => item(x) })));
-  syncList($('all'), open.map((x) => ({ key: x.id, sig: sig(x), render: () => item(x) })));
+  syncList($('all'), open.map((x) => ({ key: x.id, sig: sig(x, 'a'), render: () => item(x, null, true) })));
+  const answered = model.byStatus('answered').sort((a, b) => b.id - a.id);
+  $('answered-section').hidden = answered.length === 0;
+  syncList($('answered'), answered.map((x) => ({ key: x.id, sig: sig(x, 'a'), render: () => item(x, null, true) })));
+  renderPosts();
 }
 
 main();

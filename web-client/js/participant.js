@@ -1,7 +1,7 @@
 // The participant page (/ and /j/CODE): join, ask, upvote, follow "now answering".
 import {
-  Connection, Model, currentLang, embedUrl, syncList, addresseeLabel, announce, applyStrings, errorText, formatTime, h,
-  loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
+  Connection, Model, answerParts, copyText, currentLang, embedUrl, syncList, addresseeLabel, announce, applyStrings, errorText,
+  formatTime, h, loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
 } from './common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,9 +13,38 @@ let code = null;
 let session = null;
 let sort = safeGet('dialoghub.sort') === 'recent' ? 'recent' : 'popular';
 let lastNow = undefined;
+// Receipt codes of my questions, kept in this browser: question id -> {receipt, text, fate}.
+let receipts = new Map();
+let lastReceipt = null; // the receipt just received, shown large with a copy button
 
 const sessionKey = () => `dialoghub.participant.${code}`;
 const draftKey = () => `dialoghub.draft.${code}`;
+const receiptsKey = () => `dialoghub.receipts.${code}`;
+
+function loadReceipts() {
+  try {
+    receipts = new Map(JSON.parse(safeGet(receiptsKey()) || '[]').map((r) => [r.id, r]));
+  } catch {
+    receipts = new Map();
+  }
+}
+
+function keepReceipt(id, receipt, text, fate) {
+  if (!receipt) return;
+  const old = receipts.get(id) || {};
+  receipts.set(id, { id, receipt, text: text || old.text || '', fate: fate || old.fate || 'pending' });
+  safeSet(receiptsKey(), JSON.stringify([...receipts.values()]));
+}
+
+/** What came of one of my questions: from the live model when it is public, else what I was told. */
+function fateOf(id) {
+  const shown = model.questions.get(id);
+  if (shown) return model.fate(shown);
+  const q = mine.get(id);
+  if (q) return q.fate && !['pending', 'queued'].includes(q.fate) ? q.fate : model.fate(q);
+  const r = receipts.get(id);
+  return r ? r.fate : 'pending';
+}
 
 function codeFromPath() {
   const m = location.pathname.match(/^\/j\/([A-Za-z0-9]{1,16})\/?$/);
@@ -29,6 +58,7 @@ async function main() {
     render();
   });
   setupForms();
+  $('receipt-copy').addEventListener('click', () => lastReceipt && copyText(lastReceipt, $('receipt-code'), t('receipt_copied', { code: lastReceipt })));
   code = codeFromPath();
   if (!code) {
     showJoin(false);
@@ -118,6 +148,8 @@ function setSort(s) {
 }
 
 function start() {
+  loadReceipts();
+  $('public-link').href = `/d/${encodeURIComponent(code)}`;
   $('join-view').hidden = true;
   $('dialogue-view').hidden = false;
   $('ask-text').value = safeGet(draftKey()) || '';
@@ -148,7 +180,10 @@ function onMessage(msg) {
   switch (msg.type) {
     case 'welcome':
       mine.clear();
-      for (const q of msg.mine) mine.set(q.id, { ...q });
+      for (const q of msg.mine) {
+        mine.set(q.id, { ...q });
+        keepReceipt(q.id, q.receipt, q.text, q.fate);
+      }
       myVotes = new Set(msg.my_votes);
       $('ask-text').maxLength = msg.max_question_chars;
       break;
@@ -190,6 +225,9 @@ function followMine(e) {
   const q = mine.get(id);
   if (e.kind === 'now_answering' && mine.has(e.question_id)) announce(t('fate_now'));
   if (!q) return;
+  if (e.kind === 'answer_published') announce(t('fate_written'));
+  if (e.kind === 'follow_up_promised') announce(t('fate_follow_up', { owner: e.owner }));
+  if (e.kind === 'follow_up_done') announce(t('fate_follow_up_done'));
   const before = q.status;
   if (e.kind === 'question_published') q.status = e.question.status;
   else if (e.kind === 'question_answered') q.status = 'answered';
@@ -232,10 +270,17 @@ function ask() {
 
 function gotAck(msg, ack) {
   if (ack.question_id === undefined) return;
+  if (ack.receipt) keepReceipt(ack.question_id, ack.receipt, msg.text);
   if (!mine.has(ack.question_id)) {
     const published = model.questions.get(ack.question_id);
-    mine.set(ack.question_id, { id: ack.question_id, text: msg.text, status: published ? published.status : 'pending', reason: null });
-    announce(t('fate_sent'));
+    mine.set(ack.question_id, { id: ack.question_id, text: msg.text, status: published ? published.status : 'pending', reason: null, receipt: ack.receipt });
+    if (ack.receipt) {
+      lastReceipt = ack.receipt;
+      renderReceipt();
+      announce(`${t('fate_sent')} ${t('receipt_yours', { code: ack.receipt })}`);
+    } else {
+      announce(t('fate_sent'));
+    }
   }
   renderMine();
 }
@@ -266,6 +311,8 @@ function vote(id) {
 
 function render() {
   renderHeader();
+  renderReceipt();
+  renderPosts();
   renderNow();
   renderStream();
   renderAddressees();
@@ -338,6 +385,31 @@ function renderCount() {
   $('ask-count').textContent = t('chars_left', { n: max - [...$('ask-text').value].length });
 }
 
+function renderReceipt() {
+  $('receipt-box').hidden = !lastReceipt;
+  if (!lastReceipt) return;
+  $('receipt-code').textContent = lastReceipt;
+  $('receipt-link').href = `/r/${encodeURIComponent(lastReceipt)}`;
+}
+
+function renderPosts() {
+  const posts = model.postList();
+  $('posts-section').hidden = posts.length === 0;
+  syncList($('posts'), posts.map((p) => ({
+    key: p.id,
+    sig: JSON.stringify([currentLang(), p.text, p.source, p.link, p.edited_at]),
+    render: () => postItem(p),
+  })));
+}
+
+function postItem(p) {
+  return h('li', { class: 'post', 'data-post': p.id },
+    h('p', { class: 'post-text' }, p.text),
+    h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`,
+      p.link ? [' · ', h('a', { href: p.link, rel: 'noopener noreferrer', target: '_blank' }, t('post_link'))] : null,
+      p.edited_at ? ` · ${t('rec_edited')}` : null));
+}
+
 function statusBadge(status) {
   return h('span', { class: `badge ${status}` }, t(`status_${status}`));
 }
@@ -350,8 +422,17 @@ function renderMine() {
       h('p', { class: 'text' }, msg.text),
       h('span', { class: 'badge pending' }, t('status_unsent')))));
   }
-  for (const q of [...mine.values()].sort((a, b) => b.id - a.id)) {
-    const fate = [statusBadge(q.status)];
+  const ids = new Set([...mine.keys(), ...receipts.keys()]);
+  for (const id of [...ids].sort((a, b) => b - a)) {
+    const q = mine.get(id) || { id, text: receipts.get(id).text, status: null };
+    const r = receipts.get(id);
+    const receipt = q.receipt || (r && r.receipt);
+    const fateNow = fateOf(id);
+    if (r && r.fate !== fateNow && receipt) keepReceipt(id, receipt, q.text, fateNow);
+    const fate = [q.status ? statusBadge(q.status) : null];
+    if (['answered_in_writing', 'follow_up', 'not_reached'].includes(fateNow) || !q.status) {
+      fate.push(h('span', { class: `badge fate-${fateNow}` }, t(`rec_fate_${fateNow}`)));
+    }
     if (q.status === 'rejected') fate.push(h('span', {}, t('reason_line', { reason: t(`reason_${q.reason || 'other'}`) })));
     if (q.status === 'merged') fate.push(h('span', {}, t('merged_line')));
     if (model.nowAnswering === q.id) fate.unshift(h('span', { class: 'badge now' }, t('now_answering')));
@@ -361,7 +442,11 @@ function renderMine() {
     items.push(h('li', { class: 'question', 'data-mine': q.id }, h('div', { class: 'body' },
       h('p', { class: 'text' }, q.text),
       publishedAs,
-      h('div', { class: 'fate' }, fate))));
+      h('div', { class: 'fate' }, fate),
+      shown ? answerParts(shown) : null,
+      receipt ? h('p', { class: 'receipt-line' },
+        `${t('receipt_label')} `, h('code', { class: 'receipt' }, receipt), ' · ',
+        h('a', { href: `/r/${encodeURIComponent(receipt)}` }, t('receipt_look_up'))) : null)));
   }
   list.replaceChildren(...items);
   $('mine-empty').hidden = items.length > 0;
@@ -380,7 +465,7 @@ function renderQuestions() {
 }
 
 function questionSig(q) {
-  return JSON.stringify([currentLang(), q.text, q.status, q.display_name, q.addressee, model.tally(q.id), myVotes.has(q.id), model.nowAnswering === q.id, mine.has(q.id)]);
+  return JSON.stringify([currentLang(), q.text, q.status, q.display_name, q.addressee, model.tally(q.id), myVotes.has(q.id), model.nowAnswering === q.id, mine.has(q.id), q.answer, q.follow_up]);
 }
 
 function questionItem(q, votable) {
@@ -404,7 +489,8 @@ function questionItem(q, votable) {
       isNow ? h('span', { class: 'badge now' }, t('now_answering')) : null,
       mine.has(q.id) ? h('span', { class: 'badge mine' }, t('badge_mine')) : null,
       h('p', { class: 'text', id: textId }, q.text),
-      h('span', { class: 'by' }, meta)));
+      h('span', { class: 'by' }, meta),
+      answerParts(q)));
 }
 
 main();

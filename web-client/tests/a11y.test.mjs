@@ -17,6 +17,7 @@ let meeting;
 async function setUpMeeting() {
   const d = await api(server, 'POST', '/api/dialogues', {
     title: 'Trygghetsdialog i Husby',
+    purpose: 'Du kan påverka vad stadsdelen och polisen prioriterar i Husby nästa år. Budgeten är redan beslutad.',
     description: 'Frågor om trygghet i Husby.',
     starts_at: '2026-12-10T18:00:00+01:00',
     venue: 'Husby träff',

@@ -66,6 +66,7 @@ test('a whole meeting from setup to close', { timeout: 180000 }, async () => {
   await org.fill('#org-token', server.organizerToken);
   await org.click('#token-form button[type=submit]');
   await org.fill('#c-title', 'Trygghetsdialog i Järva');
+  await org.fill('#c-purpose', 'Du kan påverka vilka platser i Järva som prioriteras för belysning och vakter nästa år.');
   await org.fill('#c-description', 'Samtal om trygghet i stadsdelen med polis, politiker och förvaltningen.');
   await org.fill('#c-starts', '2026-12-03T18:00');
   await org.fill('#c-venue', 'Biblioteket, Järva torg');

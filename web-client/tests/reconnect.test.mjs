@@ -13,7 +13,7 @@ let modUrl;
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Tensta' });
+  const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Tensta', purpose: 'Frågor om tryggheten i Tensta.' });
   const moderator = await api(server, 'POST', `/api/dialogues/${d.id}/moderators`, { name: 'Mo' });
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
   code = d.code;
