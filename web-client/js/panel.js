@@ -80,10 +80,8 @@ async function act(msg, done) {
 function openEditor(q, mode) {
   editing = { id: q.id, mode };
   render();
-  requestAnimationFrame(() => {
-    const el = document.querySelector(`#all [data-key="${q.id}"] [data-focus="editor"], #answered [data-key="${q.id}"] [data-focus="editor"]`);
-    if (el) el.focus();
-  });
+  const el = document.querySelector(`#all [data-key="${q.id}"] [data-focus="editor"], #answered [data-key="${q.id}"] [data-focus="editor"]`);
+  if (el) el.focus();
 }
 
 function closeEditor() {

@@ -91,7 +91,12 @@ function showJoin(codeKnown, error) {
   $('join-error').textContent = error || '';
   if (codeKnown && model.dialogue) {
     $('join-heading').textContent = model.dialogue.title;
+    // What one can influence decides whether one takes part: say it before joining.
+    $('join-purpose').hidden = !model.dialogue.purpose;
+    $('join-purpose-text').textContent = model.dialogue.purpose || '';
+    $('join-public-link').href = `/d/${encodeURIComponent(code)}${langQuery()}`;
   }
+  $('receipt-lookup-link').href = `/r${langQuery()}`;
 }
 
 function setupForms() {
@@ -149,7 +154,6 @@ function setSort(s) {
 
 function start() {
   loadReceipts();
-  $('public-link').href = `/d/${encodeURIComponent(code)}`;
   $('join-view').hidden = true;
   $('dialogue-view').hidden = false;
   $('ask-text').value = safeGet(draftKey()) || '';
@@ -322,7 +326,11 @@ function render() {
   renderCount();
 }
 
+/** The server-rendered pages (/d, /r) in the language of this page. */
+const langQuery = () => (currentLang() === 'en' ? '?lang=en' : '');
+
 function renderHeader() {
+  if (code) $('public-link').href = `/d/${encodeURIComponent(code)}${langQuery()}`;
   const d = model.dialogue;
   if (!d) return;
   $('dialogue-title').textContent = d.title;
@@ -374,7 +382,10 @@ function renderAskState() {
   const note = $('phase-note');
   note.hidden = phase === 'live' || !phase;
   if (phase === 'open') note.textContent = t('phase_open_note');
-  if (phase === 'closed') note.textContent = t('phase_closed_note');
+  if (phase === 'closed') {
+    // After the meeting the public page is its record: every question's fate, the answers, the follow-ups.
+    note.replaceChildren(t('phase_closed_note'), ' ', h('a', { href: `/d/${encodeURIComponent(code)}${langQuery()}` }, t('record_link')));
+  }
   const closed = phase === 'closed';
   $('ask-form').hidden = closed;
   $('ask-waiting').hidden = !conn || conn.connected || conn.waiting('ask').length === 0;
@@ -389,7 +400,7 @@ function renderReceipt() {
   $('receipt-box').hidden = !lastReceipt;
   if (!lastReceipt) return;
   $('receipt-code').textContent = lastReceipt;
-  $('receipt-link').href = `/r/${encodeURIComponent(lastReceipt)}`;
+  $('receipt-link').href = `/r/${encodeURIComponent(lastReceipt)}${langQuery()}`;
 }
 
 function renderPosts() {
@@ -446,7 +457,7 @@ function renderMine() {
       shown ? answerParts(shown) : null,
       receipt ? h('p', { class: 'receipt-line' },
         `${t('receipt_label')} `, h('code', { class: 'receipt' }, receipt), ' · ',
-        h('a', { href: `/r/${encodeURIComponent(receipt)}` }, t('receipt_look_up'))) : null)));
+        h('a', { href: `/r/${encodeURIComponent(receipt)}${langQuery()}` }, t('receipt_look_up'))) : null)));
   }
   list.replaceChildren(...items);
   $('mine-empty').hidden = items.length > 0;

@@ -81,7 +81,7 @@ test('a dialogue needs its purpose before it can be published', { timeout: 60000
   assert.equal(await page.locator('#info-details').getAttribute('open'), '', 'the details open by themselves while the purpose is missing');
   await page.click('button[data-phase=open]');
   await waitText(page, '#org-error', 'syftet', 'the organizer is told the purpose is missing');
-  assert.ok(await page.evaluate(() => document.activeElement.id === 'e-purpose'), 'focus is on the purpose field');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'e-purpose'); // focus is on the purpose field
   await page.fill('#e-purpose', 'Du kan påverka vad som tas upp på nästa möte.');
   await page.click('#info-form button[type=submit]');
   await waitText(page, '#announcer', 'sparade', 'saved');
@@ -130,6 +130,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   assert.equal(await org.getAttribute('#e-purpose', 'aria-describedby'), 'e-purpose-hint');
   assert.equal(await org.getAttribute('a[data-link=public]', 'href'), `/d/${d.code}`);
   await checkAxe(t, org, 'organizer with warnings');
+  await screenshot(org, 'organizer-overview-desktop');
   // The per-invitee calendar carries that person's own link.
   const [download] = await Promise.all([org.waitForEvent('download'), org.click(`button[data-calendar="${police.id}"]`)]);
   const ics = readFileSync(await download.path(), 'utf8');
@@ -148,10 +149,18 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await panel.goto(local(server, police.invite_url));
   await waitText(panel, '#whoami', 'Anna Lind', 'panelist connected');
 
+  // ---- the public page while the dialogue runs: purpose, panel, how to take part
+  const liveCtx = await newPage(browser, { viewport: PHONE });
+  await liveCtx.page.goto(`${server.base}/d/${d.code}`);
+  await waitText(liveCtx.page, 'main', 'Budgeten för året', 'the public page states the purpose');
+  await checkAxe(t, liveCtx.page, 'public page while live');
+  await liveCtx.context.close();
+
   // ---- a participant asks and gets a receipt code, shown large and copyable
   const pCtx = await newPage(browser, { viewport: PHONE });
   const p = pCtx.page;
   await p.goto(`${server.base}/j/${d.code}`);
+  await waitText(p, '#join-purpose', 'Budgeten för året', 'the purpose is shown before joining');
   await p.getByRole('button', { name: 'Gå med' }).click();
   await p.locator('html[data-connection=open]').waitFor();
   assert.equal(await p.getAttribute('#public-link', 'href'), `/d/${d.code}`);
@@ -188,7 +197,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
 
   // ---- the panelist writes an answer, promises a follow-up and publishes a figure
   await panel.locator(`#all [data-key="${qAsked}"] button[data-focus=write]`).click();
-  assert.ok(await panel.evaluate((q) => document.activeElement.id === `wa-${q}`, qAsked), 'focus moves into the answer field');
+  await panel.waitForFunction((q) => document.activeElement && document.activeElement.id === `wa-${q}`, qAsked); // focus moves into the answer field
   await panel.fill(`#wa-${qAsked}`, ANSWER);
   await panel.click(`[data-answer-form="${qAsked}"] button[type=submit]`);
   await waitText(panel, `#all [data-key="${qAsked}"] .draft-answer`, ANSWER, 'the panelist sees the answer waits for a moderator');
@@ -196,6 +205,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   assert.equal(await panel.inputValue(`#fo-${qFollow}`), 'Anna Lind, Polisen', 'the panelist owns it by default');
   await panel.fill(`#fd-${qFollow}`, day(-2)); // already overdue, so the organizer is warned
   await checkAxe(t, panel, 'panel with the follow-up form open');
+  await screenshot(panel, 'panel-follow-up', { fullPage: true });
   await panel.click(`[data-follow-form="${qFollow}"] button[type=submit]`);
   await waitText(panel, `#all [data-key="${qFollow}"] .follow-up`, 'Anna Lind', 'the promise shows');
   await panel.fill('#post-text', PANEL_POST);
@@ -207,6 +217,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   // ---- the moderator sees the draft and publishes it; the participant sees it live
   await waitText(mod, `#drafts li[data-draft="${qAsked}"]`, ANSWER, 'the moderator sees the draft');
   await checkAxe(t, mod, 'moderator with a draft answer');
+  await screenshot(mod, 'moderator-draft-answer-desktop');
   await mod.locator(`#drafts li[data-draft="${qAsked}"] button[data-focus=publish]`).click();
   await mod.locator('#drafts-section').waitFor({ state: 'hidden' });
   await waitText(p, `#questions li[data-question="${qAsked}"] .written-answer`, ANSWER, 'the participant sees the written answer live');
@@ -239,6 +250,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await org.click('button[data-phase=closed]');
   await waitText(org, '#sel-phase', 'Avslutad', 'closed');
   await waitText(p, '#phase-note', 'avslutad', 'the participant sees the end');
+  assert.equal(await p.getAttribute('#phase-note a', 'href'), `/d/${d.code}`, 'and is pointed to the record');
 
   // ---- the receipt lookup page shows that one question's fate, without JavaScript
   const rCtx = await newPage(browser, { viewport: PHONE });
