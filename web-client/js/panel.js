@@ -11,6 +11,9 @@ let me = null;
 let editing = null; // {id, mode: 'answer' | 'follow'}
 // My written answers waiting for a moderator (the panel does not see drafts from the server).
 const drafts = new Map();
+let editingPost = null; // the id of my information post being edited
+// Public events do not say who posted (the snapshot does): recognise my own new posts by their text.
+const myNewPosts = new Set();
 
 async function main() {
   await loadStrings();
@@ -28,6 +31,7 @@ async function main() {
     ev.preventDefault();
     post();
   });
+  $('post-cancel').addEventListener('click', () => editPost(null));
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape' && editing) closeEditor();
   });
@@ -40,7 +44,14 @@ async function main() {
 function onMessage(msg) {
   if (msg.type === 'welcome') me = msg.you;
   else if (msg.type === 'snapshot') model.snapshot(msg);
-  else if (msg.type === 'event') model.apply(msg.event, msg.by, msg.at);
+  else if (msg.type === 'event') {
+    model.apply(msg.event, msg.by, msg.at);
+    const e = msg.event;
+    if (e.kind === 'info_posted' && myNewPosts.delete(e.text)) {
+      const p = model.posts.get(e.post_id);
+      if (p && !p.author) p.author = { role: 'panelist', id: me };
+    }
+  }
   else if (msg.type === 'live-reset') model.liveReset();
   else if (msg.type === 'live') model.live(msg);
   else return;
@@ -124,7 +135,20 @@ async function post() {
   }
   const msg = { type: 'post', text, source };
   if (link) msg.link = link;
-  if (await act(msg, t('done_posted'))) $('post-form').reset();
+  if (editingPost !== null) msg.post_id = editingPost;
+  else myNewPosts.add(text);
+  if (await act(msg, t(editingPost !== null ? 'done_post_edited' : 'done_posted'))) editPost(null);
+}
+
+/** Fills the form with one of my posts to change it (the earlier wording stays in the log). */
+function editPost(p) {
+  editingPost = p ? p.id : null;
+  $('post-text').value = p ? p.text : '';
+  $('post-source').value = p ? p.source : '';
+  $('post-link').value = p ? p.link || '' : '';
+  $('post-cancel').hidden = !p;
+  $('post-submit').textContent = t(p ? 'post_save_edit' : 'post_button');
+  if (p) $('post-text').focus();
 }
 
 function myOwner() {
@@ -164,7 +188,10 @@ function renderPosts() {
       h('p', { class: 'post-text' }, p.text),
       h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`,
         p.link ? [' · ', h('a', { href: p.link, rel: 'noopener noreferrer', target: '_blank' }, t('post_link'))] : null,
-        p.edited_at ? ` · ${t('rec_edited')}` : null)),
+        p.edited_at ? ` · ${t('rec_edited')}` : null),
+      p.author && p.author.id === me
+        ? h('button', { type: 'button', class: 'secondary small', 'data-focus': 'edit', 'aria-label': t('post_edit_label', { n: p.id }), onclick: () => editPost(p) }, t('post_edit'))
+        : null),
   })));
 }
 

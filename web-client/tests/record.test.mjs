@@ -62,6 +62,25 @@ async function waitText(page, selector, expected, what) {
   });
 }
 
+/** At 200 % text on a phone nothing may push the page sideways (WCAG 1.4.4, 1.4.10). */
+async function noSideScroll(page, what) {
+  const before_ = page.viewportSize();
+  await page.setViewportSize(PHONE);
+  await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; });
+  const overflow = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    return {
+      scroll: document.documentElement.scrollWidth - width,
+      culprits: [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > width + 1 && ![...el.children].some((c) => c.getBoundingClientRect().right > width + 1))
+        .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`).slice(0, 5),
+    };
+  });
+  await page.evaluate(() => { document.documentElement.style.fontSize = ''; });
+  await page.setViewportSize(before_);
+  assert.ok(overflow.scroll <= 1, `${what} at 200 % scrolls sideways by ${overflow.scroll}px: ${overflow.culprits.join(', ')}`);
+}
+
 /** `YYYY-MM-DD`, `days` from today (negative: in the past). */
 function day(days) {
   return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
@@ -213,18 +232,28 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await panel.fill('#post-link', 'https://polisen.se/statistik');
   await panel.click('#post-form button[type=submit]');
   await waitText(panel, '#posts .post', PANEL_POST, 'the post is listed');
+  // The panelist corrects the figure; the edit is marked, the first wording stays in the log.
+  await panel.locator('#posts .post', { hasText: PANEL_POST }).locator('button[data-focus=edit]').click();
+  assert.equal(await panel.inputValue('#post-text'), PANEL_POST);
+  await panel.fill('#post-source', 'Polisen, anmälda brott (öppen statistik)');
+  await panel.click('#post-form button[type=submit]');
+  await waitText(panel, '#posts .post', 'öppen statistik', 'the edit is listed');
+  await waitText(panel, '#posts .post', 'ändrad', 'and marked as edited');
 
   // ---- the moderator sees the draft and publishes it; the participant sees it live
   await waitText(mod, `#drafts li[data-draft="${qAsked}"]`, ANSWER, 'the moderator sees the draft');
   await checkAxe(t, mod, 'moderator with a draft answer');
   await screenshot(mod, 'moderator-draft-answer-desktop');
-  await mod.locator(`#drafts li[data-draft="${qAsked}"] button[data-focus=publish]`).click();
+  // From the keyboard: Tab from the top of the page reaches the publish button.
+  await mod.locator('body').focus();
+  for (let i = 0; i < 30 && !(await mod.evaluate(() => document.activeElement && document.activeElement.matches('#drafts button[data-focus=publish]'))); i += 1) await mod.keyboard.press('Tab');
+  await mod.keyboard.press('Enter');
   await mod.locator('#drafts-section').waitFor({ state: 'hidden' });
   await waitText(p, `#questions li[data-question="${qAsked}"] .written-answer`, ANSWER, 'the participant sees the written answer live');
   await waitText(p, `#mine [data-mine="${qAsked}"]`, 'Besvarad skriftligt', 'the asker sees the fate');
   await waitText(p, `#questions li[data-question="${qFollow}"] .follow-up`, 'Anna Lind', 'the follow-up shows under the question');
   await waitText(p, '#posts .post', PANEL_POST, 'information beside the questions');
-  await waitText(p, '#posts .post', 'Källa: Polisen', 'with its source');
+  await waitText(p, '#posts .post', 'Källa: Polisen, anmälda brott (öppen statistik)', 'with its source, as edited');
   await checkAxe(t, p, 'participant with receipt, answer and information');
   await screenshot(p, 'participant-receipt-phone', { fullPage: true });
 
@@ -243,6 +272,12 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await org.click('#org-post-form button[type=submit]');
   await waitText(org, '#org-posts .post', ORG_POST, 'the organizer post is listed');
   await waitText(p, '#posts .post', ORG_POST, 'and reaches the participant live');
+  await org.locator('#org-posts .post', { hasText: ORG_POST }).locator('button').click();
+  assert.equal(await org.inputValue('#op-text'), ORG_POST);
+  await org.fill('#op-text', `${ORG_POST} Alla är välkomna.`);
+  await org.click('#org-post-form button[type=submit]');
+  await waitText(p, '#posts .post', 'Alla är välkomna', 'the organizer edit reaches the participant live');
+  assert.ok(await org.locator('#org-post-cancel').isHidden(), 'the form is back to new posts');
   await org.fill(`#outcome-${qFollow}`, OUTCOME);
   await org.click(`li[data-follow-up="${qFollow}"] button[type=submit]`);
   await org.locator(`${mine} [data-overdue="${qFollow}"]`).waitFor({ state: 'detached' });
@@ -296,6 +331,12 @@ test('receipt, written answer, follow-up, information and the public record', { 
   // ---- the asker's list after the close still has every receipt and its fate
   await waitText(p, `#mine [data-mine="${qSecret}"]`, 'Inte publicerad', 'the rejected one is told, privately');
   await waitText(p, `#mine [data-mine="${qFollow}"]`, 'Uppföljning utlovad', 'the followed-up one');
+
+  for (const [page, what] of [[org, 'organizer'], [mod, 'moderator'], [panel, 'panel'], [p, 'participant'], [rec, 'public record']]) {
+    await noSideScroll(page, what);
+  }
+  await r.goto(`${server.base}/r/${receipt}`);
+  await noSideScroll(r, 'receipt page');
 
   for (const c of [orgCtx, modCtx, panelCtx, pCtx, rCtx, recCtx]) await c.context.close();
   assert.deepEqual(problems, [], 'no page threw, hit the CSP or missed a string');
