@@ -56,6 +56,7 @@ async function main() {
   setupLanguageButton(() => {
     applyStrings(document);
     render();
+    if (!$('join-view').hidden) renderKeptReceipts();
   });
   setupForms();
   $('receipt-copy').addEventListener('click', () => lastReceipt && copyText(lastReceipt, $('receipt-code'), t('receipt_copied', { code: lastReceipt })));
@@ -97,6 +98,28 @@ function showJoin(codeKnown, error) {
     $('join-public-link').href = `/d/${encodeURIComponent(code)}${langQuery()}`;
   }
   $('receipt-lookup-link').href = `/r${langQuery()}`;
+  renderKeptReceipts();
+}
+
+/** Every receipt this browser kept, from any dialogue, each linked to its lookup page. */
+function renderKeptReceipts() {
+  const kept = [];
+  try {
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (!key || !key.startsWith('dialoghub.receipts.')) continue;
+      for (const r of JSON.parse(localStorage.getItem(key) || '[]')) if (r && r.receipt) kept.push(r);
+    }
+  } catch {
+    /* no storage: nothing kept */
+  }
+  kept.sort((a, b) => a.receipt.localeCompare(b.receipt) || b.id - a.id);
+  $('kept-receipts').hidden = kept.length === 0;
+  $('kept-list').replaceChildren(...kept.map((r) => h('li', { class: 'question', 'data-receipt': r.receipt }, h('div', { class: 'body' },
+    h('p', { class: 'text' }, r.text),
+    h('span', { class: `badge fate-${r.fate}` }, t(`rec_fate_${r.fate || 'pending'}`)),
+    h('p', { class: 'receipt-line' }, `${t('receipt_label')} `, h('code', { class: 'receipt' }, r.receipt), ' · ',
+      h('a', { href: `/r/${encodeURIComponent(r.receipt)}${langQuery()}` }, t('receipt_look_up')))))));
 }
 
 function setupForms() {

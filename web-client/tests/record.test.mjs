@@ -338,6 +338,12 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await r.goto(`${server.base}/r/${receipt}`);
   await noSideScroll(r, 'receipt page');
 
+  // The start page lists every receipt this browser kept, with its last known fate.
+  await p.goto(`${server.base}/`);
+  await waitText(p, `#kept-list li[data-receipt="${receipt}"]`, 'Besvarad skriftligt', 'kept receipts on the start page');
+  assert.equal(await p.locator('#kept-list li').count(), 3);
+  await checkAxe(t, p, 'start page with kept receipts');
+
   for (const c of [orgCtx, modCtx, panelCtx, pCtx, rCtx, recCtx]) await c.context.close();
   assert.deepEqual(problems, [], 'no page threw, hit the CSP or missed a string');
 });
