@@ -52,6 +52,8 @@ function onMessage(msg) {
         if (msg.event.flags === undefined) refreshFlags();
         if (!msg.event.approved) announce(t('mod_new_question'));
       }
+      // A panelist's written answer waits for a moderator: say so.
+      if (msg.event.kind === 'answer_written' && !(msg.by && msg.by.role === 'moderator')) announce(t('mod_new_draft', { n: msg.event.question_id }));
       if (editing && !model.questions.has(editing.id)) editing = null;
       render();
       break;
@@ -229,6 +231,8 @@ function shortcut(ev) {
     u: () => q.status === 'approved' && toggleUpNext(q),
     n: () => q.status === 'approved' && nowAnswering(q.id),
     d: () => q.status === 'approved' && answered(q),
+    w: () => (q.status === 'approved' || q.status === 'answered') && openEditor(q, 'answer'),
+    p: () => (q.status === 'approved' || q.status === 'answered') && !q.follow_up && openEditor(q, 'follow'),
   };
   const handler = handlers[ev.key];
   if (handler) {
@@ -457,8 +461,8 @@ function afterwards(q) {
       h('p', {}, q.answer_draft)) : null,
     h('div', { class: 'actions' },
       unpublished ? h('button', { type: 'button', 'data-focus': 'publish', onclick: () => publishAnswer(q) }, t('action_publish_answer')) : null,
-      h('button', { type: 'button', class: 'secondary small', 'data-focus': 'write', onclick: () => openEditor(q, 'answer') }, t(q.answer_draft ? 'action_edit_answer' : 'action_write_answer')),
-      q.follow_up ? null : h('button', { type: 'button', class: 'secondary small', 'data-focus': 'follow', onclick: () => openEditor(q, 'follow') }, t('action_promise'))),
+      h('button', { type: 'button', class: 'secondary small', 'data-focus': 'write', onclick: () => openEditor(q, 'answer') }, t(q.answer_draft ? 'action_edit_answer' : 'action_write_answer'), h('kbd', { 'aria-hidden': 'true' }, 'w')),
+      q.follow_up ? null : h('button', { type: 'button', class: 'secondary small', 'data-focus': 'follow', onclick: () => openEditor(q, 'follow') }, t('action_promise'), h('kbd', { 'aria-hidden': 'true' }, 'p'))),
   ];
 }
 

@@ -242,8 +242,9 @@ test('receipt, written answer, follow-up, information and the public record', { 
 
   // ---- the moderator sees the draft and publishes it; the participant sees it live
   await waitText(mod, `#drafts li[data-draft="${qAsked}"]`, ANSWER, 'the moderator sees the draft');
+  await waitText(mod, '#announcer', 'skriftligt svar att publicera', 'and hears of it');
   await checkAxe(t, mod, 'moderator with a draft answer');
-  await screenshot(mod, 'moderator-draft-answer-desktop');
+  await screenshot(mod, 'moderator-draft-answer-desktop', { fullPage: true });
   // From the keyboard: Tab from the top of the page reaches the publish button.
   await mod.locator('body').focus();
   for (let i = 0; i < 30 && !(await mod.evaluate(() => document.activeElement && document.activeElement.matches('#drafts button[data-focus=publish]'))); i += 1) await mod.keyboard.press('Tab');
@@ -263,6 +264,15 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await mod.locator('#floor-receipt:not([hidden])').waitFor();
   assert.match((await mod.textContent('#floor-receipt-code')).trim(), RECEIPT);
   await waitText(mod, '#announcer', 'läsa upp', 'the floor receipt is announced');
+  // The moderator promises a follow-up on it from the keyboard: focus the card, p, type, Enter.
+  const floorId = Number(await mod.locator('#approved li[data-qid]', { hasText: FLOOR }).getAttribute('data-qid'));
+  await mod.locator(`#approved li[data-qid="${floorId}"]`).focus();
+  await mod.keyboard.press('p');
+  await mod.waitForFunction((q) => document.activeElement && document.activeElement.id === `fo-${q}`, floorId);
+  await mod.keyboard.type('Idrottsförvaltningen');
+  await mod.keyboard.press('Enter');
+  await waitText(mod, `#approved li[data-qid="${floorId}"] .follow-up`, 'Idrottsförvaltningen', 'promised from the keyboard');
+  assert.ok(!(await mod.textContent(`#approved li[data-qid="${floorId}"]`)).includes('[object'), 'no element turned into text');
 
   // ---- the organizer: the overdue follow-up, its outcome, a post of their own, then close
   await org.reload();
@@ -314,6 +324,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await waitText(rec, 'main', OUTCOME, 'and the follow-up outcome');
   await waitText(rec, 'main', PANEL_POST, 'and the information posts');
   await waitText(rec, 'main', FLOOR, 'and the floor question');
+  await waitText(rec, 'main', 'Idrottsförvaltningen', 'with its follow-up');
   const body = await rec.textContent('body');
   assert.ok(!body.includes('PLANTERAD'), 'no rejected text in the record');
   await checkAxe(t, rec, 'public record sv');
