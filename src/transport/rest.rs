@@ -174,6 +174,7 @@ impl InfoBody {
         }
         let mut expected_kinds: Vec<PanelKind> =
             self.expected_kinds.into_iter().map(Into::into).collect();
+        expected_kinds.sort_by_key(|k| *k as u8);
         expected_kinds.dedup();
         Ok(DialogueInfo {
             title,
@@ -315,6 +316,20 @@ pub async fn set_info(
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
     let info = body.parse()?;
+    if info.purpose.is_empty() {
+        // Once people were invited on a purpose, it cannot be taken away.
+        let published = dialogue(&state, id)
+            .await?
+            .read(|d| d.phase != Phase::Draft)
+            .await
+            .ok_or_else(stopped)?;
+        if published {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "a published dialogue keeps its purpose (what participants can and cannot influence)",
+            ));
+        }
+    }
     let ack = organizer_command(&state, &claims, &headers, id, "info", |_| {
         Command::SetInfo(info)
     })

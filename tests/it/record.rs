@@ -196,6 +196,19 @@ async fn from_invitation_to_calendar_the_organizer_is_warned_until_things_are_ri
     let item = overview_of(endpoint, org, id).await;
     assert_eq!(warning_kinds(&item), ["missing_panel_kind:staff"]);
 
+    // A published dialogue keeps its purpose; kinds named twice are warned about once.
+    let mut emptied = moved.clone();
+    emptied["purpose"] = json!("");
+    let (status, body) = endpoint
+        .put(&format!("/api/dialogues/{id}/info"), org, emptied)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    moved["expected_kinds"] = json!(["staff", "police", "staff"]);
+
     // A change of title only does not make calendars update.
     moved["title"] = json!("Trygghetsdialog i Fruängen");
     endpoint
@@ -205,6 +218,8 @@ async fn from_invitation_to_calendar_the_organizer_is_warned_until_things_are_ri
         .get_text(&format!("/d/{code}/calendar.ics"), None)
         .await;
     assert_eq!(parse_ics(&ics)["SEQUENCE"], "1");
+    let item = overview_of(endpoint, org, id).await;
+    assert_eq!(warning_kinds(&item), ["missing_panel_kind:staff"]);
 
     // The panelist's own calendar carries their invitation link; only organizers get it.
     let path = format!("/api/dialogues/{id}/invitees/{panelist}/calendar.ics");
