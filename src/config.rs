@@ -61,6 +61,7 @@ pub struct Limits {
     pub flood_close_after: u32,
     pub connections_per_ip: usize,
     pub joins_per_ip_per_minute: u32,
+    pub handshake_timeout_secs: u64,
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub outbox_max_bytes: usize,

@@ -4,10 +4,12 @@ mod connection;
 mod error;
 mod limits;
 mod rest;
+mod serve;
 mod upgrade;
 mod web;
 
 pub use error::ApiError;
+pub use serve::{MAX_REQUEST_HEAD_BYTES, ServeSettings, serve};
 
 use crate::auth::Tokens;
 use crate::config::Settings;
