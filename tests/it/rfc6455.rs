@@ -636,6 +636,7 @@ fn refused(status: &str) -> bool {
 async fn a_one_megabyte_request_head_is_refused() {
     let app = TestApp::spawn().await;
     let status = head_with_padding(&app, 1024 * 1024).await;
+    println!("a 1 MiB request head: {status:?}");
     assert!(refused(&status), "a 1 MiB head got: {status}");
     let (code, _) = app.endpoint.get("/healthz", None).await;
     assert_eq!(code, 200, "the server is still up");
