@@ -5,6 +5,9 @@
 #   scripts/fuzz-smoke.sh              # 60 s per target
 #   FUZZ_SECONDS=10 scripts/fuzz-smoke.sh decode guard
 #
+# scripts/test runs it with FUZZ_SECONDS=30 (CI). Needs no input: cargo-fuzz
+# is installed if missing.
+#
 # A crash leaves its input in fuzz/artifacts/<target>/; replay it with
 #   cd fuzz && cargo fuzz run <target> -s none artifacts/<target>/<file>
 set -euo pipefail
@@ -25,7 +28,11 @@ crashed=0
 for t in "${targets[@]}"; do
     log=$(mktemp)
     mkdir -p "corpus/$t" "seeds/$t"
-    if cargo fuzz run "$t" -s none "corpus/$t" "seeds/$t" -- \
+    # Inputs that once crashed a target are read first, with the seeds: a
+    # regression fails the run at once. New inputs go to corpus/ only.
+    dirs=("corpus/$t" "seeds/$t")
+    [ -d "regressions/$t" ] && dirs+=("regressions/$t")
+    if cargo fuzz run "$t" -s none "${dirs[@]}" -- \
         -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
         result="no crash"
     else

@@ -5,9 +5,7 @@ use crate::config::Settings;
 use crate::hub::Registry;
 use crate::protocol::CloseCode;
 use crate::transport::{self, AppState};
-use axum::serve::ListenerExt;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -108,11 +106,14 @@ impl App {
     ) -> std::io::Result<()> {
         let registry = self.state.registry.clone();
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
-        let send_buffer = self.state.settings.server.socket_send_buffer_bytes;
+        let serve_settings = transport::ServeSettings {
+            handshake_timeout: Duration::from_secs(
+                self.state.settings.limits.handshake_timeout_secs,
+            ),
+            send_buffer: self.state.settings.server.socket_send_buffer_bytes,
+        };
+        let limits = self.state.limits.clone();
         let router = transport::router(self.state);
-        let listener = self
-            .listener
-            .tap_io(move |tcp| transport::tune_socket(tcp, send_buffer));
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
@@ -123,13 +124,9 @@ impl App {
             tokio::time::sleep(Duration::from_millis(500)).await;
             let _ = stopped_tx.send(());
         };
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal);
+        let server = transport::serve(self.listener, router, limits, serve_settings, signal);
         tokio::select! {
-            result = server => result,
+            () = server => Ok(()),
             // WebSocket connections are not requests that end: give them the grace period, then stop.
             _ = async { let _ = stopped_rx.await; tokio::time::sleep(grace).await } => Ok(()),
         }

@@ -70,6 +70,7 @@ pub struct Limits {
     pub joins_per_ip_per_minute: u32,
     /// Receipt lookups that find nothing, per address and minute, before lookups are refused.
     pub receipt_misses_per_ip_per_minute: u32,
+    pub handshake_timeout_secs: u64,
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub outbox_max_bytes: usize,

@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
 
-pub async fn run(socket: WebSocket, state: AppState, _slot: ConnectionSlot) {
+pub async fn run(socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>) {
     let (mut sink, mut stream) = socket.split();
     let session = match handshake(&state, &mut stream).await {
         Ok(s) => s,

@@ -5,10 +5,12 @@ mod error;
 mod limits;
 mod pages;
 mod rest;
+mod serve;
 mod upgrade;
 mod web;
 
 pub use error::ApiError;
+pub use serve::{MAX_REQUEST_HEAD_BYTES, ServeSettings, serve};
 
 use crate::auth::Tokens;
 use crate::config::Settings;

@@ -1,17 +1,20 @@
-//! The WebSocket handshake: check the origin and the address's connection count,
-//! then upgrade with small buffers and the message size limit.
+//! The WebSocket handshake: check the origin, then upgrade with small buffers and
+//! the message size limit. The address's connection count was taken at accept
+//! (`serve.rs`); the WebSocket keeps its socket's slot.
 
+use super::limits::ConnectionSlot;
 use super::{ApiError, AppState, connection};
 use crate::protocol::ErrorCode;
+use axum::Extension;
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use std::net::SocketAddr;
+use std::sync::Arc;
 
 pub async fn upgrade(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(slot): Extension<Arc<ConnectionSlot>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -28,13 +31,6 @@ pub async fn upgrade(
                 .into_response();
         }
     }
-    let Some(slot) = state.limits.connect(peer.ip()) else {
-        return ApiError::new(
-            ErrorCode::RateLimited,
-            "too many connections from this address",
-        )
-        .into_response();
-    };
     let max = state.settings.limits.max_message_bytes;
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
