@@ -58,7 +58,7 @@ pub enum Request {
 }
 
 /// Requests taken from the inbox in one go share one commit.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 4096;
 /// Compare-and-set retries when other nodes keep appending first. Several nodes
 /// taking questions for one dialogue at once lose races often; each retry waits a
 /// little, at random, so they stop moving in lockstep.

@@ -217,29 +217,8 @@ impl Store for SqliteStore {
             });
         }
         insert_events(&mut tx, dialogue, batch.events).await?;
-        for v in batch.votes {
-            let sql = if v.on {
-                "INSERT OR IGNORE INTO votes (dialogue_id, question_id, participant_id) VALUES (?, ?, ?)"
-            } else {
-                "DELETE FROM votes WHERE dialogue_id = ? AND question_id = ? AND participant_id = ?"
-            };
-            sqlx::query(sql)
-                .bind(&key)
-                .bind(v.question.0 as i64)
-                .bind(v.participant.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for a in batch.acks {
-            sqlx::query("INSERT INTO submissions (dialogue_id, actor_id, client_msg_id, ack) VALUES (?, ?, ?, ?)")
-                .bind(&key)
-                .bind(a.actor_id.to_string())
-                .bind(&a.client_msg_id)
-                .bind(&a.ack)
-                .execute(&mut *tx)
-                .await
-                .map_err(append_error)?;
-        }
+        write_votes(&mut tx, &key, batch.votes).await?;
+        write_acks(&mut tx, &key, batch.acks).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -335,6 +314,75 @@ async fn votes_of(
             ))
         })
         .collect()
+}
+
+/// Rows per multi-row statement: well under SQLite's limit of bound parameters.
+const ROWS_PER_STATEMENT: usize = 250;
+
+/// A batch's votes in a few statements rather than one per vote: the last change
+/// per (question, participant) wins, set votes go in with one `INSERT OR IGNORE`
+/// per chunk, unset ones go with one `DELETE … IN (VALUES …)` per chunk.
+async fn write_votes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialogue: &str,
+    votes: &[crate::domain::VoteChange],
+) -> Result<(), StoreError> {
+    let mut last: std::collections::HashMap<(u64, Uuid), bool> =
+        std::collections::HashMap::with_capacity(votes.len());
+    for v in votes {
+        last.insert((v.question.0, v.participant), v.on);
+    }
+    let (on, off): (Vec<_>, Vec<_>) = last.into_iter().partition(|(_, on)| *on);
+    for chunk in on.chunks(ROWS_PER_STATEMENT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT OR IGNORE INTO votes (dialogue_id, question_id, participant_id) ",
+        );
+        q.push_values(chunk, |mut row, ((question, participant), _)| {
+            row.push_bind(dialogue)
+                .push_bind(*question as i64)
+                .push_bind(participant.to_string());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    for chunk in off.chunks(ROWS_PER_STATEMENT) {
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM votes WHERE dialogue_id = ");
+        q.push_bind(dialogue)
+            .push(" AND (question_id, participant_id) IN (VALUES ");
+        let mut rows = q.separated(", ");
+        for ((question, participant), _) in chunk {
+            rows.push("(")
+                .push_bind_unseparated(*question as i64)
+                .push_unseparated(", ")
+                .push_bind_unseparated(participant.to_string())
+                .push_unseparated(")");
+        }
+        q.push(")");
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The batch's acks, a chunk per statement. A key saved before fails the whole
+/// statement, which `append_error` reports as a duplicate: nothing is committed.
+async fn write_acks(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialogue: &str,
+    acks: &[SavedAck],
+) -> Result<(), StoreError> {
+    for chunk in acks.chunks(ROWS_PER_STATEMENT) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO submissions (dialogue_id, actor_id, client_msg_id, ack) ",
+        );
+        q.push_values(chunk, |mut row, a| {
+            row.push_bind(dialogue)
+                .push_bind(a.actor_id.to_string())
+                .push_bind(&a.client_msg_id)
+                .push_bind(&a.ack);
+        });
+        q.build().execute(&mut **tx).await.map_err(append_error)?;
+    }
+    Ok(())
 }
 
 async fn insert_events(

@@ -377,3 +377,79 @@ async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
         NODES * WRITERS_PER_NODE
     ));
 }
+
+/// A full batch: more votes than one statement takes, and the same vote turned on
+/// and off within it; the store keeps each participant's last change, and every ack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack() {
+    for (name, store, _dir) in stores("store::a_large_batch_keeps_the_last_change").await {
+        let d = new_dialogue("CCCCCC", None, Uuid::new_v4());
+        store.create_dialogue(&d).await.unwrap();
+        let people: Vec<Uuid> = (0..700).map(|_| Uuid::new_v4()).collect();
+        let mut votes = Vec::new();
+        let mut acks = Vec::new();
+        for (i, p) in people.iter().enumerate() {
+            // Everyone votes on question 1; every third turns it off again;
+            // every fifth votes on question 2 off, then on.
+            votes.push(VoteChange {
+                question: QuestionId(1),
+                participant: *p,
+                on: true,
+            });
+            if i % 3 == 0 {
+                votes.push(VoteChange {
+                    question: QuestionId(1),
+                    participant: *p,
+                    on: false,
+                });
+            }
+            if i % 5 == 0 {
+                votes.push(VoteChange {
+                    question: QuestionId(2),
+                    participant: *p,
+                    on: false,
+                });
+                votes.push(VoteChange {
+                    question: QuestionId(2),
+                    participant: *p,
+                    on: true,
+                });
+            }
+            acks.push(SavedAck {
+                actor_id: *p,
+                client_msg_id: format!("v{i}"),
+                ack: format!(r#"{{"client_msg_id":"v{i}"}}"#),
+            });
+        }
+        let batch = Batch {
+            events: &[],
+            votes: &votes,
+            acks: &acks,
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        let record = store.load(d.id).await.unwrap().unwrap();
+        let count = |q: u64| record.votes.iter().filter(|(qq, _)| *qq == q).count();
+        assert_eq!(count(1), 700 - 234, "{name}: 234 of 700 turned it off");
+        assert_eq!(count(2), 140, "{name}");
+        assert_eq!(record.acks.len(), 700, "{name}");
+        // Then a second batch turns 300 of the first question's votes off at once.
+        let off: Vec<VoteChange> = people[1..]
+            .iter()
+            .take(400)
+            .map(|p| VoteChange {
+                question: QuestionId(1),
+                participant: *p,
+                on: false,
+            })
+            .collect();
+        let batch = Batch {
+            events: &[],
+            votes: &off,
+            acks: &[],
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        let record = store.load(d.id).await.unwrap().unwrap();
+        let left = record.votes.iter().filter(|(q, _)| *q == 1).count();
+        assert_eq!(left, 700 - 234 - (400 - 133), "{name}");
+    }
+}
