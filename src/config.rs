@@ -66,6 +66,8 @@ pub struct Limits {
     pub messages_burst: u32,
     pub messages_per_sec: u32,
     pub flood_close_after: u32,
+    /// Submissions of one connection that may wait for their answer at once.
+    pub in_flight_per_connection: usize,
     pub connections_per_ip: usize,
     pub joins_per_ip_per_minute: u32,
     /// Receipt lookups that find nothing, per address and minute, before lookups are refused.

@@ -2,15 +2,19 @@
 //! to `/pub`; every text frame it sends goes, as the same shared bytes, to every
 //! connection on any other path. No parsing, no roles, no persistence.
 //!
-//! Each subscriber drains a tokio broadcast channel with `feed` and one `flush`
-//! per batch (the write pattern dialoghub uses). A subscriber that falls a whole
-//! channel behind is closed (4508), which the load generator counts.
+//! The publisher's task pushes each frame into every subscriber's own queue (a
+//! mutex-guarded `VecDeque` and a `Notify`), the shape dialoghub's hub uses minus
+//! the hub; each subscriber drains its queue with `feed` and one `flush` per
+//! batch. (An earlier floor used a `tokio::sync::broadcast` channel, whose shared
+//! lock made it slower than dialoghub itself.) A subscriber that falls 4096
+//! frames behind is closed (4508), which the load generator counts.
 
 use futures_util::{SinkExt, StreamExt};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -32,7 +36,7 @@ async fn serve(port: u16) {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     println!("floor listening on port {port}");
-    let (tx, _) = broadcast::channel::<Utf8Bytes>(4096);
+    let subscribers: Subscribers = Arc::new(Mutex::new(Vec::new()));
     let lagged = Arc::new(AtomicU64::new(0));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -41,7 +45,7 @@ async fn serve(port: u16) {
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (tx, lagged) = (tx.clone(), lagged.clone());
+        let (subscribers, lagged) = (subscribers.clone(), lagged.clone());
         tokio::spawn(async move {
             let mut path = String::new();
             let callback = |req: &Request, resp: Response| {
@@ -58,51 +62,92 @@ async fn serve(port: u16) {
                 return;
             };
             if path == "/pub" {
-                publish(ws, tx).await;
+                publish(ws, subscribers).await;
             } else {
                 // Subscribe before anything else so no frame is missed.
-                let rx = tx.subscribe();
-                subscribe(ws, rx, lagged).await;
+                let queue = Arc::new(Queue::default());
+                subscribers.lock().unwrap().push(queue.clone());
+                subscribe(ws, &queue, lagged).await;
+                queue.lock().closed = true;
+                subscribers.lock().unwrap().retain(|q| !Arc::ptr_eq(q, &queue));
             }
         });
     }
 }
 
-async fn publish(mut ws: crate::util::Ws, tx: broadcast::Sender<Utf8Bytes>) {
+/// Frames one subscriber has not written yet.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Pending>,
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct Pending {
+    frames: VecDeque<Utf8Bytes>,
+    closed: bool,
+    lagged: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.state.lock().unwrap()
+    }
+}
+
+type Subscribers = Arc<Mutex<Vec<Arc<Queue>>>>;
+
+const MAX_BEHIND: usize = 4096;
+
+async fn publish(mut ws: crate::util::Ws, subscribers: Subscribers) {
     while let Some(Ok(msg)) = ws.next().await {
         if let Message::Text(t) = msg {
-            let _ = tx.send(t);
+            // One loop over the subscribers, as the hub does: push, then wake.
+            let all = subscribers.lock().unwrap().clone();
+            for q in &all {
+                let mut p = q.lock();
+                if p.closed || p.lagged {
+                    continue;
+                }
+                if p.frames.len() >= MAX_BEHIND {
+                    p.lagged = true;
+                    p.frames.clear();
+                } else {
+                    p.frames.push_back(t.clone());
+                }
+                drop(p);
+                q.ready.notify_one();
+            }
         }
     }
 }
 
-async fn subscribe(
-    ws: crate::util::Ws,
-    mut rx: broadcast::Receiver<Utf8Bytes>,
-    lagged: Arc<AtomicU64>,
-) {
+async fn subscribe(ws: crate::util::Ws, queue: &Queue, lagged: Arc<AtomicU64>) {
     let (mut sink, mut stream) = ws.split();
     let reader = async { while let Some(Ok(_)) = stream.next().await {} };
     let writer = async {
+        let mut batch = VecDeque::new();
         loop {
-            let first = match rx.recv().await {
-                Ok(f) => f,
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    lagged.fetch_add(1, Ordering::Relaxed);
-                    let close = CloseFrame {
-                        code: CloseCode::from(4508),
-                        reason: "slow".into(),
-                    };
-                    let _ = sink.send(Message::Close(Some(close))).await;
-                    return;
-                }
-                Err(_) => return,
+            let fell_behind = {
+                let mut p = queue.lock();
+                std::mem::swap(&mut batch, &mut p.frames);
+                p.lagged
             };
-            if sink.feed(Message::Text(first)).await.is_err() {
+            if fell_behind {
+                lagged.fetch_add(1, Ordering::Relaxed);
+                let close = CloseFrame {
+                    code: CloseCode::from(4508),
+                    reason: "slow".into(),
+                };
+                let _ = sink.send(Message::Close(Some(close))).await;
                 return;
             }
-            while let Ok(next) = rx.try_recv() {
-                if sink.feed(Message::Text(next)).await.is_err() {
+            if batch.is_empty() {
+                queue.ready.notified().await;
+                continue;
+            }
+            for frame in batch.drain(..) {
+                if sink.feed(Message::Text(frame)).await.is_err() {
                     return;
                 }
             }

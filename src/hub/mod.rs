@@ -30,7 +30,9 @@ pub struct HubSettings {
 /// Where the answer to a submission goes.
 pub enum Reply {
     /// Straight into the submitting connection's outbox, in order with its events.
-    Outbox(Arc<Outbox>),
+    /// The permit is one of the connection's slots for unanswered submissions,
+    /// given back when the answer is queued.
+    Outbox(Arc<Outbox>, Option<tokio::sync::OwnedSemaphorePermit>),
     /// Back to a waiting caller (REST).
     Direct(oneshot::Sender<Result<AckWire, ErrorWire>>),
 }
@@ -38,7 +40,7 @@ pub enum Reply {
 impl Reply {
     pub fn send(self, outcome: Result<AckWire, ErrorWire>) {
         match self {
-            Reply::Outbox(outbox) => {
+            Reply::Outbox(outbox, _permit) => {
                 let frame = match &outcome {
                     Ok(ack) => protocol::encode(&ServerMessage::Ack(ack)),
                     Err(err) => protocol::encode(&ServerMessage::Error(err)),

@@ -40,6 +40,13 @@ impl DialogueHandle {
         }
     }
 
+    /// Queues a submission, waiting while the inbox is full: the caller (a
+    /// connection's reader) stops reading meanwhile, so TCP slows the client down
+    /// instead of the server answering `busy`. `false` if the dialogue stopped.
+    pub async fn submit_waiting(&self, sub: Submission) -> bool {
+        self.tx.send(Request::Submit(sub)).await.is_ok()
+    }
+
     /// Submits and waits for the outcome (for REST).
     pub async fn submit_and_wait(
         &self,

@@ -194,6 +194,9 @@ async fn read_loop(
         Instant::now(),
     );
     let mut refused_in_a_row = 0;
+    // At most this many submissions wait for their answer; the next one waits for
+    // a slot, and meanwhile the socket is not read, so TCP paces the client.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.in_flight_per_connection));
     let error = |code: ErrorCode, message: &str, id: Option<String>| {
         outbox.push(protocol::encode(&ServerMessage::Error(&ErrorWire::new(
             code, message, id,
@@ -240,12 +243,20 @@ async fn read_loop(
             other => other.into_command(limits.max_question_chars).map(Some),
         });
         match decoded {
-            Ok(Some(Some((key, command)))) => session.dialogue.submit(Submission {
-                actor: session.actor,
-                key,
-                command,
-                reply: Reply::Outbox(outbox.clone()),
-            }),
+            Ok(Some(Some((key, command)))) => {
+                let Ok(slot) = in_flight.clone().acquire_owned().await else {
+                    return Some(CloseCode::InternalError);
+                };
+                let sub = Submission {
+                    actor: session.actor,
+                    key,
+                    command,
+                    reply: Reply::Outbox(outbox.clone(), Some(slot)),
+                };
+                if !session.dialogue.submit_waiting(sub).await {
+                    return Some(CloseCode::Restarting);
+                }
+            }
             Ok(_) => {
                 outbox.push(protocol::encode(&ServerMessage::Pong {}));
             }
