@@ -4,11 +4,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::command::Command;
 use super::event::{Event, Recorded};
+use super::poll::{Poll, PollAnswer, PollId};
 use super::question::{Addressee, Origin, Question, QuestionId, QuestionStatus};
 use super::refusal::Refusal;
 use super::sensitive;
 use super::text::{DisplayName, QuestionText};
-use super::{Actor, DialogueId, DialogueInfo, Moderator, Panelist, Phase, Role, Timestamp};
+use super::tip::{DangerPhrases, Tip, TipId};
+use super::{
+    Actor, DialogueId, DialogueInfo, Moderator, PanelKind, Panelist, Phase, Role, Timestamp,
+};
 use uuid::Uuid;
 
 /// A vote set on or off. Votes commute, so they live beside the log, not in it.
@@ -19,18 +23,19 @@ pub struct VoteChange {
     pub on: bool,
 }
 
-/// What a command decided: events for the log and vote changes beside it.
+/// What a command decided: events for the log, vote changes and poll answers beside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decision {
     pub events: Vec<Event>,
     pub votes: Vec<VoteChange>,
+    pub answers: Vec<PollAnswer>,
 }
 
 impl Decision {
-    fn event(event: Event) -> Decision {
+    pub(crate) fn event(event: Event) -> Decision {
         Decision {
             events: vec![event],
-            votes: Vec::new(),
+            ..Decision::default()
         }
     }
 }
@@ -53,6 +58,15 @@ pub struct Dialogue {
     pub banned: HashSet<Uuid>,
     /// Who has a vote set on each question.
     pub votes: HashMap<QuestionId, HashSet<Uuid>>,
+    pub polls: BTreeMap<PollId, Poll>,
+    /// Each participant's answer to each poll (beside the log, like votes).
+    pub poll_answers: HashMap<PollId, HashMap<Uuid, Vec<u16>>>,
+    /// Private tips: staff and the allowed panel kinds only.
+    pub tips: BTreeMap<TipId, Tip>,
+    /// Panel kinds that receive private tips.
+    pub tip_recipients: Vec<PanelKind>,
+    /// The deployment's danger phrase list (configuration, not state).
+    pub danger: std::sync::Arc<DangerPhrases>,
 }
 
 impl Dialogue {
@@ -72,6 +86,11 @@ impl Dialogue {
             muted: HashSet::new(),
             banned: HashSet::new(),
             votes: HashMap::new(),
+            polls: BTreeMap::new(),
+            poll_answers: HashMap::new(),
+            tips: BTreeMap::new(),
+            tip_recipients: Vec::new(),
+            danger: Default::default(),
         }
     }
 
@@ -135,6 +154,27 @@ impl Dialogue {
             Command::SetInfo(info) => Ok(Decision::event(Event::InfoSet(info))),
             Command::AddPanelist(p) => Ok(Decision::event(Event::PanelistAdded(p))),
             Command::AddModerator(m) => Ok(Decision::event(Event::ModeratorAdded(m))),
+            Command::CreatePoll {
+                question,
+                kind,
+                options,
+            } => Ok(self.create_poll(question, kind, options)),
+            Command::OpenPoll { poll, expected } => self.open_poll(poll, expected),
+            Command::ClosePoll { poll, expected } => self.close_poll(poll, expected),
+            Command::ShowPollResults { poll, shown } => self.show_poll_results(poll, shown),
+            Command::AnswerPoll { poll, choices } => self.answer_poll(actor, poll, &choices),
+            Command::SendTip { text, display_name } => Ok(self.send_tip(text, display_name)),
+            Command::MoveToPrivate { question, expected } => {
+                self.expect(question, expected, &[QuestionStatus::Pending], "moved")?;
+                Ok(Decision::event(Event::QuestionMovedToPrivate {
+                    question,
+                    tip: self.next_tip_id(),
+                }))
+            }
+            Command::SetTipRecipients { mut kinds } => {
+                kinds.dedup();
+                Ok(Decision::event(Event::TipRecipientsSet { kinds }))
+            }
         }
     }
 
@@ -142,12 +182,16 @@ impl Dialogue {
     fn authorize(&self, actor: &Actor, cmd: &Command) -> Result<(), Refusal> {
         let role = actor.role();
         let allowed: &[Role] = match cmd {
-            Command::Ask { .. } | Command::Vote { .. } => &[Role::Participant],
+            Command::Ask { .. }
+            | Command::Vote { .. }
+            | Command::AnswerPoll { .. }
+            | Command::SendTip { .. } => &[Role::Participant],
             Command::MarkAnswered { .. } => &[Role::Moderator, Role::Organizer, Role::Panelist],
             Command::SetPhase { .. }
             | Command::SetInfo(_)
             | Command::AddPanelist(_)
-            | Command::AddModerator(_) => &[Role::Organizer],
+            | Command::AddModerator(_)
+            | Command::SetTipRecipients { .. } => &[Role::Organizer],
             _ => &[Role::Moderator, Role::Organizer],
         };
         if !allowed.contains(&role) {
@@ -161,13 +205,18 @@ impl Dialogue {
                 return Err(Refusal::Muted);
             }
         }
-        let moderation = !matches!(
-            cmd,
-            Command::SetPhase { .. }
-                | Command::SetInfo(_)
-                | Command::AddPanelist(_)
-                | Command::AddModerator(_)
-        );
+        // Polls are prepared before the meeting, so staff may write them in any
+        // phase but the last; everything else waits for the dialogue to take questions.
+        let preparation = matches!(cmd, Command::CreatePoll { .. }) && self.phase != Phase::Closed;
+        let moderation = !preparation
+            && !matches!(
+                cmd,
+                Command::SetPhase { .. }
+                    | Command::SetInfo(_)
+                    | Command::AddPanelist(_)
+                    | Command::AddModerator(_)
+                    | Command::SetTipRecipients { .. }
+            );
         if moderation && !self.phase.takes_questions() {
             return Err(Refusal::NotNow(self.phase));
         }
@@ -179,7 +228,7 @@ impl Dialogue {
     }
 
     /// Moderator actions carry the state they expect, so two moderators racing get a conflict.
-    fn expect(
+    pub(crate) fn expect(
         &self,
         id: QuestionId,
         expected: QuestionStatus,
@@ -257,12 +306,12 @@ impl Dialogue {
             return Err(Refusal::InvalidTarget("voted on"));
         }
         Ok(Decision {
-            events: Vec::new(),
             votes: vec![VoteChange {
                 question,
                 participant: actor.id(),
                 on,
             }],
+            ..Decision::default()
         })
     }
 
@@ -312,6 +361,7 @@ impl Dialogue {
         Ok(Decision {
             events: vec![Event::QuestionMerged { question, into }],
             votes,
+            ..Decision::default()
         })
     }
 
@@ -400,6 +450,8 @@ impl Dialogue {
                     asked_at: rec.at,
                     // Flags are found in the author's words, before any edit.
                     flags: sensitive::scan(text.expose()),
+                    private_signals: super::tip::private_signals(text.expose()),
+                    danger: self.danger.matches(text.expose()),
                 };
                 self.questions.insert(*question, q);
             }
@@ -445,17 +497,24 @@ impl Dialogue {
             Event::ParticipantBanned { participant } => {
                 self.banned.insert(*participant);
             }
+            Event::PollCreated { .. }
+            | Event::PollOpened { .. }
+            | Event::PollClosed { .. }
+            | Event::PollResultsShown { .. } => self.apply_poll(&rec.event),
+            Event::TipSent { .. }
+            | Event::QuestionMovedToPrivate { .. }
+            | Event::TipRecipientsSet { .. } => self.apply_tip(rec),
         }
     }
 
-    fn set_status(&mut self, id: QuestionId, status: QuestionStatus) {
+    pub(crate) fn set_status(&mut self, id: QuestionId, status: QuestionStatus) {
         if let Some(q) = self.questions.get_mut(&id) {
             q.status = status;
         }
     }
 
     /// A question that is no longer up for answering leaves "up next" and "now answering".
-    fn leave_queue(&mut self, id: QuestionId) {
+    pub(crate) fn leave_queue(&mut self, id: QuestionId) {
         self.up_next.retain(|q| *q != id);
         if self.now_answering == Some(id) {
             self.now_answering = None;

@@ -20,6 +20,8 @@ pub enum QuestionStatus {
     Merged,
     /// Hidden from the public list. Hiding is a state, not a delete.
     Archived,
+    /// Moved by a moderator to the private channel (a tip); never public.
+    MovedToPrivate,
 }
 
 impl QuestionStatus {
@@ -70,6 +72,10 @@ pub struct Question {
     pub asked_at: Timestamp,
     /// Personal data the guard found in the author's text, for moderators.
     pub flags: Vec<Flag>,
+    /// Why the guard suggests the private channel (a crime report, a named person).
+    pub private_signals: Vec<super::tip::PrivateSignal>,
+    /// The text holds a phrase of the deployment's danger list.
+    pub danger: bool,
 }
 
 impl Question {

@@ -13,12 +13,13 @@ pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, P
 pub use codes::{CloseCode, ErrorCode};
 pub use event::{EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{
-    AckWire, ErrorWire, EventOut, LiveWire, NoticeWire, Present, ServerMessage, Welcome, mine,
-    snapshot,
+    AckWire, AlertWire, ErrorWire, EventOut, LiveWire, NoticeWire, PollResultsWire, PollWire,
+    Present, ServerMessage, TipMessage, TipWire, Welcome, mine, snapshot,
 };
 
 use crate::domain::{
-    Location, PanelKind, Phase, QuestionStatus, RejectReason, Role, question::Origin,
+    Location, PanelKind, Phase, PollKind, PollState, QuestionStatus, RejectReason, Role,
+    question::Origin,
 };
 use serde::{Deserialize, Serialize};
 
@@ -56,5 +57,7 @@ wire_enum!(PhaseWire <=> Phase { Draft, Open, Live, Closed });
 wire_enum!(LocationWire <=> Location { Remote, InRoom });
 wire_enum!(OriginWire <=> Origin { Remote, InRoom });
 wire_enum!(PanelKindWire <=> PanelKind { Politician, Police, Staff, Other });
-wire_enum!(StatusWire <=> QuestionStatus { Pending, Approved, Answered, Rejected, Merged, Archived });
+wire_enum!(StatusWire <=> QuestionStatus { Pending, Approved, Answered, Rejected, Merged, Archived, MovedToPrivate });
 wire_enum!(ReasonWire <=> RejectReason { PersonalData, OffTopic, Abusive, Duplicate, Other });
+wire_enum!(PollKindWire <=> PollKind { Single, Multiple, Scale });
+wire_enum!(PollStateWire <=> PollState { Prepared, Open, Closed });

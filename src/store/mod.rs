@@ -9,7 +9,7 @@ mod sqlite;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use crate::domain::{DialogueId, VoteChange};
+use crate::domain::{DialogueId, PollAnswer, VoteChange};
 use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -66,6 +66,8 @@ pub struct DialogueRecord {
     /// Votes that are on: (question, participant).
     pub votes: Vec<(u64, Uuid)>,
     pub acks: Vec<SavedAck>,
+    /// Poll answers: (poll, participant, choices).
+    pub poll_answers: Vec<(u64, Uuid, Vec<u16>)>,
 }
 
 /// What one group commit writes, in one transaction.
@@ -73,13 +75,58 @@ pub struct DialogueRecord {
 pub struct Batch<'a> {
     pub events: &'a [StoredEvent],
     pub votes: &'a [VoteChange],
+    /// Poll answers set (or, with no choices, withdrawn); beside the log like votes.
+    pub answers: &'a [PollAnswer],
     pub acks: &'a [SavedAck],
 }
 
 impl Batch<'_> {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.votes.is_empty() && self.acks.is_empty()
+        self.events.is_empty()
+            && self.votes.is_empty()
+            && self.answers.is_empty()
+            && self.acks.is_empty()
     }
+
+    /// Whether the commit changes state that is not in the log (votes, poll answers).
+    pub fn changes_beside_log(&self) -> bool {
+        !self.votes.is_empty() || !self.answers.is_empty()
+    }
+}
+
+/// The last answer of each (poll, participant) in a batch wins.
+pub fn last_answer_wins(answers: &[PollAnswer]) -> Vec<&PollAnswer> {
+    let mut last: Vec<&PollAnswer> = Vec::with_capacity(answers.len());
+    let mut at: std::collections::HashMap<(u64, Uuid), usize> = std::collections::HashMap::new();
+    for a in answers {
+        match at.get(&(a.poll.0, a.participant)) {
+            Some(&i) => last[i] = a,
+            None => {
+                at.insert((a.poll.0, a.participant), last.len());
+                last.push(a);
+            }
+        }
+    }
+    last
+}
+
+/// Choices as stored: option indexes, comma-separated ("0,2").
+pub(crate) fn choices_to_text(choices: &[u16]) -> String {
+    choices
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn choices_from_text(text: &str) -> Result<Vec<u16>, StoreError> {
+    text.split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<u16>()
+                .map_err(|e| StoreError::Config(format!("bad poll answer: {e}")))
+        })
+        .collect()
 }
 
 /// Where a dialogue's log and votes stand: what another node compares to notice a change.
@@ -140,6 +187,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<SavedAck>, StoreError>;
     /// The votes that are on: (question, participant).
     async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError>;
+    /// The poll answers held now: (poll, participant, choices).
+    async fn poll_answers(
+        &self,
+        dialogue: DialogueId,
+    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
 }
 

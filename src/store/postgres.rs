@@ -8,7 +8,7 @@
 
 use super::{
     Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
-    append_error, last_vote_wins,
+    append_error, choices_from_text, choices_to_text, last_answer_wins, last_vote_wins,
 };
 use crate::domain::{DialogueId, VoteChange};
 use async_trait::async_trait;
@@ -73,6 +73,20 @@ fn votes_from_rows(rows: &[PgRow]) -> Result<Vec<(u64, Uuid)>, StoreError> {
 }
 
 const SELECT_VOTES: &str = "SELECT question_id, participant_id::text AS participant_id FROM votes WHERE dialogue_id = $1::uuid";
+
+const SELECT_ANSWERS: &str = "SELECT poll_id, participant_id::text AS participant_id, choices FROM poll_answers WHERE dialogue_id = $1::uuid";
+
+fn answers_from_rows(rows: &[PgRow]) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>("poll_id") as u64,
+                parse_uuid(r.get("participant_id"))?,
+                choices_from_text(r.get("choices"))?,
+            ))
+        })
+        .collect()
+}
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -158,6 +172,12 @@ impl Store for PostgresStore {
             })
         })
         .collect::<Result<_, StoreError>>()?;
+        let poll_answers = answers_from_rows(
+            &sqlx::query(SELECT_ANSWERS)
+                .bind(&key)
+                .fetch_all(&mut *tx)
+                .await?,
+        )?;
         tx.commit().await?;
         Ok(Some(DialogueRecord {
             id,
@@ -166,6 +186,7 @@ impl Store for PostgresStore {
             events,
             votes,
             acks,
+            poll_answers,
         }))
     }
 
@@ -204,7 +225,7 @@ impl Store for PostgresStore {
              WHERE id = $3::uuid AND head_seq = $4",
         )
         .bind(new_head as i64)
-        .bind(i64::from(!batch.votes.is_empty()))
+        .bind(i64::from(batch.changes_beside_log()))
         .bind(&key)
         .bind(expected_head as i64)
         .execute(&mut *tx)
@@ -251,6 +272,41 @@ impl Store for PostgresStore {
                 .bind(&people)
                 .execute(&mut *tx)
                 .await?;
+        }
+        let answers = last_answer_wins(batch.answers);
+        let (set, withdrawn): (Vec<_>, Vec<_>) =
+            answers.into_iter().partition(|a| !a.choices.is_empty());
+        if !set.is_empty() {
+            let polls: Vec<i64> = set.iter().map(|a| a.poll.0 as i64).collect();
+            let people: Vec<String> = set.iter().map(|a| a.participant.to_string()).collect();
+            let choices: Vec<String> = set.iter().map(|a| choices_to_text(&a.choices)).collect();
+            sqlx::query(
+                "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices)
+                 SELECT $1::uuid, q, p::uuid, c FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS t(q, p, c)
+                 ON CONFLICT (dialogue_id, poll_id, participant_id) DO UPDATE SET choices = EXCLUDED.choices",
+            )
+            .bind(&key)
+            .bind(&polls)
+            .bind(&people)
+            .bind(&choices)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !withdrawn.is_empty() {
+            let polls: Vec<i64> = withdrawn.iter().map(|a| a.poll.0 as i64).collect();
+            let people: Vec<String> = withdrawn
+                .iter()
+                .map(|a| a.participant.to_string())
+                .collect();
+            sqlx::query(
+                "DELETE FROM poll_answers WHERE dialogue_id = $1::uuid AND (poll_id, participant_id) IN
+                 (SELECT q, p::uuid FROM UNNEST($2::bigint[], $3::text[]) AS t(q, p))",
+            )
+            .bind(&key)
+            .bind(&polls)
+            .bind(&people)
+            .execute(&mut *tx)
+            .await?;
         }
         if !batch.acks.is_empty() {
             let actors: Vec<String> = batch.acks.iter().map(|a| a.actor_id.to_string()).collect();
@@ -353,6 +409,17 @@ impl Store for PostgresStore {
             .fetch_all(&self.pool)
             .await?;
         votes_from_rows(&rows)
+    }
+
+    async fn poll_answers(
+        &self,
+        dialogue: DialogueId,
+    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+        let rows = sqlx::query(SELECT_ANSWERS)
+            .bind(dialogue.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        answers_from_rows(&rows)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

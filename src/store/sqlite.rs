@@ -2,7 +2,7 @@
 
 use super::{
     Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
-    append_error,
+    append_error, choices_from_text, choices_to_text, last_answer_wins,
 };
 use crate::domain::DialogueId;
 use async_trait::async_trait;
@@ -152,6 +152,7 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<_, StoreError>>()?;
+        let poll_answers = answers_of(&mut conn, &key).await?;
         Ok(Some(DialogueRecord {
             id,
             code: row.get("code"),
@@ -159,6 +160,7 @@ impl Store for SqliteStore {
             events,
             votes,
             acks,
+            poll_answers,
         }))
     }
 
@@ -196,7 +198,7 @@ impl Store for SqliteStore {
         // below sees the latest head and nobody can slip in before the commit.
         let moved = sqlx::query("UPDATE dialogues SET head_seq = ?, votes_version = votes_version + ? WHERE id = ? AND head_seq = ?")
             .bind(new_head as i64)
-            .bind(i64::from(!batch.votes.is_empty()))
+            .bind(i64::from(batch.changes_beside_log()))
             .bind(&key)
             .bind(expected_head as i64)
             .execute(&mut *tx)
@@ -227,6 +229,23 @@ impl Store for SqliteStore {
                 .bind(&key)
                 .bind(v.question.0 as i64)
                 .bind(v.participant.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for a in last_answer_wins(batch.answers) {
+            let q = if a.choices.is_empty() {
+                sqlx::query(
+                    "DELETE FROM poll_answers WHERE dialogue_id = ? AND poll_id = ? AND participant_id = ?",
+                )
+            } else {
+                sqlx::query(
+                    "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices) VALUES (?, ?, ?, ?) ON CONFLICT (dialogue_id, poll_id, participant_id) DO UPDATE SET choices = excluded.choices",
+                )
+            };
+            q.bind(&key)
+                .bind(a.poll.0 as i64)
+                .bind(a.participant.to_string())
+                .bind(choices_to_text(&a.choices))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -311,6 +330,14 @@ impl Store for SqliteStore {
         votes_of(&mut conn, &dialogue.to_string()).await
     }
 
+    async fn poll_answers(
+        &self,
+        dialogue: DialogueId,
+    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        answers_of(&mut conn, &dialogue.to_string()).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -356,4 +383,23 @@ async fn insert_events(
         .await?;
     }
     Ok(())
+}
+
+async fn answers_of(
+    conn: &mut sqlx::SqliteConnection,
+    dialogue: &str,
+) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+    sqlx::query("SELECT poll_id, participant_id, choices FROM poll_answers WHERE dialogue_id = ?")
+        .bind(dialogue)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>("poll_id") as u64,
+                uuid_col(r, "participant_id")?,
+                choices_from_text(r.get("choices"))?,
+            ))
+        })
+        .collect()
 }

@@ -67,6 +67,7 @@ async fn the_log_is_gap_free_and_appends_are_compare_and_set() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &batch,
                     votes: &[],
                     acks: &[],
@@ -81,6 +82,7 @@ async fn the_log_is_gap_free_and_appends_are_compare_and_set() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &stale,
                     votes: &[],
                     acks: &[],
@@ -130,6 +132,7 @@ async fn votes_and_acks_commit_with_the_events() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &on,
                     acks: &ack,
@@ -147,6 +150,7 @@ async fn votes_and_acks_commit_with_the_events() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &[],
                     acks: &ack,
@@ -169,6 +173,7 @@ async fn votes_and_acks_commit_with_the_events() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &off,
                     acks: &[],
@@ -236,6 +241,7 @@ async fn heads_count_events_and_vote_changes() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[event(2)],
                     votes: &[],
                     acks: &[],
@@ -255,6 +261,7 @@ async fn heads_count_events_and_vote_changes() {
                 d.id,
                 2,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &vote(true),
                     acks: &[],
@@ -279,6 +286,7 @@ async fn heads_count_events_and_vote_changes() {
                 d.id,
                 2,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &both,
                     acks: &[],
@@ -334,6 +342,7 @@ async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
                         ack: "{}".into(),
                     }];
                     let batch = Batch {
+                        answers: &[],
                         events: std::slice::from_ref(&e),
                         votes: &[],
                         acks: &acks,
@@ -376,4 +385,53 @@ async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
         "concurrent writers: {} writers on {NODES} nodes, {total} events, {conflicts} lost races retried",
         NODES * WRITERS_PER_NODE
     ));
+}
+
+#[tokio::test]
+async fn poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_version() {
+    use dialoghub::domain::{PollAnswer, PollId};
+    for (name, store, _guard) in stores("poll_answers").await {
+        let d = new_dialogue("POLL23", None, Uuid::new_v4());
+        store.create_dialogue(&d).await.unwrap();
+        let (anna, bo) = (Uuid::new_v4(), Uuid::new_v4());
+        let answer = |who, choices: Vec<u16>| PollAnswer {
+            poll: PollId(1),
+            participant: who,
+            choices,
+        };
+        // In one batch the last answer of each participant wins.
+        let first = [
+            answer(anna, vec![0]),
+            answer(bo, vec![1, 2]),
+            answer(anna, vec![2]),
+        ];
+        let batch = Batch {
+            answers: &first,
+            events: &[],
+            votes: &[],
+            acks: &[],
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        store.append(d.id, 1, batch).await.unwrap();
+        let mut held = store.poll_answers(d.id).await.unwrap();
+        held.sort();
+        let mut want = vec![(1, anna, vec![2]), (1, bo, vec![1, 2])];
+        want.sort();
+        assert_eq!(held, want, "{name}");
+        let withdrawn = [answer(bo, vec![])];
+        let batch = Batch {
+            answers: &withdrawn,
+            events: &[],
+            votes: &[],
+            acks: &[],
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        let record = store.load(d.id).await.unwrap().unwrap();
+        assert_eq!(record.poll_answers, vec![(1, anna, vec![2])], "{name}");
+        let heads = store.heads(&[d.id]).await.unwrap();
+        assert_eq!(
+            heads[0].1.votes_version, 3,
+            "{name}: other nodes learn of answers"
+        );
+    }
 }
