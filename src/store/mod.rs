@@ -3,9 +3,11 @@
 //! One trait, one file per implementation. Every implementation passes the same
 //! contract tests (`tests/it/store.rs`).
 
+pub mod audit;
 mod postgres;
 mod sqlite;
 
+pub use audit::{AuditEntry, AuditRow};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -193,6 +195,14 @@ pub trait Store: Send + Sync + 'static {
         dialogue: DialogueId,
     ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Records an action that is not a logged event (an export, an erasure).
+    async fn audit_append(
+        &self,
+        dialogue: DialogueId,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError>;
+    /// The dialogue's audit trail, oldest first.
+    async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError>;
 }
 
 /// The last writer of each (question, participant) wins: a batch may set a vote on

@@ -7,8 +7,9 @@
 //! order, and no seq is ever skipped.
 
 use super::{
-    Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
-    append_error, choices_from_text, choices_to_text, last_answer_wins, last_vote_wins,
+    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store,
+    StoreError, StoredEvent, append_error, choices_from_text, choices_to_text, last_answer_wins,
+    last_vote_wins,
 };
 use crate::domain::{DialogueId, VoteChange};
 use async_trait::async_trait;
@@ -124,6 +125,9 @@ impl Store for PostgresStore {
             return Ok(Created::CodeTaken);
         }
         insert_events(&mut tx, d.id, std::slice::from_ref(&d.first)).await?;
+        for entry in super::audit::entries_for(std::slice::from_ref(&d.first))? {
+            insert_audit(&mut tx, d.id, &entry).await?;
+        }
         tx.commit().await?;
         Ok(Created::New)
     }
@@ -246,6 +250,9 @@ impl Store for PostgresStore {
             });
         }
         insert_events(&mut tx, dialogue, batch.events).await?;
+        for entry in super::audit::entries_for(batch.events)? {
+            insert_audit(&mut tx, dialogue, &entry).await?;
+        }
         let votes = last_vote_wins(batch.votes);
         let (on, off): (Vec<VoteChange>, Vec<VoteChange>) = votes.iter().partition(|v| v.on);
         for (changes, sql) in [
@@ -426,6 +433,65 @@ impl Store for PostgresStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn audit_append(
+        &self,
+        dialogue: DialogueId,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, dialogue, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError> {
+        sqlx::query(
+            "SELECT id, at, actor_role, actor_id::text AS actor_id, action, target, event_seq, detail
+             FROM audit_log WHERE dialogue_id = $1::uuid ORDER BY id",
+        )
+        .bind(dialogue.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AuditRow {
+                id: r.get::<i64, _>("id") as u64,
+                entry: AuditEntry {
+                    at: r.get("at"),
+                    actor_role: r.get("actor_role"),
+                    actor_id: parse_uuid(r.get("actor_id"))?,
+                    action: r.get("action"),
+                    target: r.get("target"),
+                    event_seq: r.get::<Option<i64>, _>("event_seq").map(|s| s as u64),
+                    detail: r.get("detail"),
+                },
+            })
+        })
+        .collect()
+    }
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    dialogue: DialogueId,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (dialogue_id, at, actor_role, actor_id, action, target, event_seq, detail)
+         VALUES ($1::uuid, $2, $3, $4::uuid, $5, $6, $7, $8)",
+    )
+    .bind(dialogue.to_string())
+    .bind(e.at)
+    .bind(&e.actor_role)
+    .bind(e.actor_id.to_string())
+    .bind(&e.action)
+    .bind(&e.target)
+    .bind(e.event_seq.map(|s| s as i64))
+    .bind(&e.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_events(

@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file, WAL, `synchronous=FULL` (every commit is durable).
 
 use super::{
-    Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
-    append_error, choices_from_text, choices_to_text, last_answer_wins,
+    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store,
+    StoreError, StoredEvent, append_error, choices_from_text, choices_to_text, last_answer_wins,
 };
 use crate::domain::DialogueId;
 use async_trait::async_trait;
@@ -112,6 +112,9 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         insert_events(&mut tx, d.id, std::slice::from_ref(&d.first)).await?;
+        for entry in super::audit::entries_for(std::slice::from_ref(&d.first))? {
+            insert_audit(&mut tx, d.id, &entry).await?;
+        }
         tx.commit().await?;
         Ok(Created::New)
     }
@@ -219,6 +222,9 @@ impl Store for SqliteStore {
             });
         }
         insert_events(&mut tx, dialogue, batch.events).await?;
+        for entry in super::audit::entries_for(batch.events)? {
+            insert_audit(&mut tx, dialogue, &entry).await?;
+        }
         for v in batch.votes {
             let sql = if v.on {
                 "INSERT OR IGNORE INTO votes (dialogue_id, question_id, participant_id) VALUES (?, ?, ?)"
@@ -342,6 +348,59 @@ impl Store for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn audit_append(
+        &self,
+        dialogue: DialogueId,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, dialogue, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError> {
+        sqlx::query("SELECT id, at, actor_role, actor_id, action, target, event_seq, detail FROM audit_log WHERE dialogue_id = ? ORDER BY id")
+            .bind(dialogue.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    id: r.get::<i64, _>("id") as u64,
+                    entry: AuditEntry {
+                        at: r.get("at"),
+                        actor_role: r.get("actor_role"),
+                        actor_id: uuid_col(r, "actor_id")?,
+                        action: r.get("action"),
+                        target: r.get("target"),
+                        event_seq: r.get::<Option<i64>, _>("event_seq").map(|s| s as u64),
+                        detail: r.get("detail"),
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialogue: DialogueId,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (dialogue_id, at, actor_role, actor_id, action, target, event_seq, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(dialogue.to_string())
+        .bind(e.at)
+        .bind(&e.actor_role)
+        .bind(e.actor_id.to_string())
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(e.event_seq.map(|s| s as i64))
+        .bind(&e.detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// On the caller's connection: `load` must not wait for a second one while holding

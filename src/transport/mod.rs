@@ -3,6 +3,7 @@
 mod connection;
 mod error;
 mod limits;
+mod records;
 mod rest;
 mod upgrade;
 mod web;
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/dialogues/{id}/panelists", post(rest::add_panelist))
         .route("/api/dialogues/{id}/moderators", post(rest::add_moderator))
         .route("/api/dialogues/{id}/screen", post(rest::screen_invite))
+        .route("/api/dialogues/{id}/audit", get(records::audit_export))
+        .route("/api/safety", get(records::safety))
         .merge(web::routes())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)

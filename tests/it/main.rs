@@ -12,6 +12,7 @@ mod model;
 mod polls;
 mod privacy;
 mod protocol_doc;
+mod records;
 mod resume;
 mod rfc6455;
 mod slow;

@@ -185,10 +185,10 @@ async fn a_private_tip_reaches_exactly_the_allowed_roles_and_nothing_public() {
     for (who, c) in &anyone {
         assert_eq!(saw_any(c, &marks), Vec::<String>::new(), "a later {who}");
     }
-    // Every public read and export over HTTP.
-    for path in public_reads(&dialogue.code, dialogue.id) {
-        let (status, body) = dialogue.endpoint.get(&path, None).await;
-        assert!(status < 500, "{path}: {status}");
+    // Every public read and every export over HTTP (exports with the organizer's token).
+    for (path, token) in reads_and_exports(&dialogue.code, dialogue.id, &dialogue.organizer) {
+        let (status, body) = dialogue.endpoint.get(&path, token.as_deref()).await;
+        assert_eq!(status, 200, "{path}: {body}");
         for m in marks {
             assert!(!body.to_string().contains(m), "{path} shows a tip");
         }
@@ -197,6 +197,12 @@ async fn a_private_tip_reaches_exactly_the_allowed_roles_and_nothing_public() {
 
 /// Everything that reads a dialogue without a staff token, and every export.
 /// (Add each new export here: a tip must never reach one.)
-fn public_reads(code: &str, _id: Uuid) -> Vec<String> {
-    vec![format!("/api/public/{code}")]
+fn reads_and_exports(code: &str, id: Uuid, organizer: &str) -> Vec<(String, Option<String>)> {
+    vec![
+        (format!("/api/public/{code}"), None),
+        (
+            format!("/api/dialogues/{id}/audit"),
+            Some(organizer.to_string()),
+        ),
+    ]
 }

@@ -1,0 +1,186 @@
+//! Public-records duties over HTTP: the organizer's audit export (masked), and the
+//! numbers the participant page shows for reporting crimes.
+
+use super::rest::Bearer;
+use super::{ApiError, AppState};
+use crate::domain::sensitive::{self, Flag};
+use crate::domain::{Actor, QuestionId};
+use crate::protocol::ErrorCode;
+use crate::store::AuditEntry;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+#[derive(Serialize)]
+pub struct AuditExport {
+    pub dialogue_id: Uuid,
+    pub code: String,
+    pub exported_at: i64,
+    pub entries: Vec<AuditEntryWire>,
+    /// What was masked, entry by entry, so a reader knows what the export leaves out.
+    pub masked: Vec<MaskedWire>,
+    pub note: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct AuditEntryWire {
+    pub id: u64,
+    pub at: i64,
+    pub actor: Value,
+    pub action: String,
+    pub target: Option<String>,
+    pub event_seq: Option<u64>,
+    pub detail: Option<Value>,
+    /// Where text changed: the text before, with flagged spans masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// Where text changed or was entered by staff: the text after, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct MaskedWire {
+    pub entry: u64,
+    pub field: &'static str,
+    /// The kinds of personal data masked (`personnummer`, `phone`, …).
+    pub kinds: Vec<&'static str>,
+    pub spans: usize,
+}
+
+const NOTE: &str = "Personal data that the confidentiality guard flagged is replaced by [\u{2026}] in `before` and `after`; `masked` lists every masked field and the kinds of data masked. Text that private tips hold is not part of this export; tip actions appear by id only.";
+
+fn masked(
+    text: &str,
+    flags: &[Flag],
+    entry: u64,
+    field: &'static str,
+    out: &mut Vec<MaskedWire>,
+) -> String {
+    if flags.is_empty() {
+        return text.to_string();
+    }
+    let kinds: BTreeSet<&'static str> = flags.iter().map(|f| f.kind.code()).collect();
+    out.push(MaskedWire {
+        entry,
+        field,
+        kinds: kinds.into_iter().collect(),
+        spans: flags.len(),
+    });
+    sensitive::redact(text, flags)
+}
+
+/// `GET /api/dialogues/{id}/audit`: the audit trail for a public-records request.
+/// Organizer only; the export itself is recorded in the trail.
+pub async fn audit_export(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AuditExport>, ApiError> {
+    let Actor::Organizer(organizer) = claims.actor() else {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only an organizer may export the audit trail",
+        ));
+    };
+    let store = state.registry.store().clone();
+    let record = store
+        .load(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))?;
+    let danger = state.registry.settings().danger_phrases.clone();
+    let (dialogue, log) = crate::hub::rebuild_with(&record, &danger)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    store
+        .audit_append(
+            id,
+            &AuditEntry {
+                at: now,
+                actor_role: "organizer".into(),
+                actor_id: organizer,
+                action: "audit_exported".into(),
+                target: None,
+                event_seq: None,
+                detail: None,
+            },
+        )
+        .await?;
+    let rows = store.audit_entries(id).await?;
+    let mut masked_list = Vec::new();
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let e = row.entry;
+        let (mut before, mut after) = (None, None);
+        let event = e
+            .event_seq
+            .and_then(|seq| log.get(seq.checked_sub(1)? as usize));
+        if let Some(rec) = event {
+            use crate::domain::Event;
+            match &rec.event {
+                // An edit: the author's words before, the published text after.
+                Event::QuestionApproved {
+                    question,
+                    edited: Some(published),
+                } => {
+                    if let Some(q) = dialogue.questions.get(question) {
+                        let words = q.original.as_ref().unwrap_or(&q.text);
+                        before = Some(masked(
+                            words.expose(),
+                            &q.flags,
+                            row.id,
+                            "before",
+                            &mut masked_list,
+                        ));
+                    }
+                    let text = published.expose();
+                    after = Some(masked(
+                        text,
+                        &sensitive::scan(text),
+                        row.id,
+                        "after",
+                        &mut masked_list,
+                    ));
+                }
+                // A question a moderator typed in from the floor.
+                Event::QuestionAsked { question, .. } => {
+                    if let Some(q) = dialogue.questions.get(&QuestionId(question.0)) {
+                        let text = q.original.as_ref().unwrap_or(&q.text).expose();
+                        after = Some(masked(text, &q.flags, row.id, "after", &mut masked_list));
+                    }
+                }
+                _ => {}
+            }
+        }
+        entries.push(AuditEntryWire {
+            id: row.id,
+            at: e.at,
+            actor: json!({"role": e.actor_role, "id": e.actor_id}),
+            action: e.action,
+            target: e.target,
+            event_seq: e.event_seq,
+            detail: e.detail.and_then(|d| serde_json::from_str(&d).ok()),
+            before,
+            after,
+        });
+    }
+    Ok(Json(AuditExport {
+        dialogue_id: id,
+        code: dialogue.code.clone(),
+        exported_at: now,
+        entries,
+        masked: masked_list,
+        note: NOTE,
+    }))
+}
+
+/// `GET /api/safety`: the numbers the participant page shows (configurable per deployment).
+pub async fn safety(State(state): State<AppState>) -> Json<Value> {
+    let s = &state.settings.safety;
+    Json(json!({
+        "emergency_number": s.emergency_number,
+        "police_number": s.police_number,
+    }))
+}
