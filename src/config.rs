@@ -16,6 +16,7 @@ pub struct Settings {
     pub limits: Limits,
     pub hub: HubConfig,
     pub safety: SafetySettings,
+    pub retention: crate::records::RetentionSettings,
 }
 
 /// What the participant page tells people about reporting crimes, and the phrases

@@ -179,6 +179,15 @@ impl Registry {
         Ok(Some(handle))
     }
 
+    /// Stops a dialogue's task (its clients are told to reconnect) so that the next
+    /// use loads it afresh from the store: after a retention or erasure rewrite.
+    pub async fn evict(&self, id: DialogueId) {
+        if let Some((_, h)) = self.dialogues.remove(&id) {
+            self.codes.remove(&h.code);
+            let _ = h.tx.send(Request::Shutdown(CloseCode::Restarting)).await;
+        }
+    }
+
     pub async fn by_code(&self, code: &str) -> Result<Option<DialogueHandle>, StoreError> {
         let code = code.trim().to_ascii_uppercase();
         let id = match self.codes.get(&code) {

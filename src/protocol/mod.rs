@@ -11,7 +11,7 @@ mod server;
 
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
 pub use codes::{CloseCode, ErrorCode};
-pub use event::{EventBody, actor_from_wire, actor_to_wire, public_event};
+pub use event::{ActorWire, EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{
     AckWire, AlertWire, ErrorWire, EventOut, LiveWire, NoticeWire, PollResultsWire, PollWire,
     Present, ServerMessage, TipMessage, TipWire, Welcome, mine, snapshot,

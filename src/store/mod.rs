@@ -131,6 +131,32 @@ pub(crate) fn choices_from_text(text: &str) -> Result<Vec<u16>, StoreError> {
         .collect()
 }
 
+/// A rewrite of a dialogue's stored record for retention or erasure, applied in
+/// one transaction. Bumps the dialogue's epoch: the log was rebuilt.
+#[derive(Debug, Clone, Default)]
+pub struct Scrub {
+    /// Events rewritten in place (same `seq`, new actor and body).
+    pub rewrites: Vec<StoredEvent>,
+    /// Participant ids replaced by pseudonyms in votes and poll answers: (old, new).
+    pub pseudonyms: Vec<(Uuid, Uuid)>,
+    /// Idempotency records of these participants are deleted.
+    pub delete_submissions_of: Vec<Uuid>,
+    /// Every idempotency record of the dialogue is deleted.
+    pub delete_all_submissions: bool,
+    /// Poll answer rows of these (closed) polls are deleted.
+    pub delete_answers_of_polls: Vec<u64>,
+}
+
+impl Scrub {
+    pub fn is_empty(&self) -> bool {
+        self.rewrites.is_empty()
+            && self.pseudonyms.is_empty()
+            && self.delete_submissions_of.is_empty()
+            && !self.delete_all_submissions
+            && self.delete_answers_of_polls.is_empty()
+    }
+}
+
 /// Where a dialogue's log and votes stand: what another node compares to notice a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Head {
@@ -203,6 +229,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The dialogue's audit trail, oldest first.
     async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError>;
+    /// Applies a retention or erasure rewrite in one transaction.
+    async fn scrub(&self, dialogue: DialogueId, scrub: &Scrub) -> Result<(), StoreError>;
+    /// Moves the audit retention horizon forward to `before` (ms) and deletes the
+    /// audit rows older than it; returns how many went.
+    async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError>;
+    /// Every dialogue's id (for the retention job).
+    async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError>;
 }
 
 /// The last writer of each (question, participant) wins: a batch may set a vote on

@@ -7,9 +7,9 @@
 //! order, and no seq is ever skipped.
 
 use super::{
-    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store,
-    StoreError, StoredEvent, append_error, choices_from_text, choices_to_text, last_answer_wins,
-    last_vote_wins,
+    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
+    Store, StoreError, StoredEvent, append_error, choices_from_text, choices_to_text,
+    last_answer_wins, last_vote_wins,
 };
 use crate::domain::{DialogueId, VoteChange};
 use async_trait::async_trait;
@@ -445,6 +445,36 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn scrub(&self, dialogue: DialogueId, scrub: &Scrub) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        scrub_in(&mut tx, &dialogue.to_string(), scrub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE audit_horizon SET purge_before = GREATEST(purge_before, $1) WHERE only_row = 1",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM audit_log WHERE at < (SELECT purge_before FROM audit_horizon WHERE only_row = 1)")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id::text FROM dialogues")
+            .fetch_all(&self.pool)
+            .await?;
+        ids.iter().map(|s| parse_uuid(s)).collect()
+    }
+
     async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError> {
         sqlx::query(
             "SELECT id, at, actor_role, actor_id::text AS actor_id, action, target, event_seq, detail
@@ -470,6 +500,63 @@ impl Store for PostgresStore {
         })
         .collect()
     }
+}
+
+async fn scrub_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    key: &str,
+    scrub: &Scrub,
+) -> Result<(), StoreError> {
+    // The row lock first: appends on other nodes wait for the rewrite.
+    sqlx::query("UPDATE dialogues SET epoch = epoch + 1, votes_version = votes_version + 1 WHERE id = $1::uuid")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    for e in &scrub.rewrites {
+        sqlx::query(
+            "UPDATE events SET actor = $1, body = $2 WHERE dialogue_id = $3::uuid AND seq = $4",
+        )
+        .bind(&e.actor)
+        .bind(&e.body)
+        .bind(key)
+        .bind(e.seq as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (old, new) in &scrub.pseudonyms {
+        for sql in [
+            "UPDATE votes SET participant_id = $1::uuid WHERE dialogue_id = $2::uuid AND participant_id = $3::uuid",
+            "UPDATE poll_answers SET participant_id = $1::uuid WHERE dialogue_id = $2::uuid AND participant_id = $3::uuid",
+        ] {
+            sqlx::query(sql)
+                .bind(new.to_string())
+                .bind(key)
+                .bind(old.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for who in &scrub.delete_submissions_of {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = $1::uuid AND actor_id = $2::uuid")
+            .bind(key)
+            .bind(who.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    if scrub.delete_all_submissions {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = $1::uuid")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for poll in &scrub.delete_answers_of_polls {
+        sqlx::query("DELETE FROM poll_answers WHERE dialogue_id = $1::uuid AND poll_id = $2")
+            .bind(key)
+            .bind(*poll as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert_audit(

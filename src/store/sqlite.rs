@@ -1,8 +1,9 @@
 //! The embedded store: one SQLite file, WAL, `synchronous=FULL` (every commit is durable).
 
 use super::{
-    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store,
-    StoreError, StoredEvent, append_error, choices_from_text, choices_to_text, last_answer_wins,
+    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
+    Store, StoreError, StoredEvent, append_error, choices_from_text, choices_to_text,
+    last_answer_wins,
 };
 use crate::domain::DialogueId;
 use async_trait::async_trait;
@@ -360,6 +361,38 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn scrub(&self, dialogue: DialogueId, scrub: &Scrub) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        scrub_in(&mut tx, &dialogue.to_string(), scrub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE audit_horizon SET purge_before = MAX(purge_before, ?) WHERE only_row = 1",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM audit_log WHERE at < (SELECT purge_before FROM audit_horizon WHERE only_row = 1)")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM dialogues")
+            .fetch_all(&self.pool)
+            .await?;
+        ids.iter()
+            .map(|s| Uuid::parse_str(s).map_err(|e| StoreError::Config(e.to_string())))
+            .collect()
+    }
+
     async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError> {
         sqlx::query("SELECT id, at, actor_role, actor_id, action, target, event_seq, detail FROM audit_log WHERE dialogue_id = ? ORDER BY id")
             .bind(dialogue.to_string())
@@ -382,6 +415,62 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+async fn scrub_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &str,
+    scrub: &Scrub,
+) -> Result<(), StoreError> {
+    for e in &scrub.rewrites {
+        sqlx::query("UPDATE events SET actor = ?, body = ? WHERE dialogue_id = ? AND seq = ?")
+            .bind(&e.actor)
+            .bind(&e.body)
+            .bind(key)
+            .bind(e.seq as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (old, new) in &scrub.pseudonyms {
+        for sql in [
+            "UPDATE votes SET participant_id = ? WHERE dialogue_id = ? AND participant_id = ?",
+            "UPDATE poll_answers SET participant_id = ? WHERE dialogue_id = ? AND participant_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(new.to_string())
+                .bind(key)
+                .bind(old.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for who in &scrub.delete_submissions_of {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = ? AND actor_id = ?")
+            .bind(key)
+            .bind(who.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    if scrub.delete_all_submissions {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = ?")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for poll in &scrub.delete_answers_of_polls {
+        sqlx::query("DELETE FROM poll_answers WHERE dialogue_id = ? AND poll_id = ?")
+            .bind(key)
+            .bind(*poll as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE dialogues SET epoch = epoch + 1, votes_version = votes_version + 1 WHERE id = ?",
+    )
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_audit(

@@ -176,6 +176,51 @@ pub async fn audit_export(
     }))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    /// The participant (their `you` id). At merge with receipt codes, a
+    /// `receipt_code` field finds this id instead.
+    pub participant_id: Uuid,
+    /// Questions whose published text is itself the personal data: replaced by a marker.
+    #[serde(default)]
+    pub replace_text: Vec<u64>,
+}
+
+/// `POST /api/dialogues/{id}/erasures`: erases one participant's personal data
+/// (organizer, on the person's request). Repeating it is harmless.
+pub async fn erase(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    Path(id): Path<Uuid>,
+    super::rest::Body(req): super::rest::Body<ErasureRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let Actor::Organizer(organizer) = claims.actor() else {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only an organizer may erase personal data",
+        ));
+    };
+    let replace: BTreeSet<u64> = req.replace_text.into_iter().collect();
+    let now = chrono::Utc::now().timestamp_millis();
+    let erased = crate::records::erase_participant(
+        &state.registry,
+        id,
+        req.participant_id,
+        &replace,
+        organizer,
+        now,
+    )
+    .await?
+    .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))?;
+    Ok(Json(json!({
+        "pseudonym": erased.pseudonym,
+        "questions_marked": erased.questions_marked,
+        "questions_kept": erased.questions_kept,
+        "tips_marked": erased.tips_marked,
+    })))
+}
+
 /// `GET /api/safety`: the numbers the participant page shows (configurable per deployment).
 pub async fn safety(State(state): State<AppState>) -> Json<Value> {
     let s = &state.settings.safety;

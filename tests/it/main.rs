@@ -14,6 +14,7 @@ mod privacy;
 mod protocol_doc;
 mod records;
 mod resume;
+mod retention;
 mod rfc6455;
 mod slow;
 mod store;
