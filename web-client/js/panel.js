@@ -33,6 +33,8 @@ function onMessage(msg) {
   else if (msg.type === 'event') model.apply(msg.event, msg.by, msg.at);
   else if (msg.type === 'live-reset') model.liveReset();
   else if (msg.type === 'live') model.live(msg);
+  // Only a panelist whose kind the organizer allowed gets tips at all.
+  else if (msg.type === 'tip') model.addTip(msg.tip);
   else return;
   render();
 }
@@ -89,6 +91,12 @@ function render(force) {
   $('tome-empty').hidden = tome.length > 0;
   syncList($('tome'), tome.map((x) => ({ key: x.id, sig: sig(x), render: () => item(x) })));
   syncList($('all'), open.map((x) => ({ key: x.id, sig: sig(x), render: () => item(x) })));
+  const tips = [...model.tips.values()].sort((a, b) => b.id - a.id);
+  $('tips-section').hidden = tips.length === 0;
+  $('tips').replaceChildren(...tips.map((tip) => h('li', { class: 'question', 'data-tip': tip.id }, h('div', { class: 'body' },
+    h('span', { class: 'badge private' }, `#${tip.id}`),
+    h('p', { class: 'text' }, tip.text),
+    h('p', { class: 'by' }, tip.display_name || t('anonymous'))))));
 }
 
 main();
