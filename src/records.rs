@@ -414,7 +414,7 @@ pub async fn run_retention(
         total.add(&counts);
     }
     total.audit_rows = store
-        .purge_audit_before(now - periods.audit_days * DAY_MS)
+        .purge_audit_before(now - periods.audit_days.max(0) * DAY_MS)
         .await?;
     if total.any() {
         tracing::info!(

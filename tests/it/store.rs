@@ -435,3 +435,69 @@ async fn poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_vers
         );
     }
 }
+
+#[tokio::test]
+async fn a_scrub_rewrites_events_pseudonymises_rows_and_bumps_the_epoch() {
+    use dialoghub::domain::{PollAnswer, PollId};
+    use dialoghub::store::Scrub;
+    for (name, store, _guard) in stores("scrub").await {
+        let d = new_dialogue("SCRB23", None, Uuid::new_v4());
+        store.create_dialogue(&d).await.unwrap();
+        let (anna, pseudonym) = (Uuid::new_v4(), Uuid::new_v4());
+        let votes = [VoteChange {
+            question: QuestionId(2),
+            participant: anna,
+            on: true,
+        }];
+        let answers = [PollAnswer {
+            poll: PollId(1),
+            participant: anna,
+            choices: vec![1],
+        }];
+        let acks = [SavedAck {
+            actor_id: anna,
+            client_msg_id: "k1".into(),
+            ack: r#"{"client_msg_id":"k1"}"#.into(),
+        }];
+        let batch = Batch {
+            answers: &answers,
+            events: &[event(2)],
+            votes: &votes,
+            acks: &acks,
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        let mut rewritten = event(2);
+        rewritten.body = r#"{"kind":"now_answering","question_id":null}"#.into();
+        let scrub = Scrub {
+            rewrites: vec![rewritten.clone()],
+            pseudonyms: vec![(anna, pseudonym)],
+            delete_submissions_of: vec![anna],
+            ..Scrub::default()
+        };
+        store.scrub(d.id, &scrub).await.unwrap();
+        let record = store.load(d.id).await.unwrap().unwrap();
+        assert_eq!(record.epoch, 8, "{name}: a rebuilt log has a new epoch");
+        assert_eq!(record.events[1], rewritten, "{name}");
+        assert_eq!(record.votes, vec![(2, pseudonym)], "{name}");
+        assert_eq!(record.poll_answers, vec![(1, pseudonym, vec![1])], "{name}");
+        assert!(record.acks.is_empty(), "{name}");
+        let scrub = Scrub {
+            delete_answers_of_polls: vec![1],
+            delete_all_submissions: true,
+            ..Scrub::default()
+        };
+        store.scrub(d.id, &scrub).await.unwrap();
+        assert!(store.poll_answers(d.id).await.unwrap().is_empty(), "{name}");
+        // The audit horizon only moves forward: an older one deletes nothing more.
+        let audited = store.audit_entries(d.id).await.unwrap().len();
+        assert_eq!(store.purge_audit_before(0).await.unwrap(), 0, "{name}");
+        assert_eq!(store.audit_entries(d.id).await.unwrap().len(), audited);
+        let gone = store.purge_audit_before(i64::MAX).await.unwrap();
+        assert!(gone as usize >= audited, "{name}");
+        assert_eq!(store.purge_audit_before(0).await.unwrap(), 0, "{name}");
+        assert!(
+            store.audit_entries(d.id).await.unwrap().is_empty(),
+            "{name}"
+        );
+    }
+}
