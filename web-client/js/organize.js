@@ -63,6 +63,10 @@ async function main() {
     ev.preventDefault();
     addPanelist();
   });
+  $('tips-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    saveTipRecipients();
+  });
   $('moderator-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     addModerator();
@@ -169,6 +173,17 @@ async function addPanelist() {
   }
 }
 
+async function saveTipRecipients() {
+  const kinds = [...document.querySelectorAll('input[name=tip-kind]:checked')].map((i) => i.value);
+  try {
+    await api('PUT', `/api/dialogues/${selectedId}/tip-recipients`, { kinds });
+    announce(t('tip_recipients_saved'));
+    await choose(selectedId);
+  } catch (err) {
+    fail(err);
+  }
+}
+
 async function addModerator() {
   const name = $('m-name').value.trim();
   if (!name) {
@@ -242,6 +257,7 @@ function render() {
     h('button', { type: 'button', class: p === 'closed' ? 'danger' : '', 'data-phase': p, onclick: () => setPhase(p) }, t(`phase_action_${p}`))));
   $('join-link').replaceChildren(linkRow(`${location.origin}/j/${d.code}`, t('join_link_heading')));
   $('panel-list').replaceChildren(...d.panel.map((p) => h('li', {}, [p.name, p.title, p.organisation, t(`kind_${p.kind}`)].filter(Boolean).join(', '))));
+  for (const box of document.querySelectorAll('input[name=tip-kind]')) box.checked = (selected.tip_recipients || []).includes(box.value);
   renderInvites();
 }
 

@@ -45,6 +45,9 @@ const CRIME = 'Jag såg Kalle Svensson stjäla cyklar vid skolan';
 test('a poll, a private tip, the crime notice and a danger alert through the pages', { timeout: 180000 }, async () => {
   const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Rinkeby', venue: 'Rinkeby bibliotek' });
   const moderator = await api(server, 'POST', `/api/dialogues/${d.id}/moderators`, { name: 'Maja' });
+  const police = await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Per Polis', title: 'Kommunpolis', organisation: 'Polisen', kind: 'police' });
+  const politician = await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Pia Politiker', title: 'Ordförande', organisation: 'Nämnden', kind: 'politician' });
+  await api(server, 'PUT', `/api/dialogues/${d.id}/tip-recipients`, { kinds: ['police'] });
   const screenInvite = await api(server, 'POST', `/api/dialogues/${d.id}/screen`);
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
 
@@ -55,6 +58,12 @@ test('a poll, a private tip, the crime notice and a danger alert through the pag
   await screen.goto(local(server, screenInvite.invite_url));
   await waitText(screen, '#code', d.code, 'the screen is up');
 
+  const policePage = (await newPage(browser)).page;
+  await policePage.goto(local(server, police.invite_url));
+  await waitText(policePage, '#whoami', 'Per Polis', 'the police panelist is up');
+  const politicianPage = (await newPage(browser)).page;
+  await politicianPage.goto(local(server, politician.invite_url));
+  await waitText(politicianPage, '#whoami', 'Pia Politiker', 'the politician is up');
   const anna = (await newPage(browser, { viewport: PHONE })).page;
   const bo = (await newPage(browser, { viewport: PHONE })).page;
   for (const p of [anna, bo]) {
@@ -106,6 +115,7 @@ test('a poll, a private tip, the crime notice and a danger alert through the pag
   await anna.click('#ask-submit');
   await waitText(anna, '#mine [data-tip]', 'Privat', 'own tip listed as private');
   await waitText(mod, '#tips li', 'Zorrovägen', 'the moderator reads the tip');
+  await waitText(policePage, '#tips li', 'Zorrovägen', 'the police panelist reads the tip');
 
   // Danger: a prominent alert for the moderator.
   await anna.fill('#ask-text', DANGER);
@@ -128,7 +138,7 @@ test('a poll, a private tip, the crime notice and a danger alert through the pag
 
   // Nothing private reached another participant or the screen.
   await bo.waitForTimeout(500);
-  for (const [who, page] of [['bo', bo], ['screen', screen]]) {
+  for (const [who, page] of [['bo', bo], ['screen', screen], ['the politician', politicianPage]]) {
     const text = await page.locator('body').innerText();
     assert.ok(!text.includes('Zorrovägen') && !text.includes('kniv'), `${who} shows a tip`);
   }
