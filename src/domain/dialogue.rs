@@ -407,7 +407,18 @@ impl Dialogue {
                 to,
             });
         }
-        Ok(Decision::event(Event::PhaseChanged { to }))
+        // Closing the dialogue closes its open polls: their exact counts go into
+        // the log, and so into the public record.
+        let mut events = if to == Phase::Closed {
+            self.close_open_polls()
+        } else {
+            Vec::new()
+        };
+        events.push(Event::PhaseChanged { to });
+        Ok(Decision {
+            events,
+            ..Decision::default()
+        })
     }
 
     /// Folds one logged event into the state. No checks: events are facts.

@@ -240,6 +240,25 @@ impl Dialogue {
         }
     }
 
+    /// The events that close every open poll, with its counts now.
+    pub(crate) fn close_open_polls(&self) -> Vec<Event> {
+        self.polls
+            .values()
+            .filter(|p| p.state == PollState::Open)
+            .map(|p| Event::PollClosed {
+                poll: p.id,
+                results: self.poll_results(p.id),
+            })
+            .collect()
+    }
+
+    /// Whether the public sees this poll's results: once a moderator shows them,
+    /// and always once the dialogue has closed (they are part of the public record).
+    pub fn poll_results_public(&self, poll: &Poll) -> bool {
+        poll.state != PollState::Prepared
+            && (poll.results_shown || self.phase == super::Phase::Closed)
+    }
+
     /// Sets (or, with no choices, withdraws) one participant's answer.
     pub fn apply_answer(&mut self, a: &PollAnswer) {
         let answers = self.poll_answers.entry(a.poll).or_default();

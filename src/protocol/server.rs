@@ -269,7 +269,7 @@ pub struct PollWire {
 
 impl PollWire {
     pub fn new(d: &Dialogue, p: &Poll, audience: Audience) -> PollWire {
-        let visible = audience == Audience::Staff || p.results_shown;
+        let visible = audience == Audience::Staff || d.poll_results_public(p);
         PollWire {
             id: p.id.0,
             question: p.question.clone(),
@@ -371,7 +371,7 @@ impl LiveWire {
             .polls
             .values()
             .filter(|p| p.state != PollState::Prepared)
-            .filter(|p| audience == Audience::Staff || p.results_shown)
+            .filter(|p| audience == Audience::Staff || d.poll_results_public(p))
             .map(|p| (p.id.0, (&d.poll_results(p.id)).into()))
             .collect();
         let votes = d

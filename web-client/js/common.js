@@ -276,6 +276,11 @@ export class Model {
     return p && p.results ? p.results : null;
   }
 
+  /** Whether the public sees a poll's results: shown by a moderator, or the dialogue has closed. */
+  pollResultsPublic(p) {
+    return p.state !== 'prepared' && (p.results_shown || (this.dialogue && this.dialogue.phase === 'closed'));
+  }
+
   /** Polls by state, in id order. */
   pollsIn(...states) {
     return [...this.polls.values()].filter((p) => states.includes(p.state)).sort((a, b) => a.id - b.id);

@@ -300,15 +300,15 @@ function pollResultList(poll, results) {
 }
 
 function renderPolls() {
-  const polls = model.pollsIn('open', 'closed').filter((p) => p.state === 'open' || p.results_shown);
+  const polls = model.pollsIn('open', 'closed').filter((p) => p.state === 'open' || model.pollResultsPublic(p));
   $('polls-section').hidden = polls.length === 0;
   const box = $('polls');
   // Keep a form being filled in: re-render only when what it shows changed.
-  const sig = JSON.stringify([currentLang(), polls, polls.map((p) => (p.results_shown ? model.pollResults(p.id) : null)), [...myAnswers]]);
+  const sig = JSON.stringify([currentLang(), polls, polls.map((p) => (model.pollResultsPublic(p) ? model.pollResults(p.id) : null)), [...myAnswers]]);
   if (box.dataset.sig === sig) return;
   box.dataset.sig = sig;
   box.replaceChildren(...polls.map((poll) => {
-    const results = poll.results_shown ? model.pollResults(poll.id) : null;
+    const results = model.pollResultsPublic(poll) ? model.pollResults(poll.id) : null;
     if (poll.state !== 'open') {
       return h('div', { class: 'poll', 'data-poll': poll.id },
         h('h3', {}, poll.question),

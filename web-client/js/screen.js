@@ -55,7 +55,7 @@ function render() {
 
 /** The poll whose results a moderator shows: the open one first, else the latest. */
 function renderPoll() {
-  const shown = model.pollsIn('open', 'closed').filter((p) => p.results_shown);
+  const shown = model.pollsIn('open', 'closed').filter((p) => model.pollResultsPublic(p));
   const poll = shown.find((p) => p.state === 'open') || shown[shown.length - 1];
   const results = poll ? model.pollResults(poll.id) : null;
   $('screen-poll').hidden = !results;

@@ -473,6 +473,57 @@ fn a_poll_counts_the_latest_answer_of_each_participant_and_freezes_at_closing() 
 }
 
 #[test]
+fn closing_the_dialogue_closes_its_open_polls_and_makes_their_results_public() {
+    use crate::domain::{PollId, PollKind, PollState};
+    let mut m = Meeting::live();
+    let (org, moderator) = (m.organizer, m.moderator);
+    for _ in 0..2 {
+        m.ok(
+            &moderator,
+            Command::CreatePoll {
+                question: "Trygg?".into(),
+                kind: PollKind::Scale,
+                options: Vec::new(),
+            },
+        );
+    }
+    m.ok(
+        &moderator,
+        Command::OpenPoll {
+            poll: PollId(1),
+            expected: PollState::Prepared,
+        },
+    );
+    m.ok(
+        &participant(),
+        Command::AnswerPoll {
+            poll: PollId(1),
+            choices: vec![4],
+        },
+    );
+    assert!(!m.d.poll_results_public(&m.d.polls[&PollId(1)]));
+    let decision = m.ok(
+        &org,
+        Command::SetPhase {
+            to: Phase::Closed,
+            expected: Phase::Live,
+        },
+    );
+    assert_eq!(decision.events.len(), 2, "one poll was open");
+    let open = &m.d.polls[&PollId(1)];
+    assert_eq!(open.state, PollState::Closed);
+    assert_eq!(
+        open.closed_results.as_ref().unwrap().counts,
+        vec![0, 0, 0, 0, 1]
+    );
+    assert!(m.d.poll_results_public(open));
+    assert!(
+        !m.d.poll_results_public(&m.d.polls[&PollId(2)]),
+        "a poll never opened stays staff only"
+    );
+}
+
+#[test]
 fn a_moved_question_becomes_a_tip_only_staff_and_allowed_panelists_read() {
     use crate::domain::{PanelKind, TipId};
     let mut m = Meeting::live();
