@@ -164,6 +164,9 @@ pub struct Head {
     pub seq: u64,
     /// Bumped by every commit that changed votes (votes are not in the log).
     pub votes_version: u64,
+    /// Changes when the log is rebuilt (a retention or erasure rewrite): a node
+    /// holding the dialogue under an older epoch must load it afresh.
+    pub epoch: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -361,7 +361,7 @@ impl Store for PostgresStore {
         }
         let ids: Vec<String> = dialogues.iter().map(Uuid::to_string).collect();
         let rows = sqlx::query(
-            "SELECT id::text AS id, head_seq, votes_version FROM dialogues WHERE id = ANY($1::text[]::uuid[])",
+            "SELECT id::text AS id, head_seq, votes_version, epoch FROM dialogues WHERE id = ANY($1::text[]::uuid[])",
         )
         .bind(&ids)
         .fetch_all(&self.pool)
@@ -373,6 +373,7 @@ impl Store for PostgresStore {
                     Head {
                         seq: r.get::<i64, _>("head_seq") as u64,
                         votes_version: r.get::<i64, _>("votes_version") as u64,
+                        epoch: r.get::<i64, _>("epoch") as u64,
                     },
                 ))
             })

@@ -287,17 +287,18 @@ impl Store for SqliteStore {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(dialogues.len());
         for id in dialogues {
-            let row: Option<(i64, i64)> =
-                sqlx::query_as("SELECT head_seq, votes_version FROM dialogues WHERE id = ?")
+            let row: Option<(i64, i64, i64)> =
+                sqlx::query_as("SELECT head_seq, votes_version, epoch FROM dialogues WHERE id = ?")
                     .bind(id.to_string())
                     .fetch_optional(&mut *conn)
                     .await?;
-            if let Some((seq, votes)) = row {
+            if let Some((seq, votes, epoch)) = row {
                 out.push((
                     *id,
                     Head {
                         seq: seq as u64,
                         votes_version: votes as u64,
+                        epoch: epoch as u64,
                     },
                 ));
             }

@@ -223,7 +223,11 @@ async fn heads_count_events_and_vote_changes() {
         let d = new_dialogue("EEEEEE", None, Uuid::new_v4());
         store.create_dialogue(&d).await.unwrap();
         let unknown = Uuid::new_v4();
-        let head = |seq, votes_version| Head { seq, votes_version };
+        let head = |seq, votes_version| Head {
+            seq,
+            votes_version,
+            epoch: 7,
+        };
         assert_eq!(
             store.heads(&[d.id, unknown]).await.unwrap(),
             vec![(d.id, head(1, 0))],
