@@ -617,6 +617,7 @@ impl DialogueTask {
             max_question_chars: self.settings.max_question_chars,
             mine,
             my_votes,
+            my_answers: protocol::my_answers(&self.dialogue, &j.actor),
         };
         j.outbox
             .push_always(protocol::encode(&ServerMessage::Welcome(welcome)));

@@ -14,7 +14,7 @@ pub use codes::{CloseCode, ErrorCode};
 pub use event::{ActorWire, EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{
     AckWire, AlertWire, ErrorWire, EventOut, LiveWire, NoticeWire, PollResultsWire, PollWire,
-    Present, ServerMessage, TipMessage, TipWire, Welcome, mine, snapshot,
+    Present, ServerMessage, TipMessage, TipWire, Welcome, mine, my_answers, snapshot,
 };
 
 use crate::domain::{

@@ -62,6 +62,33 @@ pub struct Welcome<'a> {
     pub mine: Vec<MineWire<'a>>,
     /// Questions this participant has a vote on.
     pub my_votes: Vec<u64>,
+    /// This participant's answers to polls that are open, in poll order.
+    pub my_answers: Vec<MyAnswerWire>,
+}
+
+/// A participant's own answer to an open poll.
+#[derive(Serialize)]
+pub struct MyAnswerWire {
+    pub poll_id: u64,
+    pub choices: Vec<u16>,
+}
+
+/// A participant's answers to the polls open now (empty for other roles).
+pub fn my_answers(dialogue: &Dialogue, who: &Actor) -> Vec<MyAnswerWire> {
+    if !matches!(who, Actor::Participant(_)) {
+        return Vec::new();
+    }
+    dialogue
+        .polls
+        .values()
+        .filter(|p| p.state == PollState::Open)
+        .filter_map(|p| {
+            dialogue.answer_of(p.id, who.id()).map(|c| MyAnswerWire {
+                poll_id: p.id.0,
+                choices: c.to_vec(),
+            })
+        })
+        .collect()
 }
 
 /// A participant's own question: only its author sees the text before approval and the reason for a rejection.

@@ -167,7 +167,8 @@ async fn a_scale_poll_takes_one_of_five_and_a_withdrawn_answer_is_not_counted() 
     let app = TestApp::spawn().await;
     let dialogue = app.live_dialogue().await;
     let mut moderator = dialogue.moderator().await;
-    let mut anna = dialogue.participant().await;
+    let anna_token = dialogue.participant_token().await;
+    let mut anna = Client::connect(&dialogue.endpoint.ws, &anna_token, None).await;
     let mut bo = dialogue.participant().await;
     let ack = moderator
         .submit(json!({"type": "create_poll", "question": "Hur trygg känner du dig?", "poll_kind": "scale"}))
@@ -182,6 +183,12 @@ async fn a_scale_poll_takes_one_of_five_and_a_withdrawn_answer_is_not_counted() 
             .await;
         assert_eq!(a["type"], "ack", "{a}");
     }
+    // Coming back, a participant sees their own answer to the open poll.
+    let again = Client::connect(&dialogue.endpoint.ws, &anna_token, None).await;
+    assert_eq!(
+        again.welcome["my_answers"],
+        json!([{"poll_id": poll, "choices": [4]}])
+    );
     let withdrawn = bo
         .submit(json!({"type": "answer_poll", "poll_id": poll, "choices": []}))
         .await;

@@ -514,6 +514,7 @@ fn specimens() -> Specimens {
             max_question_chars: MAX_CHARS,
             mine,
             my_votes,
+            my_answers: protocol::my_answers(d, &who),
         }))
     };
     let snapshot = |d: &Dialogue, audience| {

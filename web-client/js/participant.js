@@ -163,6 +163,8 @@ function onMessage(msg) {
       mine.clear();
       for (const q of msg.mine) mine.set(q.id, { ...q });
       myVotes = new Set(msg.my_votes);
+      myAnswers.clear();
+      for (const a of msg.my_answers || []) myAnswers.set(a.poll_id, a.choices);
       $('ask-text').maxLength = msg.max_question_chars;
       break;
     case 'snapshot':
