@@ -83,6 +83,7 @@ impl App {
         }
         // Always on, also with Redis: pub/sub loses messages, the store does not.
         registry.poll_heads(bus_settings.poll_interval);
+        crate::records::schedule(registry.clone(), settings.retention);
         let state = AppState::new(registry, tokens, settings);
         Ok(App {
             listener,

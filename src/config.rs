@@ -16,12 +16,26 @@ pub struct Settings {
     pub limits: Limits,
     pub hub: HubConfig,
     pub meetings: MeetingSettings,
+    pub safety: SafetySettings,
+    pub retention: crate::records::RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct MeetingSettings {
     /// An invitation published fewer days than this before the meeting is late.
     pub invitation_lead_days: i64,
+}
+
+/// What the participant page tells people about reporting crimes, and the phrases
+/// that raise a danger alert to moderators. Per deployment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SafetySettings {
+    /// Emergencies (Sweden: 112).
+    pub emergency_number: String,
+    /// The police's non-urgent line (Sweden: 114 14).
+    pub police_number: String,
+    /// Case-insensitive, matched as whole words on normalised text.
+    pub danger_phrases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +114,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.allowed_origins")
+                .with_list_parse_key("safety.danger_phrases")
                 .try_parsing(true),
         );
         // The conventional DATABASE_URL picks the store, unless DIALOGHUB_STORE__URL names one.
@@ -128,6 +143,9 @@ impl Settings {
             replay_window: self.hub.replay_window,
             inbox_capacity: self.hub.inbox_capacity,
             max_question_chars: self.limits.max_question_chars,
+            danger_phrases: std::sync::Arc::new(crate::domain::DangerPhrases::new(
+                &self.safety.danger_phrases,
+            )),
         }
     }
 }

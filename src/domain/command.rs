@@ -1,8 +1,9 @@
 //! What actors ask the dialogue to do. Parsed and validated before it gets here.
 
+use super::poll::{PollId, PollKind, PollState};
 use super::question::{Addressee, Origin, QuestionId, QuestionStatus, RejectReason};
 use super::text::{DisplayName, QuestionText};
-use super::{DialogueInfo, Moderator, Panelist, Phase};
+use super::{DialogueInfo, Moderator, PanelKind, Panelist, Phase};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,11 +96,49 @@ pub enum Command {
     },
     /// Sent by the server when a panelist or moderator first connects.
     OpenInvitation,
+    /// A moderator writes a poll, before the meeting or on the spot. Not yet shown.
+    CreatePoll {
+        question: String,
+        kind: PollKind,
+        options: Vec<String>,
+    },
+    OpenPoll {
+        poll: PollId,
+        expected: PollState,
+    },
+    /// Freezes the counts into the log.
+    ClosePoll {
+        poll: PollId,
+        expected: PollState,
+    },
+    ShowPollResults {
+        poll: PollId,
+        shown: bool,
+    },
+    /// Set, not toggle: the participant's whole answer; empty withdraws it.
+    AnswerPoll {
+        poll: PollId,
+        choices: Vec<u16>,
+    },
+    /// A participant writes to the panel privately, not to the public queue.
+    SendTip {
+        text: QuestionText,
+        display_name: Option<DisplayName>,
+    },
+    /// A moderator moves a pending question to the private channel; its author is told.
+    MoveToPrivate {
+        question: QuestionId,
+        expected: QuestionStatus,
+    },
+    /// The organizer names the panel kinds that receive private tips (e.g. police).
+    SetTipRecipients {
+        kinds: Vec<PanelKind>,
+    },
 }
 
 impl Command {
-    /// Votes commute: they need no place in the ordered log.
+    /// Votes and poll answers commute: they need no place in the ordered log.
     pub fn is_vote(&self) -> bool {
-        matches!(self, Command::Vote { .. })
+        matches!(self, Command::Vote { .. } | Command::AnswerPoll { .. })
     }
 }

@@ -4,12 +4,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::command::Command;
 use super::event::{Event, Recorded};
+use super::poll::{Poll, PollAnswer, PollId};
 use super::question::{Addressee, Origin, Question, QuestionId, QuestionStatus};
 use super::record::{self, Attendance, FollowUp, InfoPost, PostId, WrittenAnswer};
 use super::refusal::Refusal;
 use super::sensitive;
 use super::text::{DisplayName, QuestionText};
-use super::{Actor, DialogueId, DialogueInfo, Moderator, Panelist, Phase, Role, Timestamp};
+use super::tip::{DangerPhrases, Tip, TipId};
+use super::{
+    Actor, DialogueId, DialogueInfo, Moderator, PanelKind, Panelist, Phase, Role, Timestamp,
+};
 use uuid::Uuid;
 
 /// A vote set on or off. Votes commute, so they live beside the log, not in it.
@@ -20,18 +24,19 @@ pub struct VoteChange {
     pub on: bool,
 }
 
-/// What a command decided: events for the log and vote changes beside it.
+/// What a command decided: events for the log, vote changes and poll answers beside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Decision {
     pub events: Vec<Event>,
     pub votes: Vec<VoteChange>,
+    pub answers: Vec<PollAnswer>,
 }
 
 impl Decision {
-    fn event(event: Event) -> Decision {
+    pub(crate) fn event(event: Event) -> Decision {
         Decision {
             events: vec![event],
-            votes: Vec::new(),
+            ..Decision::default()
         }
     }
 }
@@ -65,6 +70,15 @@ pub struct Dialogue {
     /// Grows each time the time or place changes: the calendar file's SEQUENCE.
     pub schedule_sequence: u32,
     pub attendance: Option<Attendance>,
+    pub polls: BTreeMap<PollId, Poll>,
+    /// Each participant's answer to each poll (beside the log, like votes).
+    pub poll_answers: HashMap<PollId, HashMap<Uuid, Vec<u16>>>,
+    /// Private tips: staff and the allowed panel kinds only.
+    pub tips: BTreeMap<TipId, Tip>,
+    /// Panel kinds that receive private tips.
+    pub tip_recipients: Vec<PanelKind>,
+    /// The deployment's danger phrase list (configuration, not state).
+    pub danger: std::sync::Arc<DangerPhrases>,
 }
 
 impl Dialogue {
@@ -91,6 +105,11 @@ impl Dialogue {
             closed_at: None,
             schedule_sequence: 0,
             attendance: None,
+            polls: BTreeMap::new(),
+            poll_answers: HashMap::new(),
+            tips: BTreeMap::new(),
+            tip_recipients: Vec::new(),
+            danger: Default::default(),
         }
     }
 
@@ -198,6 +217,28 @@ impl Dialogue {
                     Ok(Decision::event(Event::InvitationOpened))
                 }
             }
+            Command::CreatePoll {
+                question,
+                kind,
+                options,
+            } => Ok(self.create_poll(question, kind, options)),
+            Command::OpenPoll { poll, expected } => self.open_poll(poll, expected),
+            Command::ClosePoll { poll, expected } => self.close_poll(poll, expected),
+            Command::ShowPollResults { poll, shown } => self.show_poll_results(poll, shown),
+            Command::AnswerPoll { poll, choices } => self.answer_poll(actor, poll, &choices),
+            Command::SendTip { text, display_name } => Ok(self.send_tip(text, display_name)),
+            Command::MoveToPrivate { question, expected } => {
+                self.expect(question, expected, &[QuestionStatus::Pending], "moved")?;
+                Ok(Decision::event(Event::QuestionMovedToPrivate {
+                    question,
+                    tip: self.next_tip_id(),
+                }))
+            }
+            Command::SetTipRecipients { mut kinds } => {
+                kinds.sort_by_key(|k| *k as u8);
+                kinds.dedup();
+                Ok(Decision::event(Event::TipRecipientsSet { kinds }))
+            }
         }
     }
 
@@ -244,7 +285,10 @@ impl Dialogue {
     fn authorize(&self, actor: &Actor, cmd: &Command) -> Result<(), Refusal> {
         let role = actor.role();
         let allowed: &[Role] = match cmd {
-            Command::Ask { .. } | Command::Vote { .. } => &[Role::Participant],
+            Command::Ask { .. }
+            | Command::Vote { .. }
+            | Command::AnswerPoll { .. }
+            | Command::SendTip { .. } => &[Role::Participant],
             Command::MarkAnswered { .. } | Command::PromiseFollowUp { .. } => {
                 &[Role::Moderator, Role::Organizer, Role::Panelist]
             }
@@ -255,7 +299,8 @@ impl Dialogue {
             | Command::SetInfo(_)
             | Command::AddPanelist(_)
             | Command::AddModerator(_)
-            | Command::RecordOutcome { .. } => &[Role::Organizer],
+            | Command::RecordOutcome { .. }
+            | Command::SetTipRecipients { .. } => &[Role::Organizer],
             _ => &[Role::Moderator, Role::Organizer],
         };
         if !allowed.contains(&role) {
@@ -274,9 +319,12 @@ impl Dialogue {
             | Command::SetInfo(_)
             | Command::AddPanelist(_)
             | Command::AddModerator(_)
+            | Command::SetTipRecipients { .. }
             | Command::OpenInvitation => true,
             // Information goes out before, during and after the meeting.
             Command::Post { .. } => true,
+            // Polls are prepared before the meeting: any phase but the last.
+            Command::CreatePoll { .. } => self.phase != Phase::Closed,
             // Answers in writing and follow-ups come during the meeting or after it.
             Command::WriteAnswer { .. }
             | Command::PublishAnswer { .. }
@@ -295,7 +343,7 @@ impl Dialogue {
     }
 
     /// Moderator actions carry the state they expect, so two moderators racing get a conflict.
-    fn expect(
+    pub(crate) fn expect(
         &self,
         id: QuestionId,
         expected: QuestionStatus,
@@ -375,12 +423,12 @@ impl Dialogue {
             return Err(Refusal::InvalidTarget("voted on"));
         }
         Ok(Decision {
-            events: Vec::new(),
             votes: vec![VoteChange {
                 question,
                 participant: actor.id(),
                 on,
             }],
+            ..Decision::default()
         })
     }
 
@@ -430,6 +478,7 @@ impl Dialogue {
         Ok(Decision {
             events: vec![Event::QuestionMerged { question, into }],
             votes,
+            ..Decision::default()
         })
     }
 
@@ -475,10 +524,21 @@ impl Dialogue {
                 to,
             });
         }
-        Ok(Decision::event(Event::PhaseChanged {
+        // Closing the dialogue closes its open polls: their exact counts go into
+        // the log, and so into the public record.
+        let mut events = if to == Phase::Closed {
+            self.close_open_polls()
+        } else {
+            Vec::new()
+        };
+        events.push(Event::PhaseChanged {
             to,
             attendance: None,
-        }))
+        });
+        Ok(Decision {
+            events,
+            ..Decision::default()
+        })
     }
 
     /// Folds one logged event into the state. No checks: events are facts.
@@ -535,6 +595,8 @@ impl Dialogue {
                     receipt: receipt.clone(),
                     answer: None,
                     follow_up: None,
+                    private_signals: super::tip::private_signals(text.expose()),
+                    danger: self.danger.matches(text.expose()),
                 };
                 if let Some(r) = receipt {
                     self.receipts.insert(r.clone(), *question);
@@ -661,17 +723,24 @@ impl Dialogue {
             Event::InvitationOpened => {
                 self.opened.insert(rec.by.id());
             }
+            Event::PollCreated { .. }
+            | Event::PollOpened { .. }
+            | Event::PollClosed { .. }
+            | Event::PollResultsShown { .. } => self.apply_poll(&rec.event),
+            Event::TipSent { .. }
+            | Event::QuestionMovedToPrivate { .. }
+            | Event::TipRecipientsSet { .. } => self.apply_tip(rec),
         }
     }
 
-    fn set_status(&mut self, id: QuestionId, status: QuestionStatus) {
+    pub(crate) fn set_status(&mut self, id: QuestionId, status: QuestionStatus) {
         if let Some(q) = self.questions.get_mut(&id) {
             q.status = status;
         }
     }
 
     /// A question that is no longer up for answering leaves "up next" and "now answering".
-    fn leave_queue(&mut self, id: QuestionId) {
+    pub(crate) fn leave_queue(&mut self, id: QuestionId) {
         self.up_next.retain(|q| *q != id);
         if self.now_answering == Some(id) {
             self.now_answering = None;

@@ -1,9 +1,11 @@
 //! Facts in a dialogue's log. Applying one never fails.
 
+use super::poll::{PollId, PollKind, PollResults};
 use super::question::{Addressee, Origin, QuestionId, RejectReason};
 use super::record::{Attendance, PostId};
 use super::text::{DisplayName, QuestionText};
-use super::{Actor, DialogueInfo, Moderator, Panelist, Phase, Timestamp};
+use super::tip::TipId;
+use super::{Actor, DialogueInfo, Moderator, PanelKind, Panelist, Phase, Timestamp};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +91,37 @@ pub enum Event {
     },
     /// A panelist or moderator used their invitation for the first time.
     InvitationOpened,
+    PollCreated {
+        poll: PollId,
+        question: String,
+        kind: PollKind,
+        options: Vec<String>,
+    },
+    PollOpened {
+        poll: PollId,
+    },
+    /// The poll's exact result at closing: part of the public record.
+    PollClosed {
+        poll: PollId,
+        results: PollResults,
+    },
+    PollResultsShown {
+        poll: PollId,
+        shown: bool,
+    },
+    TipSent {
+        tip: TipId,
+        text: QuestionText,
+        display_name: Option<DisplayName>,
+    },
+    /// The question leaves the public queue and becomes tip `tip`, with its author's words.
+    QuestionMovedToPrivate {
+        question: QuestionId,
+        tip: TipId,
+    },
+    TipRecipientsSet {
+        kinds: Vec<PanelKind>,
+    },
 }
 
 /// An event as it stands in the log: its place, its time and who caused it.

@@ -6,18 +6,22 @@
 pub mod command;
 pub mod dialogue;
 pub mod event;
+pub mod poll;
 pub mod question;
 pub mod record;
 pub mod refusal;
 pub mod sensitive;
 pub mod text;
+pub mod tip;
 
 pub use command::Command;
 pub use dialogue::{Decision, Dialogue, VoteChange};
 pub use event::{Event, Recorded};
+pub use poll::{Poll, PollAnswer, PollId, PollKind, PollResults, PollState};
 pub use question::{Addressee, Origin, Question, QuestionId, QuestionStatus, RejectReason};
 pub use record::{Attendance, Fate, FollowUp, InfoPost, PostId, WrittenAnswer};
 pub use refusal::Refusal;
+pub use tip::{DangerPhrases, PrivateSignal, Tip, TipId};
 
 use uuid::Uuid;
 

@@ -20,6 +20,8 @@ pub enum QuestionStatus {
     Merged,
     /// Hidden from the public list. Hiding is a state, not a delete.
     Archived,
+    /// Moved by a moderator to the private channel (a tip); never public.
+    MovedToPrivate,
 }
 
 impl QuestionStatus {
@@ -74,6 +76,10 @@ pub struct Question {
     pub receipt: Option<String>,
     pub answer: Option<super::record::WrittenAnswer>,
     pub follow_up: Option<super::record::FollowUp>,
+    /// Why the guard suggests the private channel (a crime report, a named person).
+    pub private_signals: Vec<super::tip::PrivateSignal>,
+    /// The text holds a phrase of the deployment's danger list.
+    pub danger: bool,
 }
 
 impl Question {

@@ -66,6 +66,8 @@ pub enum Fate {
     Rejected(RejectReason),
     /// Hidden by a moderator after approval.
     Archived,
+    /// Sent on to the panel privately (a tip); the asker was told.
+    MovedToPrivate,
 }
 
 impl Question {
@@ -82,6 +84,9 @@ impl Question {
                 Fate::MergedInto(self.merged_into.expect("a merged question has a target"))
             }
             QuestionStatus::Archived => Fate::Archived,
+            // To the public a question moved to the private channel is a rejection
+            // for personal data: it never becomes public.
+            QuestionStatus::MovedToPrivate => Fate::MovedToPrivate,
             QuestionStatus::Approved | QuestionStatus::Answered => {
                 if self.follow_up.is_some() {
                     Fate::FollowUp

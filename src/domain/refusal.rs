@@ -1,5 +1,6 @@
 //! Why the dialogue said no. Each maps to one wire error code in `protocol.rs`.
 
+use super::poll::{PollId, PollState};
 use super::question::{QuestionId, QuestionStatus};
 use super::{Phase, Role};
 
@@ -36,6 +37,18 @@ pub enum Refusal {
     Muted,
     #[error("the participant is banned")]
     Banned,
+    #[error("poll {} does not exist", .0.0)]
+    NoSuchPoll(PollId),
+    #[error("poll {} is {}, not {}", poll.0, lower(actual), lower(expected))]
+    PollConflict {
+        poll: PollId,
+        expected: PollState,
+        actual: PollState,
+    },
+    #[error("poll {} is not open", .0.0)]
+    PollNotOpen(PollId),
+    #[error("not an answer this poll takes")]
+    BadChoices,
 }
 
 /// `Approved` -> "approved", for messages people read.

@@ -5,7 +5,8 @@ use super::outbox::Outbox;
 use super::{HubSettings, Reply};
 use crate::bus::{Bus, Wake};
 use crate::domain::{
-    Actor, Attendance, Audience, Command, Dialogue, Event, Location, Phase, Recorded, VoteChange,
+    Actor, Attendance, Audience, Command, Dialogue, Event, Location, Phase, PollAnswer, PollId,
+    Recorded, VoteChange,
 };
 use crate::protocol::receipt::{self, RECEIPT_ALPHABET, RECEIPT_LEN};
 use crate::protocol::{
@@ -74,7 +75,8 @@ pub struct DialogueTask {
     snapshots: HashMap<Audience, (u64, Frame)>,
     live_version: u64,
     live_dirty: bool,
-    live_frame: Frame,
+    /// The latest tallies for staff and for the public (poll results differ).
+    live_frames: (Frame, Frame),
     settings: HubSettings,
     /// Set when the store failed and the state could not be rebuilt: the head the
     /// members have seen. The state in memory may hold a batch that was never
@@ -88,7 +90,16 @@ pub struct DialogueTask {
 
 /// Rebuilds a dialogue from its record: replaying the log gives the live state.
 pub fn rebuild(record: &DialogueRecord) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
+    rebuild_with(record, &Default::default())
+}
+
+/// Rebuilds with the deployment's danger phrases, which mark questions and tips as they apply.
+pub fn rebuild_with(
+    record: &DialogueRecord,
+    danger: &Arc<crate::domain::DangerPhrases>,
+) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
     let mut dialogue = Dialogue::new(record.id, record.code.clone(), record.epoch);
+    dialogue.danger = danger.clone();
     let mut log = Vec::with_capacity(record.events.len());
     for stored in &record.events {
         let rec = decode_stored(stored)?;
@@ -108,7 +119,19 @@ pub fn rebuild(record: &DialogueRecord) -> Result<(Dialogue, Vec<Recorded>), Sto
             on: true,
         });
     }
+    apply_answers(&mut dialogue, &record.poll_answers);
     Ok((dialogue, log))
+}
+
+fn apply_answers(dialogue: &mut Dialogue, answers: &[(u64, Uuid, Vec<u16>)]) {
+    dialogue.poll_answers.clear();
+    for (poll, participant, choices) in answers {
+        dialogue.apply_answer(&PollAnswer {
+            poll: PollId(*poll),
+            participant: *participant,
+            choices: choices.clone(),
+        });
+    }
 }
 
 fn decode_stored(stored: &StoredEvent) -> Result<Recorded, StoreError> {
@@ -155,7 +178,7 @@ impl DialogueTask {
         bus: Arc<dyn Bus>,
         settings: HubSettings,
     ) -> Result<DialogueTask, StoreError> {
-        let (dialogue, log) = rebuild(record)?;
+        let (dialogue, log) = rebuild_with(record, &settings.danger_phrases)?;
         let mut fanout = Fanout::new(settings.replay_window);
         let skip = log.len().saturating_sub(settings.replay_window);
         for rec in &log[skip..] {
@@ -170,7 +193,7 @@ impl DialogueTask {
             snapshots: HashMap::new(),
             live_version: 0,
             live_dirty: false,
-            live_frame: Frame::from_static(""),
+            live_frames: (Frame::from_static(""), Frame::from_static("")),
             settings,
             stale: None,
             votes_stale: false,
@@ -318,6 +341,7 @@ impl DialogueTask {
                     Batch {
                         events: &staged.stored,
                         votes: &staged.votes,
+                        answers: &staged.answers,
                         acks: &staged.saved,
                     },
                 )
@@ -340,7 +364,7 @@ impl DialogueTask {
                         .publish(Wake {
                             dialogue: self.dialogue.id,
                             head: self.dialogue.head_seq,
-                            votes_changed: !staged.votes.is_empty(),
+                            votes_changed: !staged.votes.is_empty() || !staged.answers.is_empty(),
                         })
                         .await;
                     return;
@@ -433,7 +457,7 @@ impl DialogueTask {
             }
             match self.dialogue.decide(&sub.actor, sub.command.clone(), now) {
                 Ok(decision) => {
-                    let mut question_id = None;
+                    let (mut question_id, mut poll_id, mut tip_id) = (None, None, None);
                     let mut receipt_code = None;
                     for mut event in decision.events {
                         match &mut event {
@@ -452,6 +476,8 @@ impl DialogueTask {
                                 self.note_presence();
                                 *attendance = Some(self.peak);
                             }
+                            Event::PollCreated { poll, .. } => poll_id = Some(poll.0),
+                            Event::TipSent { tip, .. } => tip_id = Some(tip.0),
                             _ => {}
                         }
                         let rec = Recorded {
@@ -470,11 +496,17 @@ impl DialogueTask {
                         self.dialogue.apply_vote(&vote);
                         staged.votes.push(vote);
                     }
+                    for answer in decision.answers {
+                        self.dialogue.apply_answer(&answer);
+                        staged.answers.push(answer);
+                    }
                     let ack = AckWire {
                         client_msg_id: key.1.clone(),
                         seq: (!sub.command.is_vote()).then_some(self.dialogue.head_seq),
                         question_id,
                         receipt: receipt_code,
+                        poll_id,
+                        tip_id,
                     };
                     staged.saved.push(SavedAck {
                         actor_id: key.0,
@@ -533,7 +565,7 @@ impl DialogueTask {
         };
         self.stale = None;
         self.votes_stale = false;
-        match rebuild(&record) {
+        match rebuild_with(&record, &self.settings.danger_phrases) {
             Ok((dialogue, log)) => {
                 self.dialogue = dialogue;
                 if let Err(e) = self.load_acks(&record) {
@@ -623,14 +655,30 @@ impl DialogueTask {
             max_question_chars: self.settings.max_question_chars,
             mine,
             my_votes,
+            my_answers: protocol::my_answers(&self.dialogue, &j.actor),
         };
         j.outbox
             .push_always(protocol::encode(&ServerMessage::Welcome(welcome)));
+        let recovered = replay.is_some();
         match replay {
             Some(frames) => frames.into_iter().for_each(|f| j.outbox.push_always(f)),
             None => j.outbox.push_always(self.snapshot(audience)),
         }
-        j.outbox.set_live(self.live_frame.clone());
+        // A panelist allowed to read tips has no staff snapshot: the tips so far follow it.
+        if !recovered && !j.actor.is_staff() && self.dialogue.reads_tips(&j.actor) {
+            for tip in self.dialogue.tips.values() {
+                let msg = protocol::TipMessage {
+                    seq: head,
+                    tip: protocol::TipWire::new(tip),
+                };
+                j.outbox
+                    .push_always(protocol::encode(&ServerMessage::Tip(&msg)));
+            }
+        }
+        j.outbox.set_live(match audience {
+            Audience::Staff => self.live_frames.0.clone(),
+            Audience::Public => self.live_frames.1.clone(),
+        });
         if matches!(j.actor, Actor::Participant(_)) {
             self.live_dirty = true;
         }
@@ -673,8 +721,11 @@ impl DialogueTask {
     fn encode_live(&mut self) {
         self.live_version += 1;
         let present = self.note_presence();
-        let live = LiveWire::new(&self.dialogue, self.live_version, present);
-        self.live_frame = protocol::encode(&ServerMessage::Live(&live));
+        let encode = |audience| {
+            let live = LiveWire::new(&self.dialogue, self.live_version, present, audience);
+            protocol::encode(&ServerMessage::Live(&live))
+        };
+        self.live_frames = (encode(Audience::Staff), encode(Audience::Public));
     }
 
     /// Tallies and presence go out a few times a second, not once per vote.
@@ -685,8 +736,10 @@ impl DialogueTask {
         if self.votes_stale {
             // Coalesced like the tallies: at most one read per tick, however many
             // vote commits other nodes made meanwhile.
-            if let Ok(votes) = self.store.votes(self.dialogue.id).await {
+            let answers = self.store.poll_answers(self.dialogue.id).await;
+            if let (Ok(votes), Ok(answers)) = (self.store.votes(self.dialogue.id).await, answers) {
                 self.votes_stale = false;
+                apply_answers(&mut self.dialogue, &answers);
                 self.dialogue.votes.clear();
                 for (question, participant) in votes {
                     self.dialogue.apply_vote(&VoteChange {
@@ -701,7 +754,8 @@ impl DialogueTask {
         if self.live_dirty {
             self.live_dirty = false;
             self.encode_live();
-            self.fanout.set_live(&self.live_frame);
+            self.fanout
+                .set_live(&self.live_frames.0, &self.live_frames.1);
         }
     }
 }
@@ -713,6 +767,7 @@ struct Staged {
     bodies: Vec<EventBody>,
     stored: Vec<StoredEvent>,
     votes: Vec<VoteChange>,
+    answers: Vec<PollAnswer>,
     saved: Vec<SavedAck>,
     new_acks: HashMap<(Uuid, String), AckWire>,
     /// Submissions the dialogue refused (they may be retries another node committed).

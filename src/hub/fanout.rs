@@ -3,7 +3,8 @@
 use super::outbox::Outbox;
 use crate::domain::{Actor, Audience, Dialogue, Event, Location, Recorded};
 use crate::protocol::{
-    self, EventBody, EventOut, Frame, NoticeWire, ServerMessage, actor_to_wire, public_event,
+    self, AlertWire, EventBody, EventOut, Frame, NoticeWire, ServerMessage, TipMessage, TipWire,
+    actor_to_wire, public_event,
 };
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -18,6 +19,10 @@ pub struct Logged {
     pub notice: Option<(Actor, Frame)>,
     /// A participant this event bans: their connections are closed after it.
     pub banned: Option<Actor>,
+    /// A private tip for the panelists allowed to read tips (staff have it in `staff`).
+    pub tip: Option<(Vec<Actor>, Frame)>,
+    /// A danger alert, for staff only.
+    pub alert: Option<Frame>,
 }
 
 impl Logged {
@@ -44,20 +49,64 @@ impl Logged {
             None,
             EventOut::Public(public_event(dialogue, body)),
         ));
+        let notice_for = |question: &crate::domain::QuestionId, reason| {
+            dialogue.questions.get(question).map(|q| {
+                let notice = NoticeWire {
+                    seq: rec.seq,
+                    question_id: question.0,
+                    status: q.status.into(),
+                    reason,
+                };
+                (q.author, protocol::encode(&ServerMessage::Notice(&notice)))
+            })
+        };
         let notice = match &rec.event {
             Event::QuestionRejected { question, reason } => {
-                dialogue.questions.get(question).map(|q| {
-                    let notice = NoticeWire {
-                        seq: rec.seq,
-                        question_id: question.0,
-                        status: protocol::StatusWire::Rejected,
-                        reason: Some((*reason).into()),
-                    };
-                    (q.author, protocol::encode(&ServerMessage::Notice(&notice)))
+                notice_for(question, Some((*reason).into()))
+            }
+            // The asker is told where the question went.
+            Event::QuestionMovedToPrivate { question, .. } => notice_for(question, None),
+            _ => None,
+        };
+        let tip_id = match &rec.event {
+            Event::TipSent { tip, .. } | Event::QuestionMovedToPrivate { tip, .. } => Some(*tip),
+            _ => None,
+        };
+        let tip = tip_id.and_then(|id| dialogue.tips.get(&id)).map(|t| {
+            let readers = dialogue
+                .panelists
+                .iter()
+                .map(|p| Actor::Panelist(p.id))
+                .filter(|a| dialogue.reads_tips(a))
+                .collect();
+            let msg = TipMessage {
+                seq: rec.seq,
+                tip: TipWire::new(t),
+            };
+            (readers, protocol::encode(&ServerMessage::Tip(&msg)))
+        });
+        let alert = match &rec.event {
+            Event::QuestionAsked { question, .. }
+                if dialogue.questions.get(question).is_some_and(|q| q.danger) =>
+            {
+                Some(AlertWire {
+                    seq: rec.seq,
+                    alert: "danger",
+                    question_id: Some(question.0),
+                    tip_id: None,
+                })
+            }
+            Event::TipSent { tip, .. } if dialogue.tips.get(tip).is_some_and(|t| t.danger) => {
+                Some(AlertWire {
+                    seq: rec.seq,
+                    alert: "danger",
+                    question_id: None,
+                    tip_id: Some(tip.0),
                 })
             }
             _ => None,
-        };
+        }
+        .map(|a| protocol::encode(&ServerMessage::Alert(&a)));
         let banned = match &rec.event {
             Event::ParticipantBanned { participant } => Some(Actor::Participant(*participant)),
             _ => None,
@@ -68,7 +117,29 @@ impl Logged {
             public,
             notice,
             banned,
+            tip,
+            alert,
         }
+    }
+
+    /// The private frames (after the audience's frame) that one member gets of this event.
+    fn extras_for<'a>(
+        &'a self,
+        actor: &Actor,
+        audience: Audience,
+    ) -> impl Iterator<Item = &'a Frame> + 'a {
+        let notice = self
+            .notice
+            .as_ref()
+            .filter(|(author, _)| author == actor)
+            .map(|(_, f)| f);
+        let tip = self
+            .tip
+            .as_ref()
+            .filter(|(readers, _)| readers.contains(actor))
+            .map(|(_, f)| f);
+        let alert = self.alert.as_ref().filter(|_| audience == Audience::Staff);
+        notice.into_iter().chain(tip).chain(alert)
     }
 
     pub fn frame_for(&self, audience: Audience) -> &Frame {
@@ -122,9 +193,11 @@ impl Fanout {
                 gone.push(*id);
             }
         }
-        if let Some((author, frame)) = &logged.notice {
-            for m in self.members.values().filter(|m| m.actor == *author) {
-                m.outbox.push(frame.clone());
+        if logged.notice.is_some() || logged.tip.is_some() || logged.alert.is_some() {
+            for m in self.members.values() {
+                for frame in logged.extras_for(&m.actor, m.audience) {
+                    m.outbox.push(frame.clone());
+                }
             }
         }
         if let Some(banned) = &logged.banned {
@@ -159,17 +232,18 @@ impl Fanout {
         let mut frames = Vec::new();
         for logged in self.recent.iter().filter(|l| l.seq > seq) {
             frames.push(logged.frame_for(audience).clone());
-            if let Some((author, notice)) = &logged.notice
-                && author == actor
-            {
-                frames.push(notice.clone());
-            }
+            frames.extend(logged.extras_for(actor, audience).cloned());
         }
         Some(frames)
     }
 
-    pub fn set_live(&self, frame: &Frame) {
+    /// The latest tallies, one encoding per audience.
+    pub fn set_live(&self, staff: &Frame, public: &Frame) {
         for m in self.members.values() {
+            let frame = match m.audience {
+                Audience::Staff => staff,
+                Audience::Public => public,
+            };
             m.outbox.set_live(frame.clone());
         }
     }

@@ -6,7 +6,7 @@ mod fanout;
 mod outbox;
 mod registry;
 
-pub use dialogue_task::{Join, Request, Submission, rebuild};
+pub use dialogue_task::{Join, Request, Submission, rebuild, rebuild_with};
 pub use fanout::ConnId;
 pub use outbox::{Drained, Outbox};
 pub use registry::{DialogueHandle, Registry};
@@ -25,6 +25,8 @@ pub struct HubSettings {
     pub replay_window: usize,
     pub inbox_capacity: usize,
     pub max_question_chars: usize,
+    /// Phrases that raise a danger alert to staff.
+    pub danger_phrases: Arc<crate::domain::DangerPhrases>,
 }
 
 /// Where the answer to a submission goes.

@@ -21,6 +21,8 @@ use uuid::Uuid;
 pub struct DialogueHandle {
     pub id: DialogueId,
     pub code: String,
+    /// The epoch the task loaded: a store at another epoch was rewritten under it.
+    pub epoch: u64,
     tx: mpsc::Sender<Request>,
 }
 
@@ -192,11 +194,21 @@ impl Registry {
         let handle = DialogueHandle {
             id,
             code: record.code.clone(),
+            epoch: record.epoch,
             tx,
         };
         self.dialogues.insert(id, handle.clone());
         self.codes.insert(handle.code.clone(), id);
         Ok(Some(handle))
+    }
+
+    /// Stops a dialogue's task (its clients are told to reconnect) so that the next
+    /// use loads it afresh from the store: after a retention or erasure rewrite.
+    pub async fn evict(&self, id: DialogueId) {
+        if let Some((_, h)) = self.dialogues.remove(&id) {
+            self.codes.remove(&h.code);
+            let _ = h.tx.send(Request::Shutdown(CloseCode::Restarting)).await;
+        }
     }
 
     pub async fn by_code(&self, code: &str) -> Result<Option<DialogueHandle>, StoreError> {
@@ -302,6 +314,14 @@ impl Registry {
                     match tokio::time::timeout(every * 5, r.store.heads(&ids)).await {
                         Ok(Ok(heads)) => {
                             for (id, head) in heads {
+                                // Another node rewrote the log (retention, erasure):
+                                // start over from the store, clients get a snapshot.
+                                let loaded = r.dialogues.get(&id).map(|h| h.epoch);
+                                if loaded.is_some_and(|e| e != head.epoch) {
+                                    r.evict(id).await;
+                                    seen.remove(&id);
+                                    continue;
+                                }
                                 // First sight counts as a change: votes may have moved
                                 // between this node loading the dialogue and now.
                                 let votes_changed = seen

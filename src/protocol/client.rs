@@ -1,10 +1,13 @@
 //! What clients send. Decoded once, validated into domain commands.
 
 use super::{
-    ErrorCode, LocationWire, OriginWire, PhaseWire, ReasonWire, StatusWire, event::AddresseeWire,
+    ErrorCode, LocationWire, OriginWire, PanelKindWire, PhaseWire, PollKindWire, PollStateWire,
+    ReasonWire, StatusWire, event::AddresseeWire,
 };
+use crate::domain::poll::{MAX_OPTIONS, MAX_POLL_TEXT_CHARS, PollId};
 use crate::domain::text::{DisplayName, QuestionText, TextError};
 use crate::domain::{Command, QuestionId};
+use crate::domain::{PollKind, text};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -162,6 +165,49 @@ pub enum ClientMessage {
         outcome: String,
     },
     Ping {},
+    CreatePoll {
+        client_msg_id: ClientMsgId,
+        question: String,
+        poll_kind: PollKindWire,
+        /// 2 to 10 options for `single` and `multiple`; a `scale` has "1" to "5".
+        #[serde(default)]
+        options: Vec<String>,
+    },
+    OpenPoll {
+        client_msg_id: ClientMsgId,
+        poll_id: u64,
+        expected: PollStateWire,
+    },
+    ClosePoll {
+        client_msg_id: ClientMsgId,
+        poll_id: u64,
+        expected: PollStateWire,
+    },
+    ShowPollResults {
+        client_msg_id: ClientMsgId,
+        poll_id: u64,
+        shown: bool,
+    },
+    AnswerPoll {
+        client_msg_id: ClientMsgId,
+        poll_id: u64,
+        /// Option indexes from 0; the whole answer (set, not toggle); `[]` withdraws it.
+        choices: Vec<u16>,
+    },
+    SendTip {
+        client_msg_id: ClientMsgId,
+        text: String,
+        display_name: Option<String>,
+    },
+    MoveToPrivate {
+        client_msg_id: ClientMsgId,
+        question_id: u64,
+        expected: StatusWire,
+    },
+    SetTipRecipients {
+        client_msg_id: ClientMsgId,
+        kinds: Vec<PanelKindWire>,
+    },
 }
 
 /// Why a client message could not be used.
@@ -227,7 +273,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 20] = [
+pub const CLIENT_TYPES: [&str; 28] = [
     "hello",
     "ask",
     "vote",
@@ -248,6 +294,14 @@ pub const CLIENT_TYPES: [&str; 20] = [
     "promise_follow_up",
     "record_outcome",
     "ping",
+    "create_poll",
+    "open_poll",
+    "close_poll",
+    "show_poll_results",
+    "answer_poll",
+    "send_tip",
+    "move_to_private",
+    "set_tip_recipients",
 ];
 
 /// Limits of the plain texts around questions, in characters after normalisation.
@@ -288,6 +342,34 @@ pub fn due_date(raw: &str) -> Result<chrono::NaiveDate, String> {
         .map_err(|_| "due must be a date, YYYY-MM-DD".to_string())
 }
 
+/// A poll's question or option: normalised, on one line, 1 to 200 characters.
+fn poll_text(raw: &str, id: &ClientMsgId) -> Result<String, DecodeError> {
+    let one_line = text::normalize(raw)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let n = one_line.chars().count();
+    if n == 0 || n > MAX_POLL_TEXT_CHARS {
+        return Err(DecodeError::bad_request(
+            format!("poll texts are 1 to {MAX_POLL_TEXT_CHARS} characters"),
+            id,
+        ));
+    }
+    Ok(one_line)
+}
+
+fn parse_display_name(
+    raw: Option<&str>,
+    id: &ClientMsgId,
+) -> Result<Option<DisplayName>, DecodeError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(name) => DisplayName::parse(name)
+            .map(Some)
+            .map_err(|e| text_error(e, id)),
+    }
+}
+
 fn question_text(
     raw: &str,
     max_chars: usize,
@@ -318,12 +400,7 @@ impl ClientMessage {
                 origin,
             } => {
                 let text = question_text(&text, max_chars, &client_msg_id)?;
-                let display_name = match display_name.as_deref().map(str::trim) {
-                    None | Some("") => None,
-                    Some(name) => {
-                        Some(DisplayName::parse(name).map_err(|e| text_error(e, &client_msg_id))?)
-                    }
-                };
+                let display_name = parse_display_name(display_name.as_deref(), &client_msg_id)?;
                 let cmd = Command::Ask {
                     text,
                     display_name,
@@ -537,6 +614,118 @@ impl ClientMessage {
                     outcome,
                 };
                 (client_msg_id, cmd)
+            }
+            ClientMessage::CreatePoll {
+                client_msg_id,
+                question,
+                poll_kind,
+                options,
+            } => {
+                let question = poll_text(&question, &client_msg_id)?;
+                let kind = PollKind::from(poll_kind);
+                let options = if kind == PollKind::Scale {
+                    if !options.is_empty() {
+                        return Err(DecodeError::bad_request(
+                            "a scale poll has no options of its own",
+                            &client_msg_id,
+                        ));
+                    }
+                    Vec::new()
+                } else {
+                    if !(2..=MAX_OPTIONS).contains(&options.len()) {
+                        return Err(DecodeError::bad_request(
+                            format!("a poll has 2 to {MAX_OPTIONS} options"),
+                            &client_msg_id,
+                        ));
+                    }
+                    options
+                        .iter()
+                        .map(|o| poll_text(o, &client_msg_id))
+                        .collect::<Result<_, _>>()?
+                };
+                let cmd = Command::CreatePoll {
+                    question,
+                    kind,
+                    options,
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::OpenPoll {
+                client_msg_id,
+                poll_id,
+                expected,
+            } => (
+                client_msg_id,
+                Command::OpenPoll {
+                    poll: PollId(poll_id),
+                    expected: expected.into(),
+                },
+            ),
+            ClientMessage::ClosePoll {
+                client_msg_id,
+                poll_id,
+                expected,
+            } => (
+                client_msg_id,
+                Command::ClosePoll {
+                    poll: PollId(poll_id),
+                    expected: expected.into(),
+                },
+            ),
+            ClientMessage::ShowPollResults {
+                client_msg_id,
+                poll_id,
+                shown,
+            } => (
+                client_msg_id,
+                Command::ShowPollResults {
+                    poll: PollId(poll_id),
+                    shown,
+                },
+            ),
+            ClientMessage::AnswerPoll {
+                client_msg_id,
+                poll_id,
+                choices,
+            } => {
+                if choices.len() > MAX_OPTIONS {
+                    return Err(DecodeError::bad_request(
+                        format!("at most {MAX_OPTIONS} choices"),
+                        &client_msg_id,
+                    ));
+                }
+                let cmd = Command::AnswerPoll {
+                    poll: PollId(poll_id),
+                    choices,
+                };
+                (client_msg_id, cmd)
+            }
+            ClientMessage::SendTip {
+                client_msg_id,
+                text,
+                display_name: name,
+            } => {
+                let text = question_text(&text, max_chars, &client_msg_id)?;
+                let display_name = parse_display_name(name.as_deref(), &client_msg_id)?;
+                (client_msg_id, Command::SendTip { text, display_name })
+            }
+            ClientMessage::MoveToPrivate {
+                client_msg_id,
+                question_id,
+                expected,
+            } => (
+                client_msg_id,
+                Command::MoveToPrivate {
+                    question: q(question_id),
+                    expected: expected.into(),
+                },
+            ),
+            ClientMessage::SetTipRecipients {
+                client_msg_id,
+                kinds,
+            } => {
+                let kinds = kinds.into_iter().map(Into::into).collect();
+                (client_msg_id, Command::SetTipRecipients { kinds })
             }
         };
         Ok(Some(pair))

@@ -67,6 +67,9 @@ impl From<&Refusal> for ErrorCode {
             Refusal::NotNow(_) => ErrorCode::NotNow,
             Refusal::Muted => ErrorCode::Muted,
             Refusal::Banned => ErrorCode::Banned,
+            Refusal::NoSuchPoll(_) => ErrorCode::NotFound,
+            Refusal::PollConflict { .. } | Refusal::PollNotOpen(_) => ErrorCode::Conflict,
+            Refusal::BadChoices => ErrorCode::BadRequest,
         }
     }
 }

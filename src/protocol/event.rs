@@ -4,12 +4,12 @@
 //! it. `public_event` derives what participants, panelists and the venue screen
 //! may see of the same fact: never the text of a question nobody approved.
 
-use super::{OriginWire, PanelKindWire, PhaseWire, ReasonWire, RoleWire};
+use super::{OriginWire, PanelKindWire, PhaseWire, PollKindWire, ReasonWire, RoleWire};
 use crate::domain::sensitive::Flag;
 use crate::domain::text::{DisplayName, QuestionText};
 use crate::domain::{
-    Actor, Addressee, Attendance, Dialogue, DialogueInfo, Event, Moderator, Panelist, PostId,
-    QuestionId,
+    Actor, Addressee, Attendance, Dialogue, DialogueInfo, Event, Moderator, Panelist, PollId,
+    PollResults, PostId, QuestionId, TipId,
 };
 use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
@@ -197,6 +197,12 @@ pub enum EventBody {
         /// Staff view only, never stored: the text with the flagged spans masked.
         #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
         redacted_text: Option<String>,
+        /// Staff view only, never stored: why the guard suggests the private channel.
+        #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+        private_signals: Option<Vec<String>>,
+        /// Staff view only, never stored, present when true: a danger phrase matched.
+        #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+        danger: Option<bool>,
     },
     QuestionApproved {
         question_id: u64,
@@ -262,6 +268,36 @@ pub enum EventBody {
     },
     /// Staff only: the actor (`by`) used their invitation for the first time.
     InvitationOpened {},
+    PollCreated {
+        poll_id: u64,
+        question: String,
+        poll_kind: PollKindWire,
+        options: Vec<String>,
+    },
+    PollOpened {
+        poll_id: u64,
+    },
+    PollClosed {
+        poll_id: u64,
+        counts: Vec<u64>,
+        respondents: u64,
+    },
+    PollResultsShown {
+        poll_id: u64,
+        shown: bool,
+    },
+    TipSent {
+        tip_id: u64,
+        text: String,
+        display_name: Option<String>,
+    },
+    QuestionMovedToPrivate {
+        question_id: u64,
+        tip_id: u64,
+    },
+    TipRecipientsSet {
+        kinds: Vec<PanelKindWire>,
+    },
 }
 
 impl EventBody {
@@ -275,11 +311,20 @@ impl EventBody {
         if let EventBody::QuestionAsked {
             flags,
             redacted_text,
+            private_signals,
+            danger,
             ..
         } = &mut body
         {
             *flags = Some(q.flags.iter().map(Into::into).collect());
             *redacted_text = q.redacted();
+            *private_signals = Some(
+                q.private_signals
+                    .iter()
+                    .map(|s| s.code().to_string())
+                    .collect(),
+            );
+            *danger = q.danger.then_some(true);
         }
         Some(body)
     }
@@ -321,6 +366,8 @@ impl From<&Event> for EventBody {
                 receipt: receipt.clone(),
                 flags: None,
                 redacted_text: None,
+                private_signals: None,
+                danger: None,
             },
             Event::QuestionApproved { question, edited } => EventBody::QuestionApproved {
                 question_id: question.0,
@@ -396,6 +443,43 @@ impl From<&Event> for EventBody {
                 outcome: outcome.clone(),
             },
             Event::InvitationOpened => EventBody::InvitationOpened {},
+            Event::PollCreated {
+                poll,
+                question,
+                kind,
+                options,
+            } => EventBody::PollCreated {
+                poll_id: poll.0,
+                question: question.clone(),
+                poll_kind: (*kind).into(),
+                options: options.clone(),
+            },
+            Event::PollOpened { poll } => EventBody::PollOpened { poll_id: poll.0 },
+            Event::PollClosed { poll, results } => EventBody::PollClosed {
+                poll_id: poll.0,
+                counts: results.counts.clone(),
+                respondents: results.respondents,
+            },
+            Event::PollResultsShown { poll, shown } => EventBody::PollResultsShown {
+                poll_id: poll.0,
+                shown: *shown,
+            },
+            Event::TipSent {
+                tip,
+                text,
+                display_name,
+            } => EventBody::TipSent {
+                tip_id: tip.0,
+                text: text.expose().to_string(),
+                display_name: display_name.as_ref().map(|n| n.expose().to_string()),
+            },
+            Event::QuestionMovedToPrivate { question, tip } => EventBody::QuestionMovedToPrivate {
+                question_id: question.0,
+                tip_id: tip.0,
+            },
+            Event::TipRecipientsSet { kinds } => EventBody::TipRecipientsSet {
+                kinds: kinds.iter().map(|k| (*k).into()).collect(),
+            },
         }
     }
 }
@@ -525,6 +609,54 @@ impl From<EventBody> for Event {
                 outcome,
             },
             EventBody::InvitationOpened {} => Event::InvitationOpened,
+            EventBody::PollCreated {
+                poll_id,
+                question,
+                poll_kind,
+                options,
+            } => Event::PollCreated {
+                poll: PollId(poll_id),
+                question,
+                kind: poll_kind.into(),
+                options,
+            },
+            EventBody::PollOpened { poll_id } => Event::PollOpened {
+                poll: PollId(poll_id),
+            },
+            EventBody::PollClosed {
+                poll_id,
+                counts,
+                respondents,
+            } => Event::PollClosed {
+                poll: PollId(poll_id),
+                results: PollResults {
+                    counts,
+                    respondents,
+                },
+            },
+            EventBody::PollResultsShown { poll_id, shown } => Event::PollResultsShown {
+                poll: PollId(poll_id),
+                shown,
+            },
+            EventBody::TipSent {
+                tip_id,
+                text,
+                display_name,
+            } => Event::TipSent {
+                tip: TipId(tip_id),
+                text: QuestionText::from_trusted(text),
+                display_name: display_name.map(DisplayName::from_trusted),
+            },
+            EventBody::QuestionMovedToPrivate {
+                question_id,
+                tip_id,
+            } => Event::QuestionMovedToPrivate {
+                question: q(question_id),
+                tip: TipId(tip_id),
+            },
+            EventBody::TipRecipientsSet { kinds } => Event::TipRecipientsSet {
+                kinds: kinds.into_iter().map(Into::into).collect(),
+            },
         }
     }
 }
@@ -542,9 +674,16 @@ pub enum PublicEvent<'a> {
     QuestionRejected {
         question_id: u64,
     },
-    /// A fact only staff may see (a moderator joined, a participant was muted or banned).
-    /// Sent so that every client's `seq` stays gap-free.
+    /// A fact only staff may see (a moderator joined, a participant was muted or banned,
+    /// a poll was prepared, a private tip arrived). Sent so that every client's `seq`
+    /// stays gap-free.
     Internal,
+    /// A poll opened: the public sees it for the first time, whole.
+    PollPublished(super::server::PollWire),
+    /// A poll closed. Its counts reach the public only once results are shown.
+    PollClosed {
+        poll_id: u64,
+    },
 }
 
 impl Serialize for PublicEvent<'_> {
@@ -562,6 +701,12 @@ impl Serialize for PublicEvent<'_> {
                 question_id: u64,
             },
             Internal,
+            PollPublished {
+                poll: &'b super::server::PollWire,
+            },
+            PollClosed {
+                poll_id: u64,
+            },
         }
         match self {
             PublicEvent::Same(body) => body.serialize(s),
@@ -577,6 +722,10 @@ impl Serialize for PublicEvent<'_> {
             }
             .serialize(s),
             PublicEvent::Internal => Tagged::Internal.serialize(s),
+            PublicEvent::PollPublished(poll) => Tagged::PollPublished { poll }.serialize(s),
+            PublicEvent::PollClosed { poll_id } => {
+                Tagged::PollClosed { poll_id: *poll_id }.serialize(s)
+            }
         }
     }
 }
@@ -600,11 +749,29 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         EventBody::QuestionRejected { question_id, .. } => PublicEvent::QuestionRejected {
             question_id: *question_id,
         },
+        // A question moved to the private channel looks, to the public, like any
+        // question that was not published: nobody learns that a tip exists.
+        EventBody::QuestionMovedToPrivate { question_id, .. } => PublicEvent::QuestionRejected {
+            question_id: *question_id,
+        },
+        EventBody::PollOpened { poll_id } => match dialogue.polls.get(&PollId(*poll_id)) {
+            Some(p) => PublicEvent::PollPublished(super::server::PollWire::new(
+                dialogue,
+                p,
+                crate::domain::Audience::Public,
+            )),
+            None => PublicEvent::Internal,
+        },
+        EventBody::PollClosed { poll_id, .. } => PublicEvent::PollClosed { poll_id: *poll_id },
         EventBody::ModeratorAdded { .. }
         | EventBody::ParticipantMuted { .. }
         | EventBody::ParticipantBanned { .. }
         | EventBody::AnswerWritten { .. }
         | EventBody::InvitationOpened {} => PublicEvent::Internal,
+        EventBody::PollCreated { .. }
+        | EventBody::TipSent { .. }
+        | EventBody::TipRecipientsSet { .. } => PublicEvent::Internal,
+        EventBody::PollResultsShown { .. } => PublicEvent::Same(body),
         EventBody::InfoSet(_)
         | EventBody::PhaseChanged { .. }
         | EventBody::PanelistAdded { .. }

@@ -20,14 +20,16 @@ pub mod client_text {
 }
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
 pub use codes::{CloseCode, ErrorCode};
-pub use event::{EventBody, actor_from_wire, actor_to_wire, public_event};
+pub use event::{ActorWire, EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{
-    AckWire, DialogueWire, ErrorWire, EventOut, FateWire, LiveWire, NoticeWire, PostWire, Present,
-    ServerMessage, Welcome, mine, snapshot,
+    AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, LiveWire, NoticeWire,
+    PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire, Welcome,
+    mine, my_answers, snapshot,
 };
 
 use crate::domain::{
-    Location, PanelKind, Phase, QuestionStatus, RejectReason, Role, question::Origin,
+    Location, PanelKind, Phase, PollKind, PollState, QuestionStatus, RejectReason, Role,
+    question::Origin,
 };
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +67,7 @@ wire_enum!(PhaseWire <=> Phase { Draft, Open, Live, Closed });
 wire_enum!(LocationWire <=> Location { Remote, InRoom });
 wire_enum!(OriginWire <=> Origin { Remote, InRoom });
 wire_enum!(PanelKindWire <=> PanelKind { Politician, Police, Staff, Other });
-wire_enum!(StatusWire <=> QuestionStatus { Pending, Approved, Answered, Rejected, Merged, Archived });
+wire_enum!(StatusWire <=> QuestionStatus { Pending, Approved, Answered, Rejected, Merged, Archived, MovedToPrivate });
 wire_enum!(ReasonWire <=> RejectReason { PersonalData, OffTopic, Abusive, Duplicate, Other });
 
 impl ReasonWire {
@@ -92,3 +94,5 @@ impl PanelKindWire {
         }
     }
 }
+wire_enum!(PollKindWire <=> PollKind { Single, Multiple, Scale });
+wire_enum!(PollStateWire <=> PollState { Prepared, Open, Closed });

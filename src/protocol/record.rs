@@ -4,7 +4,7 @@
 //! slip in: only approved text and names askers chose to show are read here.
 
 use super::event::{AddresseeWire, AttendanceWire};
-use super::server::{DialogueWire, FateWire, FollowUpWire, PostWire};
+use super::server::{DialogueWire, FateWire, FollowUpWire, PollWire, PostWire};
 use super::{OriginWire, PhaseWire, ReasonWire};
 use crate::domain::{Audience, Dialogue, Fate, Phase, Question, QuestionId};
 use serde::Serialize;
@@ -41,6 +41,8 @@ pub struct Figures {
     pub followed_up: u64,
     pub not_reached: u64,
     pub archived: u64,
+    /// Sent on privately to the panel (never public).
+    pub moved_to_private: u64,
 }
 
 /// The dialogue's public page as data: before the meeting its announcement,
@@ -53,6 +55,9 @@ pub struct RecordWire<'a> {
     pub dialogue: DialogueWire,
     pub posts: Vec<PostWire<'a>>,
     pub questions: Vec<RecordQuestion<'a>>,
+    /// Every poll that was opened; `results` once closed and public (every one, once
+    /// the dialogue is closed).
+    pub polls: Vec<PollWire>,
     pub figures: Figures,
 }
 
@@ -97,6 +102,7 @@ pub fn record(d: &Dialogue) -> RecordWire<'_> {
         let fate = q.fate(d.phase);
         match fate {
             Fate::Pending => {}
+            Fate::MovedToPrivate => figures.moved_to_private += 1,
             Fate::Rejected(reason) => {
                 *figures
                     .rejected
@@ -136,6 +142,12 @@ pub fn record(d: &Dialogue) -> RecordWire<'_> {
         dialogue: DialogueWire::new(d, Audience::Public),
         posts: d.posts.values().map(Into::into).collect(),
         questions,
+        polls: d
+            .polls
+            .values()
+            .filter(|p| p.state != crate::domain::PollState::Prepared)
+            .map(|p| PollWire::new(d, p, Audience::Public))
+            .collect(),
         figures,
     }
 }

@@ -4,8 +4,13 @@ use super::event::{
     ActorWire, AddresseeWire, EventBody, FlagWire, InfoWire, ModeratorWire, PanelistWire,
     PublicEvent, actor_to_wire,
 };
-use super::{ErrorCode, OriginWire, PhaseWire, ReasonWire, RoleWire, StatusWire};
-use crate::domain::{Actor, Audience, Dialogue, Fate, InfoPost, Question};
+use super::{
+    ErrorCode, OriginWire, PanelKindWire, PhaseWire, PollKindWire, PollStateWire, ReasonWire,
+    RoleWire, StatusWire,
+};
+use crate::domain::{
+    Actor, Audience, Dialogue, Fate, InfoPost, Poll, PollResults, PollState, Question, Tip,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -30,6 +35,10 @@ pub enum ServerMessage<'a> {
     Error(&'a ErrorWire),
     Notice(&'a NoticeWire),
     Pong {},
+    /// A private tip, for a panelist whose kind receives tips (staff see tips in events and snapshots).
+    Tip(&'a TipMessage<'a>),
+    /// Text that signals immediate danger arrived: for staff only.
+    Alert(&'a AlertWire),
 }
 
 /// An event body for one audience.
@@ -57,6 +66,33 @@ pub struct Welcome<'a> {
     pub mine: Vec<MineWire<'a>>,
     /// Questions this participant has a vote on.
     pub my_votes: Vec<u64>,
+    /// This participant's answers to polls that are open, in poll order.
+    pub my_answers: Vec<MyAnswerWire>,
+}
+
+/// A participant's own answer to an open poll.
+#[derive(Serialize)]
+pub struct MyAnswerWire {
+    pub poll_id: u64,
+    pub choices: Vec<u16>,
+}
+
+/// A participant's answers to the polls open now (empty for other roles).
+pub fn my_answers(dialogue: &Dialogue, who: &Actor) -> Vec<MyAnswerWire> {
+    if !matches!(who, Actor::Participant(_)) {
+        return Vec::new();
+    }
+    dialogue
+        .polls
+        .values()
+        .filter(|p| p.state == PollState::Open)
+        .filter_map(|p| {
+            dialogue.answer_of(p.id, who.id()).map(|c| MyAnswerWire {
+                poll_id: p.id.0,
+                choices: c.to_vec(),
+            })
+        })
+        .collect()
 }
 
 /// A participant's own question: only its author sees the text before approval and the reason for a rejection.
@@ -86,6 +122,7 @@ pub enum FateWire {
     NotReached,
     Rejected,
     Archived,
+    MovedToPrivate,
 }
 
 impl From<Fate> for FateWire {
@@ -100,6 +137,7 @@ impl From<Fate> for FateWire {
             Fate::NotReached => FateWire::NotReached,
             Fate::Rejected(_) => FateWire::Rejected,
             Fate::Archived => FateWire::Archived,
+            Fate::MovedToPrivate => FateWire::MovedToPrivate,
         }
     }
 }
@@ -116,6 +154,7 @@ impl FateWire {
             FateWire::NotReached => "not_reached",
             FateWire::Rejected => "rejected",
             FateWire::Archived => "archived",
+            FateWire::MovedToPrivate => "moved_to_private",
         }
     }
 }
@@ -204,6 +243,14 @@ pub struct Snapshot<'a> {
     pub muted: Option<Vec<Uuid>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banned: Option<Vec<Uuid>>,
+    /// Staff see every poll; the public sees polls once they open.
+    pub polls: Vec<PollWire>,
+    /// Staff only: the private tips.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tips: Option<Vec<TipWire<'a>>>,
+    /// Staff only: the panel kinds that receive private tips.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip_recipients: Option<Vec<PanelKindWire>>,
 }
 
 #[derive(Serialize)]
@@ -269,6 +316,10 @@ pub struct QuestionWire<'a> {
     pub answer_draft: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<FollowUpWire<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_signals: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub danger: Option<bool>,
 }
 
 impl<'a> QuestionWire<'a> {
@@ -290,6 +341,8 @@ impl<'a> QuestionWire<'a> {
             answer: q.written_answer(),
             answer_draft: None,
             follow_up: q.follow_up.as_ref().map(Into::into),
+            private_signals: None,
+            danger: None,
         }
     }
 
@@ -301,6 +354,8 @@ impl<'a> QuestionWire<'a> {
             redacted_text: q.redacted(),
             reason: q.reject_reason.map(Into::into),
             answer_draft: q.answer.as_ref().map(|a| a.draft.as_str()),
+            private_signals: Some(q.private_signals.iter().map(|s| s.code()).collect()),
+            danger: q.danger.then_some(true),
             ..QuestionWire::public(q)
         }
     }
@@ -336,7 +391,107 @@ pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
         now_answering: d.now_answering.map(|q| q.0),
         muted: staff.then(|| sorted(&d.muted)),
         banned: staff.then(|| sorted(&d.banned)),
+        polls: d
+            .polls
+            .values()
+            .filter(|p| staff || p.state != PollState::Prepared)
+            .map(|p| PollWire::new(d, p, audience))
+            .collect(),
+        tips: staff.then(|| d.tips.values().map(TipWire::new).collect()),
+        tip_recipients: staff.then(|| d.tip_recipients.iter().map(|k| (*k).into()).collect()),
     }
+}
+
+/// A poll as one audience sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollWire {
+    pub id: u64,
+    pub question: String,
+    pub poll_kind: PollKindWire,
+    pub options: Vec<String>,
+    pub state: PollStateWire,
+    pub results_shown: bool,
+    /// A closed poll's final results, where this audience may see them (the
+    /// public: once shown). Live results of an open poll come in `live`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<PollResultsWire>,
+}
+
+impl PollWire {
+    pub fn new(d: &Dialogue, p: &Poll, audience: Audience) -> PollWire {
+        let visible = audience == Audience::Staff || d.poll_results_public(p);
+        PollWire {
+            id: p.id.0,
+            question: p.question.clone(),
+            poll_kind: p.kind.into(),
+            options: p.options.clone(),
+            state: p.state.into(),
+            results_shown: p.results_shown,
+            results: (visible && p.state == PollState::Closed)
+                .then(|| (&d.poll_results(p.id)).into()),
+        }
+    }
+}
+
+/// Answers per option (in option order) and how many participants answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollResultsWire {
+    pub counts: Vec<u64>,
+    pub respondents: u64,
+}
+
+impl From<&PollResults> for PollResultsWire {
+    fn from(r: &PollResults) -> Self {
+        PollResultsWire {
+            counts: r.counts.clone(),
+            respondents: r.respondents,
+        }
+    }
+}
+
+/// A private tip. Never sent to participants or the venue screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct TipWire<'a> {
+    pub id: u64,
+    pub text: &'a str,
+    pub display_name: Option<&'a str>,
+    pub at: i64,
+    /// The question a moderator moved here, if it came that way.
+    pub from_question: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub danger: Option<bool>,
+}
+
+impl<'a> TipWire<'a> {
+    pub fn new(t: &'a Tip) -> TipWire<'a> {
+        TipWire {
+            id: t.id.0,
+            text: t.text.expose(),
+            display_name: t.display_name.as_ref().map(|n| n.expose()),
+            at: t.at,
+            from_question: t.from_question.map(|q| q.0),
+            danger: t.danger.then_some(true),
+        }
+    }
+}
+
+/// A tip for a panelist allowed to receive them: sent as it arrives (`seq` is the
+/// event that brought it) and, on joining, for every tip so far (`seq` is the head).
+#[derive(Debug, Clone, Serialize)]
+pub struct TipMessage<'a> {
+    pub seq: u64,
+    pub tip: TipWire<'a>,
+}
+
+/// Text that signals immediate danger: where it is, never the text itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertWire {
+    pub seq: u64,
+    pub alert: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip_id: Option<u64>,
 }
 
 /// Latest-value stream of tallies and presence: a newer one replaces an unsent older one.
@@ -349,6 +504,9 @@ pub struct LiveWire {
     /// Votes per public question, keyed by question id.
     pub votes: BTreeMap<u64, usize>,
     pub present: Present,
+    /// Results of the polls this audience may see, keyed by poll id: staff see
+    /// every open or closed poll, the public those whose results are shown.
+    pub polls: BTreeMap<u64, PollResultsWire>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -358,7 +516,14 @@ pub struct Present {
 }
 
 impl LiveWire {
-    pub fn new(d: &Dialogue, version: u64, present: Present) -> LiveWire {
+    pub fn new(d: &Dialogue, version: u64, present: Present, audience: Audience) -> LiveWire {
+        let polls = d
+            .polls
+            .values()
+            .filter(|p| p.state != PollState::Prepared)
+            .filter(|p| audience == Audience::Staff || d.poll_results_public(p))
+            .map(|p| (p.id.0, (&d.poll_results(p.id)).into()))
+            .collect();
         let votes = d
             .questions
             .values()
@@ -370,6 +535,7 @@ impl LiveWire {
             version,
             votes,
             present,
+            polls,
         }
     }
 }
@@ -388,6 +554,12 @@ pub struct AckWire {
     /// The receipt code of that question: keep it to look up its fate later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
+    /// The poll a `create_poll` created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_id: Option<u64>,
+    /// The tip a `send_tip` created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

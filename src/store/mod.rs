@@ -3,13 +3,15 @@
 //! One trait, one file per implementation. Every implementation passes the same
 //! contract tests (`tests/it/store.rs`).
 
+pub mod audit;
 mod postgres;
 mod sqlite;
 
+pub use audit::{AuditEntry, AuditRow};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-use crate::domain::{DialogueId, VoteChange};
+use crate::domain::{DialogueId, PollAnswer, VoteChange};
 use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -66,6 +68,8 @@ pub struct DialogueRecord {
     /// Votes that are on: (question, participant).
     pub votes: Vec<(u64, Uuid)>,
     pub acks: Vec<SavedAck>,
+    /// Poll answers: (poll, participant, choices).
+    pub poll_answers: Vec<(u64, Uuid, Vec<u16>)>,
 }
 
 /// What one group commit writes, in one transaction.
@@ -73,12 +77,83 @@ pub struct DialogueRecord {
 pub struct Batch<'a> {
     pub events: &'a [StoredEvent],
     pub votes: &'a [VoteChange],
+    /// Poll answers set (or, with no choices, withdrawn); beside the log like votes.
+    pub answers: &'a [PollAnswer],
     pub acks: &'a [SavedAck],
 }
 
 impl Batch<'_> {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.votes.is_empty() && self.acks.is_empty()
+        self.events.is_empty()
+            && self.votes.is_empty()
+            && self.answers.is_empty()
+            && self.acks.is_empty()
+    }
+
+    /// Whether the commit changes state that is not in the log (votes, poll answers).
+    pub fn changes_beside_log(&self) -> bool {
+        !self.votes.is_empty() || !self.answers.is_empty()
+    }
+}
+
+/// The last answer of each (poll, participant) in a batch wins.
+pub fn last_answer_wins(answers: &[PollAnswer]) -> Vec<&PollAnswer> {
+    let mut last: Vec<&PollAnswer> = Vec::with_capacity(answers.len());
+    let mut at: std::collections::HashMap<(u64, Uuid), usize> = std::collections::HashMap::new();
+    for a in answers {
+        match at.get(&(a.poll.0, a.participant)) {
+            Some(&i) => last[i] = a,
+            None => {
+                at.insert((a.poll.0, a.participant), last.len());
+                last.push(a);
+            }
+        }
+    }
+    last
+}
+
+/// Choices as stored: option indexes, comma-separated ("0,2").
+pub(crate) fn choices_to_text(choices: &[u16]) -> String {
+    choices
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(crate) fn choices_from_text(text: &str) -> Result<Vec<u16>, StoreError> {
+    text.split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.parse::<u16>()
+                .map_err(|e| StoreError::Config(format!("bad poll answer: {e}")))
+        })
+        .collect()
+}
+
+/// A rewrite of a dialogue's stored record for retention or erasure, applied in
+/// one transaction. Bumps the dialogue's epoch: the log was rebuilt.
+#[derive(Debug, Clone, Default)]
+pub struct Scrub {
+    /// Events rewritten in place (same `seq`, new actor and body).
+    pub rewrites: Vec<StoredEvent>,
+    /// Participant ids replaced by pseudonyms in votes and poll answers: (old, new).
+    pub pseudonyms: Vec<(Uuid, Uuid)>,
+    /// Idempotency records of these participants are deleted.
+    pub delete_submissions_of: Vec<Uuid>,
+    /// Every idempotency record of the dialogue is deleted.
+    pub delete_all_submissions: bool,
+    /// Poll answer rows of these (closed) polls are deleted.
+    pub delete_answers_of_polls: Vec<u64>,
+}
+
+impl Scrub {
+    pub fn is_empty(&self) -> bool {
+        self.rewrites.is_empty()
+            && self.pseudonyms.is_empty()
+            && self.delete_submissions_of.is_empty()
+            && !self.delete_all_submissions
+            && self.delete_answers_of_polls.is_empty()
     }
 }
 
@@ -89,6 +164,9 @@ pub struct Head {
     pub seq: u64,
     /// Bumped by every commit that changed votes (votes are not in the log).
     pub votes_version: u64,
+    /// Changes when the log is rebuilt (a retention or erasure rewrite): a node
+    /// holding the dialogue under an older epoch must load it afresh.
+    pub epoch: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,7 +218,27 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<SavedAck>, StoreError>;
     /// The votes that are on: (question, participant).
     async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError>;
+    /// The poll answers held now: (poll, participant, choices).
+    async fn poll_answers(
+        &self,
+        dialogue: DialogueId,
+    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Records an action that is not a logged event (an export, an erasure).
+    async fn audit_append(
+        &self,
+        dialogue: DialogueId,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError>;
+    /// The dialogue's audit trail, oldest first.
+    async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError>;
+    /// Applies a retention or erasure rewrite in one transaction.
+    async fn scrub(&self, dialogue: DialogueId, scrub: &Scrub) -> Result<(), StoreError>;
+    /// Moves the audit retention horizon forward to `before` (ms) and deletes the
+    /// audit rows older than it; returns how many went.
+    async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError>;
+    /// Every dialogue's id (for the retention job).
+    async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError>;
 }
 
 /// The last writer of each (question, participant) wins: a batch may set a vote on

@@ -7,8 +7,9 @@
 //! order, and no seq is ever skipped.
 
 use super::{
-    Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
-    append_error, last_vote_wins,
+    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
+    Store, StoreError, StoredEvent, append_error, choices_from_text, choices_to_text,
+    last_answer_wins, last_vote_wins,
 };
 use crate::domain::{DialogueId, VoteChange};
 use async_trait::async_trait;
@@ -74,6 +75,20 @@ fn votes_from_rows(rows: &[PgRow]) -> Result<Vec<(u64, Uuid)>, StoreError> {
 
 const SELECT_VOTES: &str = "SELECT question_id, participant_id::text AS participant_id FROM votes WHERE dialogue_id = $1::uuid";
 
+const SELECT_ANSWERS: &str = "SELECT poll_id, participant_id::text AS participant_id, choices FROM poll_answers WHERE dialogue_id = $1::uuid";
+
+fn answers_from_rows(rows: &[PgRow]) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>("poll_id") as u64,
+                parse_uuid(r.get("participant_id"))?,
+                choices_from_text(r.get("choices"))?,
+            ))
+        })
+        .collect()
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError> {
@@ -110,6 +125,9 @@ impl Store for PostgresStore {
             return Ok(Created::CodeTaken);
         }
         insert_events(&mut tx, d.id, std::slice::from_ref(&d.first)).await?;
+        for entry in super::audit::entries_for(std::slice::from_ref(&d.first))? {
+            insert_audit(&mut tx, d.id, &entry).await?;
+        }
         tx.commit().await?;
         Ok(Created::New)
     }
@@ -158,6 +176,12 @@ impl Store for PostgresStore {
             })
         })
         .collect::<Result<_, StoreError>>()?;
+        let poll_answers = answers_from_rows(
+            &sqlx::query(SELECT_ANSWERS)
+                .bind(&key)
+                .fetch_all(&mut *tx)
+                .await?,
+        )?;
         tx.commit().await?;
         Ok(Some(DialogueRecord {
             id,
@@ -166,6 +190,7 @@ impl Store for PostgresStore {
             events,
             votes,
             acks,
+            poll_answers,
         }))
     }
 
@@ -204,7 +229,7 @@ impl Store for PostgresStore {
              WHERE id = $3::uuid AND head_seq = $4",
         )
         .bind(new_head as i64)
-        .bind(i64::from(!batch.votes.is_empty()))
+        .bind(i64::from(batch.changes_beside_log()))
         .bind(&key)
         .bind(expected_head as i64)
         .execute(&mut *tx)
@@ -225,6 +250,9 @@ impl Store for PostgresStore {
             });
         }
         insert_events(&mut tx, dialogue, batch.events).await?;
+        for entry in super::audit::entries_for(batch.events)? {
+            insert_audit(&mut tx, dialogue, &entry).await?;
+        }
         let votes = last_vote_wins(batch.votes);
         let (on, off): (Vec<VoteChange>, Vec<VoteChange>) = votes.iter().partition(|v| v.on);
         for (changes, sql) in [
@@ -251,6 +279,41 @@ impl Store for PostgresStore {
                 .bind(&people)
                 .execute(&mut *tx)
                 .await?;
+        }
+        let answers = last_answer_wins(batch.answers);
+        let (set, withdrawn): (Vec<_>, Vec<_>) =
+            answers.into_iter().partition(|a| !a.choices.is_empty());
+        if !set.is_empty() {
+            let polls: Vec<i64> = set.iter().map(|a| a.poll.0 as i64).collect();
+            let people: Vec<String> = set.iter().map(|a| a.participant.to_string()).collect();
+            let choices: Vec<String> = set.iter().map(|a| choices_to_text(&a.choices)).collect();
+            sqlx::query(
+                "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices)
+                 SELECT $1::uuid, q, p::uuid, c FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS t(q, p, c)
+                 ON CONFLICT (dialogue_id, poll_id, participant_id) DO UPDATE SET choices = EXCLUDED.choices",
+            )
+            .bind(&key)
+            .bind(&polls)
+            .bind(&people)
+            .bind(&choices)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !withdrawn.is_empty() {
+            let polls: Vec<i64> = withdrawn.iter().map(|a| a.poll.0 as i64).collect();
+            let people: Vec<String> = withdrawn
+                .iter()
+                .map(|a| a.participant.to_string())
+                .collect();
+            sqlx::query(
+                "DELETE FROM poll_answers WHERE dialogue_id = $1::uuid AND (poll_id, participant_id) IN
+                 (SELECT q, p::uuid FROM UNNEST($2::bigint[], $3::text[]) AS t(q, p))",
+            )
+            .bind(&key)
+            .bind(&polls)
+            .bind(&people)
+            .execute(&mut *tx)
+            .await?;
         }
         if !batch.acks.is_empty() {
             let actors: Vec<String> = batch.acks.iter().map(|a| a.actor_id.to_string()).collect();
@@ -298,7 +361,7 @@ impl Store for PostgresStore {
         }
         let ids: Vec<String> = dialogues.iter().map(Uuid::to_string).collect();
         let rows = sqlx::query(
-            "SELECT id::text AS id, head_seq, votes_version FROM dialogues WHERE id = ANY($1::text[]::uuid[])",
+            "SELECT id::text AS id, head_seq, votes_version, epoch FROM dialogues WHERE id = ANY($1::text[]::uuid[])",
         )
         .bind(&ids)
         .fetch_all(&self.pool)
@@ -310,6 +373,7 @@ impl Store for PostgresStore {
                     Head {
                         seq: r.get::<i64, _>("head_seq") as u64,
                         votes_version: r.get::<i64, _>("votes_version") as u64,
+                        epoch: r.get::<i64, _>("epoch") as u64,
                     },
                 ))
             })
@@ -355,10 +419,167 @@ impl Store for PostgresStore {
         votes_from_rows(&rows)
     }
 
+    async fn poll_answers(
+        &self,
+        dialogue: DialogueId,
+    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+        let rows = sqlx::query(SELECT_ANSWERS)
+            .bind(dialogue.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        answers_from_rows(&rows)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn audit_append(
+        &self,
+        dialogue: DialogueId,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, dialogue, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn scrub(&self, dialogue: DialogueId, scrub: &Scrub) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        scrub_in(&mut tx, &dialogue.to_string(), scrub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE audit_horizon SET purge_before = GREATEST(purge_before, $1) WHERE only_row = 1",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM audit_log WHERE at < (SELECT purge_before FROM audit_horizon WHERE only_row = 1)")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id::text FROM dialogues")
+            .fetch_all(&self.pool)
+            .await?;
+        ids.iter().map(|s| parse_uuid(s)).collect()
+    }
+
+    async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError> {
+        sqlx::query(
+            "SELECT id, at, actor_role, actor_id::text AS actor_id, action, target, event_seq, detail
+             FROM audit_log WHERE dialogue_id = $1::uuid ORDER BY id",
+        )
+        .bind(dialogue.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AuditRow {
+                id: r.get::<i64, _>("id") as u64,
+                entry: AuditEntry {
+                    at: r.get("at"),
+                    actor_role: r.get("actor_role"),
+                    actor_id: parse_uuid(r.get("actor_id"))?,
+                    action: r.get("action"),
+                    target: r.get("target"),
+                    event_seq: r.get::<Option<i64>, _>("event_seq").map(|s| s as u64),
+                    detail: r.get("detail"),
+                },
+            })
+        })
+        .collect()
+    }
+}
+
+async fn scrub_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    key: &str,
+    scrub: &Scrub,
+) -> Result<(), StoreError> {
+    // The row lock first: appends on other nodes wait for the rewrite.
+    sqlx::query("UPDATE dialogues SET epoch = epoch + 1, votes_version = votes_version + 1 WHERE id = $1::uuid")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    for e in &scrub.rewrites {
+        sqlx::query(
+            "UPDATE events SET actor = $1, body = $2 WHERE dialogue_id = $3::uuid AND seq = $4",
+        )
+        .bind(&e.actor)
+        .bind(&e.body)
+        .bind(key)
+        .bind(e.seq as i64)
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (old, new) in &scrub.pseudonyms {
+        for sql in [
+            "UPDATE votes SET participant_id = $1::uuid WHERE dialogue_id = $2::uuid AND participant_id = $3::uuid",
+            "UPDATE poll_answers SET participant_id = $1::uuid WHERE dialogue_id = $2::uuid AND participant_id = $3::uuid",
+        ] {
+            sqlx::query(sql)
+                .bind(new.to_string())
+                .bind(key)
+                .bind(old.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for who in &scrub.delete_submissions_of {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = $1::uuid AND actor_id = $2::uuid")
+            .bind(key)
+            .bind(who.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    if scrub.delete_all_submissions {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = $1::uuid")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for poll in &scrub.delete_answers_of_polls {
+        sqlx::query("DELETE FROM poll_answers WHERE dialogue_id = $1::uuid AND poll_id = $2")
+            .bind(key)
+            .bind(*poll as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    dialogue: DialogueId,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (dialogue_id, at, actor_role, actor_id, action, target, event_seq, detail)
+         VALUES ($1::uuid, $2, $3, $4::uuid, $5, $6, $7, $8)",
+    )
+    .bind(dialogue.to_string())
+    .bind(e.at)
+    .bind(&e.actor_role)
+    .bind(e.actor_id.to_string())
+    .bind(&e.action)
+    .bind(&e.target)
+    .bind(e.event_seq.map(|s| s as i64))
+    .bind(&e.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_events(

@@ -1,8 +1,9 @@
 //! The embedded store: one SQLite file, WAL, `synchronous=FULL` (every commit is durable).
 
 use super::{
-    Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Store, StoreError, StoredEvent,
-    append_error,
+    AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
+    Store, StoreError, StoredEvent, append_error, choices_from_text, choices_to_text,
+    last_answer_wins,
 };
 use crate::domain::DialogueId;
 use async_trait::async_trait;
@@ -112,6 +113,9 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         insert_events(&mut tx, d.id, std::slice::from_ref(&d.first)).await?;
+        for entry in super::audit::entries_for(std::slice::from_ref(&d.first))? {
+            insert_audit(&mut tx, d.id, &entry).await?;
+        }
         tx.commit().await?;
         Ok(Created::New)
     }
@@ -152,6 +156,7 @@ impl Store for SqliteStore {
             })
         })
         .collect::<Result<_, StoreError>>()?;
+        let poll_answers = answers_of(&mut conn, &key).await?;
         Ok(Some(DialogueRecord {
             id,
             code: row.get("code"),
@@ -159,6 +164,7 @@ impl Store for SqliteStore {
             events,
             votes,
             acks,
+            poll_answers,
         }))
     }
 
@@ -196,7 +202,7 @@ impl Store for SqliteStore {
         // below sees the latest head and nobody can slip in before the commit.
         let moved = sqlx::query("UPDATE dialogues SET head_seq = ?, votes_version = votes_version + ? WHERE id = ? AND head_seq = ?")
             .bind(new_head as i64)
-            .bind(i64::from(!batch.votes.is_empty()))
+            .bind(i64::from(batch.changes_beside_log()))
             .bind(&key)
             .bind(expected_head as i64)
             .execute(&mut *tx)
@@ -217,7 +223,27 @@ impl Store for SqliteStore {
             });
         }
         insert_events(&mut tx, dialogue, batch.events).await?;
+        for entry in super::audit::entries_for(batch.events)? {
+            insert_audit(&mut tx, dialogue, &entry).await?;
+        }
         write_votes(&mut tx, &key, batch.votes).await?;
+        for a in last_answer_wins(batch.answers) {
+            let q = if a.choices.is_empty() {
+                sqlx::query(
+                    "DELETE FROM poll_answers WHERE dialogue_id = ? AND poll_id = ? AND participant_id = ?",
+                )
+            } else {
+                sqlx::query(
+                    "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices) VALUES (?, ?, ?, ?) ON CONFLICT (dialogue_id, poll_id, participant_id) DO UPDATE SET choices = excluded.choices",
+                )
+            };
+            q.bind(&key)
+                .bind(a.poll.0 as i64)
+                .bind(a.participant.to_string())
+                .bind(choices_to_text(&a.choices))
+                .execute(&mut *tx)
+                .await?;
+        }
         write_acks(&mut tx, &key, batch.acks).await?;
         tx.commit().await?;
         Ok(())
@@ -240,17 +266,18 @@ impl Store for SqliteStore {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(dialogues.len());
         for id in dialogues {
-            let row: Option<(i64, i64)> =
-                sqlx::query_as("SELECT head_seq, votes_version FROM dialogues WHERE id = ?")
+            let row: Option<(i64, i64, i64)> =
+                sqlx::query_as("SELECT head_seq, votes_version, epoch FROM dialogues WHERE id = ?")
                     .bind(id.to_string())
                     .fetch_optional(&mut *conn)
                     .await?;
-            if let Some((seq, votes)) = row {
+            if let Some((seq, votes, epoch)) = row {
                 out.push((
                     *id,
                     Head {
                         seq: seq as u64,
                         votes_version: votes as u64,
+                        epoch: epoch as u64,
                     },
                 ));
             }
@@ -290,10 +317,159 @@ impl Store for SqliteStore {
         votes_of(&mut conn, &dialogue.to_string()).await
     }
 
+    async fn poll_answers(
+        &self,
+        dialogue: DialogueId,
+    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        answers_of(&mut conn, &dialogue.to_string()).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn audit_append(
+        &self,
+        dialogue: DialogueId,
+        entry: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, dialogue, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn scrub(&self, dialogue: DialogueId, scrub: &Scrub) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        scrub_in(&mut tx, &dialogue.to_string(), scrub).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE audit_horizon SET purge_before = MAX(purge_before, ?) WHERE only_row = 1",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM audit_log WHERE at < (SELECT purge_before FROM audit_horizon WHERE only_row = 1)")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM dialogues")
+            .fetch_all(&self.pool)
+            .await?;
+        ids.iter()
+            .map(|s| Uuid::parse_str(s).map_err(|e| StoreError::Config(e.to_string())))
+            .collect()
+    }
+
+    async fn audit_entries(&self, dialogue: DialogueId) -> Result<Vec<AuditRow>, StoreError> {
+        sqlx::query("SELECT id, at, actor_role, actor_id, action, target, event_seq, detail FROM audit_log WHERE dialogue_id = ? ORDER BY id")
+            .bind(dialogue.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    id: r.get::<i64, _>("id") as u64,
+                    entry: AuditEntry {
+                        at: r.get("at"),
+                        actor_role: r.get("actor_role"),
+                        actor_id: uuid_col(r, "actor_id")?,
+                        action: r.get("action"),
+                        target: r.get("target"),
+                        event_seq: r.get::<Option<i64>, _>("event_seq").map(|s| s as u64),
+                        detail: r.get("detail"),
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+async fn scrub_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &str,
+    scrub: &Scrub,
+) -> Result<(), StoreError> {
+    for e in &scrub.rewrites {
+        sqlx::query("UPDATE events SET actor = ?, body = ? WHERE dialogue_id = ? AND seq = ?")
+            .bind(&e.actor)
+            .bind(&e.body)
+            .bind(key)
+            .bind(e.seq as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (old, new) in &scrub.pseudonyms {
+        for sql in [
+            "UPDATE votes SET participant_id = ? WHERE dialogue_id = ? AND participant_id = ?",
+            "UPDATE poll_answers SET participant_id = ? WHERE dialogue_id = ? AND participant_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(new.to_string())
+                .bind(key)
+                .bind(old.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    for who in &scrub.delete_submissions_of {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = ? AND actor_id = ?")
+            .bind(key)
+            .bind(who.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    if scrub.delete_all_submissions {
+        sqlx::query("DELETE FROM submissions WHERE dialogue_id = ?")
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for poll in &scrub.delete_answers_of_polls {
+        sqlx::query("DELETE FROM poll_answers WHERE dialogue_id = ? AND poll_id = ?")
+            .bind(key)
+            .bind(*poll as i64)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE dialogues SET epoch = epoch + 1, votes_version = votes_version + 1 WHERE id = ?",
+    )
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    dialogue: DialogueId,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (dialogue_id, at, actor_role, actor_id, action, target, event_seq, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(dialogue.to_string())
+        .bind(e.at)
+        .bind(&e.actor_role)
+        .bind(e.actor_id.to_string())
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(e.event_seq.map(|s| s as i64))
+        .bind(&e.detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// On the caller's connection: `load` must not wait for a second one while holding
@@ -404,4 +580,23 @@ async fn insert_events(
         .await?;
     }
     Ok(())
+}
+
+async fn answers_of(
+    conn: &mut sqlx::SqliteConnection,
+    dialogue: &str,
+) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+    sqlx::query("SELECT poll_id, participant_id, choices FROM poll_answers WHERE dialogue_id = ?")
+        .bind(dialogue)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>("poll_id") as u64,
+                uuid_col(r, "participant_id")?,
+                choices_from_text(r.get("choices"))?,
+            ))
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@ mod connection;
 mod error;
 mod limits;
 mod pages;
+mod records;
 mod rest;
 mod serve;
 mod upgrade;
@@ -89,6 +90,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/dialogues/{id}/panelists", post(rest::add_panelist))
         .route("/api/dialogues/{id}/moderators", post(rest::add_moderator))
         .route("/api/dialogues/{id}/screen", post(rest::screen_invite))
+        .route("/api/dialogues/{id}/audit", get(records::audit_export))
+        .route("/api/dialogues/{id}/erasures", post(records::erase))
+        .route(
+            "/api/dialogues/{id}/tip-recipients",
+            axum::routing::put(records::set_tip_recipients),
+        )
+        .route("/api/safety", get(records::safety))
         .merge(web::routes())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)

@@ -400,6 +400,9 @@ fn page_html(rec: &RecordWire<'_>, lang: &Lang, join_url: &str, plan: &str) -> S
             question_html(&mut out, lang, q);
         }
         out.push_str("</section>");
+    }
+    polls_html(&mut out, lang, rec);
+    if !rec.questions.is_empty() || rec.is_final {
         figures_html(&mut out, lang, rec);
     }
     let _ = write!(
@@ -417,6 +420,42 @@ fn page_html(rec: &RecordWire<'_>, lang: &Lang, join_url: &str, plan: &str) -> S
     receipt_form(&mut out, lang, "");
     out.push_str("</main></body></html>");
     out
+}
+
+/// Polls with public results: the question, each option's count and share.
+fn polls_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) {
+    let shown: Vec<_> = rec.polls.iter().filter(|p| p.results.is_some()).collect();
+    if shown.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-polls\"><h2 id=\"h-polls\">{}</h2>",
+        lang.t("rec_polls")
+    );
+    for p in shown {
+        let Some(r) = &p.results else { continue };
+        let _ = write!(
+            out,
+            "<article class=\"poll\"><h3>{}</h3><table class=\"figures\"><tbody>",
+            text(&p.question)
+        );
+        for (option, n) in p.options.iter().zip(&r.counts) {
+            let share = (n * 100).checked_div(r.respondents).unwrap_or(0);
+            let _ = write!(
+                out,
+                "<tr><th scope=\"row\">{}</th><td>{n} ({share} %)</td></tr>",
+                text(option)
+            );
+        }
+        let _ = write!(
+            out,
+            "</tbody></table><p class=\"meta\">{} {}</p></article>",
+            lang.t("rec_poll_respondents"),
+            r.respondents
+        );
+    }
+    out.push_str("</section>");
 }
 
 fn figures_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) {

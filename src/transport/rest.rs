@@ -288,7 +288,7 @@ pub async fn public_view(
 
 /// Submits an organizer's command. The key is kept apart per endpoint, so the same
 /// key sent to two endpoints makes two submissions, never one's ack for the other.
-async fn organizer_command(
+pub(super) async fn organizer_command(
     state: &AppState,
     claims: &Claims,
     headers: &HeaderMap,

@@ -922,3 +922,45 @@ async fn postgres_restarted_during_writes_loses_and_duplicates_nothing() {
     );
     check_each_once(&cluster, &d0, &acked).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_on_one_node_reaches_the_clients_of_another() {
+    let Some(cluster) = Cluster::start("cluster::an_erasure_on_one_node", 2).await else {
+        return;
+    };
+    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
+    let d1 = cluster.on(&d0, 1);
+    let secret = "Jag heter Ulrika Erasmusdotter och bor på Storgatan 12";
+    let mut anna = d1.participant().await;
+    let ack = anna
+        .submit(json!({"type": "ask", "text": secret, "display_name": "Ulrika"}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let mut watcher = Client::connect(
+        &cluster.node(1).endpoint.ws,
+        &d1.participant_token().await,
+        None,
+    )
+    .await;
+    let before = watcher.epoch;
+
+    let (status, erased) = d0
+        .endpoint
+        .post(
+            &format!("/api/dialogues/{}/erasures", d0.id),
+            &organizer,
+            json!({"participant_id": anna.you()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{erased}");
+    // Node 1 learns of the rewrite from the epoch it polls, and starts over.
+    assert_eq!(watcher.closed_with().await, Some(1012));
+    let view = view_until(&d1, "the erased text gone on node 1", |v| {
+        !v.to_string().contains("Erasmusdotter")
+    })
+    .await;
+    assert!(!view.to_string().contains("Ulrika"), "{view}");
+    let again = d1.participant().await;
+    assert_ne!(again.epoch, before, "a rebuilt log has a new epoch");
+}

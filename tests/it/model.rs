@@ -554,7 +554,7 @@ impl Run {
         for p in &m.banned {
             prop_assert!(d.banned.contains(&self.actors[4 + p].id()));
         }
-        let live = LiveWire::new(d, 1, Present::default());
+        let live = LiveWire::new(d, 1, Present::default(), Audience::Public);
         for (id, n) in &live.votes {
             prop_assert!(public(m.status(*id).unwrap()));
             prop_assert_eq!(*n, m.votes.get(id).map_or(0, BTreeSet::len));
@@ -626,8 +626,18 @@ impl Run {
             );
         }
         prop_assert_eq!(
-            json(&LiveWire::new(&replayed, 1, Present::default())),
-            json(&LiveWire::new(&self.d, 1, Present::default()))
+            json(&LiveWire::new(
+                &replayed,
+                1,
+                Present::default(),
+                Audience::Public
+            )),
+            json(&LiveWire::new(
+                &self.d,
+                1,
+                Present::default(),
+                Audience::Public
+            ))
         );
         for p in &self.actors[4..] {
             let (a, b) = (mine(&replayed, p), mine(&self.d, p));

@@ -67,6 +67,21 @@ async fn logs_never_contain_question_text_names_or_tokens_and_shutdown_asks_clie
         .await;
     let q = q["question_id"].as_u64().unwrap();
     moderator.submit(json!({"type": "reject", "question_id": q, "expected": "pending", "reason": "personal_data"})).await;
+    // A private tip, with a danger phrase, and an erasure: logs carry counts only.
+    let tip = anna
+        .submit(json!({"type": "send_tip", "text": "Hjälp mig, Wilhelmina Tipsdottir har en kniv", "display_name": "Xerxes Anonymsson"}))
+        .await;
+    assert_eq!(tip["type"], "ack", "{tip}");
+    let (status, _) = endpoint
+        .post(
+            &format!("/api/dialogues/{}/erasures", dialogue.id),
+            &organizer,
+            json!({"participant_id": anna.you()}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let _ = anna.closed_with().await;
+    let mut anna = dialogue.participant().await;
     // Bad input too: errors must not echo secrets into the log either.
     anna.send(json!({"type": "ask", "client_msg_id": "x", "text": "x".repeat(600)}))
         .await;
@@ -98,6 +113,8 @@ async fn logs_never_contain_question_text_names_or_tokens_and_shutdown_asks_clie
         "Zebragatan",
         "070-123",
         "Xerxes",
+        "Wilhelmina",
+        "Tipsdottir",
         "Zelda Ödmark",
         &organizer,
         token,

@@ -11,11 +11,14 @@
 //! `CloseCode::ALL`); the exhaustive `match`es below stop the build when a variant is
 //! added, so whoever adds one is sent here, and from here to the document.
 
-use dialoghub::domain::{Actor, Audience, Dialogue, QuestionId, Recorded, VoteChange};
+use dialoghub::domain::{
+    Actor, Audience, DangerPhrases, Dialogue, PollAnswer, PollId, QuestionId, Recorded, TipId,
+    VoteChange,
+};
 use dialoghub::protocol::{
-    self, AckWire, ClientMessage, CloseCode, ErrorCode, ErrorWire, EventBody, EventOut, LiveWire,
-    NoticeWire, Present, ReasonWire, ServerMessage, StatusWire, Welcome, actor_to_wire, decode,
-    public_event,
+    self, AckWire, AlertWire, ClientMessage, CloseCode, ErrorCode, ErrorWire, EventBody, EventOut,
+    LiveWire, NoticeWire, Present, ReasonWire, ServerMessage, StatusWire, TipMessage, TipWire,
+    Welcome, actor_to_wire, decode, public_event,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -165,6 +168,14 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::PromiseFollowUp { .. } => "promise_follow_up",
         ClientMessage::RecordOutcome { .. } => "record_outcome",
         ClientMessage::Ping {} => "ping",
+        ClientMessage::CreatePoll { .. } => "create_poll",
+        ClientMessage::OpenPoll { .. } => "open_poll",
+        ClientMessage::ClosePoll { .. } => "close_poll",
+        ClientMessage::ShowPollResults { .. } => "show_poll_results",
+        ClientMessage::AnswerPoll { .. } => "answer_poll",
+        ClientMessage::SendTip { .. } => "send_tip",
+        ClientMessage::MoveToPrivate { .. } => "move_to_private",
+        ClientMessage::SetTipRecipients { .. } => "set_tip_recipients",
     }
 }
 
@@ -179,6 +190,8 @@ fn server_type(msg: &ServerMessage) -> &'static str {
         ServerMessage::Error(_) => "error",
         ServerMessage::Notice(_) => "notice",
         ServerMessage::Pong {} => "pong",
+        ServerMessage::Tip(_) => "tip",
+        ServerMessage::Alert(_) => "alert",
     }
 }
 
@@ -207,6 +220,13 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::FollowUpPromised { .. } => "follow_up_promised",
         EventBody::FollowUpDone { .. } => "follow_up_done",
         EventBody::InvitationOpened {} => "invitation_opened",
+        EventBody::PollCreated { .. } => "poll_created",
+        EventBody::PollOpened { .. } => "poll_opened",
+        EventBody::PollClosed { .. } => "poll_closed",
+        EventBody::PollResultsShown { .. } => "poll_results_shown",
+        EventBody::TipSent { .. } => "tip_sent",
+        EventBody::QuestionMovedToPrivate { .. } => "question_moved_to_private",
+        EventBody::TipRecipientsSet { .. } => "tip_recipients_set",
     }
 }
 
@@ -222,6 +242,8 @@ struct Specimens {
     error: Vec<Value>,
     notice: Vec<Value>,
     pong: Vec<Value>,
+    tip: Vec<Value>,
+    alert: Vec<Value>,
 }
 
 impl Specimens {
@@ -233,6 +255,8 @@ impl Specimens {
             "error" => &self.error,
             "notice" => &self.notice,
             "pong" => &self.pong,
+            "tip" => &self.tip,
+            "alert" => &self.alert,
             other => panic!("no plain specimens for {other}"),
         }
     }
@@ -386,6 +410,57 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
             json!({"kind": "follow_up_done", "question_id": 5, "outcome": "Lamporna byttes den 12 mars."}),
         ),
         (
+            m,
+            json!({"kind": "poll_created", "poll_id": 1, "question": "Känner du dig trygg i parken på kvällen?",
+                   "poll_kind": "single", "options": ["Ja", "Nej", "Vet inte"]}),
+        ),
+        (
+            m,
+            json!({"kind": "poll_created", "poll_id": 2, "question": "Hur trygg känner du dig i centrum?",
+                   "poll_kind": "scale", "options": ["1", "2", "3", "4", "5"]}),
+        ),
+        (
+            m,
+            json!({"kind": "poll_created", "poll_id": 3, "question": "Vad vill du se mer av?",
+                   "poll_kind": "multiple", "options": ["Belysning", "Polis", "Fältassistenter"]}),
+        ),
+        (m, json!({"kind": "poll_opened", "poll_id": 1})),
+        (m, json!({"kind": "poll_opened", "poll_id": 3})),
+        (
+            m,
+            json!({"kind": "poll_closed", "poll_id": 1, "counts": [12, 5, 2], "respondents": 19}),
+        ),
+        (
+            m,
+            json!({"kind": "poll_results_shown", "poll_id": 1, "shown": true}),
+        ),
+        (
+            bo,
+            json!({"kind": "tip_sent", "tip_id": 1, "text": "Det säljs knark vid skolan varje fredag", "display_name": null}),
+        ),
+        (
+            bo,
+            json!({"kind": "tip_sent", "tip_id": 2, "text": "Han har en kniv i trapphuset", "display_name": "Bo"}),
+        ),
+        (
+            bo,
+            asked(
+                7,
+                "Jag såg Kalle Svensson stjäla cyklar",
+                Value::Null,
+                Value::Null,
+                false,
+            ),
+        ),
+        (
+            m,
+            json!({"kind": "question_moved_to_private", "question_id": 7, "tip_id": 3}),
+        ),
+        (
+            org,
+            json!({"kind": "tip_recipients_set", "kinds": ["police"]}),
+        ),
+        (
             org,
             json!({"kind": "phase_changed", "phase": "closed", "attendance": {"in_room": 41, "remote": 118}}),
         ),
@@ -411,6 +486,7 @@ fn specimens() -> Specimens {
     };
     // A full dialogue, and a bare one (so that fields that may be null are seen null).
     let mut full = Dialogue::new(Uuid::new_v4(), "RQ4C78".into(), 2862076);
+    full.danger = std::sync::Arc::new(DangerPhrases::new(["har en kniv"]));
     let mut bare = Dialogue::new(Uuid::new_v4(), "ABC234".into(), 17);
     let at = 1795617463460_i64;
     bare.apply(&Recorded {
@@ -452,6 +528,11 @@ fn specimens() -> Specimens {
         participant: people.bo.id(),
         on: true,
     });
+    full.apply_answer(&PollAnswer {
+        poll: PollId(3),
+        participant: people.bo.id(),
+        choices: vec![0, 2],
+    });
 
     // Events, encoded the way the hub encodes them (judged on the state after the batch).
     let mut staff_events = Vec::new();
@@ -487,12 +568,13 @@ fn specimens() -> Specimens {
             max_question_chars: MAX_CHARS,
             mine,
             my_votes,
+            my_answers: protocol::my_answers(d, &who),
         }))
     };
     let snapshot = |d: &Dialogue, audience| {
         to_value(&ServerMessage::Snapshot(protocol::snapshot(d, audience)))
     };
-    let live = |d: &Dialogue| {
+    let live = |d: &Dialogue, audience| {
         let live = LiveWire::new(
             d,
             3,
@@ -500,6 +582,7 @@ fn specimens() -> Specimens {
                 in_room: 1,
                 remote: 2,
             },
+            audience,
         );
         to_value(&ServerMessage::Live(&live))
     };
@@ -509,6 +592,33 @@ fn specimens() -> Specimens {
             seq,
             question_id,
             receipt: question_id.map(|_| "RQ4C78-4HG29TXQMB".into()),
+            poll_id: None,
+            tip_id: None,
+        }))
+    };
+    let created = |poll_id: Option<u64>, tip_id: Option<u64>| {
+        to_value(&ServerMessage::Ack(&AckWire {
+            client_msg_id: "k1".into(),
+            seq: Some(30),
+            question_id: None,
+            receipt: None,
+            poll_id,
+            tip_id,
+        }))
+    };
+    let tip = |id: u64| {
+        let tip = TipMessage {
+            seq: 33,
+            tip: TipWire::new(&full.tips[&TipId(id)]),
+        };
+        to_value(&ServerMessage::Tip(&tip))
+    };
+    let alert = |question_id: Option<u64>, tip_id: Option<u64>| {
+        to_value(&ServerMessage::Alert(&AlertWire {
+            seq: 31,
+            alert: "danger",
+            question_id,
+            tip_id,
         }))
     };
     let error = |id: Option<String>| {
@@ -536,11 +646,31 @@ fn specimens() -> Specimens {
         ],
         staff_events,
         public_events,
-        live: vec![live(&full), live(&bare)],
-        ack: vec![ack(Some(7), Some(1)), ack(Some(16), None), ack(None, None)],
+        live: vec![
+            live(&full, Audience::Staff),
+            live(&full, Audience::Public),
+            live(&bare, Audience::Public),
+        ],
+        ack: vec![
+            ack(Some(7), Some(1)),
+            ack(Some(16), None),
+            ack(None, None),
+            created(Some(2), None),
+            created(None, Some(1)),
+        ],
         error: vec![error(Some("k1".into())), error(None)],
-        notice: vec![to_value(&ServerMessage::Notice(&notice))],
+        notice: vec![
+            to_value(&ServerMessage::Notice(&notice)),
+            to_value(&ServerMessage::Notice(&NoticeWire {
+                seq: 35,
+                question_id: 7,
+                status: StatusWire::MovedToPrivate,
+                reason: None,
+            })),
+        ],
         pong: vec![to_value(&ServerMessage::Pong {})],
+        tip: vec![tip(1), tip(2), tip(3)],
+        alert: vec![alert(Some(4), None), alert(None, Some(2))],
     }
 }
 
@@ -571,6 +701,14 @@ fn check_shape(example: &Value, specimens: &[&Value], path: &str, problems: &mut
             if path.ends_with(".votes") {
                 if !ex.values().all(Value::is_u64) {
                     problems.push(format!("{path}: tallies must be counts"));
+                }
+                return;
+            }
+            if path == "$.polls" {
+                // Keyed by poll id: each value is one poll's results.
+                let results: Vec<&Value> = objects.iter().flat_map(|o| o.values()).collect();
+                for (key, value) in ex {
+                    check_shape(value, &results, &format!("{path}.{key}"), problems);
                 }
                 return;
             }
@@ -647,8 +785,9 @@ fn check_server_example(
                 // stored): without those fields it must round-trip exactly.
                 let mut stored = ex["event"].clone();
                 if let Some(fields) = stored.as_object_mut() {
-                    fields.remove("flags");
-                    fields.remove("redacted_text");
+                    for staff_only in ["flags", "redacted_text", "private_signals", "danger"] {
+                        fields.remove(staff_only);
+                    }
                 }
                 match serde_json::from_value::<EventBody>(ex["event"].clone()) {
                     Ok(body) => {
@@ -766,12 +905,14 @@ fn every_json_example_in_the_protocol_document_is_what_the_server_speaks() {
         &specimens.error,
         &specimens.notice,
         &specimens.pong,
+        &specimens.tip,
+        &specimens.alert,
     ]
     .into_iter()
     .flatten()
     .map(|s| s["type"].as_str().unwrap().to_string())
     .collect();
-    assert_eq!(server_types.len(), 8, "a specimen of every server message");
+    assert_eq!(server_types.len(), 10, "a specimen of every server message");
 
     let mut failures = Vec::new();
     let mut seen_client = BTreeSet::new();

@@ -67,6 +67,7 @@ async fn the_log_is_gap_free_and_appends_are_compare_and_set() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &batch,
                     votes: &[],
                     acks: &[],
@@ -81,6 +82,7 @@ async fn the_log_is_gap_free_and_appends_are_compare_and_set() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &stale,
                     votes: &[],
                     acks: &[],
@@ -130,6 +132,7 @@ async fn votes_and_acks_commit_with_the_events() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &on,
                     acks: &ack,
@@ -147,6 +150,7 @@ async fn votes_and_acks_commit_with_the_events() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &[],
                     acks: &ack,
@@ -169,6 +173,7 @@ async fn votes_and_acks_commit_with_the_events() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &off,
                     acks: &[],
@@ -218,7 +223,11 @@ async fn heads_count_events_and_vote_changes() {
         let d = new_dialogue("EEEEEE", None, Uuid::new_v4());
         store.create_dialogue(&d).await.unwrap();
         let unknown = Uuid::new_v4();
-        let head = |seq, votes_version| Head { seq, votes_version };
+        let head = |seq, votes_version| Head {
+            seq,
+            votes_version,
+            epoch: 7,
+        };
         assert_eq!(
             store.heads(&[d.id, unknown]).await.unwrap(),
             vec![(d.id, head(1, 0))],
@@ -236,6 +245,7 @@ async fn heads_count_events_and_vote_changes() {
                 d.id,
                 1,
                 Batch {
+                    answers: &[],
                     events: &[event(2)],
                     votes: &[],
                     acks: &[],
@@ -255,6 +265,7 @@ async fn heads_count_events_and_vote_changes() {
                 d.id,
                 2,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &vote(true),
                     acks: &[],
@@ -279,6 +290,7 @@ async fn heads_count_events_and_vote_changes() {
                 d.id,
                 2,
                 Batch {
+                    answers: &[],
                     events: &[],
                     votes: &both,
                     acks: &[],
@@ -334,6 +346,7 @@ async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
                         ack: "{}".into(),
                     }];
                     let batch = Batch {
+                        answers: &[],
                         events: std::slice::from_ref(&e),
                         votes: &[],
                         acks: &acks,
@@ -376,6 +389,121 @@ async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
         "concurrent writers: {} writers on {NODES} nodes, {total} events, {conflicts} lost races retried",
         NODES * WRITERS_PER_NODE
     ));
+}
+
+#[tokio::test]
+async fn poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_version() {
+    use dialoghub::domain::{PollAnswer, PollId};
+    for (name, store, _guard) in stores("poll_answers").await {
+        let d = new_dialogue("POLL23", None, Uuid::new_v4());
+        store.create_dialogue(&d).await.unwrap();
+        let (anna, bo) = (Uuid::new_v4(), Uuid::new_v4());
+        let answer = |who, choices: Vec<u16>| PollAnswer {
+            poll: PollId(1),
+            participant: who,
+            choices,
+        };
+        // In one batch the last answer of each participant wins.
+        let first = [
+            answer(anna, vec![0]),
+            answer(bo, vec![1, 2]),
+            answer(anna, vec![2]),
+        ];
+        let batch = Batch {
+            answers: &first,
+            events: &[],
+            votes: &[],
+            acks: &[],
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        store.append(d.id, 1, batch).await.unwrap();
+        let mut held = store.poll_answers(d.id).await.unwrap();
+        held.sort();
+        let mut want = vec![(1, anna, vec![2]), (1, bo, vec![1, 2])];
+        want.sort();
+        assert_eq!(held, want, "{name}");
+        let withdrawn = [answer(bo, vec![])];
+        let batch = Batch {
+            answers: &withdrawn,
+            events: &[],
+            votes: &[],
+            acks: &[],
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        let record = store.load(d.id).await.unwrap().unwrap();
+        assert_eq!(record.poll_answers, vec![(1, anna, vec![2])], "{name}");
+        let heads = store.heads(&[d.id]).await.unwrap();
+        assert_eq!(
+            heads[0].1.votes_version, 3,
+            "{name}: other nodes learn of answers"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_scrub_rewrites_events_pseudonymises_rows_and_bumps_the_epoch() {
+    use dialoghub::domain::{PollAnswer, PollId};
+    use dialoghub::store::Scrub;
+    for (name, store, _guard) in stores("scrub").await {
+        let d = new_dialogue("SCRB23", None, Uuid::new_v4());
+        store.create_dialogue(&d).await.unwrap();
+        let (anna, pseudonym) = (Uuid::new_v4(), Uuid::new_v4());
+        let votes = [VoteChange {
+            question: QuestionId(2),
+            participant: anna,
+            on: true,
+        }];
+        let answers = [PollAnswer {
+            poll: PollId(1),
+            participant: anna,
+            choices: vec![1],
+        }];
+        let acks = [SavedAck {
+            actor_id: anna,
+            client_msg_id: "k1".into(),
+            ack: r#"{"client_msg_id":"k1"}"#.into(),
+        }];
+        let batch = Batch {
+            answers: &answers,
+            events: &[event(2)],
+            votes: &votes,
+            acks: &acks,
+        };
+        store.append(d.id, 1, batch).await.unwrap();
+        let mut rewritten = event(2);
+        rewritten.body = r#"{"kind":"now_answering","question_id":null}"#.into();
+        let scrub = Scrub {
+            rewrites: vec![rewritten.clone()],
+            pseudonyms: vec![(anna, pseudonym)],
+            delete_submissions_of: vec![anna],
+            ..Scrub::default()
+        };
+        store.scrub(d.id, &scrub).await.unwrap();
+        let record = store.load(d.id).await.unwrap().unwrap();
+        assert_eq!(record.epoch, 8, "{name}: a rebuilt log has a new epoch");
+        assert_eq!(record.events[1], rewritten, "{name}");
+        assert_eq!(record.votes, vec![(2, pseudonym)], "{name}");
+        assert_eq!(record.poll_answers, vec![(1, pseudonym, vec![1])], "{name}");
+        assert!(record.acks.is_empty(), "{name}");
+        let scrub = Scrub {
+            delete_answers_of_polls: vec![1],
+            delete_all_submissions: true,
+            ..Scrub::default()
+        };
+        store.scrub(d.id, &scrub).await.unwrap();
+        assert!(store.poll_answers(d.id).await.unwrap().is_empty(), "{name}");
+        // The audit horizon only moves forward: an older one deletes nothing more.
+        let audited = store.audit_entries(d.id).await.unwrap().len();
+        assert_eq!(store.purge_audit_before(0).await.unwrap(), 0, "{name}");
+        assert_eq!(store.audit_entries(d.id).await.unwrap().len(), audited);
+        let gone = store.purge_audit_before(i64::MAX).await.unwrap();
+        assert!(gone as usize >= audited, "{name}");
+        assert_eq!(store.purge_audit_before(0).await.unwrap(), 0, "{name}");
+        assert!(
+            store.audit_entries(d.id).await.unwrap().is_empty(),
+            "{name}"
+        );
+    }
 }
 
 /// A full batch: more votes than one statement takes, and the same vote turned on
@@ -425,6 +553,7 @@ async fn a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack() {
             events: &[],
             votes: &votes,
             acks: &acks,
+            answers: &[],
         };
         store.append(d.id, 1, batch).await.unwrap();
         let record = store.load(d.id).await.unwrap().unwrap();
@@ -446,6 +575,7 @@ async fn a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack() {
             events: &[],
             votes: &off,
             acks: &[],
+            answers: &[],
         };
         store.append(d.id, 1, batch).await.unwrap();
         let record = store.load(d.id).await.unwrap().unwrap();

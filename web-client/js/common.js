@@ -364,13 +364,19 @@ export class Model {
     this.muted = new Set();
     this.banned = new Set();
     this.posts = new Map(); // post id -> {id, text, source, link, author, posted_at, edited_at}
+    this.polls = new Map();
+    this.pollLive = {};
+    this.tips = new Map();
+    this.tipRecipients = [];
   }
 
   snapshot(s) {
     const votes = this.votes;
     const present = this.present;
     const liveVersion = this.liveVersion;
+    const pollLive = this.pollLive;
     this.reset();
+    this.pollLive = pollLive;
     // Tallies come on their own stream; a snapshot does not carry them.
     this.votes = votes;
     this.present = present;
@@ -382,11 +388,37 @@ export class Model {
     this.muted = new Set(s.muted || []);
     this.banned = new Set(s.banned || []);
     for (const p of s.posts || []) this.posts.set(p.id, { ...p });
+    for (const p of s.polls || []) this.polls.set(p.id, { ...p });
+    for (const tip of s.tips || []) this.tips.set(tip.id, { ...tip });
+    this.tipRecipients = s.tip_recipients || [];
   }
 
   /** Information posts, oldest first (the order they were published in). */
   postList() {
     return [...this.posts.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** A private tip (staff get them in events and snapshots, allowed panelists as `tip` frames). */
+  addTip(tip) {
+    this.tips.set(tip.id, { ...tip });
+  }
+
+  /** A poll's results as this audience may see them: live while open, final once closed. */
+  pollResults(id) {
+    const live = this.pollLive[id];
+    if (live) return live;
+    const p = this.polls.get(id);
+    return p && p.results ? p.results : null;
+  }
+
+  /** Whether the public sees a poll's results: shown by a moderator, or the dialogue has closed. */
+  pollResultsPublic(p) {
+    return p.state !== 'prepared' && (p.results_shown || (this.dialogue && this.dialogue.phase === 'closed'));
+  }
+
+  /** Polls by state, in id order. */
+  pollsIn(...states) {
+    return [...this.polls.values()].filter((p) => states.includes(p.state)).sort((a, b) => a.id - b.id);
   }
 
   /** A new connection: its first `live` is taken whatever its version. */
@@ -399,6 +431,7 @@ export class Model {
     this.liveVersion = l.version;
     this.votes = l.votes || {};
     this.present = l.present || this.present;
+    this.pollLive = l.polls || {};
   }
 
   tally(id) {
@@ -477,6 +510,8 @@ export class Model {
           author: by,
           flags: e.flags,
           redacted_text: e.redacted_text,
+          private_signals: e.private_signals,
+          danger: e.danger,
         });
         break;
       case 'question_published': {
@@ -532,6 +567,45 @@ export class Model {
         break;
       case 'participant_banned':
         this.banned.add(e.participant_id);
+        break;
+      case 'poll_created':
+        this.polls.set(e.poll_id, { id: e.poll_id, question: e.question, poll_kind: e.poll_kind, options: e.options, state: 'prepared', results_shown: false });
+        break;
+      case 'poll_opened': {
+        const p = this.polls.get(e.poll_id);
+        if (p) p.state = 'open';
+        break;
+      }
+      case 'poll_published':
+        this.polls.set(e.poll.id, { ...this.polls.get(e.poll.id), ...e.poll });
+        break;
+      case 'poll_closed': {
+        const p = this.polls.get(e.poll_id);
+        if (p) {
+          p.state = 'closed';
+          if (e.counts) p.results = { counts: e.counts, respondents: e.respondents };
+        }
+        break;
+      }
+      case 'poll_results_shown': {
+        const p = this.polls.get(e.poll_id);
+        if (p) p.results_shown = e.shown;
+        break;
+      }
+      case 'tip_sent':
+        this.tips.set(e.tip_id, { id: e.tip_id, text: e.text, display_name: e.display_name, at: at || Date.now(), from_question: null });
+        break;
+      case 'question_moved_to_private': {
+        const q = this.questions.get(e.question_id);
+        if (q) {
+          this.tips.set(e.tip_id, { id: e.tip_id, text: q.original_text || q.text, display_name: q.display_name, at: at || Date.now(), from_question: q.id });
+          q.status = 'moved_to_private';
+        }
+        this.leaveQueue(e.question_id);
+        break;
+      }
+      case 'tip_recipients_set':
+        this.tipRecipients = [...e.kinds];
         break;
       default:
         // question_received and internal change nothing a client shows.

@@ -12,6 +12,7 @@ let dialogueId = null;
 let editing = null; // {id, mode: 'edit' | 'reject' | 'merge' | 'follow' | 'answer'}
 let floorReceipt = null; // {id, receipt} of the last floor question, to read out
 let refreshTimer = null;
+const alerts = []; // danger alerts not yet acknowledged
 
 async function main() {
   await loadStrings();
@@ -28,6 +29,13 @@ async function main() {
   $('floor-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     floorQuestion();
+  });
+  $('poll-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    createPoll();
+  });
+  $('poll-kind').addEventListener('change', () => {
+    $('poll-options-field').hidden = $('poll-kind').value === 'scale';
   });
   document.addEventListener('keydown', shortcut);
   $('floor-receipt-copy').addEventListener('click', () => floorReceipt && copyText(floorReceipt.receipt, $('floor-receipt-code'), t('receipt_copied', { code: floorReceipt.receipt })));
@@ -63,6 +71,11 @@ function onMessage(msg) {
     case 'live':
       model.live(msg);
       renderApproved();
+      renderPolls();
+      break;
+    case 'alert':
+      alerts.push(msg);
+      renderAlerts();
       break;
     default:
       break;
@@ -82,7 +95,7 @@ function refreshFlags() {
       const snap = await res.json();
       for (const s of snap.questions) {
         const q = model.questions.get(s.id);
-        if (q) Object.assign(q, { flags: s.flags, redacted_text: s.redacted_text, author: s.author, asked_at: s.asked_at });
+        if (q) Object.assign(q, { flags: s.flags, redacted_text: s.redacted_text, private_signals: s.private_signals, author: s.author, asked_at: s.asked_at });
       }
       render();
     } catch {
@@ -132,6 +145,72 @@ function owners() {
   return ((model.dialogue && model.dialogue.panel) || []).map((p) => [p.name, p.organisation].filter(Boolean).join(', '));
 }
 const ban = (id) => act({ type: 'ban', participant_id: id }, t('done_banned'));
+
+const moveToPrivate = (q) => act({ type: 'move_to_private', question_id: q.id, expected: q.status }, t('done_moved'));
+
+async function createPoll() {
+  const question = $('poll-question').value.trim();
+  const kind = $('poll-kind').value;
+  const options = $('poll-options').value.split('\n').map((o) => o.trim()).filter(Boolean);
+  $('poll-error').textContent = '';
+  if (!question) {
+    $('poll-error').textContent = t('err_poll_question');
+    $('poll-question').focus();
+    return;
+  }
+  if (kind !== 'scale' && (options.length < 2 || options.length > 10)) {
+    $('poll-error').textContent = t('err_poll_options');
+    $('poll-options').focus();
+    return;
+  }
+  const msg = { type: 'create_poll', question, poll_kind: kind };
+  if (kind !== 'scale') msg.options = options;
+  if (await act(msg, t('done_poll'))) {
+    $('poll-question').value = '';
+    $('poll-options').value = '';
+  }
+}
+
+function renderAlerts() {
+  $('alerts').replaceChildren(...alerts.map((a, i) => h('p', { class: 'alert-danger', role: 'alert', 'data-alert': a.seq },
+    h('span', {}, a.tip_id ? t('alert_danger_tip', { id: a.tip_id }) : t('alert_danger_question', { id: a.question_id })),
+    h('button', { type: 'button', class: 'secondary small', onclick: () => {
+      alerts.splice(i, 1);
+      renderAlerts();
+    } }, t('alert_dismiss')))));
+}
+
+function renderPolls() {
+  const polls = [...model.polls.values()].sort((a, b) => a.id - b.id);
+  $('mod-polls-empty').hidden = polls.length > 0;
+  syncList($('mod-polls'), polls.map((p) => {
+    const results = model.pollResults(p.id);
+    return {
+      key: p.id,
+      sig: JSON.stringify([currentLang(), p, results]),
+      render: () => h('li', { class: 'question', 'data-poll': p.id }, h('div', { class: 'body' },
+        h('p', { class: 'text' }, p.question),
+        h('p', { class: 'by' }, [t(`poll_state_${p.state}`), p.results_shown ? t('poll_results_public') : null].filter(Boolean).join(' · ')),
+        results ? h('ul', { class: 'poll-results' }, p.options.map((o, i) => h('li', {}, t('poll_result_line', {
+          option: o, n: results.counts[i] || 0, pct: results.respondents ? Math.round((100 * (results.counts[i] || 0)) / results.respondents) : 0,
+        })))) : null,
+        results ? h('p', { class: 'hint' }, t('poll_respondents', { n: results.respondents })) : null,
+        h('div', { class: 'actions' },
+          p.state === 'prepared' ? h('button', { type: 'button', 'data-focus': 'open', onclick: () => act({ type: 'open_poll', poll_id: p.id, expected: 'prepared' }) }, t('action_poll_open')) : null,
+          p.state === 'open' ? h('button', { type: 'button', 'data-focus': 'close', onclick: () => act({ type: 'close_poll', poll_id: p.id, expected: 'open' }) }, t('action_poll_close')) : null,
+          p.state !== 'prepared' ? h('button', { type: 'button', class: 'secondary', 'data-focus': 'show', onclick: () => act({ type: 'show_poll_results', poll_id: p.id, shown: !p.results_shown }) }, t(p.results_shown ? 'action_poll_hide' : 'action_poll_show')) : null))),
+    };
+  }));
+}
+
+function renderTips() {
+  const tips = [...model.tips.values()].sort((a, b) => b.id - a.id);
+  $('tips-empty').hidden = tips.length > 0;
+  $('tips').replaceChildren(...tips.map((tip) => h('li', { class: 'question', 'data-tip': tip.id }, h('div', { class: 'body' },
+    h('span', { class: 'badge private' }, `#${tip.id}`),
+    h('p', { class: 'text' }, tip.text),
+    h('p', { class: 'by' }, [tip.display_name || t('anonymous'), formatTime(tip.at), tip.from_question ? t('tip_from_question', { id: tip.from_question }) : null].filter(Boolean).join(' · '))))));
+}
 
 function toggleUpNext(q) {
   const ids = model.upNext.includes(q.id) ? model.upNext.filter((x) => x !== q.id) : [...model.upNext, q.id];
@@ -269,6 +348,8 @@ function render(force) {
   renderAnswered();
   renderFloorAddressees();
   renderFloorReceipt();
+  renderPolls();
+  renderTips();
 }
 
 function renderNow() {
@@ -317,7 +398,7 @@ function card(q, inner, labelExtra) {
 }
 
 function sigOf(q, extra) {
-  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, q.answer, q.answer_draft, q.follow_up, extra]);
+  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.private_signals, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, q.answer, q.answer_draft, q.follow_up, extra]);
 }
 
 function renderPending() {
@@ -348,12 +429,16 @@ function pendingCard(q) {
       h('button', { type: 'button', class: 'secondary', 'data-focus': 'edit', onclick: () => openEditor(q, 'edit') }, t('action_edit'), h('kbd', { 'aria-hidden': 'true' }, 'e')),
       h('button', { type: 'button', class: 'danger', 'data-focus': 'reject', onclick: () => openEditor(q, 'reject') }, t('action_reject'), h('kbd', { 'aria-hidden': 'true' }, 'x')),
       h('button', { type: 'button', class: 'secondary', 'data-focus': 'merge', onclick: () => openEditor(q, 'merge') }, t('action_merge'), h('kbd', { 'aria-hidden': 'true' }, 'm')),
+      h('button', { type: 'button', class: q.private_signals && q.private_signals.length ? '' : 'secondary', 'data-focus': 'private', onclick: () => moveToPrivate(q) }, t('action_move_private')),
       author && !model.muted.has(author) ? h('button', { type: 'button', class: 'secondary small', 'data-focus': 'mute', onclick: () => mute(author) }, t('action_mute')) : null,
       author && !model.banned.has(author) ? h('button', { type: 'button', class: 'danger small', 'data-focus': 'ban', onclick: () => ban(author) }, t('action_ban')) : null,
     ];
     return [
       h('p', { class: 'text', id: textId }, markedText(q)),
       flagged ? h('p', { class: 'flags' }, t('flags_found', { kinds })) : null,
+      q.private_signals && q.private_signals.length
+        ? h('p', { class: 'private-signals' }, t('private_signals_found', { signals: q.private_signals.map((x) => t(`signal_${x}`)).join(', ') }))
+        : null,
       flagged && q.redacted_text ? h('p', { class: 'hint' }, t('redacted_preview', { text: q.redacted_text })) : null,
       h('p', { class: 'by' }, authorLine(q)),
       h('div', { class: 'actions' }, buttons),

@@ -176,6 +176,10 @@ async function main() {
     ev.preventDefault();
     addPanelist();
   });
+  $('tips-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    saveTipRecipients();
+  });
   $('moderator-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     addModerator();
@@ -392,6 +396,17 @@ async function addPanelist() {
   }
 }
 
+async function saveTipRecipients() {
+  const kinds = [...document.querySelectorAll('input[name=tip-kind]:checked')].map((i) => i.value);
+  try {
+    await api('PUT', `/api/dialogues/${selectedId}/tip-recipients`, { kinds });
+    announce(t('tip_recipients_saved'));
+    await choose(selectedId);
+  } catch (err) {
+    fail(err);
+  }
+}
+
 async function addModerator() {
   const name = $('m-name').value.trim();
   if (!name) {
@@ -488,6 +503,7 @@ function render() {
   $('info-details').open = $('info-details').open || !d.purpose;
   renderPosts();
   renderFollowUps();
+  for (const box of document.querySelectorAll('input[name=tip-kind]')) box.checked = (selected.tip_recipients || []).includes(box.value);
   renderInvites();
 }
 

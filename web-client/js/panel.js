@@ -54,6 +54,8 @@ function onMessage(msg) {
   }
   else if (msg.type === 'live-reset') model.liveReset();
   else if (msg.type === 'live') model.live(msg);
+  // Only a panelist whose kind the organizer allowed gets tips at all.
+  else if (msg.type === 'tip') model.addTip(msg.tip);
   else return;
   render();
 }
@@ -221,6 +223,12 @@ function render(force) {
   $('answered-section').hidden = answered.length === 0;
   syncList($('answered'), answered.map((x) => ({ key: x.id, sig: sig(x, 'a'), render: () => item(x, null, true) })));
   renderPosts();
+  const tips = [...model.tips.values()].sort((a, b) => b.id - a.id);
+  $('tips-section').hidden = tips.length === 0;
+  $('tips').replaceChildren(...tips.map((tip) => h('li', { class: 'question', 'data-tip': tip.id }, h('div', { class: 'body' },
+    h('span', { class: 'badge private' }, `#${tip.id}`),
+    h('p', { class: 'text' }, tip.text),
+    h('p', { class: 'by' }, tip.display_name || t('anonymous'))))));
 }
 
 main();

@@ -7,6 +7,9 @@ import {
 const $ = (id) => document.getElementById(id);
 const model = new Model();
 const mine = new Map(); // question id -> {id, text, status, reason, merged_into}
+const myTips = new Map(); // tip id -> text, sent privately from this page
+const myAnswers = new Map(); // poll id -> choices this participant sent
+let safety = { emergency_number: '112', police_number: '114 14' };
 let myVotes = new Set();
 let conn = null;
 let code = null;
@@ -55,9 +58,19 @@ async function main() {
   await loadStrings();
   setupLanguageButton(() => {
     applyStrings(document);
+    renderCrimeNotes();
     render();
     if (!$('join-view').hidden) renderKeptReceipts();
   });
+  renderCrimeNotes();
+  // The numbers are the deployment's (configurable); the defaults above are Sweden's.
+  fetch('/api/safety')
+    .then((r) => (r.ok ? r.json() : null))
+    .then((numbers) => {
+      if (numbers) safety = numbers;
+      renderCrimeNotes();
+    })
+    .catch(() => {});
   setupForms();
   $('receipt-copy').addEventListener('click', () => lastReceipt && copyText(lastReceipt, $('receipt-code'), t('receipt_copied', { code: lastReceipt })));
   code = codeFromPath();
@@ -212,6 +225,8 @@ function onMessage(msg) {
         keepReceipt(q.id, q.receipt, q.text, q.fate);
       }
       myVotes = new Set(msg.my_votes);
+      myAnswers.clear();
+      for (const a of msg.my_answers || []) myAnswers.set(a.poll_id, a.choices);
       $('ask-text').maxLength = msg.max_question_chars;
       break;
     case 'snapshot':
@@ -230,6 +245,7 @@ function onMessage(msg) {
     case 'live':
       model.live(msg);
       renderQuestions();
+      renderPolls();
       break;
     case 'notice': {
       const q = mine.get(msg.question_id);
@@ -237,6 +253,7 @@ function onMessage(msg) {
         q.status = msg.status;
         q.reason = msg.reason;
         if (msg.status === 'rejected') announce(t('fate_rejected', { reason: t(`reason_${msg.reason || 'other'}`) }));
+        if (msg.status === 'moved_to_private') announce(t('fate_moved_to_private'));
       }
       renderMine();
       break;
@@ -262,7 +279,7 @@ function followMine(e) {
     q.status = 'merged';
     q.merged_into = e.into;
   } else if (e.kind === 'question_archived') q.status = 'archived';
-  else if (e.kind === 'question_rejected') q.status = 'rejected';
+  else if (e.kind === 'question_rejected' && q.status !== 'moved_to_private') q.status = 'rejected';
   if (q.status !== before && q.status !== 'rejected') announce(t(`fate_${q.status}`));
 }
 
@@ -281,8 +298,12 @@ function ask() {
     $('ask-text').focus();
     return;
   }
-  const msg = { type: 'ask', text, origin: session.location };
   const name = $('ask-name').value.trim();
+  if ($('ask-private').checked) {
+    sendTip(text, name);
+    return;
+  }
+  const msg = { type: 'ask', text, origin: session.location };
   if (name) msg.display_name = name;
   const to = $('ask-to').value;
   if (to.startsWith('p:')) msg.addressee = { panelist: to.slice(2) };
@@ -293,6 +314,97 @@ function ask() {
   conn.submit(msg).then((ack) => gotAck(msg, ack), (err) => askFailed(msg, err));
   if (!conn.connected) announce(t('ask_waiting'));
   renderMine();
+}
+
+/** A private message to the panel: never public. */
+function sendTip(text, name) {
+  const msg = { type: 'send_tip', text };
+  if (name) msg.display_name = name;
+  $('ask-text').value = '';
+  $('ask-private').checked = false;
+  safeSet(draftKey(), null);
+  renderCount();
+  conn.submit(msg).then((ack) => {
+    myTips.set(ack.tip_id, text);
+    announce(t('tip_sent'));
+    renderMine();
+  }, (err) => askFailed(msg, err));
+}
+
+function answerPoll(poll, form) {
+  const choices = [...form.querySelectorAll('input:checked')].map((i) => Number(i.value));
+  const error = form.querySelector('.error-line');
+  if (!choices.length) {
+    error.textContent = t('poll_pick');
+    return;
+  }
+  error.textContent = '';
+  conn.submit({ type: 'answer_poll', poll_id: poll.id, choices }).then(() => {
+    myAnswers.set(poll.id, choices);
+    announce(t('poll_saved'));
+    renderPolls();
+  }, (err) => {
+    error.textContent = errorText(err);
+  });
+}
+
+function renderCrimeNotes() {
+  const text = t('crime_note', { emergency: safety.emergency_number, police: safety.police_number });
+  for (const el of document.querySelectorAll('[data-crime-note]')) el.textContent = text;
+}
+
+function pollResultList(poll, results) {
+  const total = results.respondents || 0;
+  return h('div', { class: 'poll-results' },
+    h('ul', {}, poll.options.map((option, i) => {
+      const n = results.counts[i] || 0;
+      const pct = total ? Math.round((100 * n) / total) : 0;
+      return h('li', {},
+        h('span', {}, t('poll_result_line', { option, n, pct })),
+        h('progress', { max: '100', value: String(pct), 'aria-hidden': 'true' }));
+    })),
+    h('p', { class: 'hint' }, t('poll_respondents', { n: total })));
+}
+
+function renderPolls() {
+  const polls = model.pollsIn('open', 'closed').filter((p) => p.state === 'open' || model.pollResultsPublic(p));
+  $('polls-section').hidden = polls.length === 0;
+  const box = $('polls');
+  // Keep a form being filled in: re-render only when what it shows changed.
+  const sig = JSON.stringify([currentLang(), polls, polls.map((p) => (model.pollResultsPublic(p) ? model.pollResults(p.id) : null)), [...myAnswers]]);
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  box.replaceChildren(...polls.map((poll) => {
+    const results = model.pollResultsPublic(poll) ? model.pollResults(poll.id) : null;
+    if (poll.state !== 'open') {
+      return h('div', { class: 'poll', 'data-poll': poll.id },
+        h('h3', {}, poll.question),
+        h('p', { class: 'hint' }, t('poll_closed_note')),
+        results ? pollResultList(poll, results) : null);
+    }
+    const many = poll.poll_kind === 'multiple';
+    const mineNow = myAnswers.get(poll.id) || [];
+    const name = `poll-${poll.id}`;
+    const hint = many ? t('poll_many_hint') : poll.poll_kind === 'scale' ? t('poll_scale_hint') : null;
+    const form = h('form', { class: 'poll', 'data-poll': poll.id, novalidate: '' },
+      h('fieldset', {},
+        h('legend', {}, poll.question),
+        hint ? h('p', { class: 'hint' }, hint) : null,
+        poll.options.map((option, i) => {
+          const input = h('input', { type: many ? 'checkbox' : 'radio', name, value: String(i) });
+          input.checked = mineNow.includes(i);
+          return h('label', { class: 'choice' }, input, ' ', option);
+        })),
+      h('p', { class: 'error-line', role: 'alert' }),
+      mineNow.length ? h('p', { class: 'hint' }, t('poll_saved')) : null,
+      h('button', { type: 'submit' }, mineNow.length ? t('poll_change_button') : t('poll_answer_button')),
+      results ? pollResultList(poll, results) : null);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      answerPoll(poll, form);
+    });
+    return form;
+  }));
 }
 
 function gotAck(msg, ack) {
@@ -347,6 +459,7 @@ function render() {
   renderMine();
   renderQuestions();
   renderCount();
+  renderPolls();
 }
 
 /** The server-rendered pages (/d, /r) in the language of this page. */
@@ -469,6 +582,7 @@ function renderMine() {
     }
     if (q.status === 'rejected') fate.push(h('span', {}, t('reason_line', { reason: t(`reason_${q.reason || 'other'}`) })));
     if (q.status === 'merged') fate.push(h('span', {}, t('merged_line')));
+    if (q.status === 'moved_to_private') fate.push(h('span', {}, t('fate_moved_to_private')));
     if (model.nowAnswering === q.id) fate.unshift(h('span', { class: 'badge now' }, t('now_answering')));
     // A moderator may have masked personal data: show the author what was published.
     const shown = model.questions.get(q.id);
@@ -481,6 +595,11 @@ function renderMine() {
       receipt ? h('p', { class: 'receipt-line' },
         `${t('receipt_label')} `, h('code', { class: 'receipt' }, receipt), ' · ',
         h('a', { href: `/r/${encodeURIComponent(receipt)}${langQuery()}` }, t('receipt_look_up'))) : null)));
+  }
+  for (const [id, text] of [...myTips].sort((a, b) => b[0] - a[0])) {
+    items.push(h('li', { class: 'question', 'data-tip': id }, h('div', { class: 'body' },
+      h('p', { class: 'text' }, text),
+      h('div', { class: 'fate' }, h('span', { class: 'badge private' }, t('badge_private')), h('span', {}, t('tip_sent'))))));
   }
   list.replaceChildren(...items);
   $('mine-empty').hidden = items.length > 0;

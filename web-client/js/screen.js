@@ -50,6 +50,26 @@ function render() {
   $('join-url').textContent = url.replace(/^https?:\/\//, '');
   if ($('qr').getAttribute('src') !== `/qr/${d.code}`) $('qr').src = `/qr/${d.code}`;
   $('qr').alt = t('qr_alt', { code: d.code });
+  renderPoll();
+}
+
+/** The poll whose results a moderator shows: the open one first, else the latest. */
+function renderPoll() {
+  const shown = model.pollsIn('open', 'closed').filter((p) => model.pollResultsPublic(p));
+  const poll = shown.find((p) => p.state === 'open') || shown[shown.length - 1];
+  const results = poll ? model.pollResults(poll.id) : null;
+  $('screen-poll').hidden = !results;
+  if (!results) return;
+  $('poll-question').textContent = poll.question;
+  const total = results.respondents || 0;
+  $('poll-results').replaceChildren(...poll.options.map((option, i) => {
+    const n = results.counts[i] || 0;
+    const pct = total ? Math.round((100 * n) / total) : 0;
+    return h('li', { 'data-option': i },
+      h('span', {}, t('poll_result_line', { option, n, pct })),
+      h('progress', { max: '100', value: String(pct), 'aria-hidden': 'true' }));
+  }));
+  $('poll-respondents').textContent = t('poll_respondents', { n: total });
 }
 
 main();

@@ -1,0 +1,470 @@
+//! Retention and erasure: what a public authority must delete, and when.
+//!
+//! Both work the same way: a plan is made from a dialogue's stored record (pure:
+//! the time comes in as a value), then the store applies it in one transaction
+//! ([`Store::scrub`]): event bodies rewritten in place with a marker where text
+//! goes, participant ids replaced by pseudonyms everywhere, rows that tie a person
+//! to an answer or a submission deleted. A scrub bumps the dialogue's epoch: the
+//! log was rebuilt, so every client gets a fresh snapshot instead of a replay of
+//! what it held before. Logs carry counts only.
+
+use crate::domain::{DialogueId, QuestionId, QuestionStatus};
+use crate::hub::Registry;
+use crate::protocol::{ActorWire, EventBody, RoleWire};
+use crate::store::{AuditEntry, DialogueRecord, Scrub, Store, StoreError, StoredEvent};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What expired text is replaced with (gallrad: deleted under a retention rule).
+pub const RETENTION_MARK: &str = "[gallrad]";
+/// What erased text is replaced with (raderad: deleted on the person's request).
+pub const ERASURE_MARK: &str = "[raderad på begäran]";
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Retention periods per class of data, in days after the dialogue closed
+/// (`docs/operations.md` gives the defaults and why). A dialogue that never closed
+/// keeps its data: close dialogues when they end.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct RetentionSettings {
+    /// How often the job runs.
+    pub interval_secs: u64,
+    /// Participant ids (pseudonymised), display names, idempotency records, poll answers.
+    pub participant_identities_days: i64,
+    pub rejected_text_days: i64,
+    /// A question's own words when a moderator published an edit instead.
+    pub redacted_originals_days: i64,
+    pub private_tips_days: i64,
+    /// Audit rows, counted from when they were written.
+    pub audit_days: i64,
+}
+
+/// What one run changed, per class. Logged as numbers, never as content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub rejected_texts: usize,
+    pub redacted_originals: usize,
+    pub private_tips: usize,
+    pub display_names: usize,
+    pub receipts: usize,
+    pub participants_pseudonymised: usize,
+    pub audit_rows: u64,
+}
+
+impl Counts {
+    fn any(&self) -> bool {
+        *self != Counts::default()
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.rejected_texts += o.rejected_texts;
+        self.redacted_originals += o.redacted_originals;
+        self.private_tips += o.private_tips;
+        self.display_names += o.display_names;
+        self.receipts += o.receipts;
+        self.participants_pseudonymised += o.participants_pseudonymised;
+        self.audit_rows += o.audit_rows;
+    }
+}
+
+/// A pseudonym is a random id whose first eight bytes are zero: recognisable as
+/// one (so a second run leaves it alone), and tied to nobody.
+pub fn pseudonym() -> Uuid {
+    let random = Uuid::new_v4();
+    let mut bytes = *random.as_bytes();
+    bytes[..8].fill(0);
+    Uuid::from_bytes(bytes)
+}
+
+pub fn is_pseudonym(id: &Uuid) -> bool {
+    id.as_bytes()[..8].iter().all(|b| *b == 0)
+}
+
+/// The decoded log of one dialogue, ready to be rewritten.
+struct Editable {
+    events: Vec<(u64, i64, ActorWire, EventBody, bool)>,
+}
+
+impl Editable {
+    fn new(record: &DialogueRecord) -> Result<Editable, StoreError> {
+        let mut events = Vec::with_capacity(record.events.len());
+        for e in &record.events {
+            let bad = |err: serde_json::Error| {
+                StoreError::Config(format!("unreadable event {}: {err}", e.seq))
+            };
+            let actor: ActorWire = serde_json::from_str(&e.actor).map_err(bad)?;
+            let body: EventBody = serde_json::from_str(&e.body).map_err(bad)?;
+            events.push((e.seq, e.at, actor, body, false));
+        }
+        Ok(Editable { events })
+    }
+
+    fn rewrites(self) -> Vec<StoredEvent> {
+        self.events
+            .into_iter()
+            .filter(|e| e.4)
+            .map(|(seq, at, actor, body, _)| StoredEvent {
+                seq,
+                at,
+                actor: serde_json::to_string(&actor).expect("actor serializes"),
+                body: serde_json::to_string(&body).expect("event serializes"),
+            })
+            .collect()
+    }
+}
+
+fn mark(text: &mut String, marker: &str) -> bool {
+    if text == marker {
+        false
+    } else {
+        *text = marker.to_string();
+        true
+    }
+}
+
+/// Replaces participant ids by pseudonyms in actors and event fields; `who` picks the ids.
+fn pseudonymise(
+    ed: &mut Editable,
+    record: &DialogueRecord,
+    who: impl Fn(&Uuid) -> bool,
+) -> HashMap<Uuid, Uuid> {
+    let mut map: HashMap<Uuid, Uuid> = HashMap::new();
+    let mut to = |id: &Uuid| *map.entry(*id).or_insert_with(pseudonym);
+    for (_, _, actor, body, changed) in &mut ed.events {
+        if actor.role == RoleWire::Participant && who(&actor.id) {
+            actor.id = to(&actor.id);
+            *changed = true;
+        }
+        if let EventBody::ParticipantMuted { participant_id }
+        | EventBody::ParticipantBanned { participant_id } = body
+            && who(participant_id)
+        {
+            *participant_id = to(participant_id);
+            *changed = true;
+        }
+    }
+    for (_, p) in &record.votes {
+        if who(p) {
+            to(p);
+        }
+    }
+    for (_, p, _) in &record.poll_answers {
+        if who(p) {
+            to(p);
+        }
+    }
+    map
+}
+
+/// When the dialogue closed, if it did.
+fn closed_at(ed: &Editable) -> Option<i64> {
+    ed.events
+        .iter()
+        .rev()
+        .find_map(|(_, at, _, body, _)| match body {
+            EventBody::PhaseChanged { phase, .. }
+                if *phase == crate::protocol::PhaseWire::Closed =>
+            {
+                Some(*at)
+            }
+            _ => None,
+        })
+}
+
+/// What has expired in one dialogue at `now` (ms), and the plan to delete it.
+pub fn plan_retention(
+    record: &DialogueRecord,
+    periods: &RetentionSettings,
+    now: i64,
+) -> Result<(Scrub, Counts), StoreError> {
+    let mut ed = Editable::new(record)?;
+    let mut counts = Counts::default();
+    let Some(closed) = closed_at(&ed) else {
+        return Ok((Scrub::default(), counts));
+    };
+    let expired = |days: i64| now >= closed + days * DAY_MS;
+    let (dialogue, _) = crate::hub::rebuild(record)?;
+    let status = |id: u64| dialogue.questions.get(&QuestionId(id)).map(|q| q.status);
+    let edited = |id: u64| {
+        dialogue
+            .questions
+            .get(&QuestionId(id))
+            .is_some_and(|q| q.original.is_some())
+    };
+    for (_, _, _, body, changed) in &mut ed.events {
+        match body {
+            EventBody::QuestionAsked {
+                question_id,
+                text,
+                display_name,
+                receipt,
+                ..
+            } => {
+                let s = status(*question_id);
+                // A receipt links a person who kept the code to their question.
+                if expired(periods.participant_identities_days) && receipt.take().is_some() {
+                    counts.receipts += 1;
+                    *changed = true;
+                }
+                if expired(periods.rejected_text_days)
+                    && s == Some(QuestionStatus::Rejected)
+                    && mark(text, RETENTION_MARK)
+                {
+                    counts.rejected_texts += 1;
+                    *changed = true;
+                }
+                if expired(periods.redacted_originals_days)
+                    && edited(*question_id)
+                    && mark(text, RETENTION_MARK)
+                {
+                    counts.redacted_originals += 1;
+                    *changed = true;
+                }
+                if expired(periods.private_tips_days)
+                    && s == Some(QuestionStatus::MovedToPrivate)
+                    && mark(text, RETENTION_MARK)
+                {
+                    counts.private_tips += 1;
+                    *changed = true;
+                }
+                if expired(periods.participant_identities_days) && display_name.take().is_some() {
+                    counts.display_names += 1;
+                    *changed = true;
+                }
+            }
+            EventBody::TipSent {
+                text, display_name, ..
+            } if expired(periods.private_tips_days) => {
+                let name = display_name.take().is_some();
+                if mark(text, RETENTION_MARK) || name {
+                    counts.private_tips += 1;
+                    *changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut scrub = Scrub::default();
+    if expired(periods.participant_identities_days) {
+        let map = pseudonymise(&mut ed, record, |id| !is_pseudonym(id));
+        counts.participants_pseudonymised = map.len();
+        scrub.pseudonyms = map.into_iter().collect();
+        scrub.delete_all_submissions = !record.acks.is_empty();
+        // Closed polls keep their counts in the log: the answer rows can go.
+        scrub.delete_answers_of_polls = dialogue
+            .polls
+            .values()
+            .filter(|p| p.state == crate::domain::PollState::Closed)
+            .filter(|p| record.poll_answers.iter().any(|a| a.0 == p.id.0))
+            .map(|p| p.id.0)
+            .collect();
+    }
+    scrub.rewrites = ed.rewrites();
+    Ok((scrub, counts))
+}
+
+/// What an erasure changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Erased {
+    pub questions_marked: Vec<u64>,
+    pub questions_kept: Vec<u64>,
+    pub tips_marked: usize,
+    pub display_names: usize,
+    /// The pseudonym that now stands for the participant in the record.
+    pub pseudonym: Option<Uuid>,
+}
+
+/// Erases one participant's personal data. Their questions' published text and
+/// fate remain (the public record stays whole) unless the text itself is the
+/// personal data: the guard flags it, or the organizer names the question in
+/// `replace_text`; then it becomes a marker. Everything not public (pending,
+/// rejected, moved questions, tips, the words before a moderator's edit, names)
+/// is replaced; the participant's id becomes a pseudonym in the log, votes and
+/// poll answers, and their idempotency records go.
+pub fn plan_erasure(
+    record: &DialogueRecord,
+    participant: Uuid,
+    replace_text: &BTreeSet<u64>,
+) -> Result<(Scrub, Erased), StoreError> {
+    let mut ed = Editable::new(record)?;
+    let (dialogue, _) = crate::hub::rebuild(record)?;
+    let mut erased = Erased::default();
+    let mut edited_to_mark = BTreeSet::new();
+    for (_, _, actor, body, changed) in &mut ed.events {
+        let by_them = actor.role == RoleWire::Participant && actor.id == participant;
+        match body {
+            EventBody::QuestionAsked {
+                question_id,
+                text,
+                display_name,
+                receipt,
+                ..
+            } if by_them => {
+                let Some(q) = dialogue.questions.get(&QuestionId(*question_id)) else {
+                    continue;
+                };
+                // The receipt stops working: nothing links the code to the question any more.
+                if receipt.take().is_some() {
+                    *changed = true;
+                }
+                if display_name.take().is_some() {
+                    erased.display_names += 1;
+                    *changed = true;
+                }
+                let public = q.status.is_public();
+                let edited = q.original.is_some();
+                let text_is_personal =
+                    replace_text.contains(question_id) || (!edited && !q.flags.is_empty());
+                if !public || edited || text_is_personal {
+                    *changed |= mark(text, ERASURE_MARK);
+                }
+                if public && !text_is_personal {
+                    erased.questions_kept.push(*question_id);
+                } else {
+                    erased.questions_marked.push(*question_id);
+                }
+                if public && edited && replace_text.contains(question_id) {
+                    edited_to_mark.insert(*question_id);
+                }
+            }
+            EventBody::TipSent {
+                text, display_name, ..
+            } if by_them => {
+                display_name.take();
+                mark(text, ERASURE_MARK);
+                erased.tips_marked += 1;
+                *changed = true;
+            }
+            _ => {}
+        }
+    }
+    for (_, _, _, body, changed) in &mut ed.events {
+        if let EventBody::QuestionApproved {
+            question_id,
+            edited_text: Some(text),
+        } = body
+            && edited_to_mark.contains(question_id)
+        {
+            *changed |= mark(text, ERASURE_MARK);
+        }
+    }
+    let map = pseudonymise(&mut ed, record, |id| *id == participant);
+    erased.pseudonym = map.get(&participant).copied();
+    let scrub = Scrub {
+        rewrites: ed.rewrites(),
+        pseudonyms: map.into_iter().collect(),
+        delete_submissions_of: vec![participant],
+        ..Scrub::default()
+    };
+    Ok((scrub, erased))
+}
+
+/// Erases one participant of one dialogue (organizer, on request), records the
+/// erasure in the audit trail and restarts the dialogue's task from the scrubbed log.
+pub async fn erase_participant(
+    registry: &Registry,
+    dialogue: DialogueId,
+    participant: Uuid,
+    replace_text: &BTreeSet<u64>,
+    by: Uuid,
+    now: i64,
+) -> Result<Option<Erased>, StoreError> {
+    let store = registry.store().clone();
+    let Some(record) = store.load(dialogue).await? else {
+        return Ok(None);
+    };
+    let (scrub, erased) = plan_erasure(&record, participant, replace_text)?;
+    store.scrub(dialogue, &scrub).await?;
+    let detail = serde_json::json!({
+        "questions_marked": erased.questions_marked.len(),
+        "questions_kept": erased.questions_kept.len(),
+        "tips_marked": erased.tips_marked,
+    });
+    store
+        .audit_append(
+            dialogue,
+            &AuditEntry {
+                at: now,
+                actor_role: "organizer".into(),
+                actor_id: by,
+                action: "participant_erased".into(),
+                target: erased.pseudonym.map(|p| format!("participant:{p}")),
+                event_seq: None,
+                detail: Some(detail.to_string()),
+            },
+        )
+        .await?;
+    registry.evict(dialogue).await;
+    tracing::info!(
+        dialogue = %dialogue,
+        questions_marked = erased.questions_marked.len(),
+        questions_kept = erased.questions_kept.len(),
+        tips_marked = erased.tips_marked,
+        "participant erased"
+    );
+    Ok(Some(erased))
+}
+
+/// One run of the retention job over every dialogue, at `now` (ms). Returns the
+/// dialogues it changed and the totals.
+pub async fn run_retention(
+    store: &Arc<dyn Store>,
+    periods: &RetentionSettings,
+    now: i64,
+) -> Result<(Vec<DialogueId>, Counts), StoreError> {
+    let mut total = Counts::default();
+    let mut changed = Vec::new();
+    for id in store.dialogue_ids().await? {
+        let Some(record) = store.load(id).await? else {
+            continue;
+        };
+        let (scrub, counts) = plan_retention(&record, periods, now)?;
+        if !scrub.is_empty() {
+            store.scrub(id, &scrub).await?;
+            changed.push(id);
+        }
+        total.add(&counts);
+    }
+    total.audit_rows = store
+        .purge_audit_before(now - periods.audit_days.max(0) * DAY_MS)
+        .await?;
+    if total.any() {
+        tracing::info!(
+            dialogues = changed.len(),
+            rejected_texts = total.rejected_texts,
+            redacted_originals = total.redacted_originals,
+            private_tips = total.private_tips,
+            display_names = total.display_names,
+            receipts = total.receipts,
+            participants_pseudonymised = total.participants_pseudonymised,
+            audit_rows = total.audit_rows,
+            "retention run"
+        );
+    }
+    Ok((changed, total))
+}
+
+/// Runs the retention job every `interval_secs`, on the wall clock.
+pub fn schedule(registry: Arc<Registry>, periods: RetentionSettings) {
+    let every = Duration::from_secs(periods.interval_secs.max(60));
+    tokio::spawn(async move {
+        // The first run waits one interval: a starting node has better things to do.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            match run_retention(registry.store(), &periods, now).await {
+                Ok((changed, _)) => {
+                    for id in changed {
+                        registry.evict(id).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "retention run failed; next run retries"),
+            }
+        }
+    });
+}
