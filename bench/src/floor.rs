@@ -11,8 +11,8 @@
 
 use futures_util::{SinkExt, StreamExt};
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
@@ -69,7 +69,10 @@ async fn serve(port: u16) {
                 subscribers.lock().unwrap().push(queue.clone());
                 subscribe(ws, &queue, lagged).await;
                 queue.lock().closed = true;
-                subscribers.lock().unwrap().retain(|q| !Arc::ptr_eq(q, &queue));
+                subscribers
+                    .lock()
+                    .unwrap()
+                    .retain(|q| !Arc::ptr_eq(q, &queue));
             }
         });
     }
