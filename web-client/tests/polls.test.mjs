@@ -43,7 +43,7 @@ const DANGER = 'Hjälp mig, han har en kniv i porten';
 const CRIME = 'Jag såg Kalle Svensson stjäla cyklar vid skolan';
 
 test('a poll, a private tip, the crime notice and a danger alert through the pages', { timeout: 180000 }, async () => {
-  const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Rinkeby', venue: 'Rinkeby bibliotek' });
+  const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Rinkeby', venue: 'Rinkeby bibliotek', purpose: 'Frågor om tryggheten i Rinkeby; beslut om budget fattas inte här.' });
   const moderator = await api(server, 'POST', `/api/dialogues/${d.id}/moderators`, { name: 'Maja' });
   const police = await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Per Polis', title: 'Kommunpolis', organisation: 'Polisen', kind: 'police' });
   const politician = await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Pia Politiker', title: 'Ordförande', organisation: 'Nämnden', kind: 'politician' });
