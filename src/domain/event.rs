@@ -124,6 +124,40 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// Whether the event can change a tally, a poll's results or who is counted:
+    /// what the `live` stream carries. A newly published question has no votes
+    /// yet (clients count a question missing from the tallies as 0), so
+    /// publishing one does not need a new `live` frame to every connection.
+    pub fn changes_live(&self) -> bool {
+        !matches!(
+            self,
+            Event::InfoSet(_)
+                | Event::PanelistAdded(_)
+                | Event::ModeratorAdded(_)
+                | Event::QuestionAsked { .. }
+                | Event::QuestionApproved { .. }
+                | Event::QuestionRejected { .. }
+                | Event::UpNextSet { .. }
+                | Event::NowAnswering { .. }
+                | Event::QuestionAnswered { .. }
+                | Event::ParticipantMuted { .. }
+                | Event::ParticipantBanned { .. }
+                | Event::InfoPosted { .. }
+                | Event::InfoPostEdited { .. }
+                | Event::AnswerWritten { .. }
+                | Event::AnswerPublished { .. }
+                | Event::FollowUpPromised { .. }
+                | Event::FollowUpDone { .. }
+                | Event::InvitationOpened
+                | Event::PollCreated { .. }
+                | Event::TipSent { .. }
+                | Event::QuestionMovedToPrivate { .. }
+                | Event::TipRecipientsSet { .. }
+        )
+    }
+}
+
 /// An event as it stands in the log: its place, its time and who caused it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {

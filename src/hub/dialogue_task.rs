@@ -58,6 +58,9 @@ pub enum Request {
     Shutdown(CloseCode),
 }
 
+/// Pings go out to one in this many connections at a time.
+const PING_SLICES: u64 = 20;
+
 /// Requests taken from the inbox in one go share one commit.
 const MAX_BATCH: usize = 4096;
 /// Compare-and-set retries when other nodes keep appending first. Several nodes
@@ -218,8 +221,10 @@ impl DialogueTask {
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
         let mut live_tick = tokio::time::interval(self.settings.live_interval);
         live_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut ping_tick = tokio::time::interval(self.settings.ping_interval);
+        // Each connection is pinged once per interval, a slice of them per tick.
+        let mut ping_tick = tokio::time::interval(self.settings.ping_interval / PING_SLICES as u32);
         ping_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ping_slice = 0;
         let mut batch = Vec::with_capacity(MAX_BATCH);
         loop {
             tokio::select! {
@@ -232,7 +237,10 @@ impl DialogueTask {
                     }
                 }
                 _ = live_tick.tick() => self.flush_live().await,
-                _ = ping_tick.tick() => self.fanout.ping_all(),
+                _ = ping_tick.tick() => {
+                    self.fanout.ping_slice(ping_slice, PING_SLICES);
+                    ping_slice = (ping_slice + 1) % PING_SLICES;
+                }
             }
         }
     }
@@ -348,8 +356,10 @@ impl DialogueTask {
                 .await;
             match result {
                 Ok(()) => {
-                    // Tallies may have changed (votes, merges, approvals): refresh them at the next tick.
-                    self.live_dirty = true;
+                    // Tallies may have changed (votes, merges, polls): refresh them at the next tick.
+                    self.live_dirty |= !staged.votes.is_empty()
+                        || !staged.answers.is_empty()
+                        || staged.records.iter().any(|r| r.event.changes_live());
                     for (key, ack) in staged.new_acks {
                         self.acks.insert(key, ack);
                     }

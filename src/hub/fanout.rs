@@ -248,9 +248,14 @@ impl Fanout {
         }
     }
 
-    pub fn ping_all(&self) {
-        for m in self.members.values() {
-            m.outbox.request_ping();
+    /// Pings one slice of the members (those whose id falls in `slice` of
+    /// `slices`): visiting them in turn keeps a ping from ever being a burst of
+    /// one write per connection in the middle of the events.
+    pub fn ping_slice(&self, slice: u64, slices: u64) {
+        for (conn, m) in &self.members {
+            if conn % slices == slice {
+                m.outbox.request_ping();
+            }
         }
     }
 
