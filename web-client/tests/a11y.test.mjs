@@ -2,12 +2,8 @@
 // asking and moderating, live regions, reduced motion and text at 200 %.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { startServer, launchBrowser, newPage, api, local, screenshot, PHONE, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, local, screenshot, PHONE, DESKTOP, checkAxe } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -71,21 +67,6 @@ after(async () => {
 }, { timeout: 30000 });
 
 /** Runs axe-core and fails on any serious or critical violation. */
-async function checkAxe(t, page, what) {
-  // Evaluated through the DevTools protocol, so the pages' CSP (no inline script) stays on.
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-  }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of result.violations.filter((x) => !bad.includes(x))) t.diagnostic(`${what}: ${v.impact} ${v.id} (${v.nodes.length})`);
-  assert.deepEqual(
-    bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${what}: axe found serious or critical problems`,
-  );
-  return result.passes.length;
-}
 
 const pages = () => [
   { name: 'join page (/)', url: `${server.base}/`, ready: '#join-form' },
@@ -106,7 +87,7 @@ for (const lang of ['sv', 'en']) {
         await page.locator(spec.ready).first().waitFor();
         if (spec.organizer) await page.locator('#selected:not([hidden])').waitFor();
         assert.equal(await page.getAttribute('html', 'lang'), lang, `${spec.name} declares its language`);
-        await checkAxe(t, page, `${spec.name} ${lang} ${viewport.width}px`);
+        await checkAxe(page, `${spec.name} ${lang} ${viewport.width}px`, t);
         if (lang === 'sv' && spec.name === 'join page (/)') {
           await screenshot(page, `join-${viewport === PHONE ? 'phone' : 'desktop'}`, { fullPage: viewport === PHONE });
         }
@@ -119,7 +100,7 @@ for (const lang of ['sv', 'en']) {
       await p.click('#lang-toggle');
       await p.locator(`html[lang=${lang}]`).waitFor();
     }
-    await checkAxe(t, p, `participant ${lang}`);
+    await checkAxe(p, `participant ${lang}`, t);
     if (lang === 'en') {
       await p.locator('#mine [data-mine]', { hasText: 'off topic' }).waitFor();
       await screenshot(p, 'participant-en-phone', { fullPage: true });

@@ -2,6 +2,9 @@
 // and headless Chromium through playwright-core. Every wait has a deadline.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,4 +159,27 @@ export async function screenshot(page, name, { fullPage = false } = {}) {
     await (document.fonts && document.fonts.ready);
   });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage });
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page (WCAG 2.1 A and AA, and best practice) and fails on any
+ * serious or critical violation; lesser ones go to `t.diagnostic` when a test
+ * context is given. Returns how many rules passed.
+ */
+export async function checkAxe(page, what, t) {
+  // Evaluated through the DevTools protocol, so the pages' CSP (no inline script) stays on.
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of result.violations.filter((x) => !bad.includes(x))) t?.diagnostic(`${what}: ${v.impact} ${v.id} (${v.nodes.length})`);
+  assert.deepEqual(
+    bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `${what}: axe found serious or critical problems`,
+  );
+  return result.passes.length;
 }

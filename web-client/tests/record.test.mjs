@@ -7,13 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import {
-  startServer, launchBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP,
-} from './harness.mjs';
+  startServer, launchBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP, checkAxe } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -40,20 +36,6 @@ const FLOOR = 'Fråga från salen: när öppnar simhallen igen?';
 const RECEIPT = /^[A-Z0-9]{4,}-[A-Z0-9]{6,}$/;
 
 /** Runs axe-core and fails on any serious or critical violation. */
-async function checkAxe(t, page, what) {
-  // Evaluated through the DevTools protocol, so the pages' CSP (no inline script) stays on.
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
-  const result = await page.evaluate(() => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-  }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of result.violations.filter((x) => !bad.includes(x))) t.diagnostic(`${what}: ${v.impact} ${v.id} (${v.nodes.length})`);
-  assert.deepEqual(
-    bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${what}: axe found serious or critical problems`,
-  );
-}
 
 async function waitText(page, selector, expected, what) {
   await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
@@ -148,7 +130,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   assert.ok(await org.locator('#e-kinds-police').count() === 0 && await org.locator('input[name=e-kinds][value=police]').isChecked(), 'police is ticked');
   assert.equal(await org.getAttribute('#e-purpose', 'aria-describedby'), 'e-purpose-hint');
   assert.equal(await org.getAttribute('a[data-link=public]', 'href'), `/d/${d.code}`);
-  await checkAxe(t, org, 'organizer with warnings');
+  await checkAxe(org, 'organizer with warnings', t);
   await screenshot(org, 'organizer-overview-desktop');
   // The per-invitee calendar carries that person's own link.
   const [download] = await Promise.all([org.waitForEvent('download'), org.click(`button[data-calendar="${police.id}"]`)]);
@@ -172,7 +154,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   const liveCtx = await newPage(browser, { viewport: PHONE });
   await liveCtx.page.goto(`${server.base}/d/${d.code}`);
   await waitText(liveCtx.page, 'main', 'Budgeten för året', 'the public page states the purpose');
-  await checkAxe(t, liveCtx.page, 'public page while live');
+  await checkAxe(liveCtx.page, 'public page while live', t);
   await liveCtx.context.close();
 
   // ---- a participant asks and gets a receipt code, shown large and copyable
@@ -223,7 +205,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await panel.locator(`#all [data-key="${qFollow}"] button[data-focus=follow]`).click();
   assert.equal(await panel.inputValue(`#fo-${qFollow}`), 'Anna Lind, Polisen', 'the panelist owns it by default');
   await panel.fill(`#fd-${qFollow}`, day(-2)); // already overdue, so the organizer is warned
-  await checkAxe(t, panel, 'panel with the follow-up form open');
+  await checkAxe(panel, 'panel with the follow-up form open', t);
   await screenshot(panel, 'panel-follow-up', { fullPage: true });
   await panel.click(`[data-follow-form="${qFollow}"] button[type=submit]`);
   await waitText(panel, `#all [data-key="${qFollow}"] .follow-up`, 'Anna Lind', 'the promise shows');
@@ -243,7 +225,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   // ---- the moderator sees the draft and publishes it; the participant sees it live
   await waitText(mod, `#drafts li[data-draft="${qAsked}"]`, ANSWER, 'the moderator sees the draft');
   await waitText(mod, '#announcer', 'skriftligt svar att publicera', 'and hears of it');
-  await checkAxe(t, mod, 'moderator with a draft answer');
+  await checkAxe(mod, 'moderator with a draft answer', t);
   await screenshot(mod, 'moderator-draft-answer-desktop', { fullPage: true });
   // From the keyboard: Tab from the top of the page reaches the publish button.
   await mod.locator('body').focus();
@@ -255,7 +237,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await waitText(p, `#questions li[data-question="${qFollow}"] .follow-up`, 'Anna Lind', 'the follow-up shows under the question');
   await waitText(p, '#posts .post', PANEL_POST, 'information beside the questions');
   await waitText(p, '#posts .post', 'Källa: Polisen, anmälda brott (öppen statistik)', 'with its source, as edited');
-  await checkAxe(t, p, 'participant with receipt, answer and information');
+  await checkAxe(p, 'participant with receipt, answer and information', t);
   await screenshot(p, 'participant-receipt-phone', { fullPage: true });
 
   // ---- a floor question gets a receipt to read out
@@ -305,10 +287,10 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await waitText(r, 'main', 'Besvarad skriftligt', 'the receipt page shows the fate');
   await waitText(r, 'main', ANSWER, 'and the answer');
   assert.ok(!(await r.textContent('body')).includes(FOLLOW), 'only that one question');
-  await checkAxe(t, r, 'receipt page sv');
+  await checkAxe(r, 'receipt page sv', t);
   await screenshot(r, 'receipt', { fullPage: true });
   await r.goto(`${server.base}/r/${receipt}?lang=en`);
-  await checkAxe(t, r, 'receipt page en');
+  await checkAxe(r, 'receipt page en', t);
   // Typed into the page's own form (no JavaScript needed), wrong: it says so.
   await r.goto(`${server.base}/r`);
   await r.locator('input[name=code]').fill(`${d.code}-AAAAAAAAAA`);
@@ -327,12 +309,12 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await waitText(rec, 'main', 'Idrottsförvaltningen', 'with its follow-up');
   const body = await rec.textContent('body');
   assert.ok(!body.includes('PLANTERAD'), 'no rejected text in the record');
-  await checkAxe(t, rec, 'public record sv');
+  await checkAxe(rec, 'public record sv', t);
   await screenshot(rec, 'record', { fullPage: true });
   await rec.setViewportSize(PHONE);
   await screenshot(rec, 'record-phone', { fullPage: true });
   await rec.goto(`${server.base}/d/${d.code}?lang=en`);
-  await checkAxe(t, rec, 'public record en');
+  await checkAxe(rec, 'public record en', t);
   for (const file of ['record.json', 'record.csv']) {
     const text = await (await fetch(`${server.base}/d/${d.code}/${file}`)).text();
     assert.ok(text.includes(ANSWER), `${file} has the answer`);
@@ -353,7 +335,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await p.goto(`${server.base}/`);
   await waitText(p, `#kept-list li[data-receipt="${receipt}"]`, 'Besvarad skriftligt', 'kept receipts on the start page');
   assert.equal(await p.locator('#kept-list li').count(), 3);
-  await checkAxe(t, p, 'start page with kept receipts');
+  await checkAxe(p, 'start page with kept receipts', t);
 
   for (const c of [orgCtx, modCtx, panelCtx, pCtx, rCtx, recCtx]) await c.context.close();
   assert.deepEqual(problems, [], 'no page threw, hit the CSP or missed a string');
