@@ -6,7 +6,8 @@
 use dialoghub::domain::question::Origin;
 use dialoghub::domain::text::{DisplayName, QuestionText};
 use dialoghub::domain::{
-    Actor, Audience, Command, Dialogue, Phase, QuestionId, QuestionStatus, Recorded, RejectReason,
+    Actor, Audience, Command, Dialogue, DialogueInfo, Event, Phase, QuestionId, QuestionStatus,
+    Recorded, RejectReason,
 };
 use dialoghub::protocol::{EventBody, mine, public_event, snapshot};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -243,7 +244,19 @@ fn command(op: Op) -> Option<(Actor, Command)> {
 
 fuzz_target!(|ops: Vec<Op>| {
     let mut d = Dialogue::new(Uuid::from_u128(99), "FUZZ01".into(), 1);
-    let mut log: Vec<Recorded> = Vec::new();
+    // As a dialogue is created: its description, with the purpose publishing needs.
+    let created = Recorded {
+        seq: 1,
+        at: 0,
+        by: actor(0),
+        event: Event::InfoSet(DialogueInfo {
+            title: "Fuzz".into(),
+            purpose: "Frågor om tryggheten.".into(),
+            ..DialogueInfo::default()
+        }),
+    };
+    d.apply(&created);
+    let mut log: Vec<Recorded> = vec![created];
     let mut votes = Vec::new();
     for (i, op) in ops.into_iter().enumerate() {
         let Some((who, cmd)) = command(op) else {

@@ -170,7 +170,13 @@ impl Dialogue {
                 Ok(Decision::event(Event::ParticipantBanned { participant }))
             }
             Command::SetPhase { to, expected } => self.set_phase(to, expected),
-            Command::SetInfo(info) => Ok(Decision::event(Event::InfoSet(info))),
+            Command::SetInfo(info) => {
+                // People were invited on a purpose: it cannot be taken away.
+                if self.phase != Phase::Draft && info.purpose.is_empty() {
+                    return Err(Refusal::PurposeRemoved);
+                }
+                Ok(Decision::event(Event::InfoSet(info)))
+            }
             Command::AddPanelist(p) => Ok(Decision::event(Event::PanelistAdded(p))),
             Command::AddModerator(m) => Ok(Decision::event(Event::ModeratorAdded(m))),
             Command::Post {
@@ -523,6 +529,10 @@ impl Dialogue {
                 from: self.phase,
                 to,
             });
+        }
+        // People decide whether to come on what they can influence: say it before inviting them.
+        if self.phase == Phase::Draft && self.info.purpose.is_empty() {
+            return Err(Refusal::PurposeMissing);
         }
         // Closing the dialogue closes its open polls: their exact counts go into
         // the log, and so into the public record.

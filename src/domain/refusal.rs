@@ -31,6 +31,10 @@ pub enum Refusal {
     PhaseTransition { from: Phase, to: Phase },
     #[error("the dialogue is {} and does not take this now", lower(.0))]
     NotNow(Phase),
+    #[error("set the purpose (what participants can and cannot influence) before publishing")]
+    PurposeMissing,
+    #[error("a published dialogue keeps its purpose (what participants can and cannot influence)")]
+    PurposeRemoved,
     #[error("this question cannot be {0}")]
     InvalidTarget(&'static str),
     #[error("the participant is muted")]

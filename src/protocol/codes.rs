@@ -62,7 +62,9 @@ impl From<&Refusal> for ErrorCode {
             }
             Refusal::Conflict { .. }
             | Refusal::NowAnsweringConflict { .. }
-            | Refusal::PhaseConflict { .. } => ErrorCode::Conflict,
+            | Refusal::PhaseConflict { .. }
+            | Refusal::PurposeMissing
+            | Refusal::PurposeRemoved => ErrorCode::Conflict,
             Refusal::PhaseTransition { .. } | Refusal::InvalidTarget(_) => ErrorCode::Conflict,
             Refusal::NotNow(_) => ErrorCode::NotNow,
             Refusal::Muted => ErrorCode::Muted,

@@ -316,20 +316,6 @@ pub async fn set_info(
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
     let info = body.parse()?;
-    if info.purpose.is_empty() {
-        // Once people were invited on a purpose, it cannot be taken away.
-        let published = dialogue(&state, id)
-            .await?
-            .read(|d| d.phase != Phase::Draft)
-            .await
-            .ok_or_else(stopped)?;
-        if published {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "a published dialogue keeps its purpose (what participants can and cannot influence)",
-            ));
-        }
-    }
     let ack = organizer_command(&state, &claims, &headers, id, "info", |_| {
         Command::SetInfo(info)
     })
@@ -352,20 +338,6 @@ pub async fn set_phase(
     Body(body): Body<PhaseBody>,
 ) -> Result<Response, ApiError> {
     let (to, expected): (Phase, Phase) = (body.phase.into(), body.expected.into());
-    if expected == Phase::Draft && to != Phase::Draft {
-        // People decide whether to come on what they can influence: say it before inviting them.
-        let has_purpose = dialogue(&state, id)
-            .await?
-            .read(|d| !d.info.purpose.is_empty())
-            .await
-            .ok_or_else(stopped)?;
-        if !has_purpose {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "set the purpose (what participants can and cannot influence) before publishing",
-            ));
-        }
-    }
     let ack = organizer_command(&state, &claims, &headers, id, "phase", |_| {
         Command::SetPhase { to, expected }
     })

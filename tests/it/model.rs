@@ -8,8 +8,8 @@
 
 use dialoghub::domain::text::{DisplayName, QuestionText};
 use dialoghub::domain::{
-    Actor, Audience, Command, Dialogue, Event, Phase, QuestionId, QuestionStatus, Recorded,
-    Refusal, RejectReason, VoteChange, question::Origin,
+    Actor, Audience, Command, Dialogue, DialogueInfo, Event, Phase, QuestionId, QuestionStatus,
+    Recorded, Refusal, RejectReason, VoteChange, question::Origin,
 };
 use dialoghub::protocol::{
     EventBody, EventOut, LiveWire, Present, ServerMessage, mine, public_event, snapshot,
@@ -147,7 +147,7 @@ impl Run {
             (0..PARTICIPANTS).map(|i| Actor::Participant(Uuid::from_u128(100 + i as u128))),
         );
         let first = json(&snapshot(&d, Audience::Public));
-        Run {
+        let mut run = Run {
             d,
             model: Model {
                 phase: Phase::Draft,
@@ -164,7 +164,16 @@ impl Run {
             public_frames: Vec::new(),
             public_snapshots: vec![first],
             asked: 0,
-        }
+        };
+        // As a dialogue is created: its description, with the purpose publishing needs.
+        let info = DialogueInfo {
+            title: "Modell".into(),
+            purpose: "Frågor om tryggheten.".into(),
+            ..DialogueInfo::default()
+        };
+        run.record(run.actors[0], AT, Event::InfoSet(info))
+            .expect("the creation event is consistent");
+        run
     }
 
     /// Turns an op into a command, the model's prediction and the model's next state.
@@ -461,43 +470,49 @@ impl Run {
         };
         self.model = predicted.unwrap();
         for event in decision.events {
-            let rec = Recorded {
-                seq: self.d.head_seq + 1,
-                at,
-                by: actor,
-                event,
-            };
-            // The store keeps the staff encoding; what it reads back must be the same fact.
-            let body = EventBody::from(&rec.event);
-            let stored: EventBody =
-                serde_json::from_str(&serde_json::to_string(&body).unwrap()).unwrap();
-            prop_assert_eq!(Event::from(stored), rec.event.clone());
-            if let Event::QuestionAsked { question, .. } = &rec.event {
-                // An accepted submission maps to exactly one new question: the next number.
-                prop_assert_eq!(question.0, self.model.questions.len() as u64);
-                prop_assert!(!self.d.questions.contains_key(question));
-            }
-            self.d.apply(&rec);
-            prop_assert_eq!(self.d.head_seq, rec.seq);
-            let frame = ServerMessage::Event {
-                epoch: self.d.epoch,
-                seq: rec.seq,
-                at: rec.at,
-                by: None,
-                event: EventOut::Public(public_event(&self.d, &body)),
-            };
-            let frame = json(&frame);
-            self.check_public(&frame, "a public event")?;
-            self.public_frames.push(frame);
-            self.public_snapshots
-                .push(json(&snapshot(&self.d, Audience::Public)));
-            self.log.push(rec);
+            self.record(actor, at, event)?;
         }
         for v in &decision.votes {
             self.d.apply_vote(v);
             self.store_vote(v);
         }
         self.check_state()
+    }
+
+    /// Applies one decided event as the hub does, checking its stored and public forms.
+    fn record(&mut self, actor: Actor, at: i64, event: Event) -> Result<(), TestCaseError> {
+        let rec = Recorded {
+            seq: self.d.head_seq + 1,
+            at,
+            by: actor,
+            event,
+        };
+        // The store keeps the staff encoding; what it reads back must be the same fact.
+        let body = EventBody::from(&rec.event);
+        let stored: EventBody =
+            serde_json::from_str(&serde_json::to_string(&body).unwrap()).unwrap();
+        prop_assert_eq!(Event::from(stored), rec.event.clone());
+        if let Event::QuestionAsked { question, .. } = &rec.event {
+            // An accepted submission maps to exactly one new question: the next number.
+            prop_assert_eq!(question.0, self.model.questions.len() as u64);
+            prop_assert!(!self.d.questions.contains_key(question));
+        }
+        self.d.apply(&rec);
+        prop_assert_eq!(self.d.head_seq, rec.seq);
+        let frame = ServerMessage::Event {
+            epoch: self.d.epoch,
+            seq: rec.seq,
+            at: rec.at,
+            by: None,
+            event: EventOut::Public(public_event(&self.d, &body)),
+        };
+        let frame = json(&frame);
+        self.check_public(&frame, "a public event")?;
+        self.public_frames.push(frame);
+        self.public_snapshots
+            .push(json(&snapshot(&self.d, Audience::Public)));
+        self.log.push(rec);
+        Ok(())
     }
 
     fn store_vote(&mut self, v: &VoteChange) {

@@ -12,13 +12,28 @@ struct Meeting {
 }
 
 impl Meeting {
-    fn live() -> Meeting {
+    /// A draft as it is created: its description, with the purpose publishing needs.
+    fn draft() -> Meeting {
         let mut m = Meeting {
             d: Dialogue::new(Uuid::new_v4(), "ABC123".into(), 1),
             seq: 0,
             organizer: Actor::Organizer(Uuid::new_v4()),
             moderator: Actor::Moderator(Uuid::new_v4()),
         };
+        let org = m.organizer;
+        m.ok(
+            &org,
+            Command::SetInfo(DialogueInfo {
+                title: "Trygghetsdialog".into(),
+                purpose: "Frågor om tryggheten i området.".into(),
+                ..DialogueInfo::default()
+            }),
+        );
+        m
+    }
+
+    fn live() -> Meeting {
+        let mut m = Meeting::draft();
         let org = m.organizer;
         m.ok(
             &org,
@@ -358,12 +373,7 @@ fn now_answering_follows_the_expected_current_question() {
 
 #[test]
 fn phases_move_forward_only_and_questions_wait_for_open() {
-    let mut m = Meeting {
-        d: Dialogue::new(Uuid::new_v4(), "X".into(), 1),
-        seq: 0,
-        organizer: Actor::Organizer(Uuid::new_v4()),
-        moderator: Actor::Moderator(Uuid::new_v4()),
-    };
+    let mut m = Meeting::draft();
     let ask = Command::Ask {
         text: QuestionText::parse("x", 500).unwrap(),
         display_name: None,
@@ -558,4 +568,35 @@ fn a_moved_question_becomes_a_tip_only_staff_and_allowed_panelists_read() {
     assert!(m.d.reads_tips(&Actor::Panelist(police)));
     assert!(!m.d.reads_tips(&anna));
     assert!(!m.d.reads_tips(&Actor::Screen(Uuid::new_v4())));
+}
+
+#[test]
+fn a_draft_is_published_only_with_a_purpose_and_keeps_it() {
+    let mut m = Meeting {
+        d: Dialogue::new(Uuid::new_v4(), "ABC123".into(), 1),
+        seq: 0,
+        organizer: Actor::Organizer(Uuid::new_v4()),
+        moderator: Actor::Moderator(Uuid::new_v4()),
+    };
+    let org = m.organizer;
+    let open = Command::SetPhase {
+        to: Phase::Open,
+        expected: Phase::Draft,
+    };
+    assert_eq!(m.run(&org, open.clone()), Err(Refusal::PurposeMissing));
+    let info = DialogueInfo {
+        title: "Trygghetsdialog".into(),
+        purpose: "Frågor om tryggheten i området.".into(),
+        ..DialogueInfo::default()
+    };
+    m.ok(&org, Command::SetInfo(info.clone()));
+    m.ok(&org, open);
+    let emptied = DialogueInfo {
+        purpose: String::new(),
+        ..info
+    };
+    assert_eq!(
+        m.run(&org, Command::SetInfo(emptied)),
+        Err(Refusal::PurposeRemoved)
+    );
 }

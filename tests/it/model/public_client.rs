@@ -85,7 +85,14 @@ impl ClientState {
                     self.now_answering = None;
                 }
             }
-            "info_set" | "panelist_added" => unreachable!("not generated"),
+            "info_set" => {
+                for (k, v) in e.as_object().unwrap() {
+                    if k != "kind" {
+                        self.info[k] = v.clone();
+                    }
+                }
+            }
+            "panelist_added" => unreachable!("not generated"),
             "question_received" | "internal" => {}
             other => panic!("a public client got {other}: {frame}"),
         }
