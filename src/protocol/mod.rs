@@ -22,9 +22,9 @@ pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, P
 pub use codes::{CloseCode, ErrorCode};
 pub use event::{ActorWire, EventBody, actor_from_wire, actor_to_wire, public_event};
 pub use server::{
-    AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, LiveWire, NoticeWire,
-    PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire, Welcome,
-    mine, my_answers, snapshot,
+    AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, FollowUpWire, LiveWire,
+    NoticeWire, PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire,
+    Welcome, mine, my_answers, snapshot,
 };
 
 use crate::domain::{

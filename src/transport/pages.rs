@@ -9,8 +9,8 @@ use super::rest::{Bearer, public_url, require_organizer};
 use super::{ApiError, AppState};
 use crate::domain::{Dialogue, Phase, Role};
 use crate::hub::DialogueHandle;
-use crate::protocol::record::{self, RecordQuestion, RecordWire};
-use crate::protocol::{ErrorCode, FateWire, receipt};
+use crate::protocol::record::{self, ReceiptWire, RecordQuestion, RecordWire};
+use crate::protocol::{ErrorCode, FateWire, FollowUpWire, receipt};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -49,6 +49,7 @@ pub struct LangQuery {
 }
 
 /// Swedish unless English is asked for.
+#[derive(Clone, Copy)]
 struct Lang {
     en: bool,
 }
@@ -175,6 +176,49 @@ fn kind_label(lang: &Lang, kind: crate::protocol::PanelKindWire) -> &'static str
     lang.t(&format!("kind_{}", kind.code()))
 }
 
+/// A published written answer and a promised follow-up, under a question.
+fn answer_and_follow_up(
+    out: &mut String,
+    lang: &Lang,
+    answer: Option<&str>,
+    follow_up: Option<&FollowUpWire<'_>>,
+    h: &str,
+) {
+    if let Some(answer) = answer {
+        let _ = write!(
+            out,
+            "<div class=\"answer\"><{h}>{}</{h}><p>{}</p></div>",
+            lang.t("rec_written_answer"),
+            text(answer)
+        );
+    }
+    if let Some(f) = follow_up {
+        let _ = write!(
+            out,
+            "<div class=\"follow-up\"><{h}>{}</{h}><p>{} {} · {} {}</p>",
+            lang.t("rec_follow_up"),
+            lang.t("rec_owner"),
+            text(f.owner),
+            lang.t("rec_due"),
+            f.due
+        );
+        match f.outcome {
+            Some(o) => {
+                let _ = write!(
+                    out,
+                    "<p><strong>{}</strong> {}</p>",
+                    lang.t("rec_outcome"),
+                    text(o)
+                );
+            }
+            None => {
+                let _ = write!(out, "<p>{}</p>", lang.t("rec_outcome_pending"));
+            }
+        }
+        out.push_str("</div>");
+    }
+}
+
 /// One question as the record shows it: approved text, answer, promise, fate.
 fn question_html(out: &mut String, lang: &Lang, q: &RecordQuestion<'_>) {
     let _ = write!(
@@ -206,39 +250,7 @@ fn question_html(out: &mut String, lang: &Lang, q: &RecordQuestion<'_>) {
         q.fate.code(),
         fate_label(lang, q.fate)
     );
-    if let Some(answer) = q.answer {
-        let _ = write!(
-            out,
-            "<div class=\"answer\"><h4>{}</h4><p>{}</p></div>",
-            lang.t("rec_written_answer"),
-            text(answer)
-        );
-    }
-    if let Some(f) = &q.follow_up {
-        let _ = write!(
-            out,
-            "<div class=\"follow-up\"><h4>{}</h4><p>{} {} · {} {}</p>",
-            lang.t("rec_follow_up"),
-            lang.t("rec_owner"),
-            text(f.owner),
-            lang.t("rec_due"),
-            f.due
-        );
-        match f.outcome {
-            Some(o) => {
-                let _ = write!(
-                    out,
-                    "<p><strong>{}</strong> {}</p>",
-                    lang.t("rec_outcome"),
-                    text(o)
-                );
-            }
-            None => {
-                let _ = write!(out, "<p>{}</p>", lang.t("rec_outcome_pending"));
-            }
-        }
-        out.push_str("</div>");
-    }
+    answer_and_follow_up(out, lang, q.answer, q.follow_up.as_ref(), "h4");
     out.push_str("</article>");
 }
 
@@ -726,11 +738,12 @@ pub async fn invitee_calendar(
 
 /// Looks a receipt up. A miss (wrong, guessed, another dialogue's) counts against
 /// the address; after too many, every lookup is refused for the rest of the minute.
-async fn lookup(
+async fn lookup<T: Send + 'static>(
     state: &AppState,
     peer: SocketAddr,
     raw: &str,
-) -> Result<serde_json::Value, ApiError> {
+    make: impl FnOnce(&ReceiptWire<'_>) -> T + Send + 'static,
+) -> Result<T, ApiError> {
     let now = Instant::now();
     if state.limits.receipts_blocked(peer.ip(), now) {
         return Err(ApiError::new(
@@ -747,10 +760,7 @@ async fn lookup(
         return Err(miss());
     };
     let found = handle
-        .read(move |d| {
-            record::receipt(d, &secret)
-                .map(|r| serde_json::to_value(r).expect("receipt serializes"))
-        })
+        .read(move |d| record::receipt(d, &secret).map(|r| make(&r)))
         .await
         .ok_or_else(restarting)?;
     found.ok_or_else(miss)
@@ -762,7 +772,11 @@ pub async fn receipt_json(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(lookup(&state, peer, &raw).await?).into_response())
+    let found = lookup(&state, peer, &raw, |r| {
+        serde_json::to_value(r).expect("receipt serializes")
+    })
+    .await?;
+    Ok(Json(found).into_response())
 }
 
 /// `/r?code=…` and `/r/{receipt}`: the lookup as a page, usable without JavaScript.
@@ -779,8 +793,14 @@ pub async fn receipt_page(
     let _ = write!(out, "<h1>{}</h1>", lang.t("rec_receipt_title"));
     let mut status = axum::http::StatusCode::OK;
     if !raw.trim().is_empty() {
-        match lookup(&state, peer, &raw).await {
-            Ok(v) => receipt_html(&mut out, &lang, &v),
+        let found = lookup(&state, peer, &raw, move |r| {
+            let mut html = String::new();
+            receipt_html(&mut html, &lang, r);
+            html
+        })
+        .await;
+        match found {
+            Ok(html) => out.push_str(&html),
             Err(e) => {
                 status = e.status();
                 let key = if e.code() == ErrorCode::RateLimited {
@@ -803,74 +823,48 @@ pub async fn receipt_page(
     response
 }
 
-fn receipt_html(out: &mut String, lang: &Lang, v: &serde_json::Value) {
-    let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
     let _ = write!(
         out,
         "<section class=\"receipt\" aria-labelledby=\"h-fate\"><p>{} <a href=\"/d/{}\">{}</a></p>\
          <h2 id=\"h-fate\">{} {}</h2>",
         lang.t("rec_receipt_in"),
-        attr(&s("code")),
-        text(&s("dialogue_title")),
+        attr(r.code),
+        text(r.dialogue_title),
         lang.t("rec_question"),
-        v["question_id"]
+        r.question_id
     );
-    if let Some(t) = v["text"].as_str() {
+    if let Some(t) = r.text {
         let _ = write!(out, "<p class=\"text\">{}</p>", text(t));
     }
-    let fate = v["fate"].as_str().unwrap_or_default();
     let _ = write!(
         out,
         "<p class=\"fate fate-{}\"><strong>{}</strong></p>",
-        attr(fate),
-        lang.t(&format!("rec_fate_{fate}"))
+        r.fate.code(),
+        fate_label(lang, r.fate)
     );
-    if let Some(reason) = v["reason"].as_str() {
+    if let Some(reason) = r.reason {
         let _ = write!(
             out,
             "<p>{} {}</p>",
             lang.t("rec_reason"),
-            lang.t(&format!("reason_{reason}"))
+            lang.t(&format!("reason_{}", reason.code()))
         );
     }
-    if let Some(plan) = v["unreached_plan"].as_str() {
+    if let Some(plan) = r.unreached_plan {
         let _ = write!(out, "<p>{}</p>", text(plan));
     }
-    if let Some(a) = v["answer"].as_str() {
-        let _ = write!(
-            out,
-            "<div class=\"answer\"><h3>{}</h3><p>{}</p></div>",
-            lang.t("rec_written_answer"),
-            text(a)
-        );
-    }
-    if let Some(f) = v["follow_up"].as_object() {
-        let g = |k: &str| f.get(k).and_then(|x| x.as_str()).unwrap_or_default();
-        let _ = write!(
-            out,
-            "<div class=\"follow-up\"><h3>{}</h3><p>{} {} · {} {}</p><p>{}</p></div>",
-            lang.t("rec_follow_up"),
-            lang.t("rec_owner"),
-            text(g("owner")),
-            lang.t("rec_due"),
-            text(g("due")),
-            if g("outcome").is_empty() {
-                lang.t("rec_outcome_pending").to_string()
-            } else {
-                format!("{} {}", lang.t("rec_outcome"), text(g("outcome")))
-            }
-        );
-    }
-    if let Some(target) = v["merged_into"].as_object() {
+    answer_and_follow_up(out, lang, r.answer, r.follow_up.as_ref(), "h3");
+    if let Some(target) = &r.merged_into {
         let _ = write!(
             out,
             "<p>{} <a href=\"/d/{}#q{}\">{} {}</a>: {}</p>",
             lang.t("rec_merged_into"),
-            attr(&s("code")),
-            target["id"],
+            attr(r.code),
+            target.id,
             lang.t("rec_question"),
-            target["id"],
-            text(target["text"].as_str().unwrap_or_default())
+            target.id,
+            text(target.text)
         );
     }
     out.push_str("</section>");
