@@ -8,7 +8,6 @@
 use super::rest::{Bearer, public_url, require_organizer};
 use super::{ApiError, AppState};
 use crate::domain::{Dialogue, Phase, Role};
-use crate::hub::DialogueHandle;
 use crate::protocol::record::{self, ReceiptWire, RecordQuestion, RecordWire};
 use crate::protocol::{ErrorCode, FateWire, FollowUpWire, receipt};
 use axum::Json;
@@ -114,17 +113,21 @@ impl Lang {
     }
 }
 
-async fn published(state: &AppState, code: &str) -> Result<DialogueHandle, ApiError> {
+/// Makes something of a published dialogue in one read; a draft is not found.
+/// Returns the dialogue's join code with it (for links and file names).
+async fn read_published<T: Send + 'static>(
+    state: &AppState,
+    code: &str,
+    make: impl FnOnce(&Dialogue) -> T + Send + 'static,
+) -> Result<(String, T), ApiError> {
     let not_found = || ApiError::new(ErrorCode::NotFound, "no dialogue with that code");
     let handle = state.registry.by_code(code).await?.ok_or_else(not_found)?;
-    let draft = handle
-        .read(|d| d.phase == Phase::Draft)
+    let made = handle
+        .read(|d| (d.phase != Phase::Draft).then(|| make(d)))
         .await
-        .ok_or_else(restarting)?;
-    if draft {
-        return Err(not_found());
-    }
-    Ok(handle)
+        .ok_or_else(restarting)?
+        .ok_or_else(not_found)?;
+    Ok((handle.code, made))
 }
 
 fn restarting() -> ApiError {
@@ -534,15 +537,12 @@ pub async fn public_page(
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(&q);
-    let handle = published(&state, &code).await?;
-    let join_url = format!("{}/j/{}", public_url(&state), handle.code);
-    let body = handle
-        .read(move |d| {
-            let rec = record::record(d);
-            page_html(&rec, &lang, &join_url, &d.info.unreached_plan)
-        })
-        .await
-        .ok_or_else(restarting)?;
+    let base = public_url(&state).to_string();
+    let (_, body) = read_published(&state, &code, move |d| {
+        let join_url = format!("{base}/j/{}", d.code);
+        page_html(&record::record(d), &lang, &join_url, &d.info.unreached_plan)
+    })
+    .await?;
     Ok(html(body))
 }
 
@@ -551,16 +551,11 @@ pub async fn record_json(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let handle = published(&state, &code).await?;
-    let body = handle
-        .read(|d| serde_json::to_string_pretty(&record::record(d)).expect("record serializes"))
-        .await
-        .ok_or_else(restarting)?;
-    Ok(download(
-        body,
-        "application/json",
-        &format!("{}.json", handle.code),
-    ))
+    let (code, body) = read_published(&state, &code, |d| {
+        serde_json::to_string_pretty(&record::record(d)).expect("record serializes")
+    })
+    .await?;
+    Ok(download(body, "application/json", &format!("{code}.json")))
 }
 
 fn download(body: String, mime: &'static str, name: &str) -> Response {
@@ -626,9 +621,8 @@ pub async fn record_csv(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let handle = published(&state, &code).await?;
-    let body = handle.read(record_csv_text).await.ok_or_else(restarting)?;
-    Ok(download(body, "text/csv", &format!("{}.csv", handle.code)))
+    let (code, body) = read_published(&state, &code, record_csv_text).await?;
+    Ok(download(body, "text/csv", &format!("{code}.csv")))
 }
 
 /// An RFC 5545 calendar with the meeting. The UID stays the dialogue's; SEQUENCE
@@ -688,13 +682,13 @@ pub async fn public_calendar(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let handle = published(&state, &code).await?;
-    let link = format!("{}/d/{}", public_url(&state), handle.code);
-    let body = handle
-        .read(move |d| calendar(d, &link, SV.get("rec_ics_public").map_or("", |s| s)))
-        .await
-        .ok_or_else(restarting)?;
-    ics(body, &handle.code)
+    let base = public_url(&state).to_string();
+    let (code, body) = read_published(&state, &code, move |d| {
+        let link = format!("{base}/d/{}", d.code);
+        calendar(d, &link, SV.get("rec_ics_public").map_or("", |s| s))
+    })
+    .await?;
+    ics(body, &code)
 }
 
 /// `/api/dialogues/{id}/invitees/{person}/calendar.ics` (organizer): for one
