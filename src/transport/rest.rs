@@ -227,11 +227,14 @@ pub async fn list_dialogues(
     let organizer = require_organizer(&claims)?;
     let mut out = Vec::new();
     for id in state.registry.store().list_dialogues(organizer).await? {
-        if let Some(frame) = dialogue(&state, id).await?.view(Audience::Staff).await {
-            let snapshot: serde_json::Value =
-                serde_json::from_str(frame.as_str()).unwrap_or_default();
-            out.push(snapshot["dialogue"].clone());
-        }
+        let described = dialogue(&state, id)
+            .await?
+            .read(|d| {
+                serde_json::to_value(crate::protocol::DialogueWire::new(d, Audience::Staff))
+                    .expect("a dialogue serializes")
+            })
+            .await;
+        out.extend(described);
     }
     Ok(Json(out).into_response())
 }
