@@ -77,7 +77,8 @@ impl App {
         let bus = crate::bus::open(bus_settings.url.as_deref()).map_err(StartError::Bus)?;
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
         let news = bus.subscribe();
-        let registry = Arc::new(Registry::new(store, bus, settings.hub()));
+        let hub = crate::hub::HubThread::start()?;
+        let registry = Arc::new(Registry::new(store, bus, settings.hub(), hub));
         if let Some(news) = news {
             registry.follow(news);
         }

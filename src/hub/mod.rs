@@ -5,11 +5,13 @@ mod dialogue_task;
 mod fanout;
 mod outbox;
 mod registry;
+mod thread;
 
 pub use dialogue_task::{Join, Request, Submission, rebuild, rebuild_with};
 pub use fanout::ConnId;
 pub use outbox::{Drained, Outbox};
 pub use registry::{DialogueHandle, Registry};
+pub use thread::HubThread;
 
 use crate::protocol::{self, AckWire, ErrorWire, ServerMessage};
 use std::sync::Arc;

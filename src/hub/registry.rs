@@ -1,7 +1,7 @@
 //! The live dialogues of this node: the handle type is the only door into one.
 
 use super::dialogue_task::{DialogueTask, Join, Request, Submission};
-use super::{HubSettings, Reply};
+use super::{HubSettings, HubThread, Reply};
 use crate::bus::{Bus, News};
 use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
 use crate::protocol::{
@@ -130,6 +130,8 @@ pub struct Registry {
     settings: HubSettings,
     /// Asks the head poller to look now rather than at its next tick.
     poll_now: Arc<Notify>,
+    /// Where the dialogue tasks run.
+    hub: HubThread,
 }
 
 /// Join codes: 6 characters without look-alikes (no 0/O, 1/I/L), about 10^9 codes.
@@ -144,7 +146,12 @@ fn new_code() -> String {
 }
 
 impl Registry {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, settings: HubSettings) -> Registry {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        settings: HubSettings,
+        hub: HubThread,
+    ) -> Registry {
         Registry {
             dialogues: DashMap::new(),
             codes: DashMap::new(),
@@ -153,7 +160,13 @@ impl Registry {
             bus,
             settings,
             poll_now: Arc::new(Notify::new()),
+            hub,
         }
+    }
+
+    /// The hub thread's runtime, for work every participant waits on (staff connections).
+    pub fn hub(&self) -> &tokio::runtime::Handle {
+        self.hub.handle()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -190,7 +203,7 @@ impl Registry {
             self.settings.clone(),
         )?;
         let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
-        tokio::spawn(task.run(rx));
+        self.hub.handle().spawn(task.run(rx));
         let handle = DialogueHandle {
             id,
             code: record.code.clone(),

@@ -22,7 +22,7 @@ use tokio::sync::oneshot;
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
 
-pub async fn run(socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>) {
+pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) {
     let (mut sink, mut stream) = socket.split();
     let session = match handshake(&state, &mut stream).await {
         Ok(s) => s,
@@ -38,6 +38,36 @@ pub async fn run(socket: WebSocket, state: AppState, _slot: Arc<ConnectionSlot>)
             return;
         }
     };
+    if session.actor.role() == Role::Participant {
+        return serve(sink, stream, state, session, slot).await;
+    }
+    // Staff and screens are few, and every participant waits on what they send:
+    // their connections run on the hub thread, beside the dialogue tasks, not in
+    // the queue of participants' writers. If this task is dropped, so is that one.
+    let task = state
+        .registry
+        .hub()
+        .spawn(serve(sink, stream, state.clone(), session, slot));
+    let _abort = AbortOnDrop(task.abort_handle());
+    let _ = task.await;
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Joins the dialogue, then reads and writes until the connection ends.
+async fn serve(
+    mut sink: Sink,
+    mut stream: Stream,
+    state: AppState,
+    session: Session,
+    _slot: Arc<ConnectionSlot>,
+) {
     let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let outbox = Arc::new(Outbox::new(state.settings.limits.outbox_max_bytes));
     let (reply, joined) = oneshot::channel();
