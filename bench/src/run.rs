@@ -281,8 +281,9 @@ pub async fn fanout(
         "setup": setup,
         "paced": m.phase_json(1, &p1, m.connected),
         "burst": m.phase_json(2, &p2, m.connected),
+        // The moderator's approve → ack: the server's read, decision and commit.
         "publisher_ack": if system == System::Dialoghub {
-            let mut h = p1.acks.clone(); h.merge(&p2.acks); h.summary_ms()
+            json!({ "paced": p1.acks.summary_ms(), "burst": p2.acks.summary_ms() })
         } else { Value::Null },
         "publisher_errors": publisher_errors,
         "server": {
