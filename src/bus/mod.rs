@@ -21,8 +21,9 @@ use tokio::sync::mpsc;
 pub struct Wake {
     pub dialogue: DialogueId,
     pub head: u64,
-    /// The commit changed votes, which are not in the log: reload them.
-    pub votes_changed: bool,
+    /// The dialogue's votes version after the commit. Votes are not in the log: a
+    /// node whose votes are older reloads them.
+    pub votes_version: u64,
 }
 
 /// What a bus hands the registry.

@@ -68,13 +68,11 @@ impl Bus for RedisBus {
     }
 }
 
-/// `dialogue head votes_changed node`: small, and readable in `redis-cli monitor`.
+/// `dialogue head votes_version node`: small, and readable in `redis-cli monitor`.
 fn encode(wake: &Wake, node: &str) -> String {
     format!(
         "{} {} {} {node}",
-        wake.dialogue,
-        wake.head,
-        u8::from(wake.votes_changed)
+        wake.dialogue, wake.head, wake.votes_version
     )
 }
 
@@ -82,13 +80,13 @@ fn decode(payload: &str) -> Option<(Wake, &str)> {
     let mut parts = payload.split(' ');
     let dialogue = parts.next()?.parse().ok()?;
     let head = parts.next()?.parse().ok()?;
-    let votes_changed = parts.next()? == "1";
+    let votes_version = parts.next()?.parse().ok()?;
     let node = parts.next()?;
     Some((
         Wake {
             dialogue,
             head,
-            votes_changed,
+            votes_version,
         },
         node,
     ))
@@ -113,7 +111,7 @@ async fn publisher(client: redis::Client, node: String, mut queued: mpsc::Receiv
         for w in batch.drain(..) {
             let e = latest.entry(w.dialogue).or_insert(w);
             e.head = e.head.max(w.head);
-            e.votes_changed |= w.votes_changed;
+            e.votes_version = e.votes_version.max(w.votes_version);
         }
         if conn.is_none() {
             match connect(&client).await {
@@ -242,7 +240,7 @@ mod tests {
         let wake = Wake {
             dialogue: Uuid::new_v4(),
             head: 42,
-            votes_changed: true,
+            votes_version: 7,
         };
         let text = encode(&wake, "node-a");
         assert_eq!(decode(&text), Some((wake, "node-a")));

@@ -52,8 +52,9 @@ pub enum Request {
     /// Another node appended up to `head`: read what is missing from the store.
     Wake {
         head: u64,
-        /// Another node changed votes (not in the log): reload them.
-        votes_changed: bool,
+        /// The votes version in the store: newer than this node's means another
+        /// node changed votes (not in the log), so reload them.
+        votes_version: u64,
     },
     Shutdown(CloseCode),
 }
@@ -85,6 +86,9 @@ pub struct DialogueTask {
     /// members have seen. The state in memory may hold a batch that was never
     /// committed, so nothing is decided or shown from it until a reload succeeds.
     stale: Option<u64>,
+    /// The store's votes version that the votes in memory are at least as new as.
+    /// Own commits move it on; a higher one elsewhere means another node voted.
+    votes_version: u64,
     /// Another node changed votes: reload them before the next tally goes out.
     votes_stale: bool,
     /// The most present at once (this node's connections), recorded on closing.
@@ -199,6 +203,7 @@ impl DialogueTask {
             live_frames: (Frame::from_static(""), Frame::from_static("")),
             settings,
             stale: None,
+            votes_version: record.votes_version,
             votes_stale: false,
             peak: Attendance::default(),
         };
@@ -288,12 +293,12 @@ impl DialogueTask {
                         }
                         Request::Wake {
                             head,
-                            votes_changed,
+                            votes_version,
                         } => {
                             if head > self.dialogue.head_seq || self.stale.is_some() {
                                 self.catch_up().await;
                             }
-                            self.votes_stale |= votes_changed;
+                            self.votes_stale |= votes_version > self.votes_version;
                         }
                         Request::Shutdown(code) => {
                             self.fanout.close_all(code);
@@ -341,21 +346,24 @@ impl DialogueTask {
             if staged.is_empty() {
                 return self.answer(submissions, staged.outcomes, Vec::new());
             }
-            let result = self
-                .store
-                .append(
-                    self.dialogue.id,
-                    head,
-                    Batch {
-                        events: &staged.stored,
-                        votes: &staged.votes,
-                        answers: &staged.answers,
-                        acks: &staged.saved,
-                    },
-                )
-                .await;
+            let batch = Batch {
+                events: &staged.stored,
+                votes: &staged.votes,
+                answers: &staged.answers,
+                acks: &staged.saved,
+            };
+            let own_change = u64::from(batch.changes_beside_log());
+            let result = self.store.append(self.dialogue.id, head, batch).await;
             match result {
-                Ok(()) => {
+                Ok(votes_version) => {
+                    // Only this commit changed votes since the last known version: the
+                    // votes in memory are the store's. Otherwise another node's votes
+                    // came in between: read them before the next tally goes out.
+                    if votes_version == self.votes_version + own_change {
+                        self.votes_version = votes_version;
+                    } else {
+                        self.votes_stale = true;
+                    }
                     // Tallies may have changed (votes, merges, polls): refresh them at the next tick.
                     self.live_dirty |= !staged.votes.is_empty()
                         || !staged.answers.is_empty()
@@ -374,7 +382,7 @@ impl DialogueTask {
                         .publish(Wake {
                             dialogue: self.dialogue.id,
                             head: self.dialogue.head_seq,
-                            votes_changed: !staged.votes.is_empty() || !staged.answers.is_empty(),
+                            votes_version,
                         })
                         .await;
                     return;
@@ -578,6 +586,7 @@ impl DialogueTask {
         match rebuild_with(&record, &self.settings.danger_phrases) {
             Ok((dialogue, log)) => {
                 self.dialogue = dialogue;
+                self.votes_version = record.votes_version;
                 if let Err(e) = self.load_acks(&record) {
                     tracing::error!(dialogue = %self.dialogue.id, error = %e, "acks unreadable");
                 }
@@ -745,10 +754,17 @@ impl DialogueTask {
         }
         if self.votes_stale {
             // Coalesced like the tallies: at most one read per tick, however many
-            // vote commits other nodes made meanwhile.
+            // vote commits other nodes made meanwhile. The version first: the votes
+            // read after it are at least as new.
+            let version = self.store.heads(&[self.dialogue.id]).await;
             let answers = self.store.poll_answers(self.dialogue.id).await;
-            if let (Ok(votes), Ok(answers)) = (self.store.votes(self.dialogue.id).await, answers) {
+            if let (Ok(version), Ok(votes), Ok(answers)) =
+                (version, self.store.votes(self.dialogue.id).await, answers)
+            {
                 self.votes_stale = false;
+                if let Some((_, head)) = version.first() {
+                    self.votes_version = self.votes_version.max(head.votes_version);
+                }
                 apply_answers(&mut self.dialogue, &answers);
                 self.dialogue.votes.clear();
                 for (question, participant) in votes {

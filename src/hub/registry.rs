@@ -7,10 +7,9 @@ use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, R
 use crate::protocol::{
     AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, actor_to_wire,
 };
-use crate::store::{Created, Head, NewDialogue, Store, StoreError, StoredEvent};
+use crate::store::{Created, NewDialogue, Store, StoreError, StoredEvent};
 use dashmap::DashMap;
 use rand::Rng;
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -108,14 +107,12 @@ impl DialogueHandle {
         rx.await.ok()
     }
 
-    /// Whether the wake was queued (a full inbox drops it; the next poll retries).
-    pub fn wake(&self, head: u64, votes_changed: bool) -> bool {
-        self.tx
-            .try_send(Request::Wake {
-                head,
-                votes_changed,
-            })
-            .is_ok()
+    /// A full inbox drops the wake; the next poll brings it again.
+    pub fn wake(&self, head: u64, votes_version: u64) {
+        let _ = self.tx.try_send(Request::Wake {
+            head,
+            votes_version,
+        });
     }
 }
 
@@ -284,10 +281,9 @@ impl Registry {
     }
 
     /// Wakes a live dialogue that another node appended to.
-    pub fn wake(&self, id: DialogueId, head: u64, votes_changed: bool) -> bool {
-        match self.dialogues.get(&id) {
-            Some(h) => h.wake(head, votes_changed),
-            None => true,
+    pub fn wake(&self, id: DialogueId, head: u64, votes_version: u64) {
+        if let Some(h) = self.dialogues.get(&id) {
+            h.wake(head, votes_version);
         }
     }
 
@@ -301,7 +297,7 @@ impl Registry {
                 };
                 match n {
                     News::Wake(w) => {
-                        registry.wake(w.dialogue, w.head, w.votes_changed);
+                        registry.wake(w.dialogue, w.head, w.votes_version);
                     }
                     News::Resync => registry.poll_now.notify_one(),
                 }
@@ -310,13 +306,13 @@ impl Registry {
     }
 
     /// Every `every`, reads the heads of this node's live dialogues from the store
-    /// and wakes those that moved. This is what makes the bus optional: with Redis
-    /// down (or a message lost), another node's commit reaches this node's clients
-    /// within one interval. One query per interval for all dialogues.
+    /// and hands each its head, so the ones that moved catch up. This is what makes
+    /// the bus optional: with Redis down (or a message lost), another node's commit
+    /// reaches this node's clients within one interval. One query per interval for
+    /// all dialogues.
     pub fn poll_heads(self: &Arc<Self>, every: Duration) {
         let registry: Weak<Registry> = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut seen: HashMap<DialogueId, Head> = HashMap::new();
             loop {
                 let Some(r) = registry.upgrade() else {
                     return;
@@ -332,17 +328,12 @@ impl Registry {
                                 let loaded = r.dialogues.get(&id).map(|h| h.epoch);
                                 if loaded.is_some_and(|e| e != head.epoch) {
                                     r.evict(id).await;
-                                    seen.remove(&id);
                                     continue;
                                 }
-                                // First sight counts as a change: votes may have moved
-                                // between this node loading the dialogue and now.
-                                let votes_changed = seen
-                                    .get(&id)
-                                    .is_none_or(|s| s.votes_version != head.votes_version);
-                                if r.wake(id, head.seq, votes_changed) {
-                                    seen.insert(id, head);
-                                }
+                                // Every poll wakes: a dialogue waiting for the store
+                                // retries then. It compares the votes version with its
+                                // own, which its own commits move on too.
+                                r.wake(id, head.seq, head.votes_version);
                             }
                         }
                         Ok(Err(e)) => tracing::debug!(error = %e, "polling heads failed"),

@@ -64,6 +64,8 @@ pub struct DialogueRecord {
     pub id: DialogueId,
     pub code: String,
     pub epoch: u64,
+    /// The votes version the votes and poll answers below are at least as new as.
+    pub votes_version: u64,
     pub events: Vec<StoredEvent>,
     /// Votes that are on: (question, participant).
     pub votes: Vec<(u64, Uuid)>,
@@ -195,12 +197,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list_dialogues(&self, created_by: Uuid) -> Result<Vec<DialogueId>, StoreError>;
     /// Appends a batch decided on `expected_head` in one transaction; `Conflict` if the
     /// head moved. Events must be numbered `expected_head + 1 …` without gaps.
+    /// Returns the dialogue's votes version after the commit: one more than before
+    /// if the batch changed votes or poll answers (`changes_beside_log`).
     async fn append(
         &self,
         dialogue: DialogueId,
         expected_head: u64,
         batch: Batch<'_>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<u64, StoreError>;
     /// Events after `seq`, in order (for catching up with other writers).
     async fn events_after(
         &self,

@@ -139,10 +139,11 @@ impl Store for PostgresStore {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let Some(row) = sqlx::query("SELECT code, epoch FROM dialogues WHERE id = $1::uuid")
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(row) =
+            sqlx::query("SELECT code, epoch, votes_version FROM dialogues WHERE id = $1::uuid")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?
         else {
             return Ok(None);
         };
@@ -187,6 +188,7 @@ impl Store for PostgresStore {
             id,
             code: row.get("code"),
             epoch: row.get::<i64, _>("epoch") as u64,
+            votes_version: row.get::<i64, _>("votes_version") as u64,
             events,
             votes,
             acks,
@@ -218,24 +220,23 @@ impl Store for PostgresStore {
         dialogue: DialogueId,
         expected_head: u64,
         batch: Batch<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let key = dialogue.to_string();
         let new_head = expected_head + batch.events.len() as u64;
         let mut tx = self.pool.begin().await?;
         // The row lock taken here is held to the commit: a concurrent writer waits,
         // then re-reads the row, finds the head moved and updates nothing.
-        let moved = sqlx::query(
+        let moved: Option<i64> = sqlx::query_scalar(
             "UPDATE dialogues SET head_seq = $1, votes_version = votes_version + $2
-             WHERE id = $3::uuid AND head_seq = $4",
+             WHERE id = $3::uuid AND head_seq = $4 RETURNING votes_version",
         )
         .bind(new_head as i64)
         .bind(i64::from(batch.changes_beside_log()))
         .bind(&key)
         .bind(expected_head as i64)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved == 0 {
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(votes_version) = moved else {
             let actual: Option<i64> =
                 sqlx::query_scalar("SELECT head_seq FROM dialogues WHERE id = $1::uuid")
                     .bind(&key)
@@ -248,7 +249,7 @@ impl Store for PostgresStore {
                 },
                 None => StoreError::NotFound,
             });
-        }
+        };
         insert_events(&mut tx, dialogue, batch.events).await?;
         for entry in super::audit::entries_for(batch.events)? {
             insert_audit(&mut tx, dialogue, &entry).await?;
@@ -337,7 +338,7 @@ impl Store for PostgresStore {
             .map_err(append_error)?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(votes_version as u64)
     }
 
     async fn events_after(

@@ -147,10 +147,11 @@ impl Store for SqliteStore {
         let key = id.to_string();
         // One read transaction: the events, votes and acks are one snapshot.
         let mut conn = self.pool.begin().await?;
-        let Some(row) = sqlx::query("SELECT code, epoch FROM dialogues WHERE id = ?")
-            .bind(&key)
-            .fetch_optional(&mut *conn)
-            .await?
+        let Some(row) =
+            sqlx::query("SELECT code, epoch, votes_version FROM dialogues WHERE id = ?")
+                .bind(&key)
+                .fetch_optional(&mut *conn)
+                .await?
         else {
             return Ok(None);
         };
@@ -184,6 +185,7 @@ impl Store for SqliteStore {
             id,
             code: row.get("code"),
             epoch: row.get::<i64, _>("epoch") as u64,
+            votes_version: row.get::<i64, _>("votes_version") as u64,
             events,
             votes,
             acks,
@@ -217,21 +219,20 @@ impl Store for SqliteStore {
         dialogue: DialogueId,
         expected_head: u64,
         batch: Batch<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let key = dialogue.to_string();
         let new_head = expected_head + batch.events.len() as u64;
         let mut tx = self.writer.begin().await?;
         // Writing first takes SQLite's write lock at once, so the compare-and-set
         // below sees the latest head and nobody can slip in before the commit.
-        let moved = sqlx::query("UPDATE dialogues SET head_seq = ?, votes_version = votes_version + ? WHERE id = ? AND head_seq = ?")
+        let moved: Option<i64> = sqlx::query_scalar("UPDATE dialogues SET head_seq = ?, votes_version = votes_version + ? WHERE id = ? AND head_seq = ? RETURNING votes_version")
             .bind(new_head as i64)
             .bind(i64::from(batch.changes_beside_log()))
             .bind(&key)
             .bind(expected_head as i64)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if moved == 0 {
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(votes_version) = moved else {
             let actual: Option<i64> =
                 sqlx::query_scalar("SELECT head_seq FROM dialogues WHERE id = ?")
                     .bind(&key)
@@ -244,7 +245,7 @@ impl Store for SqliteStore {
                 },
                 None => StoreError::NotFound,
             });
-        }
+        };
         insert_events(&mut tx, dialogue, batch.events).await?;
         for entry in super::audit::entries_for(batch.events)? {
             insert_audit(&mut tx, dialogue, &entry).await?;
@@ -269,7 +270,7 @@ impl Store for SqliteStore {
         }
         write_acks(&mut tx, &key, batch.acks).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(votes_version as u64)
     }
 
     async fn events_after(

@@ -20,3 +20,4 @@ mod rfc6455;
 mod slow;
 mod store;
 mod tips;
+mod votes;

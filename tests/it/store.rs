@@ -240,7 +240,9 @@ async fn heads_count_events_and_vote_changes() {
                 on,
             }]
         };
-        store
+        // An append returns the votes version after it, so a node can tell its own
+        // vote commits from another node's.
+        let version = store
             .append(
                 d.id,
                 1,
@@ -253,6 +255,7 @@ async fn heads_count_events_and_vote_changes() {
             )
             .await
             .unwrap();
+        assert_eq!(version, 0, "{name}");
         assert_eq!(
             store.heads(&[d.id]).await.unwrap(),
             vec![(d.id, head(2, 0))],
@@ -260,7 +263,7 @@ async fn heads_count_events_and_vote_changes() {
         );
         // A vote-only commit leaves the log alone but bumps the votes' version, so a
         // node that did not make it still notices.
-        store
+        let version = store
             .append(
                 d.id,
                 2,
@@ -273,6 +276,7 @@ async fn heads_count_events_and_vote_changes() {
             )
             .await
             .unwrap();
+        assert_eq!(version, 1, "{name}");
         assert_eq!(
             store.heads(&[d.id]).await.unwrap(),
             vec![(d.id, head(2, 1))],
@@ -285,7 +289,7 @@ async fn heads_count_events_and_vote_changes() {
         );
         // On and off in one batch: the last one wins.
         let both = [vote(true)[0], vote(false)[0]];
-        store
+        let version = store
             .append(
                 d.id,
                 2,
@@ -298,6 +302,7 @@ async fn heads_count_events_and_vote_changes() {
             )
             .await
             .unwrap();
+        assert_eq!(version, 2, "{name}");
         assert!(store.votes(d.id).await.unwrap().is_empty(), "{name}");
         assert_eq!(
             store.heads(&[d.id]).await.unwrap(),
@@ -352,7 +357,7 @@ async fn concurrent_writers_on_several_nodes_get_a_gap_free_log() {
                         acks: &acks,
                     };
                     match store.append(d.id, head, batch).await {
-                        Ok(()) => break,
+                        Ok(_) => break,
                         Err(StoreError::Conflict { expected, actual }) => {
                             assert!(actual > expected, "the head only grows");
                             conflicts += 1;

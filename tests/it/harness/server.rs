@@ -40,6 +40,8 @@ pub struct Endpoint {
 
 pub struct TestApp {
     pub endpoint: Endpoint,
+    /// The store the server writes to (a SQLite file unless the test chose otherwise).
+    pub store_url: String,
     _dir: tempfile::TempDir,
     pub organizer: String,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -64,12 +66,14 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = test_settings(dir.path());
         tweak(&mut settings);
+        let store_url = settings.store.url.clone();
         let app = App::build(settings).await.expect("server starts");
         let endpoint = Endpoint::new(app.port(), app.tokens().clone());
         let server = tokio::spawn(app.run_until(std::future::pending()));
         let organizer = endpoint.token(Role::Organizer, None);
         TestApp {
             endpoint,
+            store_url,
             _dir: dir,
             organizer,
             server,
