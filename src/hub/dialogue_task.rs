@@ -61,6 +61,11 @@ pub enum Request {
 
 /// Pings go out to one in this many connections at a time.
 const PING_SLICES: u64 = 20;
+/// Tallies go out to one in this many connections at a time, a slice per tenth of
+/// the live interval: each connection still gets at most one `live` per interval,
+/// and the writes of a tally update are spread over the interval instead of
+/// coming as one write per participant at once, which queued the acks behind them.
+const LIVE_SLICES: u64 = 10;
 
 /// Requests taken from the inbox in one go share one commit.
 const MAX_BATCH: usize = 4096;
@@ -79,6 +84,10 @@ pub struct DialogueTask {
     snapshots: HashMap<Audience, (u64, Frame)>,
     live_version: u64,
     live_dirty: bool,
+    /// Live ticks so far (LIVE_SLICES per live interval).
+    live_ticks: u64,
+    /// Slices still to get the latest live frames.
+    live_slices_left: u64,
     /// The latest tallies for staff and for the public (poll results differ).
     live_frames: (Frame, Frame),
     settings: HubSettings,
@@ -200,6 +209,8 @@ impl DialogueTask {
             snapshots: HashMap::new(),
             live_version: 0,
             live_dirty: false,
+            live_ticks: 0,
+            live_slices_left: 0,
             live_frames: (Frame::from_static(""), Frame::from_static("")),
             settings,
             stale: None,
@@ -224,7 +235,7 @@ impl DialogueTask {
     }
 
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
-        let mut live_tick = tokio::time::interval(self.settings.live_interval);
+        let mut live_tick = tokio::time::interval(self.settings.live_interval / LIVE_SLICES as u32);
         live_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Each connection is pinged once per interval, a slice of them per tick.
         let mut ping_tick = tokio::time::interval(self.settings.ping_interval / PING_SLICES as u32);
@@ -708,6 +719,7 @@ impl DialogueTask {
                 audience,
                 location: j.location,
                 outbox: j.outbox,
+                live_version: self.live_version,
             },
         );
         let _ = j.reply.send(Ok(()));
@@ -747,15 +759,18 @@ impl DialogueTask {
         self.live_frames = (encode(Audience::Staff), encode(Audience::Public));
     }
 
-    /// Tallies and presence go out a few times a second, not once per vote.
+    /// Tallies and presence go out a few times a second, not once per vote: a
+    /// change is encoded at the next tick and reaches one slice of the members per
+    /// tick, so every member has it within one live interval of that tick.
     async fn flush_live(&mut self) {
         if self.stale.is_some() {
             return; // the state may hold an uncommitted batch
         }
-        if self.votes_stale {
-            // Coalesced like the tallies: at most one read per tick, however many
-            // vote commits other nodes made meanwhile. The version first: the votes
-            // read after it are at least as new.
+        self.live_ticks += 1;
+        if self.votes_stale && self.live_ticks % LIVE_SLICES == 0 {
+            // Coalesced like the tallies: at most one read per interval, however
+            // many vote commits other nodes made meanwhile. The version first: the
+            // votes read after it are at least as new.
             let version = self.store.heads(&[self.dialogue.id]).await;
             let answers = self.store.poll_answers(self.dialogue.id).await;
             if let (Ok(version), Ok(votes), Ok(answers)) =
@@ -780,8 +795,16 @@ impl DialogueTask {
         if self.live_dirty {
             self.live_dirty = false;
             self.encode_live();
-            self.fanout
-                .set_live(&self.live_frames.0, &self.live_frames.1);
+            self.live_slices_left = LIVE_SLICES;
+        }
+        if self.live_slices_left > 0 {
+            self.live_slices_left -= 1;
+            self.fanout.set_live_slice(
+                (&self.live_frames.0, &self.live_frames.1),
+                self.live_version,
+                self.live_ticks % LIVE_SLICES,
+                LIVE_SLICES,
+            );
         }
     }
 }

@@ -158,6 +158,8 @@ pub struct Member {
     pub audience: Audience,
     pub location: Location,
     pub outbox: Arc<Outbox>,
+    /// The version of the last `live` queued for it: it never gets one twice.
+    pub live_version: u64,
 }
 
 /// The connections of one dialogue and the recent log they can resume from.
@@ -237,14 +239,26 @@ impl Fanout {
         Some(frames)
     }
 
-    /// The latest tallies, one encoding per audience.
-    pub fn set_live(&self, staff: &Frame, public: &Frame) {
-        for m in self.members.values() {
+    /// The latest tallies (`version`), one encoding per audience, for the members
+    /// whose id falls in `slice` of `slices` and do not have them yet.
+    pub fn set_live_slice(
+        &mut self,
+        (staff, public): (&Frame, &Frame),
+        version: u64,
+        slice: u64,
+        slices: u64,
+    ) {
+        for (_, m) in self
+            .members
+            .iter_mut()
+            .filter(|(conn, m)| **conn % slices == slice && m.live_version < version)
+        {
             let frame = match m.audience {
                 Audience::Staff => staff,
                 Audience::Public => public,
             };
             m.outbox.set_live(frame.clone());
+            m.live_version = version;
         }
     }
 
