@@ -41,6 +41,7 @@ async fn main() {
     let written_before = disk_writes();
     let started = Instant::now();
     let mut n = 0usize;
+    let mut commits = Vec::with_capacity(batches);
     for b in 0..batches {
         let mut votes = Vec::with_capacity(per_batch);
         let mut acks = Vec::with_capacity(per_batch);
@@ -66,7 +67,9 @@ async fn main() {
             answers: &[],
             acks: &acks,
         };
+        let t = Instant::now();
         store.append(dialogue.id, 1, batch).await.expect("appended");
+        commits.push(t.elapsed());
     }
     let elapsed = started.elapsed();
     let written = disk_writes().saturating_sub(written_before);
@@ -74,6 +77,14 @@ async fn main() {
         "{n} votes from {voters} voters in batches of {per_batch}: {:.1} µs per vote, {:.0} bytes written to disk per vote",
         elapsed.as_secs_f64() * 1e6 / n as f64,
         written as f64 / n as f64,
+    );
+    commits.sort();
+    let at = |q: f64| commits[((commits.len() as f64 * q) as usize).min(commits.len() - 1)];
+    println!(
+        "one commit of {per_batch} votes: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3,
     );
 }
 
