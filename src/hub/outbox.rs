@@ -27,7 +27,9 @@ struct State {
     close: Option<CloseCode>,
 }
 
-/// What a connection should write next.
+/// What a connection should write next. The writer keeps one and hands it back
+/// to `drain` each time, so draining reuses its buffer instead of allocating.
+#[derive(Default)]
 pub struct Drained {
     pub ping: bool,
     pub frames: Vec<Frame>,
@@ -129,9 +131,10 @@ impl Outbox {
         }
     }
 
-    /// Waits until there is something to write; takes all of it at once so the
-    /// connection can write it as one batch and flush once.
-    pub async fn drain(&self) -> Result<Drained, CloseCode> {
+    /// Waits until there is something to write; takes all of it at once (into
+    /// `into`, which must be empty) so the connection can write it as one batch and
+    /// flush once.
+    pub async fn drain(&self, into: &mut Drained) -> Result<(), CloseCode> {
         loop {
             {
                 let mut s = self.lock();
@@ -142,11 +145,11 @@ impl Outbox {
                     return Err(code);
                 }
                 if !s.queue.is_empty() || s.live.is_some() || s.ping {
-                    let mut frames: Vec<Frame> = s.queue.drain(..).collect();
-                    frames.extend(s.live.take());
+                    into.frames.extend(s.queue.drain(..));
+                    into.frames.extend(s.live.take());
                     s.bytes = 0;
-                    let ping = std::mem::take(&mut s.ping);
-                    return Ok(Drained { ping, frames });
+                    into.ping = std::mem::take(&mut s.ping);
+                    return Ok(());
                 }
             }
             self.notify.notified().await;
@@ -163,7 +166,11 @@ mod tests {
         let outbox = Outbox::new(10);
         assert!(outbox.push(Frame::from("123456")));
         assert!(!outbox.push(Frame::from("123456")));
-        assert_eq!(outbox.drain().await.err(), Some(CloseCode::Slow));
+        let mut drained = Drained::default();
+        assert_eq!(
+            outbox.drain(&mut drained).await.err(),
+            Some(CloseCode::Slow)
+        );
     }
 
     #[tokio::test]
@@ -172,7 +179,8 @@ mod tests {
         outbox.set_live(Frame::from("live1"));
         outbox.push(Frame::from("event"));
         outbox.set_live(Frame::from("live2"));
-        let drained = outbox.drain().await.unwrap();
+        let mut drained = Drained::default();
+        outbox.drain(&mut drained).await.unwrap();
         let texts: Vec<&str> = drained.frames.iter().map(|f| f.as_str()).collect();
         assert_eq!(texts, ["event", "live2"]);
     }

@@ -311,36 +311,45 @@ fn read_error_code(e: &axum::Error) -> CloseCode {
 
 /// Writes what the hub queued: every frame fed, one flush per batch.
 async fn write_loop(outbox: &Outbox, sink: &mut Sink) {
+    let mut drained = crate::hub::Drained::default();
+    // Registered once for the connection rather than once per batch.
+    let fell_behind = outbox.fell_behind();
+    tokio::pin!(fell_behind);
     loop {
-        let drained = match outbox.drain().await {
-            Ok(d) => d,
-            Err(code) => {
-                close(sink, code).await;
-                return;
-            }
-        };
+        if let Err(code) = outbox.drain(&mut drained).await {
+            close(sink, code).await;
+            return;
+        }
         tokio::select! {
-            written = write_batch(sink, drained) => {
+            written = write_batch(sink, &mut drained) => {
                 if written.is_err() {
                     return;
                 }
             }
             // The client stopped reading and the socket is full, so no close frame can get
             // through either: drop the connection; the client resumes from its last seq.
-            _ = outbox.fell_behind() => return,
+            _ = &mut fell_behind => return,
         }
     }
 }
 
-async fn write_batch(sink: &mut Sink, drained: crate::hub::Drained) -> Result<(), axum::Error> {
-    if drained.ping {
+async fn write_batch(
+    sink: &mut Sink,
+    drained: &mut crate::hub::Drained,
+) -> Result<(), axum::Error> {
+    if std::mem::take(&mut drained.ping) {
         sink.feed(Message::Ping(Default::default())).await?;
     }
-    for frame in drained.frames {
+    for frame in drained.frames.drain(..) {
         sink.feed(Message::Text(frame)).await?;
     }
+    // A burst leaves a large buffer behind; an idle connection should not keep it.
+    drained.frames.shrink_to(BATCH_KEPT);
     sink.flush().await
 }
+
+/// Frames' room a writer keeps between batches.
+const BATCH_KEPT: usize = 4;
 
 async fn close(sink: &mut Sink, code: CloseCode) {
     let frame = CloseFrame {
