@@ -26,9 +26,40 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// Options that take a value, and flags.
+const WITH_VALUE: &[&str] = &[
+    "--dialoghub",
+    "--nats",
+    "--out",
+    "--only",
+    "--clients",
+    "--port",
+];
+const FLAGS: &[&str] = &["--quick"];
+
+/// The first argument after the command that is no known option, if any: a typo
+/// (or `--help`) must not start a ten-minute run that overwrites the results.
+fn unknown(args: &[String]) -> Option<&str> {
+    let mut rest = args.iter().skip(2);
+    while let Some(a) = rest.next() {
+        if WITH_VALUE.contains(&a.as_str()) {
+            rest.next()?;
+        } else if !FLAGS.contains(&a.as_str()) {
+            return Some(a);
+        }
+    }
+    None
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let cmd = args.get(1).map(String::as_str).unwrap_or("help");
+    if cmd != "worker"
+        && let Some(a) = unknown(&args)
+    {
+        eprintln!("bench: unknown option {a:?}; see the crate docs (bench/src/main.rs)");
+        std::process::exit(2);
+    }
     let me = std::env::current_exe().expect("own path");
     let ctx = || run::Ctx {
         dialoghub: arg(&args, "--dialoghub")
