@@ -96,10 +96,11 @@ pub struct DialogueTask {
     /// committed, so nothing is decided or shown from it until a reload succeeds.
     stale: Option<u64>,
     /// The store's votes version that the votes in memory are at least as new as.
-    /// Own commits move it on; a higher one elsewhere means another node voted.
     votes_version: u64,
-    /// Another node changed votes: reload them before the next tally goes out.
-    votes_stale: bool,
+    /// The highest votes version the store is known to have (own commits and
+    /// wakes). Above `votes_version`, another node changed votes: reload them
+    /// before the next tally goes out.
+    store_votes_version: u64,
     /// The most present at once (this node's connections), recorded on closing.
     peak: Attendance,
 }
@@ -215,7 +216,7 @@ impl DialogueTask {
             settings,
             stale: None,
             votes_version: record.votes_version,
-            votes_stale: false,
+            store_votes_version: record.votes_version,
             peak: Attendance::default(),
         };
         task.load_acks(record)?;
@@ -309,7 +310,7 @@ impl DialogueTask {
                             if head > self.dialogue.head_seq || self.stale.is_some() {
                                 self.catch_up().await;
                             }
-                            self.votes_stale |= votes_version > self.votes_version;
+                            self.store_votes_version = self.store_votes_version.max(votes_version);
                         }
                         Request::Shutdown(code) => {
                             self.fanout.close_all(code);
@@ -369,12 +370,11 @@ impl DialogueTask {
                 Ok(votes_version) => {
                     // Only this commit changed votes since the last known version: the
                     // votes in memory are the store's. Otherwise another node's votes
-                    // came in between: read them before the next tally goes out.
+                    // came in between, and the version stays behind the store's.
                     if votes_version == self.votes_version + own_change {
                         self.votes_version = votes_version;
-                    } else {
-                        self.votes_stale = true;
                     }
+                    self.store_votes_version = self.store_votes_version.max(votes_version);
                     // Tallies may have changed (votes, merges, polls): refresh them at the next tick.
                     self.live_dirty |= !staged.votes.is_empty()
                         || !staged.answers.is_empty()
@@ -593,11 +593,11 @@ impl DialogueTask {
             }
         };
         self.stale = None;
-        self.votes_stale = false;
         match rebuild_with(&record, &self.settings.danger_phrases) {
             Ok((dialogue, log)) => {
                 self.dialogue = dialogue;
                 self.votes_version = record.votes_version;
+                self.store_votes_version = self.store_votes_version.max(record.votes_version);
                 if let Err(e) = self.load_acks(&record) {
                     tracing::error!(dialogue = %self.dialogue.id, error = %e, "acks unreadable");
                 }
@@ -767,19 +767,14 @@ impl DialogueTask {
             return; // the state may hold an uncommitted batch
         }
         self.live_ticks += 1;
-        if self.votes_stale && self.live_ticks % LIVE_SLICES == 0 {
+        if self.store_votes_version > self.votes_version && self.live_ticks % LIVE_SLICES == 0 {
             // Coalesced like the tallies: at most one read per interval, however
-            // many vote commits other nodes made meanwhile. The version first: the
-            // votes read after it are at least as new.
-            let version = self.store.heads(&[self.dialogue.id]).await;
+            // many vote commits other nodes made meanwhile. The store had at least
+            // this version already, so what is read now is at least as new.
+            let known = self.store_votes_version;
             let answers = self.store.poll_answers(self.dialogue.id).await;
-            if let (Ok(version), Ok(votes), Ok(answers)) =
-                (version, self.store.votes(self.dialogue.id).await, answers)
-            {
-                self.votes_stale = false;
-                if let Some((_, head)) = version.first() {
-                    self.votes_version = self.votes_version.max(head.votes_version);
-                }
+            if let (Ok(votes), Ok(answers)) = (self.store.votes(self.dialogue.id).await, answers) {
+                self.votes_version = known;
                 apply_answers(&mut self.dialogue, &answers);
                 self.dialogue.votes.clear();
                 for (question, participant) in votes {
