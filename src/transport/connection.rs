@@ -1,4 +1,4 @@
-//! One WebSocket connection: `hello`, then a reader and a writer joined by `select!`.
+//! One WebSocket connection: `hello`, then a reader and a writer task joined by `select!`.
 //!
 //! The reader decodes and submits; the hub answers into this connection's outbox;
 //! the writer drains the outbox in batches (feed, feed, …, flush).
@@ -48,13 +48,13 @@ pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) 
         .registry
         .hub()
         .spawn(serve(sink, stream, state.clone(), session, slot));
-    let _abort = AbortOnDrop(task.abort_handle());
-    let _ = task.await;
+    let _ = (&mut AbortOnDrop(task).0).await;
 }
 
-struct AbortOnDrop(tokio::task::AbortHandle);
+/// A task that ends when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -103,18 +103,21 @@ async fn serve(
                 .await;
         });
     }
-    let reader = read_loop(&state, &session, &outbox, &mut stream);
-    let writer = write_loop(&outbox, &mut sink);
-    tokio::pin!(writer);
+    // The writer is a task of its own: a task is polled whole on any wake, and in
+    // one task every event the hub queued also polled the reader (its timer, the
+    // lock the socket's halves share, and a 4 KiB read buffer zeroed for a read
+    // that finds nothing). On the same runtime as this task (the hub thread for staff).
+    let writer = tokio::spawn(write_loop(outbox.clone(), sink));
+    let mut writer = AbortOnDrop(writer);
     tokio::select! {
-        ended = reader => {
+        ended = read_loop(&state, &session, &outbox, &mut stream) => {
             if let Some(code) = ended {
                 // Let the writer send what is queued, then the close frame.
                 outbox.close(code);
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer.0).await;
             }
         }
-        _ = &mut writer => {}
+        _ = &mut writer.0 => {}
     }
     session.dialogue.leave(conn);
 }
@@ -310,18 +313,18 @@ fn read_error_code(e: &axum::Error) -> CloseCode {
 }
 
 /// Writes what the hub queued: every frame fed, one flush per batch.
-async fn write_loop(outbox: &Outbox, sink: &mut Sink) {
+async fn write_loop(outbox: Arc<Outbox>, mut sink: Sink) {
     let mut drained = crate::hub::Drained::default();
     // Registered once for the connection rather than once per batch.
     let fell_behind = outbox.fell_behind();
     tokio::pin!(fell_behind);
     loop {
         if let Err(code) = outbox.drain(&mut drained).await {
-            close(sink, code).await;
+            close(&mut sink, code).await;
             return;
         }
         tokio::select! {
-            written = write_batch(sink, &mut drained) => {
+            written = write_batch(&mut sink, &mut drained) => {
                 if written.is_err() {
                     return;
                 }
