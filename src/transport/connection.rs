@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use tokio_util::task::AbortOnDropHandle;
 
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
@@ -48,16 +49,7 @@ pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) 
         .registry
         .hub()
         .spawn(serve(sink, stream, state.clone(), session, slot));
-    let _ = (&mut AbortOnDrop(task).0).await;
-}
-
-/// A task that ends when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    let _ = AbortOnDropHandle::new(task).await;
 }
 
 /// Joins the dialogue, then reads and writes until the connection ends.
@@ -107,17 +99,16 @@ async fn serve(
     // one task every event the hub queued also polled the reader (its timer, the
     // lock the socket's halves share, and a 4 KiB read buffer zeroed for a read
     // that finds nothing). On the same runtime as this task (the hub thread for staff).
-    let writer = tokio::spawn(write_loop(outbox.clone(), sink));
-    let mut writer = AbortOnDrop(writer);
+    let mut writer = AbortOnDropHandle::new(tokio::spawn(write_loop(outbox.clone(), sink)));
     tokio::select! {
         ended = read_loop(&state, &session, &outbox, &mut stream) => {
             if let Some(code) = ended {
                 // Let the writer send what is queued, then the close frame.
                 outbox.close(code);
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer.0).await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
             }
         }
-        _ = &mut writer.0 => {}
+        _ = &mut writer => {}
     }
     session.dialogue.leave(conn);
 }
