@@ -1,15 +1,6 @@
-//! dialoghub's benchmark harness.
-//!
-//! `bench run`    runs the scenarios against dialoghub, NATS (WebSocket) and the
-//!                floor, writes JSON into the output folder and prints the tables.
-//! `bench smoke`  a correctness check with a few hundred clients (CI).
-//! `bench worker` one load-generator process (started by `run` and `smoke`).
-//! `bench floor`  the minimal fan-out server.
-//!
-//! Options: `--dialoghub PATH` (default: next to this binary), `--nats PATH`
-//! (default /usr/sbin/nats-server), `--out DIR` (default bench/results),
-//! `--only a,b` (scenario name prefixes), `--quick`, `--clients N` (smoke),
-//! `--port N` (floor).
+//! dialoghub's benchmark harness: `bench run`, `bench smoke`, and the two
+//! processes they start, `bench worker` and `bench floor`. `bench --help` lists
+//! the options of each.
 
 mod floor;
 mod publish;
@@ -20,78 +11,94 @@ mod worker;
 
 use std::path::PathBuf;
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "dialoghub's benchmark harness")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
 }
 
-/// Options that take a value, and flags.
-const WITH_VALUE: &[&str] = &[
-    "--dialoghub",
-    "--nats",
-    "--out",
-    "--only",
-    "--clients",
-    "--port",
-];
-const FLAGS: &[&str] = &["--quick"];
+#[derive(Subcommand)]
+enum Cmd {
+    /// Runs the scenarios against dialoghub, NATS (WebSocket) and the floor,
+    /// writes JSON into the output folder and prints the tables.
+    Run {
+        #[command(flatten)]
+        systems: Systems,
+        /// Folder for the JSON results and table.md.
+        #[arg(long, default_value = "bench/results")]
+        out: PathBuf,
+        /// Only the scenarios whose names start with one of these, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Smaller sizes and shorter runs (about 2 minutes).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// A correctness check with a few hundred clients (CI), not a speed test.
+    Smoke {
+        #[command(flatten)]
+        systems: Systems,
+        /// Number of participants.
+        #[arg(long, default_value_t = 300)]
+        clients: usize,
+    },
+    /// One load-generator process, started by `run` and `smoke`; reads its
+    /// instructions from stdin.
+    Worker,
+    /// The minimal fan-out server.
+    Floor {
+        /// Port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
 
-/// The first argument after the command that is no known option, if any: a typo
-/// (or `--help`) must not start a ten-minute run that overwrites the results.
-fn unknown(args: &[String]) -> Option<&str> {
-    let mut rest = args.iter().skip(2);
-    while let Some(a) = rest.next() {
-        if WITH_VALUE.contains(&a.as_str()) {
-            rest.next()?;
-        } else if !FLAGS.contains(&a.as_str()) {
-            return Some(a);
+/// The programs under test.
+#[derive(Args)]
+struct Systems {
+    /// The dialoghub server binary (default: next to this binary).
+    #[arg(long)]
+    dialoghub: Option<PathBuf>,
+    /// The NATS server binary.
+    #[arg(long, default_value = "/usr/sbin/nats-server")]
+    nats: PathBuf,
+}
+
+impl Systems {
+    fn ctx(self, out: PathBuf, quick: bool) -> run::Ctx {
+        let me = std::env::current_exe().expect("own path");
+        run::Ctx {
+            dialoghub: self
+                .dialoghub
+                .unwrap_or_else(|| me.with_file_name("dialoghub")),
+            nats: self.nats,
+            out,
+            quick,
+            bench: me,
         }
     }
-    None
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let cmd = args.get(1).map(String::as_str).unwrap_or("help");
-    if cmd != "worker"
-        && let Some(a) = unknown(&args)
-    {
-        eprintln!("bench: unknown option {a:?}; see the crate docs (bench/src/main.rs)");
-        std::process::exit(2);
-    }
-    let me = std::env::current_exe().expect("own path");
-    let ctx = || run::Ctx {
-        dialoghub: arg(&args, "--dialoghub")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| me.with_file_name("dialoghub")),
-        nats: arg(&args, "--nats")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/usr/sbin/nats-server")),
-        out: arg(&args, "--out")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("bench/results")),
-        quick: args.iter().any(|a| a == "--quick"),
-        bench: me.clone(),
-    };
     let rt = || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime")
     };
-    match cmd {
-        "worker" => worker::main(),
-        "floor" => floor::main(
-            arg(&args, "--port")
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0),
-        ),
-        "run" => {
-            let ctx = ctx();
-            let only: Vec<String> = arg(&args, "--only")
-                .map(|s| s.split(',').map(str::to_string).collect())
-                .unwrap_or_default();
+    match Cli::parse().cmd {
+        Cmd::Worker => worker::main(),
+        Cmd::Floor { port } => floor::main(port),
+        Cmd::Run {
+            systems,
+            out,
+            only,
+            quick,
+        } => {
+            let ctx = systems.ctx(out, quick);
             std::fs::create_dir_all(&ctx.out).expect("output folder");
             let results = match rt().block_on(run::run_all(&ctx, &only)) {
                 Ok(r) => r,
@@ -112,11 +119,9 @@ fn main() {
             let _ = std::fs::write(ctx.out.join("table.md"), &table);
             println!("{table}");
         }
-        "smoke" => {
-            let clients: usize = arg(&args, "--clients")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(300);
-            match rt().block_on(run::smoke(&ctx(), clients)) {
+        Cmd::Smoke { systems, clients } => {
+            let ctx = systems.ctx(PathBuf::from("bench/results"), false);
+            match rt().block_on(run::smoke(&ctx, clients)) {
                 Ok((passed, failed)) => {
                     println!("bench-smoke: {passed} passed, {failed} failed");
                     std::process::exit(if failed == 0 { 0 } else { 1 });
@@ -127,10 +132,6 @@ fn main() {
                     std::process::exit(1);
                 }
             }
-        }
-        _ => {
-            eprintln!("usage: bench run|smoke|worker|floor [options]; see the crate docs");
-            std::process::exit(2);
         }
     }
 }
