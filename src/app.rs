@@ -48,6 +48,41 @@ impl BusSettings {
     }
 }
 
+/// How many connections the kernel may hold for the server before it accepts
+/// them (the kernel caps it at `net.core.somaxconn`). A meeting's start brings
+/// thousands of joins within a second; with tokio's default of 1,024 the queue
+/// overflowed, and each SYN the kernel dropped cost its participant a 1 s
+/// retransmit, or the connection (docs/benchmarks.md, join burst).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds the first address `host` resolves to that can be bound, as
+/// `TcpListener::bind` does, with [`LISTEN_BACKLOG`].
+async fn bind(host: &str, port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = match addr {
+            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        // As std and tokio do on Unix: a restart may bind while old connections
+        // are still in TIME_WAIT.
+        socket.set_reuseaddr(true)?;
+        match socket
+            .bind(addr)
+            .and_then(|()| socket.listen(LISTEN_BACKLOG))
+        {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the host resolves to no address",
+        )
+    }))
+}
+
 pub struct App {
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -65,9 +100,7 @@ impl App {
         mut settings: Settings,
         bus_settings: BusSettings,
     ) -> Result<App, StartError> {
-        let listener =
-            tokio::net::TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-                .await?;
+        let listener = bind(&settings.server.host, settings.server.port).await?;
         let port = listener.local_addr()?.port();
         if settings.server.port == 0 {
             // Links must point at the port actually bound.
@@ -132,5 +165,33 @@ impl App {
             // WebSocket connections are not requests that end: give them the grace period, then stop.
             _ = async { let _ = stopped_rx.await; tokio::time::sleep(grace).await } => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Connections beyond tokio's default backlog (1,024) are queued by the
+    /// kernel at once, not dropped to be retried a second later. The test
+    /// accepts none of them, so every one of them waits in the backlog.
+    #[tokio::test]
+    async fn the_backlog_holds_a_burst_of_joins() {
+        let listener = bind("127.0.0.1", 0).await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(LISTEN_BACKLOG);
+        let burst = LISTEN_BACKLOG.min(somaxconn) as usize;
+        let mut held = Vec::with_capacity(burst);
+        for i in 0..burst {
+            let connect = tokio::net::TcpStream::connect(addr);
+            match tokio::time::timeout(Duration::from_millis(500), connect).await {
+                Ok(Ok(stream)) => held.push(stream),
+                other => panic!("connection {i} of {burst} not queued: {other:?}"),
+            }
+        }
+        assert_eq!(held.len(), burst);
     }
 }
