@@ -13,7 +13,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
+use tokio::net::TcpSocket;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
@@ -33,7 +33,14 @@ pub fn main(port: u16) {
 // tungstenite's handshake callback type returns its large `ErrorResponse`; not ours to box.
 #[allow(clippy::result_large_err)]
 async fn serve(port: u16) {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    // The backlog dialoghub uses (nats-server's is net.core.somaxconn), so that
+    // no system's join burst waits on SYN retransmits the others do not have.
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_reuseaddr(true).expect("reuseaddr");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .expect("bind");
+    let listener = socket.listen(4096).expect("listen");
     let port = listener.local_addr().expect("addr").port();
     println!("floor listening on port {port}");
     let subscribers: Subscribers = Arc::new(Mutex::new(Vec::new()));
