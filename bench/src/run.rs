@@ -187,6 +187,9 @@ fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
 }
 
 /// One publisher, `n` subscribers: `paced` events at `rate`/s, then `burst` events at once.
+/// With `nodes` > 1 (dialoghub only), the subscribers are spread evenly over that
+/// many nodes on PostgreSQL and Redis, and the publisher is on the first.
+#[allow(clippy::too_many_arguments)]
 pub async fn fanout(
     ctx: &Ctx,
     system: System,
@@ -194,10 +197,19 @@ pub async fn fanout(
     paced: usize,
     rate: f64,
     burst: usize,
+    nodes: usize,
 ) -> Result<Value, String> {
     let env = raised_limits();
-    let server = start(ctx, system, &env)?;
-    let port = server.port;
+    let (single, cluster);
+    let servers: &[Server] = if nodes > 1 {
+        cluster = servers::start_cluster(&ctx.dialoghub, nodes, &env)?;
+        &cluster.nodes
+    } else {
+        single = [start(ctx, system, &env)?];
+        &single
+    };
+    let pids: Vec<u32> = servers.iter().map(|s| s.pid).collect();
+    let port = servers[0].port;
     let text_len = 100; // dialoghub's public approval frame comes to about 300 bytes
     let peer_len = 300;
     enum Pub {
@@ -218,18 +230,22 @@ pub async fn fanout(
         _ => (Pub::Peer(PeerPublisher::open(system, port).await?), None),
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let base = util::sample(server.pid);
-    let specs = servers::split(n, |first, count| WorkerSpec {
-        dh: dialogue.as_ref().map(|d| dh_spec(d, false, None)),
-        ..spec(system, port, first, count)
-    });
+    let base = util::sample_all(&pids);
+    let mut specs = Vec::new();
+    for (k, node) in servers.iter().enumerate() {
+        let (from, to) = (n * k / servers.len(), n * (k + 1) / servers.len());
+        specs.extend(servers::split(to - from, |first, count| WorkerSpec {
+            dh: dialogue.as_ref().map(|d| dh_spec(d, false, None)),
+            ..spec(system, node.port, from + first, count)
+        }));
+    }
     let t_connect = now_us();
     let mut workers = Workers::spawn(&ctx.bench, &specs)?;
     let lg_before: Vec<ProcSample> = workers.pids().iter().map(|p| util::sample(*p)).collect();
     workers.wait("ready ", Duration::from_secs(300)).await?;
     let connect_ms = (now_us() - t_connect) / 1000;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = util::sample(server.pid);
+    let idle = util::sample_all(&pids);
     let (p1, p2);
     let mut incomplete = Vec::new();
     match &mut publisher {
@@ -242,9 +258,9 @@ pub async fn fanout(
     if let Err(e) = workers.wait("complete", Duration::from_secs(30)).await {
         incomplete.push(format!("paced: {e}"));
     }
-    let after_paced = util::sample(server.pid);
+    let after_paced = util::sample_all(&pids);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before_burst = util::sample(server.pid);
+    let before_burst = util::sample_all(&pids);
     match &mut publisher {
         Pub::Dh(m, ids) => {
             p2 = m
@@ -257,7 +273,7 @@ pub async fn fanout(
     if let Err(e) = workers.wait("complete", Duration::from_secs(90)).await {
         incomplete.push(format!("burst: {e}"));
     }
-    let after_burst = util::sample(server.pid);
+    let after_burst = util::sample_all(&pids);
     let lg_cpu = loadgen_cpu(&workers, &lg_before);
     let reports = workers.report().await?;
     let m = merge(&reports);
@@ -269,10 +285,10 @@ pub async fn fanout(
     for (k, v) in p1.errors.iter().chain(p2.errors.iter()) {
         *publisher_errors.entry(k.clone()).or_default() += v;
     }
-    drop(server);
     Ok(json!({
-        "scenario": format!("fanout-{n}"),
-        "system": system.name(),
+        "scenario": if nodes > 1 { format!("cluster-{n}") } else { format!("fanout-{n}") },
+        "system": if nodes > 1 { format!("{}-{nodes}-nodes", system.name()) } else { system.name().to_string() },
+        "nodes": nodes,
         "requested": n,
         "connected": m.connected,
         "connect_failed": m.failed,
@@ -513,7 +529,24 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
         }
         for s in systems {
             eprintln!("bench: {name} on {} …", s.name());
-            record(fanout(ctx, s, n, paced, 10.0, burst).await, &name, s.name());
+            record(
+                fanout(ctx, s, n, paced, 10.0, burst, 1).await,
+                &name,
+                s.name(),
+            );
+        }
+    }
+    // One dialogue on three nodes: more participants than one process may hold.
+    let (cluster_n, nodes) = if ctx.quick { (3000, 3) } else { (50000, 3) };
+    let name = format!("cluster-{cluster_n}");
+    if want(&name) {
+        let system = format!("dialoghub-{nodes}-nodes");
+        if std::env::var("DATABASE_URL").is_err() || std::env::var("REDIS_URL").is_err() {
+            eprintln!("bench: {name} skipped: it needs DATABASE_URL (PostgreSQL) and REDIS_URL");
+        } else {
+            eprintln!("bench: {name} on {system} …");
+            let r = fanout(ctx, System::Dialoghub, cluster_n, paced, 10.0, burst, nodes).await;
+            record(r, &name, &system);
         }
     }
     let idle_n = if ctx.quick { 1000 } else { 10000 };
@@ -664,7 +697,7 @@ pub fn table(results: &[Value]) -> String {
     for r in results.iter().filter(|r| {
         r["scenario"]
             .as_str()
-            .is_some_and(|s| s.starts_with("fanout"))
+            .is_some_and(|s| s.starts_with("fanout") || s.starts_with("cluster"))
     }) {
         if r.get("failed").is_some() {
             t.push_str(&format!(

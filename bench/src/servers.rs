@@ -95,6 +95,8 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
         )
         .env("DIALOGHUB_SERVER__DATA_DIR", &dir)
         .env("DIALOGHUB_AUTH__SECRET", SECRET)
+        // One node alone: no bus, even when the environment names a Redis.
+        .env("DIALOGHUB_BUS__URL", "")
         .env("DIALOGHUB_LIMITS__CONNECTIONS_PER_IP", "100000")
         .env("DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE", "1000000")
         // Per-connection logging would measure the logger, not the server.
@@ -123,6 +125,84 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
             let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
             Err(format!("dialoghub did not start: {e}\n{log}"))
         }
+    }
+}
+
+/// dialoghub nodes on one PostgreSQL database of their own and the Redis bus.
+/// Fields drop in order: the nodes stop before their database is dropped.
+pub struct Cluster {
+    pub nodes: Vec<Server>,
+    _db: Database,
+}
+
+/// `nodes` dialoghub processes on a fresh database created on `DATABASE_URL`'s
+/// server (with `psql`), hearing of each other's commits over `REDIS_URL`.
+pub fn start_cluster(bin: &Path, nodes: usize, env: &[(&str, String)]) -> Result<Cluster, String> {
+    let admin = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .ok_or("set DATABASE_URL to a PostgreSQL server (postgres://…) for the cluster scenario")?;
+    let redis = std::env::var("REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .ok_or("set REDIS_URL for the cluster scenario")?;
+    let db = Database::create(&admin)?;
+    let mut env = env.to_vec();
+    env.push(("DIALOGHUB_STORE__URL", db.url.clone()));
+    env.push(("DIALOGHUB_BUS__URL", redis));
+    let nodes = (0..nodes)
+        .map(|_| start_dialoghub(bin, &env))
+        .collect::<Result<_, _>>()?;
+    Ok(Cluster { nodes, _db: db })
+}
+
+/// A database of one run on the PostgreSQL server of `admin`, dropped afterwards.
+struct Database {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    fn create(admin: &str) -> Result<Database, String> {
+        let name = format!("dialoghub_bench_{}", std::process::id());
+        psql(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )?;
+        psql(admin, &format!("CREATE DATABASE {name}"))?;
+        // sqlx takes `dbname` from the query over the URL's path.
+        let sep = if admin.contains('?') { '&' } else { '?' };
+        Ok(Database {
+            url: format!("{admin}{sep}dbname={name}"),
+            admin: admin.to_string(),
+            name,
+        })
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if let Err(e) = psql(&self.admin, &sql) {
+            eprintln!("bench: could not drop database {}: {e}", self.name);
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> Result<(), String> {
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("psql: {e} (the cluster scenario needs the psql client)"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "psql: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 

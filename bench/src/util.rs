@@ -235,6 +235,22 @@ pub struct ProcSample {
     pub rss_kib: u64,
 }
 
+/// The processes of `pids` together: CPU seconds and resident memory added up.
+pub fn sample_all(pids: &[u32]) -> ProcSample {
+    pids.iter().map(|p| sample(*p)).fold(
+        ProcSample {
+            at_us: now_us(),
+            cpu_s: 0.0,
+            rss_kib: 0,
+        },
+        |sum, s| ProcSample {
+            at_us: sum.at_us,
+            cpu_s: sum.cpu_s + s.cpu_s,
+            rss_kib: sum.rss_kib + s.rss_kib,
+        },
+    )
+}
+
 pub fn sample(pid: u32) -> ProcSample {
     let at_us = now_us();
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
