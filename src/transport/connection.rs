@@ -9,7 +9,7 @@ use crate::auth::AuthError;
 use crate::domain::{Actor, Location, Role};
 use crate::hub::{DialogueHandle, Join, Outbox, Reply, Submission};
 use crate::protocol::{
-    self, ClientMessage, ClientMsgId, CloseCode, ErrorCode, ErrorWire, Hello, ServerMessage,
+    self, ClientMessage, ClientMsgId, CloseCode, ErrorCode, ErrorWire, ServerMessage,
 };
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -67,7 +67,7 @@ async fn serve(
         conn,
         actor: session.actor,
         location: session.location,
-        resume: session.hello.resume,
+        resume: session.resume,
         outbox: outbox.clone(),
         reply,
     };
@@ -113,10 +113,12 @@ async fn serve(
     session.dialogue.leave(conn);
 }
 
+/// What the `hello` established; not the hello itself, so the token is not kept
+/// for the connection's life.
 struct Session {
     actor: crate::domain::Actor,
     location: Location,
-    hello: Hello,
+    resume: Option<protocol::Position>,
     dialogue: DialogueHandle,
 }
 
@@ -198,7 +200,7 @@ async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Ref
     Ok(Session {
         actor,
         location: hello.location.map(Into::into).unwrap_or_default(),
-        hello,
+        resume: hello.resume,
         dialogue,
     })
 }

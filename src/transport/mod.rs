@@ -25,7 +25,9 @@ use std::sync::atomic::AtomicU64;
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Arc<Registry>,
-    pub tokens: Tokens,
+    /// Shared: a clone of the keys and validation rules is several allocations,
+    /// and the state is cloned for every request and kept by every connection.
+    pub tokens: Arc<Tokens>,
     pub settings: Arc<Settings>,
     pub limits: Arc<limits::AddressLimits>,
     pub next_conn: Arc<AtomicU64>,
@@ -36,7 +38,7 @@ impl AppState {
         AppState {
             limits: Arc::new(limits::AddressLimits::new(&settings.limits)),
             registry,
-            tokens,
+            tokens: Arc::new(tokens),
             settings: Arc::new(settings),
             next_conn: Arc::new(AtomicU64::new(1)),
         }
