@@ -71,7 +71,9 @@ async fn serve(
         outbox: outbox.clone(),
         reply,
     };
-    if let Err(code) = session.dialogue.join(join, joined).await {
+    // Boxed, like `handle_text`: the join's future is larger than the rest of the
+    // connection's, and is done with after the first moments.
+    if let Err(code) = Box::pin(session.dialogue.join(join, joined)).await {
         let (error, message) = match code {
             CloseCode::Banned => (ErrorCode::Banned, "a moderator banned this participant"),
             CloseCode::NotFound => (ErrorCode::NotFound, "the dialogue is not open yet"),
@@ -223,11 +225,6 @@ async fn read_loop(
     // At most this many submissions wait for their answer; the next one waits for
     // a slot, and meanwhile the socket is not read, so TCP paces the client.
     let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.in_flight_per_connection));
-    let error = |code: ErrorCode, message: &str, id: Option<String>| {
-        outbox.push(protocol::encode(&ServerMessage::Error(&ErrorWire::new(
-            code, message, id,
-        ))));
-    };
     loop {
         let msg = match tokio::time::timeout(idle, stream.next()).await {
             Err(_) => return Some(CloseCode::GoingAway),
@@ -238,7 +235,8 @@ async fn read_loop(
         let text = match msg {
             Message::Text(text) => text,
             Message::Binary(_) => {
-                error(
+                push_error(
+                    outbox,
                     ErrorCode::Malformed,
                     "binary frames are not used; send JSON text",
                     None,
@@ -255,40 +253,68 @@ async fn read_loop(
             if refused_in_a_row >= limits.flood_close_after {
                 return Some(CloseCode::RateLimited);
             }
-            error(ErrorCode::RateLimited, "too many messages; slow down", None);
+            push_error(
+                outbox,
+                ErrorCode::RateLimited,
+                "too many messages; slow down",
+                None,
+            );
             continue;
         }
         refused_in_a_row = 0;
-        let decoded = protocol::decode(&text).and_then(|m| match m {
-            ClientMessage::Ping {} => Ok(None),
-            ClientMessage::Hello(_) => Err(protocol::DecodeError {
-                code: ErrorCode::BadRequest,
-                message: "hello was already said".into(),
-                client_msg_id: None,
-            }),
-            other => other.into_command(limits.max_question_chars).map(Some),
-        });
-        match decoded {
-            Ok(Some(Some((key, command)))) => {
-                let Ok(slot) = in_flight.clone().acquire_owned().await else {
-                    return Some(CloseCode::InternalError);
-                };
-                let sub = Submission {
-                    actor: session.actor,
-                    key,
-                    command,
-                    reply: Reply::Outbox(outbox.clone(), Some(slot)),
-                };
-                if !session.dialogue.submit_waiting(sub).await {
-                    return Some(CloseCode::Restarting);
-                }
-            }
-            Ok(_) => {
-                outbox.push(protocol::encode(&ServerMessage::Pong {}));
-            }
-            Err(e) => error(e.code, &e.message, e.client_msg_id),
+        // Boxed: decoding and submitting take more room than the rest of the reader,
+        // and an idle connection, the common case, should not hold it.
+        if let Err(code) = Box::pin(handle_text(limits, session, outbox, &in_flight, &text)).await {
+            return Some(code);
         }
     }
+}
+
+/// Decodes one text frame and submits its command, or answers it at once.
+/// `Err` when the connection must be closed.
+async fn handle_text(
+    limits: &crate::config::Limits,
+    session: &Session,
+    outbox: &Arc<Outbox>,
+    in_flight: &Arc<tokio::sync::Semaphore>,
+    text: &str,
+) -> Result<(), CloseCode> {
+    let decoded = protocol::decode(text).and_then(|m| match m {
+        ClientMessage::Ping {} => Ok(None),
+        ClientMessage::Hello(_) => Err(protocol::DecodeError {
+            code: ErrorCode::BadRequest,
+            message: "hello was already said".into(),
+            client_msg_id: None,
+        }),
+        other => other.into_command(limits.max_question_chars).map(Some),
+    });
+    match decoded {
+        Ok(Some(Some((key, command)))) => {
+            let Ok(slot) = in_flight.clone().acquire_owned().await else {
+                return Err(CloseCode::InternalError);
+            };
+            let sub = Submission {
+                actor: session.actor,
+                key,
+                command,
+                reply: Reply::Outbox(outbox.clone(), Some(slot)),
+            };
+            if !session.dialogue.submit_waiting(sub).await {
+                return Err(CloseCode::Restarting);
+            }
+        }
+        Ok(_) => {
+            outbox.push(protocol::encode(&ServerMessage::Pong {}));
+        }
+        Err(e) => push_error(outbox, e.code, &e.message, e.client_msg_id),
+    }
+    Ok(())
+}
+
+fn push_error(outbox: &Outbox, code: ErrorCode, message: &str, id: Option<String>) {
+    outbox.push(protocol::encode(&ServerMessage::Error(&ErrorWire::new(
+        code, message, id,
+    ))));
 }
 
 fn read_error_code(e: &axum::Error) -> CloseCode {
