@@ -186,16 +186,17 @@ fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
         .sum()
 }
 
-/// One publisher, `n` subscribers: `paced` events at `rate`/s, then `burst` events at once.
-/// With `nodes` > 1 (dialoghub only), the subscribers are spread evenly over that
-/// many nodes on PostgreSQL and Redis, and the publisher is on the first.
-#[allow(clippy::too_many_arguments)]
+/// Events a second in the paced phase: the 10 approvals a second.
+const PACED_RATE: f64 = 10.0;
+
+/// One publisher, `n` subscribers: `paced` events at PACED_RATE, then `burst` events
+/// at once. With `nodes` > 1 (dialoghub only), the subscribers are spread evenly
+/// over that many nodes on PostgreSQL and Redis, and the publisher is on the first.
 pub async fn fanout(
     ctx: &Ctx,
     system: System,
     n: usize,
     paced: usize,
-    rate: f64,
     burst: usize,
     nodes: usize,
 ) -> Result<Value, String> {
@@ -250,9 +251,11 @@ pub async fn fanout(
     let mut incomplete = Vec::new();
     match &mut publisher {
         Pub::Dh(m, ids) => {
-            p1 = m.approve(&ids[..paced], 1, Some(rate), text_len).await?;
+            p1 = m
+                .approve(&ids[..paced], 1, Some(PACED_RATE), text_len)
+                .await?;
         }
-        Pub::Peer(p) => p1 = p.publish(paced, 1, Some(rate), peer_len).await?,
+        Pub::Peer(p) => p1 = p.publish(paced, 1, Some(PACED_RATE), peer_len).await?,
     }
     workers.send(&format!("expect {}", p1.last_seq));
     if let Err(e) = workers.wait("complete", Duration::from_secs(30)).await {
@@ -529,11 +532,7 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
         }
         for s in systems {
             eprintln!("bench: {name} on {} …", s.name());
-            record(
-                fanout(ctx, s, n, paced, 10.0, burst, 1).await,
-                &name,
-                s.name(),
-            );
+            record(fanout(ctx, s, n, paced, burst, 1).await, &name, s.name());
         }
     }
     // One dialogue on three nodes: more participants than one process may hold.
@@ -545,7 +544,7 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
             eprintln!("bench: {name} skipped: it needs DATABASE_URL (PostgreSQL) and REDIS_URL");
         } else {
             eprintln!("bench: {name} on {system} …");
-            let r = fanout(ctx, System::Dialoghub, cluster_n, paced, 10.0, burst, nodes).await;
+            let r = fanout(ctx, System::Dialoghub, cluster_n, paced, burst, nodes).await;
             record(r, &name, &system);
         }
     }
