@@ -32,7 +32,10 @@ pub async fn upgrade(
         }
     }
     let max = state.settings.limits.max_message_bytes;
-    ws.read_buffer_size(4 * 1024)
+    // Client frames are a few hundred bytes; tungstenite reserves a frame's whole
+    // length once its header is read, so a larger one only takes more reads. Each
+    // idle connection holds this buffer.
+    ws.read_buffer_size(1024)
         .write_buffer_size(8 * 1024)
         // A cap, not a reservation: room for one large snapshot.
         .max_write_buffer_size(8 * 1024 * 1024)
