@@ -540,8 +540,8 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
     let name = format!("cluster-{cluster_n}");
     if want(&name) {
         let system = format!("dialoghub-{nodes}-nodes");
-        if std::env::var("DATABASE_URL").is_err() || std::env::var("REDIS_URL").is_err() {
-            eprintln!("bench: {name} skipped: it needs DATABASE_URL (PostgreSQL) and REDIS_URL");
+        if let Err(why) = servers::cluster_urls() {
+            eprintln!("bench: {name} skipped: {why}");
         } else {
             eprintln!("bench: {name} on {system} …");
             let r = fanout(ctx, System::Dialoghub, cluster_n, paced, burst, nodes).await;

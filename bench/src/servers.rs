@@ -135,17 +135,24 @@ pub struct Cluster {
     _db: Database,
 }
 
-/// `nodes` dialoghub processes on a fresh database created on `DATABASE_URL`'s
-/// server (with `psql`), hearing of each other's commits over `REDIS_URL`.
-pub fn start_cluster(bin: &Path, nodes: usize, env: &[(&str, String)]) -> Result<Cluster, String> {
+/// The PostgreSQL server (`DATABASE_URL`) and Redis (`REDIS_URL`) a cluster needs,
+/// or why there are none.
+pub fn cluster_urls() -> Result<(String, String), String> {
     let admin = std::env::var("DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))
-        .ok_or("set DATABASE_URL to a PostgreSQL server (postgres://…) for the cluster scenario")?;
+        .ok_or("it needs DATABASE_URL, a PostgreSQL server (postgres://…)")?;
     let redis = std::env::var("REDIS_URL")
         .ok()
         .filter(|u| !u.is_empty())
-        .ok_or("set REDIS_URL for the cluster scenario")?;
+        .ok_or("it needs REDIS_URL")?;
+    Ok((admin, redis))
+}
+
+/// `nodes` dialoghub processes on a fresh database created on `DATABASE_URL`'s
+/// server (with `psql`), hearing of each other's commits over `REDIS_URL`.
+pub fn start_cluster(bin: &Path, nodes: usize, env: &[(&str, String)]) -> Result<Cluster, String> {
+    let (admin, redis) = cluster_urls()?;
     let db = Database::create(&admin)?;
     let mut env = env.to_vec();
     env.push(("DIALOGHUB_STORE__URL", db.url.clone()));

@@ -99,8 +99,8 @@ async fn serve(
     }
     // The writer is a task of its own: a task is polled whole on any wake, and in
     // one task every event the hub queued also polled the reader (its timer, the
-    // lock the socket's halves share, and a 4 KiB read buffer zeroed for a read
-    // that finds nothing). On the same runtime as this task (the hub thread for staff).
+    // lock the socket's halves share, and a read buffer zeroed for a read that
+    // finds nothing). On the same runtime as this task (the hub thread for staff).
     let mut writer = AbortOnDropHandle::new(tokio::spawn(write_loop(outbox.clone(), sink)));
     tokio::select! {
         ended = read_loop(&state, &session, &outbox, &mut stream) => {
