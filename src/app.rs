@@ -2,7 +2,7 @@
 
 use crate::auth::Tokens;
 use crate::config::Settings;
-use crate::hub::Registry;
+use crate::hub::{HubSettings, Registry};
 use crate::protocol::CloseCode;
 use crate::transport::{self, AppState};
 use std::future::Future;
@@ -111,13 +111,18 @@ impl App {
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
         let news = bus.subscribe();
         let hub = crate::hub::HubThread::start()?;
-        let registry = Arc::new(Registry::new(store, bus, settings.hub(), hub));
+        let registry = Arc::new(Registry::new(
+            store,
+            bus,
+            HubSettings::from_settings(&settings),
+            hub,
+        ));
         if let Some(news) = news {
             registry.follow(news);
         }
         // Always on, also with Redis: pub/sub loses messages, the store does not.
         registry.poll_heads(bus_settings.poll_interval);
-        crate::records::schedule(registry.clone(), settings.retention);
+        crate::retention::schedule(registry.clone(), settings.retention);
         let state = AppState::new(registry, tokens, settings);
         Ok(App {
             listener,

@@ -1,10 +1,12 @@
 //! Settings: `config/default.toml` (built in), an optional file, then `DIALOGHUB_*`
 //! environment variables; `DATABASE_URL` picks the store unless `DIALOGHUB_STORE__URL` does.
+//!
+//! A leaf: plain structs that import nothing else of the crate, so every layer may
+//! read them and none is pulled in by them. Each layer turns its share into the
+//! types it works with (`hub::HubSettings::from_settings`).
 
-use crate::hub::HubSettings;
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::time::Duration;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -17,7 +19,7 @@ pub struct Settings {
     pub hub: HubConfig,
     pub meetings: MeetingSettings,
     pub safety: SafetySettings,
-    pub retention: crate::records::RetentionSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +102,23 @@ pub struct HubConfig {
     pub inbox_capacity: usize,
 }
 
+/// Retention periods per class of data, in days after the dialogue closed
+/// (`docs/operations.md` gives the defaults and why). A dialogue that never closed
+/// keeps its data: close dialogues when they end.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct RetentionSettings {
+    /// How often the job runs.
+    pub interval_secs: u64,
+    /// Participant ids (pseudonymised), display names, idempotency records, poll answers.
+    pub participant_identities_days: i64,
+    pub rejected_text_days: i64,
+    /// A question's own words when a moderator published an edit instead.
+    pub redacted_originals_days: i64,
+    pub private_tips_days: i64,
+    /// Audit rows, counted from when they were written.
+    pub audit_days: i64,
+}
+
 impl Settings {
     /// Reads the settings: built-in defaults, then `file` if given, then the environment.
     pub fn load(file: Option<&std::path::Path>) -> Result<Settings, config::ConfigError> {
@@ -134,19 +153,6 @@ impl Settings {
             .build()
             .and_then(|c| c.try_deserialize())
             .expect("the built-in defaults are valid")
-    }
-
-    pub fn hub(&self) -> HubSettings {
-        HubSettings {
-            live_interval: Duration::from_millis(self.hub.live_interval_ms),
-            ping_interval: Duration::from_secs(self.hub.ping_interval_secs),
-            replay_window: self.hub.replay_window,
-            inbox_capacity: self.hub.inbox_capacity,
-            max_question_chars: self.limits.max_question_chars,
-            danger_phrases: std::sync::Arc::new(crate::domain::DangerPhrases::new(
-                &self.safety.danger_phrases,
-            )),
-        }
     }
 }
 

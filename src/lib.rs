@@ -10,7 +10,7 @@
 //! - [`hub`]: one task per live dialogue; group commit; encode once per audience.
 //! - [`transport`]: axum routes, the WebSocket connection, REST.
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.
-//! - [`records`]: retention and erasure (public-records duties).
+//! - [`retention`]: retention and erasure plans (public-records duties).
 //! - [`app`]: builds all of it from [`config::Settings`].
 
 pub mod app;
@@ -20,7 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod hub;
 pub mod protocol;
-pub mod records;
+pub mod retention;
 pub mod store;
 pub mod transport;
 

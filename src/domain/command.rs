@@ -71,7 +71,7 @@ pub enum Command {
     AddModerator(Moderator),
     /// A new information post (`post: None`) or an edit of one.
     Post {
-        post: Option<super::record::PostId>,
+        post: Option<super::feedback::PostId>,
         text: String,
         source: String,
         link: Option<String>,

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::command::Command;
 use super::event::{Event, Recorded};
+use super::feedback::{self, Attendance, FollowUp, InfoPost, PostId, WrittenAnswer};
 use super::poll::{Poll, PollAnswer, PollId};
 use super::question::{Addressee, Origin, Question, QuestionId, QuestionStatus};
-use super::record::{self, Attendance, FollowUp, InfoPost, PostId, WrittenAnswer};
 use super::refusal::Refusal;
 use super::sensitive;
 use super::text::{DisplayName, QuestionText};
@@ -276,7 +276,7 @@ impl Dialogue {
             }));
         };
         let existing = self.posts.get(&id).ok_or(Refusal::NoSuchPost(id.0))?;
-        if !record::may_edit(existing, actor) {
+        if !feedback::may_edit(existing, actor) {
             return Err(Refusal::Forbidden { role: actor.role() });
         }
         Ok(Decision::event(Event::InfoPostEdited {

@@ -1,8 +1,8 @@
 //! Facts in a dialogue's log. Applying one never fails.
 
+use super::feedback::{Attendance, PostId};
 use super::poll::{PollId, PollKind, PollResults};
 use super::question::{Addressee, Origin, QuestionId, RejectReason};
-use super::record::{Attendance, PostId};
 use super::text::{DisplayName, QuestionText};
 use super::tip::TipId;
 use super::{Actor, DialogueInfo, Moderator, PanelKind, Panelist, Phase, Timestamp};

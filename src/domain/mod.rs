@@ -6,9 +6,9 @@
 pub mod command;
 pub mod dialogue;
 pub mod event;
+pub mod feedback;
 pub mod poll;
 pub mod question;
-pub mod record;
 pub mod refusal;
 pub mod sensitive;
 pub mod text;
@@ -17,9 +17,9 @@ pub mod tip;
 pub use command::Command;
 pub use dialogue::{Decision, Dialogue, VoteChange};
 pub use event::{Event, Recorded};
+pub use feedback::{Attendance, Fate, FollowUp, InfoPost, PostId, WrittenAnswer};
 pub use poll::{Poll, PollAnswer, PollId, PollKind, PollResults, PollState};
 pub use question::{Addressee, Origin, Question, QuestionId, QuestionStatus, RejectReason};
-pub use record::{Attendance, Fate, FollowUp, InfoPost, PostId, WrittenAnswer};
 pub use refusal::Refusal;
 pub use tip::{DangerPhrases, PrivateSignal, Tip, TipId};
 

@@ -72,10 +72,10 @@ pub struct Question {
     pub asked_at: Timestamp,
     /// Personal data the guard found in the author's text, for moderators.
     pub flags: Vec<Flag>,
-    /// The secret part of the asker's receipt code (see `record::RECEIPT_LEN`).
+    /// The secret part of the asker's receipt code (see `protocol::receipt::RECEIPT_LEN`).
     pub receipt: Option<String>,
-    pub answer: Option<super::record::WrittenAnswer>,
-    pub follow_up: Option<super::record::FollowUp>,
+    pub answer: Option<super::feedback::WrittenAnswer>,
+    pub follow_up: Option<super::feedback::FollowUp>,
     /// Why the guard suggests the private channel (a crime report, a named person).
     pub private_signals: Vec<super::tip::PrivateSignal>,
     /// The text holds a phrase of the deployment's danger list.

@@ -31,6 +31,22 @@ pub struct HubSettings {
     pub danger_phrases: Arc<crate::domain::DangerPhrases>,
 }
 
+impl HubSettings {
+    /// The hub's share of the settings, in the types it works with.
+    pub fn from_settings(settings: &crate::config::Settings) -> HubSettings {
+        HubSettings {
+            live_interval: Duration::from_millis(settings.hub.live_interval_ms),
+            ping_interval: Duration::from_secs(settings.hub.ping_interval_secs),
+            replay_window: settings.hub.replay_window,
+            inbox_capacity: settings.hub.inbox_capacity,
+            max_question_chars: settings.limits.max_question_chars,
+            danger_phrases: Arc::new(crate::domain::DangerPhrases::new(
+                &settings.safety.danger_phrases,
+            )),
+        }
+    }
+}
+
 /// Where the answer to a submission goes.
 pub enum Reply {
     /// Straight into the submitting connection's outbox, in order with its events.

@@ -7,8 +7,8 @@
 mod client;
 mod codes;
 mod event;
+pub mod public_record;
 pub mod receipt;
-pub mod record;
 mod server;
 
 /// Validation of the plain texts around questions (posts, answers, follow-ups).

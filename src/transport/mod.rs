@@ -1,11 +1,12 @@
 //! HTTP and WebSocket: decode, authorize, hand to the hub.
 
+mod audit;
 mod connection;
 mod error;
 mod limits;
 mod pages;
-mod records;
 mod rest;
+mod safety;
 mod serve;
 mod upgrade;
 mod web;
@@ -92,13 +93,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/dialogues/{id}/panelists", post(rest::add_panelist))
         .route("/api/dialogues/{id}/moderators", post(rest::add_moderator))
         .route("/api/dialogues/{id}/screen", post(rest::screen_invite))
-        .route("/api/dialogues/{id}/audit", get(records::audit_export))
-        .route("/api/dialogues/{id}/erasures", post(records::erase))
+        .route("/api/dialogues/{id}/audit", get(audit::audit_export))
+        .route("/api/dialogues/{id}/erasures", post(audit::erase))
         .route(
             "/api/dialogues/{id}/tip-recipients",
-            axum::routing::put(records::set_tip_recipients),
+            axum::routing::put(safety::set_tip_recipients),
         )
-        .route("/api/safety", get(records::safety))
+        .route("/api/safety", get(safety::safety))
         .merge(web::routes())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)

@@ -2,13 +2,13 @@
 //! page (its announcement, and after the meeting its record), the record's
 //! exports, the calendar file, and the receipt lookup.
 //!
-//! Every text shown here comes from `protocol::record`, which reads approved
+//! Every text shown here comes from `protocol::public_record`, which reads approved
 //! text only. Strings are the web client's locale files, Swedish first.
 
 use super::rest::{Bearer, public_url, require_organizer};
 use super::{ApiError, AppState};
 use crate::domain::{Dialogue, Phase, Role};
-use crate::protocol::record::{self, ReceiptWire, RecordQuestion, RecordWire};
+use crate::protocol::public_record::{self, ReceiptWire, RecordQuestion, RecordWire};
 use crate::protocol::{ErrorCode, FateWire, FollowUpWire, receipt};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -540,7 +540,12 @@ pub async fn public_page(
     let base = public_url(&state).to_string();
     let (_, body) = read_published(&state, &code, move |d| {
         let join_url = format!("{base}/j/{}", d.code);
-        page_html(&record::record(d), &lang, &join_url, &d.info.unreached_plan)
+        page_html(
+            &public_record::record(d),
+            &lang,
+            &join_url,
+            &d.info.unreached_plan,
+        )
     })
     .await?;
     Ok(html(body))
@@ -552,7 +557,7 @@ pub async fn record_json(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let (code, body) = read_published(&state, &code, |d| {
-        serde_json::to_string_pretty(&record::record(d)).expect("record serializes")
+        serde_json::to_string_pretty(&public_record::record(d)).expect("record serializes")
     })
     .await?;
     Ok(download(body, "application/json", &format!("{code}.json")))
@@ -574,7 +579,7 @@ fn download(body: String, mime: &'static str, name: &str) -> Response {
 
 /// The record's questions, one row each, for spreadsheets.
 pub fn record_csv_text(d: &Dialogue) -> String {
-    let rec = record::record(d);
+    let rec = public_record::record(d);
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         "question_id",
@@ -754,7 +759,7 @@ async fn lookup<T: Send + 'static>(
         return Err(miss());
     };
     let found = handle
-        .read(move |d| record::receipt(d, &secret).map(|r| make(&r)))
+        .read(move |d| public_record::receipt(d, &secret).map(|r| make(&r)))
         .await
         .ok_or_else(restarting)?;
     found.ok_or_else(miss)

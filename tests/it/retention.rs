@@ -4,7 +4,7 @@
 use crate::harness::{Client, TestApp};
 use dialoghub::Settings;
 use dialoghub::domain::{PollId, QuestionId, QuestionStatus};
-use dialoghub::records::{ERASURE_MARK, RETENTION_MARK, run_retention};
+use dialoghub::retention::{ERASURE_MARK, RETENTION_MARK, run_retention};
 use dialoghub::store::{self, Store};
 use serde_json::json;
 use std::sync::Arc;

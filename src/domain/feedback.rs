@@ -1,5 +1,6 @@
-//! What happens around and after the live queue: information posts, written
-//! answers, follow-up promises, and each question's public fate.
+//! Feedback to participants (återkoppling), around and after the live queue:
+//! information posts, written answers, follow-up promises, and each question's
+//! public fate.
 
 use super::question::{Question, QuestionId, QuestionStatus, RejectReason};
 use super::{Actor, Phase, Timestamp};

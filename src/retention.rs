@@ -8,11 +8,11 @@
 //! log was rebuilt, so every client gets a fresh snapshot instead of a replay of
 //! what it held before. Logs carry counts only.
 
+pub use crate::config::RetentionSettings;
 use crate::domain::{DialogueId, QuestionId, QuestionStatus};
 use crate::hub::Registry;
 use crate::protocol::{ActorWire, EventBody, RoleWire};
 use crate::store::{AuditEntry, DialogueRecord, Scrub, Store, StoreError, StoredEvent};
-use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,23 +24,6 @@ pub const RETENTION_MARK: &str = "[gallrad]";
 pub const ERASURE_MARK: &str = "[raderad på begäran]";
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// Retention periods per class of data, in days after the dialogue closed
-/// (`docs/operations.md` gives the defaults and why). A dialogue that never closed
-/// keeps its data: close dialogues when they end.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct RetentionSettings {
-    /// How often the job runs.
-    pub interval_secs: u64,
-    /// Participant ids (pseudonymised), display names, idempotency records, poll answers.
-    pub participant_identities_days: i64,
-    pub rejected_text_days: i64,
-    /// A question's own words when a moderator published an edit instead.
-    pub redacted_originals_days: i64,
-    pub private_tips_days: i64,
-    /// Audit rows, counted from when they were written.
-    pub audit_days: i64,
-}
 
 /// What one run changed, per class. Logged as numbers, never as content.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! Public-records duties over HTTP: the organizer's audit export (masked), and the
-//! numbers the participant page shows for reporting crimes.
+//! Public-records duties over HTTP: the organizer's audit export (masked) and the
+//! erasure of one participant's personal data on request.
 
 use super::rest::Bearer;
 use super::{ApiError, AppState};
@@ -215,7 +215,7 @@ pub async fn erase(
         }
     };
     let now = chrono::Utc::now().timestamp_millis();
-    let erased = crate::records::erase_participant(
+    let erased = crate::retention::erase_participant(
         &state.registry,
         id,
         participant,
@@ -263,37 +263,4 @@ async fn participant_by_receipt(state: &AppState, id: Uuid, raw: &str) -> Result
             ApiError::new(ErrorCode::Unavailable, "the dialogue is restarting; retry")
         })?;
     author.ok_or_else(not_found)
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TipRecipients {
-    pub kinds: Vec<crate::protocol::PanelKindWire>,
-}
-
-/// `PUT /api/dialogues/{id}/tip-recipients`: the panel kinds that receive private
-/// tips (organizer; the same as `set_tip_recipients` over the socket).
-pub async fn set_tip_recipients(
-    State(state): State<AppState>,
-    Bearer(claims): Bearer,
-    headers: axum::http::HeaderMap,
-    Path(id): Path<Uuid>,
-    super::rest::Body(body): super::rest::Body<TipRecipients>,
-) -> Result<Json<crate::protocol::AckWire>, ApiError> {
-    let kinds = body.kinds.into_iter().map(Into::into).collect();
-    let ack =
-        super::rest::organizer_command(&state, &claims, &headers, id, "tip-recipients", |_| {
-            crate::domain::Command::SetTipRecipients { kinds }
-        })
-        .await?;
-    Ok(Json(ack))
-}
-
-/// `GET /api/safety`: the numbers the participant page shows (configurable per deployment).
-pub async fn safety(State(state): State<AppState>) -> Json<Value> {
-    let s = &state.settings.safety;
-    Json(json!({
-        "emergency_number": s.emergency_number,
-        "police_number": s.police_number,
-    }))
 }

@@ -1,0 +1,42 @@
+//! Safety over HTTP: who on the panel receives private tips, and the numbers the
+//! participant page shows for reporting crimes.
+
+use super::rest::Bearer;
+use super::{ApiError, AppState};
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TipRecipients {
+    pub kinds: Vec<crate::protocol::PanelKindWire>,
+}
+
+/// `PUT /api/dialogues/{id}/tip-recipients`: the panel kinds that receive private
+/// tips (organizer; the same as `set_tip_recipients` over the socket).
+pub async fn set_tip_recipients(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<Uuid>,
+    super::rest::Body(body): super::rest::Body<TipRecipients>,
+) -> Result<Json<crate::protocol::AckWire>, ApiError> {
+    let kinds = body.kinds.into_iter().map(Into::into).collect();
+    let ack =
+        super::rest::organizer_command(&state, &claims, &headers, id, "tip-recipients", |_| {
+            crate::domain::Command::SetTipRecipients { kinds }
+        })
+        .await?;
+    Ok(Json(ack))
+}
+
+/// `GET /api/safety`: the numbers the participant page shows (configurable per deployment).
+pub async fn safety(State(state): State<AppState>) -> Json<Value> {
+    let s = &state.settings.safety;
+    Json(json!({
+        "emergency_number": s.emergency_number,
+        "police_number": s.police_number,
+    }))
+}
