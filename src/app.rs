@@ -139,12 +139,16 @@ impl App {
         &self.state.tokens
     }
 
-    /// Serves until `shutdown` resolves, then tells every client to reconnect.
+    /// Serves until `shutdown` resolves, then stops within `shutdown_grace_secs`:
+    /// no new connections, every dialogue commits what it was handed and tells
+    /// its clients to reconnect (1012), HTTP requests in flight finish, and the
+    /// store is closed (SQLite checkpoints its log into the file).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let registry = self.state.registry.clone();
+        let store = registry.store().clone();
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
         let serve_settings = transport::ServeSettings {
             handshake_timeout: Duration::from_secs(
@@ -154,23 +158,53 @@ impl App {
         };
         let limits = self.state.limits.clone();
         let router = transport::router(self.state);
-        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
         let signal = async move {
             shutdown.await;
+            let deadline = tokio::time::Instant::now() + grace;
+            let _ = deadline_tx.send(deadline);
             tracing::info!("shutting down; asking clients to reconnect");
-            registry.shutdown(CloseCode::Restarting).await;
+            // Each dialogue commits the submissions queued before the stop, then
+            // closes its connections with 1012; a store that hangs does not hold
+            // the process past its grace.
+            let _ =
+                tokio::time::timeout_at(deadline, registry.shutdown(CloseCode::Restarting)).await;
             // Upgraded connections are not requests the server waits for: give their
             // writers a moment to send the close frame before the process may exit.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let _ = stopped_tx.send(());
+            tokio::time::sleep(Duration::from_millis(500).min(grace / 4)).await;
         };
         let server = transport::serve(self.listener, router, limits, serve_settings, signal);
+        let over = async {
+            match deadline_rx.await {
+                Ok(deadline) => tokio::time::sleep_until(deadline).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            () = server => Ok(()),
-            // WebSocket connections are not requests that end: give them the grace period, then stop.
-            _ = async { let _ = stopped_rx.await; tokio::time::sleep(grace).await } => Ok(()),
+            () = server => {}
+            // HTTP requests that do not finish in time are cut off.
+            () = over => tracing::warn!("shutdown grace over; stopping with requests in flight"),
         }
+        // Closing is quick (a checkpoint at most); bounded all the same.
+        let _ = tokio::time::timeout(Duration::from_secs(1), store.close()).await;
+        Ok(())
     }
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM (`docker stop`, systemd,
+/// Kubernetes). Installed before the server listens, so a stop that comes early
+/// is a graceful stop too, never the default of dying on the spot.
+pub fn stop_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let which = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal = which, "stop requested");
+    })
 }
 
 #[cfg(test)]

@@ -73,13 +73,13 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    // Before the port is announced: from then on SIGTERM means a graceful stop,
+    // never the default of dying on the spot.
+    let stop = dialoghub::app::stop_signal()?;
     let app = App::build(settings).await?;
     tracing::info!(port = app.port(), "dialoghub listening");
     // One line on stdout that scripts and tests can wait for (port 0 picks a free port).
     println!("dialoghub listening on port {}", app.port());
-    app.run_until(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    app.run_until(stop).await?;
     Ok(())
 }

@@ -350,12 +350,18 @@ impl Registry {
         });
     }
 
-    /// Tells every connection to close with `code` (reconnect elsewhere or later).
+    /// Tells every connection to close with `code` (reconnect elsewhere or later)
+    /// and waits until every dialogue's task has ended: what each had queued
+    /// before the stop is committed and answered first.
     pub async fn shutdown(&self, code: CloseCode) {
         let handles: Vec<DialogueHandle> = self.dialogues.iter().map(|h| h.clone()).collect();
-        for h in handles {
+        self.dialogues.clear();
+        for h in &handles {
             let _ = h.tx.send(Request::Shutdown(code)).await;
         }
-        self.dialogues.clear();
+        // A task drops its inbox when it ends.
+        for h in &handles {
+            h.tx.closed().await;
+        }
     }
 }

@@ -243,6 +243,8 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError>;
     /// Every dialogue's id (for the retention job).
     async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError>;
+    /// Closes the connections at shutdown (SQLite checkpoints its log into the file).
+    async fn close(&self) {}
 }
 
 /// The last writer of each (question, participant) wins: a batch may set a vote on

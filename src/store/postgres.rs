@@ -470,6 +470,10 @@ impl Store for PostgresStore {
         Ok(gone)
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar("SELECT id::text FROM dialogues")
             .fetch_all(&self.pool)

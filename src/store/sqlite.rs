@@ -388,6 +388,11 @@ impl Store for SqliteStore {
         Ok(gone)
     }
 
+    async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+
     async fn dialogue_ids(&self) -> Result<Vec<DialogueId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM dialogues")
             .fetch_all(&self.pool)

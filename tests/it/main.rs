@@ -9,6 +9,7 @@ mod crash;
 mod crash_loop;
 mod meeting;
 mod model;
+mod ops_signals;
 mod polls;
 mod privacy;
 mod protocol_doc;

@@ -298,6 +298,25 @@ impl TestServer {
 
     /// One node of a cluster: the store and bus it names (e.g. PostgreSQL and Redis).
     pub async fn start_node(dir: &Path, node: &NodeConfig) -> TestServer {
+        TestServer::start_node_with(dir, node, &[]).await
+    }
+
+    /// One node on its own SQLite file, with more settings from the environment
+    /// (`DIALOGHUB_…` names).
+    pub async fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> TestServer {
+        let node = NodeConfig {
+            store_url: format!("sqlite://{}", dir.join("dialoghub.db").display()),
+            bus_url: None,
+            poll_ms: None,
+        };
+        TestServer::start_node_with(dir, &node, env).await
+    }
+
+    pub async fn start_node_with(
+        dir: &Path,
+        node: &NodeConfig,
+        env: &[(&str, &str)],
+    ) -> TestServer {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialoghub"));
         command
             .env("DIALOGHUB_SERVER__PORT", "0")
@@ -324,6 +343,7 @@ impl TestServer {
         if let Some(ms) = node.poll_ms {
             command.env("DIALOGHUB_BUS__POLL_MS", ms.to_string());
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("server binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let port = tokio::time::timeout(super::WAIT, async {
@@ -341,6 +361,17 @@ impl TestServer {
             child,
             endpoint: Endpoint::new(port, tokens),
         }
+    }
+
+    /// Sends a signal (`TERM`, `INT`, …) to the process.
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} {pid}");
     }
 
     pub async fn kill_9(mut self) {
