@@ -6,6 +6,7 @@ mod error;
 mod limits;
 mod pages;
 mod rest;
+mod safe_text;
 mod safety;
 mod serve;
 mod upgrade;

@@ -604,8 +604,9 @@ pub fn record_csv_text(d: &Dialogue) -> String {
             "remote"
         };
         let f = q.follow_up.as_ref();
-        let _ = w.write_record([
-            q.id.to_string().as_str(),
+        let id = q.id.to_string();
+        let row = [
+            id.as_str(),
             &asked,
             origin,
             q.display_name.unwrap_or(""),
@@ -616,7 +617,12 @@ pub fn record_csv_text(d: &Dialogue) -> String {
             f.map_or("", |f| f.owner),
             &f.map(|f| f.due.to_string()).unwrap_or_default(),
             f.and_then(|f| f.outcome).unwrap_or(""),
-        ]);
+        ];
+        let _ = w.write_record(
+            row.map(super::safe_text::csv_cell)
+                .iter()
+                .map(|c| c.as_ref()),
+        );
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
@@ -653,13 +659,16 @@ pub fn calendar(d: &Dialogue, link: &str, note: &str) -> Option<String> {
     description.push_str(note);
     description.push('\n');
     description.push_str(link);
+    // Every text is cleaned (ics_text) before the crate escapes it; the title
+    // also names the calendar, a property the crate would write raw.
+    use super::safe_text::{ics_property, ics_text};
     let mut event = icalendar::Event::new();
     event
         .uid(&format!("{}@dialoghub", d.id))
-        .summary(&d.info.title)
-        .description(&description)
-        .location(&location)
-        .url(link)
+        .summary(&ics_text(&d.info.title))
+        .description(&ics_text(&description))
+        .location(&ics_text(&location))
+        .url(&ics_text(link))
         .starts(start)
         .ends(end)
         .sequence(d.schedule_sequence)
@@ -668,7 +677,9 @@ pub fn calendar(d: &Dialogue, link: &str, note: &str) -> Option<String> {
         event.status(icalendar::EventStatus::Confirmed);
     }
     let mut cal = icalendar::Calendar::new();
-    cal.name(&d.info.title).push(event.done());
+    cal.append_property(ics_property("NAME", &d.info.title))
+        .append_property(ics_property("X-WR-CALNAME", &d.info.title))
+        .push(event.done());
     Some(cal.done().to_string())
 }
 

@@ -7,6 +7,7 @@ mod bad_input;
 mod cluster;
 mod crash;
 mod crash_loop;
+mod exports;
 mod meeting;
 mod model;
 mod ops_signals;
