@@ -17,6 +17,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("bus: {0}")]
     Bus(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
 }
 
 /// How this node hears of other nodes' commits. Read from the environment, since
@@ -87,6 +89,11 @@ pub struct App {
     listener: tokio::net::TcpListener,
     state: AppState,
     port: u16,
+    /// The `/metrics` listener, when `metrics.listen` names one.
+    metrics: Option<(
+        tokio::net::TcpListener,
+        metrics_exporter_prometheus::PrometheusHandle,
+    )>,
 }
 
 impl App {
@@ -106,6 +113,16 @@ impl App {
             // Links must point at the port actually bound.
             settings.server.public_url = format!("http://{}:{port}", settings.server.host);
         }
+        let metrics = match settings.metrics.listen.trim() {
+            "" => None,
+            listen => {
+                let handle = crate::telemetry::install().ok_or_else(|| {
+                    StartError::Metrics("another metrics recorder is installed".into())
+                })?;
+                let listener = tokio::net::TcpListener::bind(listen).await?;
+                Some((listener, handle))
+            }
+        };
         let store = crate::store::open(&settings.store.url).await?;
         let bus = crate::bus::open(bus_settings.url.as_deref()).map_err(StartError::Bus)?;
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
@@ -128,11 +145,18 @@ impl App {
             listener,
             state,
             port,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, if `metrics.listen` names one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        let (listener, _) = self.metrics.as_ref()?;
+        Some(listener.local_addr().ok()?.port())
     }
 
     pub fn tokens(&self) -> &Tokens {
@@ -149,6 +173,11 @@ impl App {
     ) -> std::io::Result<()> {
         let registry = self.state.registry.clone();
         let store = registry.store().clone();
+        if let Some((listener, handle)) = self.metrics {
+            let registry = Arc::downgrade(&registry);
+            let live = move || registry.upgrade().map_or(0, |r| r.live_dialogues());
+            tokio::spawn(crate::telemetry::serve(listener, handle, live));
+        }
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
         let serve_settings = transport::ServeSettings {
             handshake_timeout: Duration::from_secs(

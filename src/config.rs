@@ -20,6 +20,14 @@ pub struct Settings {
     pub meetings: MeetingSettings,
     pub safety: SafetySettings,
     pub retention: RetentionSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// Prometheus metrics (`/metrics`) on a listener of their own.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// `host:port` to serve `/metrics` on; empty (the default) serves none.
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

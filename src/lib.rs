@@ -22,6 +22,7 @@ pub mod hub;
 pub mod protocol;
 pub mod retention;
 pub mod store;
+pub mod telemetry;
 pub mod transport;
 
 pub use app::App;

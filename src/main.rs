@@ -78,6 +78,9 @@ async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let stop = dialoghub::app::stop_signal()?;
     let app = App::build(settings).await?;
     tracing::info!(port = app.port(), "dialoghub listening");
+    if let Some(port) = app.metrics_port() {
+        println!("dialoghub metrics on port {port}");
+    }
     // One line on stdout that scripts and tests can wait for (port 0 picks a free port).
     println!("dialoghub listening on port {}", app.port());
     app.run_until(stop).await?;

@@ -308,6 +308,9 @@ impl DialogueTask {
                             votes_version,
                         } => {
                             if head > self.dialogue.head_seq || self.stale.is_some() {
+                                crate::telemetry::bus_lag(
+                                    head.saturating_sub(self.dialogue.head_seq),
+                                );
                                 self.catch_up().await;
                             }
                             self.store_votes_version = self.store_votes_version.max(votes_version);
@@ -365,9 +368,12 @@ impl DialogueTask {
                 acks: &staged.saved,
             };
             let own_change = u64::from(batch.changes_beside_log());
+            let started = std::time::Instant::now();
             let result = self.store.append(self.dialogue.id, head, batch).await;
             match result {
                 Ok(votes_version) => {
+                    let took = started.elapsed();
+                    crate::telemetry::committed(submissions.len(), staged.records.len(), took);
                     // Only this commit changed votes since the last known version: the
                     // votes in memory are the store's. Otherwise another node's votes
                     // came in between, and the version stays behind the store's.
@@ -414,6 +420,7 @@ impl DialogueTask {
                     }
                 }
                 Err(e) => {
+                    crate::telemetry::store_failed("append");
                     tracing::error!(dialogue = %self.dialogue.id, error = %e, "append failed; nothing acknowledged");
                     self.reload(head).await;
                     return self.answer_unavailable(submissions);

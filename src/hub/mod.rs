@@ -59,6 +59,9 @@ pub enum Reply {
 
 impl Reply {
     pub fn send(self, outcome: Result<AckWire, ErrorWire>) {
+        if let Err(e) = &outcome {
+            crate::telemetry::refused(e.code, crate::telemetry::Via::Submission);
+        }
         match self {
             Reply::Outbox(outbox, _permit) => {
                 let frame = match &outcome {

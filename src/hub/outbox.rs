@@ -25,7 +25,13 @@ struct State {
     live: Option<Frame>,
     ping: bool,
     close: Option<CloseCode>,
+    /// Drains so far: the queue's size is recorded for one drain in
+    /// [`QUEUE_SAMPLE`], so the metric costs no shared write per batch.
+    drains: u32,
 }
+
+/// One drain in this many records the bytes it found queued.
+const QUEUE_SAMPLE: u32 = 16;
 
 /// What a connection should write next. The writer keeps one and hands it back
 /// to `drain` each time, so draining reuses its buffer instead of allocating.
@@ -68,6 +74,7 @@ impl Outbox {
             s.bytes = 0;
             s.close = Some(CloseCode::Slow);
             drop(s);
+            crate::telemetry::slow_consumer_closed();
             self.notify.notify_one();
             self.behind.notify_one();
             return false;
@@ -147,6 +154,10 @@ impl Outbox {
                 if !s.queue.is_empty() || s.live.is_some() || s.ping {
                     into.frames.extend(s.queue.drain(..));
                     into.frames.extend(s.live.take());
+                    s.drains = s.drains.wrapping_add(1);
+                    if s.drains % QUEUE_SAMPLE == 1 {
+                        crate::telemetry::queue_drained(s.bytes);
+                    }
                     s.bytes = 0;
                     into.ping = std::mem::take(&mut s.ping);
                     return Ok(());

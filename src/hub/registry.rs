@@ -174,6 +174,11 @@ impl Registry {
         &self.settings
     }
 
+    /// How many dialogues are in memory.
+    pub fn live_dialogues(&self) -> usize {
+        self.dialogues.len()
+    }
+
     /// The live dialogue, started from the store on first use.
     pub async fn get(&self, id: DialogueId) -> Result<Option<DialogueHandle>, StoreError> {
         if let Some(h) = self.dialogues.get(&id) {
@@ -185,6 +190,9 @@ impl Registry {
             return Ok(Some(h.clone()));
         }
         let loaded = self.load(id).await;
+        if loaded.is_err() {
+            crate::telemetry::store_failed("load");
+        }
         self.loading.remove(&id);
         loaded
     }
@@ -297,6 +305,7 @@ impl Registry {
                 };
                 match n {
                     News::Wake(w) => {
+                        crate::telemetry::bus_woke();
                         registry.wake(w.dialogue, w.head, w.votes_version);
                     }
                     News::Resync => registry.poll_now.notify_one(),

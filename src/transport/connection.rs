@@ -97,6 +97,7 @@ async fn serve(
                 .await;
         });
     }
+    let _open = crate::telemetry::connection_opened(session.actor.role());
     // The writer is a task of its own: a task is polled whole on any wake, and in
     // one task every event the hub queued also polled the reader (its timer, the
     // lock the socket's halves share, and a read buffer zeroed for a read that
@@ -251,6 +252,7 @@ async fn read_loop(
         if !bucket.take(Instant::now()) {
             refused_in_a_row += 1;
             if refused_in_a_row >= limits.flood_close_after {
+                crate::telemetry::rate_limit_closed();
                 return Some(CloseCode::RateLimited);
             }
             push_error(
@@ -312,6 +314,7 @@ async fn handle_text(
 }
 
 fn push_error(outbox: &Outbox, code: ErrorCode, message: &str, id: Option<String>) {
+    crate::telemetry::refused(code, crate::telemetry::Via::Message);
     outbox.push(protocol::encode(&ServerMessage::Error(&ErrorWire::new(
         code, message, id,
     ))));

@@ -50,6 +50,7 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        crate::telemetry::refused(self.0.code, crate::telemetry::Via::Http);
         (self.status(), Json(self.0)).into_response()
     }
 }

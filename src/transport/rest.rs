@@ -528,6 +528,7 @@ pub async fn join(
         chrono::Duration::days(days),
     );
     let location: Location = body.location.map(Into::into).unwrap_or_default();
+    crate::telemetry::joined();
     Ok(Json(Joined {
         dialogue_id: handle.id,
         participant_id: participant,

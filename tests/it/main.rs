@@ -10,6 +10,7 @@ mod crash_loop;
 mod exports;
 mod meeting;
 mod model;
+mod ops_metrics;
 mod ops_signals;
 mod polls;
 mod privacy;

@@ -283,6 +283,8 @@ pub struct NodeConfig {
 pub struct TestServer {
     pub child: tokio::process::Child,
     pub endpoint: Endpoint,
+    /// Where `/metrics` is served, when the test set `DIALOGHUB_METRICS__LISTEN`.
+    pub metrics_port: Option<u16>,
 }
 
 impl TestServer {
@@ -346,8 +348,12 @@ impl TestServer {
         command.envs(env.iter().copied());
         let mut child = command.spawn().expect("server binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut metrics_port = None;
         let port = tokio::time::timeout(super::WAIT, async {
             while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(port) = line.strip_prefix("dialoghub metrics on port ") {
+                    metrics_port = Some(port.trim().parse::<u16>().unwrap());
+                }
                 if let Some(port) = line.strip_prefix("dialoghub listening on port ") {
                     return port.trim().parse::<u16>().unwrap();
                 }
@@ -360,6 +366,7 @@ impl TestServer {
         TestServer {
             child,
             endpoint: Endpoint::new(port, tokens),
+            metrics_port,
         }
     }
 
