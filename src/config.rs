@@ -96,6 +96,10 @@ pub struct Limits {
     pub joins_per_ip_per_minute: u32,
     /// Receipt lookups that find nothing, per address and minute, before lookups are refused.
     pub receipt_misses_per_ip_per_minute: u32,
+    /// Join-code lookups that find nothing, per address and minute, before they are refused.
+    pub code_misses_per_ip_per_minute: u32,
+    /// Seconds a request's whole body may take to arrive.
+    pub request_body_timeout_secs: u64,
     pub handshake_timeout_secs: u64,
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,

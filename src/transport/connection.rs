@@ -108,12 +108,33 @@ async fn serve(
             if let Some(code) = ended {
                 // Let the writer send what is queued, then the close frame.
                 outbox.close(code);
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
+                let _ = tokio::time::timeout(CLOSING_TIME, &mut writer).await;
+                linger(&mut stream).await;
             }
         }
         _ = &mut writer => {}
     }
     session.dialogue.leave(conn);
+}
+
+/// How long a closing connection waits for its last frames to be written, and
+/// then for the client's close frame.
+const CLOSING_TIME: Duration = Duration::from_secs(2);
+
+/// After the close frame, reads and drops what the client still sends until its
+/// own close frame (or the end, or `CLOSING_TIME`). Closing a socket with unread
+/// data makes the kernel send a reset instead of a FIN, and a reset makes the
+/// client's kernel drop what it had received but not yet read: the acks and the
+/// close frame just sent. A flooding client has hundreds of frames in flight.
+async fn linger(stream: &mut Stream) {
+    let _ = tokio::time::timeout(CLOSING_TIME, async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if matches!(msg, Message::Close(_)) {
+                return;
+            }
+        }
+    })
+    .await;
 }
 
 /// What the `hello` established; not the hello itself, so the token is not kept
@@ -130,7 +151,17 @@ type Refused = (CloseCode, Option<ErrorWire>);
 /// The first message must be a valid `hello` with a token for this dialogue.
 async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Refused> {
     let timeout = Duration::from_secs(state.settings.limits.hello_timeout_secs);
-    let first = match tokio::time::timeout(timeout, stream.next()).await {
+    // RFC 6455 allows control frames at any time: a ping or pong before the hello
+    // is answered by the WebSocket layer and skipped here, within the same deadline.
+    let first = tokio::time::timeout(timeout, async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => return other,
+            }
+        }
+    });
+    let first = match first.await {
         Err(_) => return Err((CloseCode::HelloTimeout, None)),
         Ok(None) => return Err((CloseCode::GoingAway, None)),
         Ok(Some(Err(e))) => return Err((read_error_code(&e), None)),
@@ -253,6 +284,10 @@ async fn read_loop(
             refused_in_a_row += 1;
             if refused_in_a_row >= limits.flood_close_after {
                 crate::telemetry::rate_limit_closed();
+                // The acks already due go out before the close frame: wait until
+                // every submission in flight has its answer in the outbox.
+                let all = u32::try_from(limits.in_flight_per_connection).unwrap_or(u32::MAX);
+                let _ = tokio::time::timeout(CLOSING_TIME, in_flight.acquire_many(all)).await;
                 return Some(CloseCode::RateLimited);
             }
             push_error(

@@ -6,11 +6,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Open connections, recent joins and failed receipt lookups per IP address.
+/// Open connections, recent joins and failed receipt and join-code lookups per IP address.
 pub struct AddressLimits {
     connections: DashMap<IpAddr, usize>,
     joins: PerMinute,
     receipt_misses: PerMinute,
+    code_misses: PerMinute,
     max_connections: usize,
 }
 
@@ -72,6 +73,7 @@ impl AddressLimits {
             connections: DashMap::new(),
             joins: PerMinute::new(limits.joins_per_ip_per_minute),
             receipt_misses: PerMinute::new(limits.receipt_misses_per_ip_per_minute),
+            code_misses: PerMinute::new(limits.code_misses_per_ip_per_minute),
             max_connections: limits.connections_per_ip,
         }
     }
@@ -100,6 +102,16 @@ impl AddressLimits {
     /// A lookup that found nothing: a wrong, guessed or another dialogue's code.
     pub fn receipt_missed(&self, ip: IpAddr, now: Instant) {
         self.receipt_misses.count(ip, now);
+    }
+
+    /// Join-code lookups are refused while an address has used up its misses.
+    pub fn codes_blocked(&self, ip: IpAddr, now: Instant) -> bool {
+        self.code_misses.exceeded(ip, now)
+    }
+
+    /// A join code that named no published dialogue: mistyped or guessed.
+    pub fn code_missed(&self, ip: IpAddr, now: Instant) {
+        self.code_misses.count(ip, now);
     }
 }
 

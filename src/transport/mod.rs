@@ -1,8 +1,10 @@
 //! HTTP and WebSocket: decode, authorize, hand to the hub.
 
 mod audit;
+mod body_deadline;
 mod connection;
 mod error;
+mod join_code;
 mod limits;
 mod pages;
 mod rest;
@@ -102,6 +104,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/safety", get(safety::safety))
         .merge(web::routes())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            body_deadline::read_within_deadline,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            body_deadline::MAX_BODY_BYTES,
+        ))
+        // No browser guesses a type other than the one sent (a CSV or JSON
+        // export read as HTML would run what a participant wrote).
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }

@@ -115,18 +115,19 @@ impl Lang {
 
 /// Makes something of a published dialogue in one read; a draft is not found.
 /// Returns the dialogue's join code with it (for links and file names).
+/// A code that finds nothing (or a draft) counts against the address.
 async fn read_published<T: Send + 'static>(
     state: &AppState,
+    peer: SocketAddr,
     code: &str,
     make: impl FnOnce(&Dialogue) -> T + Send + 'static,
 ) -> Result<(String, T), ApiError> {
-    let not_found = || ApiError::new(ErrorCode::NotFound, "no dialogue with that code");
-    let handle = state.registry.by_code(code).await?.ok_or_else(not_found)?;
+    let handle = super::join_code::find(state, peer.ip(), code).await?;
     let made = handle
         .read(|d| (d.phase != Phase::Draft).then(|| make(d)))
         .await
         .ok_or_else(restarting)?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| super::join_code::missed(state, peer.ip()))?;
     Ok((handle.code, made))
 }
 
@@ -533,12 +534,13 @@ fn receipt_form(out: &mut String, lang: &Lang, value: &str) {
 /// `/d/{code}`: the announcement before the meeting, the record after it.
 pub async fn public_page(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(&q);
     let base = public_url(&state).to_string();
-    let (_, body) = read_published(&state, &code, move |d| {
+    let (_, body) = read_published(&state, peer, &code, move |d| {
         let join_url = format!("{base}/j/{}", d.code);
         page_html(
             &public_record::record(d),
@@ -554,9 +556,10 @@ pub async fn public_page(
 /// `/d/{code}/record.json`: the record for the municipality's own systems.
 pub async fn record_json(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (code, body) = read_published(&state, &code, |d| {
+    let (code, body) = read_published(&state, peer, &code, |d| {
         serde_json::to_string_pretty(&public_record::record(d)).expect("record serializes")
     })
     .await?;
@@ -630,9 +633,10 @@ pub fn record_csv_text(d: &Dialogue) -> String {
 /// `/d/{code}/record.csv`.
 pub async fn record_csv(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (code, body) = read_published(&state, &code, record_csv_text).await?;
+    let (code, body) = read_published(&state, peer, &code, record_csv_text).await?;
     Ok(download(body, "text/csv", &format!("{code}.csv")))
 }
 
@@ -696,10 +700,11 @@ fn ics(body: Option<String>, code: &str) -> Result<Response, ApiError> {
 /// `/d/{code}/calendar.ics`: for the public, with the page's link.
 pub async fn public_calendar(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let base = public_url(&state).to_string();
-    let (code, body) = read_published(&state, &code, move |d| {
+    let (code, body) = read_published(&state, peer, &code, move |d| {
         let link = format!("{base}/d/{}", d.code);
         calendar(d, &link, SV.get("rec_ics_public").map_or("", |s| s))
     })

@@ -271,20 +271,14 @@ fn stopped() -> ApiError {
 /// What anyone with the join code may see: the public snapshot.
 pub async fn public_view(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let handle = state
-        .registry
-        .by_code(&code)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no dialogue with that code"))?;
+    let handle = super::join_code::find(&state, peer.ip(), &code).await?;
     let frame = handle.view(Audience::Public).await.ok_or_else(stopped)?;
     let snapshot: serde_json::Value = serde_json::from_str(frame.as_str()).unwrap_or_default();
     if snapshot["dialogue"]["phase"] == "draft" {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            "no dialogue with that code",
-        ));
+        return Err(super::join_code::missed(&state, peer.ip()));
     }
     Ok(json_frame(frame))
 }
@@ -514,11 +508,7 @@ pub async fn join(
             "too many joins from this address; wait a minute",
         ));
     }
-    let handle = state
-        .registry
-        .by_code(&body.code)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no dialogue with that code"))?;
+    let handle = super::join_code::find(&state, peer.ip(), &body.code).await?;
     let participant = Uuid::new_v4();
     let days = state.settings.auth.participant_token_days;
     let token = state.tokens.issue(

@@ -143,11 +143,17 @@ async fn serve_connection(
 }
 
 fn too_many_connections() -> Response {
-    ApiError::new(
+    let mut response = ApiError::new(
         ErrorCode::RateLimited,
         "too many connections from this address",
     )
-    .into_response()
+    .into_response();
+    // Outside the router, so not under its nosniff layer.
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// A failed accept is either the peer's doing (ignore it) or the process's, such

@@ -7,6 +7,7 @@ mod bad_input;
 mod cluster;
 mod crash;
 mod crash_loop;
+mod edges;
 mod exports;
 mod meeting;
 mod model;
