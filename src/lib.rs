@@ -9,6 +9,7 @@
 //! - [`protocol`]: every wire message, error code and close code.
 //! - [`hub`]: one task per live dialogue; group commit; encode once per audience.
 //! - [`transport`]: axum routes, the WebSocket connection, REST.
+//! - [`log`]: the stored log's codec, versioned, below the protocol.
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.
 //! - [`retention`]: retention and erasure plans (public-records duties).
 //! - [`app`]: builds all of it from [`config::Settings`].
@@ -19,6 +20,7 @@ pub mod bus;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod log;
 pub mod protocol;
 pub mod retention;
 pub mod store;

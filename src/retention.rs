@@ -9,9 +9,9 @@
 //! what it held before. Logs carry counts only.
 
 pub use crate::config::RetentionSettings;
-use crate::domain::{DialogueId, QuestionId, QuestionStatus};
+use crate::domain::text::QuestionText;
+use crate::domain::{Actor, DialogueId, Event, Phase, QuestionId, QuestionStatus, Recorded};
 use crate::hub::Registry;
-use crate::protocol::{ActorWire, EventBody, RoleWire};
 use crate::store::{AuditEntry, DialogueRecord, Scrub, Store, StoreError, StoredEvent};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -66,21 +66,17 @@ pub fn is_pseudonym(id: &Uuid) -> bool {
     id.as_bytes()[..8].iter().all(|b| *b == 0)
 }
 
-/// The decoded log of one dialogue, ready to be rewritten.
+/// The decoded log of one dialogue, ready to be rewritten: each event and
+/// whether it changed.
 struct Editable {
-    events: Vec<(u64, i64, ActorWire, EventBody, bool)>,
+    events: Vec<(Recorded, bool)>,
 }
 
 impl Editable {
     fn new(record: &DialogueRecord) -> Result<Editable, StoreError> {
         let mut events = Vec::with_capacity(record.events.len());
         for e in &record.events {
-            let bad = |err: serde_json::Error| {
-                StoreError::Config(format!("unreadable event {}: {err}", e.seq))
-            };
-            let actor: ActorWire = serde_json::from_str(&e.actor).map_err(bad)?;
-            let body: EventBody = serde_json::from_str(&e.body).map_err(bad)?;
-            events.push((e.seq, e.at, actor, body, false));
+            events.push((crate::log::decode(e)?, false));
         }
         Ok(Editable { events })
     }
@@ -88,22 +84,17 @@ impl Editable {
     fn rewrites(self) -> Vec<StoredEvent> {
         self.events
             .into_iter()
-            .filter(|e| e.4)
-            .map(|(seq, at, actor, body, _)| StoredEvent {
-                seq,
-                at,
-                actor: serde_json::to_string(&actor).expect("actor serializes"),
-                body: serde_json::to_string(&body).expect("event serializes"),
-            })
+            .filter(|(_, changed)| *changed)
+            .map(|(rec, _)| crate::log::encode(&rec))
             .collect()
     }
 }
 
-fn mark(text: &mut String, marker: &str) -> bool {
-    if text == marker {
+fn mark(text: &mut QuestionText, marker: &str) -> bool {
+    if text.expose() == marker {
         false
     } else {
-        *text = marker.to_string();
+        *text = QuestionText::from_trusted(marker.to_string());
         true
     }
 }
@@ -116,16 +107,18 @@ fn pseudonymise(
 ) -> HashMap<Uuid, Uuid> {
     let mut map: HashMap<Uuid, Uuid> = HashMap::new();
     let mut to = |id: &Uuid| *map.entry(*id).or_insert_with(pseudonym);
-    for (_, _, actor, body, changed) in &mut ed.events {
-        if actor.role == RoleWire::Participant && who(&actor.id) {
-            actor.id = to(&actor.id);
+    for (rec, changed) in &mut ed.events {
+        if let Actor::Participant(id) = &mut rec.by
+            && who(id)
+        {
+            *id = to(id);
             *changed = true;
         }
-        if let EventBody::ParticipantMuted { participant_id }
-        | EventBody::ParticipantBanned { participant_id } = body
-            && who(participant_id)
+        if let Event::ParticipantMuted { participant } | Event::ParticipantBanned { participant } =
+            &mut rec.event
+            && who(participant)
         {
-            *participant_id = to(participant_id);
+            *participant = to(participant);
             *changed = true;
         }
     }
@@ -144,17 +137,12 @@ fn pseudonymise(
 
 /// When the dialogue closed, if it did.
 fn closed_at(ed: &Editable) -> Option<i64> {
-    ed.events
-        .iter()
-        .rev()
-        .find_map(|(_, at, _, body, _)| match body {
-            EventBody::PhaseChanged { phase, .. }
-                if *phase == crate::protocol::PhaseWire::Closed =>
-            {
-                Some(*at)
-            }
-            _ => None,
-        })
+    ed.events.iter().rev().find_map(|(rec, _)| match rec.event {
+        Event::PhaseChanged {
+            to: Phase::Closed, ..
+        } => Some(rec.at),
+        _ => None,
+    })
 }
 
 /// What has expired in one dialogue at `now` (ms), and the plan to delete it.
@@ -177,15 +165,16 @@ pub fn plan_retention(
             .get(&QuestionId(id))
             .is_some_and(|q| q.original.is_some())
     };
-    for (_, _, _, body, changed) in &mut ed.events {
-        match body {
-            EventBody::QuestionAsked {
-                question_id,
+    for (rec, changed) in &mut ed.events {
+        match &mut rec.event {
+            Event::QuestionAsked {
+                question,
                 text,
                 display_name,
                 receipt,
                 ..
             } => {
+                let question_id = &question.0;
                 let s = status(*question_id);
                 // A receipt links a person who kept the code to their question.
                 if expired(periods.participant_identities_days) && receipt.take().is_some() {
@@ -218,7 +207,7 @@ pub fn plan_retention(
                     *changed = true;
                 }
             }
-            EventBody::TipSent {
+            Event::TipSent {
                 text, display_name, ..
             } if expired(periods.private_tips_days) => {
                 let name = display_name.take().is_some();
@@ -276,16 +265,17 @@ pub fn plan_erasure(
     let (dialogue, _) = crate::hub::rebuild(record)?;
     let mut erased = Erased::default();
     let mut edited_to_mark = BTreeSet::new();
-    for (_, _, actor, body, changed) in &mut ed.events {
-        let by_them = actor.role == RoleWire::Participant && actor.id == participant;
-        match body {
-            EventBody::QuestionAsked {
-                question_id,
+    for (rec, changed) in &mut ed.events {
+        let by_them = rec.by == Actor::Participant(participant);
+        match &mut rec.event {
+            Event::QuestionAsked {
+                question,
                 text,
                 display_name,
                 receipt,
                 ..
             } if by_them => {
+                let question_id = &question.0;
                 let Some(q) = dialogue.questions.get(&QuestionId(*question_id)) else {
                     continue;
                 };
@@ -313,7 +303,7 @@ pub fn plan_erasure(
                     edited_to_mark.insert(*question_id);
                 }
             }
-            EventBody::TipSent {
+            Event::TipSent {
                 text, display_name, ..
             } if by_them => {
                 display_name.take();
@@ -324,12 +314,12 @@ pub fn plan_erasure(
             _ => {}
         }
     }
-    for (_, _, _, body, changed) in &mut ed.events {
-        if let EventBody::QuestionApproved {
-            question_id,
-            edited_text: Some(text),
-        } = body
-            && edited_to_mark.contains(question_id)
+    for (rec, changed) in &mut ed.events {
+        if let Event::QuestionApproved {
+            question,
+            edited: Some(text),
+        } = &mut rec.event
+            && edited_to_mark.contains(&question.0)
         {
             *changed |= mark(text, ERASURE_MARK);
         }

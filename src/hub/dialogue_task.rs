@@ -11,7 +11,7 @@ use crate::domain::{
 use crate::protocol::receipt::{self, RECEIPT_ALPHABET, RECEIPT_LEN};
 use crate::protocol::{
     self, AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, LiveWire,
-    Position, ServerMessage, Welcome, actor_from_wire, actor_to_wire,
+    Position, ServerMessage, Welcome,
 };
 use crate::store::{Batch, DialogueRecord, SavedAck, Store, StoreError, StoredEvent};
 use std::collections::HashMap;
@@ -152,27 +152,11 @@ fn apply_answers(dialogue: &mut Dialogue, answers: &[(u64, Uuid, Vec<u16>)]) {
 }
 
 fn decode_stored(stored: &StoredEvent) -> Result<Recorded, StoreError> {
-    let bad =
-        |e: serde_json::Error| StoreError::Config(format!("unreadable event {}: {e}", stored.seq));
-    let body: EventBody = serde_json::from_str(&stored.body).map_err(bad)?;
-    let actor = actor_from_wire(serde_json::from_str(&stored.actor).map_err(bad)?);
-    Ok(Recorded {
-        seq: stored.seq,
-        at: stored.at,
-        by: actor,
-        event: body.into(),
-    })
+    Ok(crate::log::decode(stored)?)
 }
 
 fn encode_stored(rec: &Recorded) -> (StoredEvent, EventBody) {
-    let body = EventBody::from(&rec.event);
-    let stored = StoredEvent {
-        seq: rec.seq,
-        at: rec.at,
-        actor: serde_json::to_string(&actor_to_wire(&rec.by)).expect("actor serializes"),
-        body: serde_json::to_string(&body).expect("event serializes"),
-    };
-    (stored, body)
+    (crate::log::encode(rec), EventBody::from(&rec.event))
 }
 
 /// A receipt's secret part, from the operating system's random source.

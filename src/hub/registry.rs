@@ -4,10 +4,8 @@ use super::dialogue_task::{DialogueTask, Join, Request, Submission};
 use super::{HubSettings, HubThread, Reply};
 use crate::bus::{Bus, News};
 use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
-use crate::protocol::{
-    AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, EventBody, Frame, actor_to_wire,
-};
-use crate::store::{Created, NewDialogue, Store, StoreError, StoredEvent};
+use crate::protocol::{AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, Frame};
+use crate::store::{Created, NewDialogue, Store, StoreError};
 use dashmap::DashMap;
 use rand::Rng;
 use std::sync::{Arc, Weak};
@@ -257,12 +255,7 @@ impl Registry {
             by: Actor::Organizer(organizer),
             event: Event::InfoSet(info),
         };
-        let stored = StoredEvent {
-            seq: 1,
-            at: now,
-            actor: serde_json::to_string(&actor_to_wire(&first.by)).expect("actor serializes"),
-            body: serde_json::to_string(&EventBody::from(&first.event)).expect("event serializes"),
-        };
+        let stored = crate::log::encode(&first);
         // Epochs stay below 2^31 so every client language holds them exactly.
         let epoch = rand::rng().random_range(1..(1u64 << 31));
         for _ in 0..16 {

@@ -8,6 +8,8 @@
 //! text changes from the log, masked by the confidentiality guard.
 
 use super::{StoreError, StoredEvent};
+use crate::domain::{Actor, Event};
+use crate::log;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -55,71 +57,72 @@ const TEXT_FIELDS: &[&str] = &[
 ];
 
 /// Audit entries for the logged events that staff or panel caused (participants'
-/// own submissions are in the log, not in the audit trail).
+/// own submissions are in the log, not in the audit trail). Read with the log's
+/// codec, so the trail follows the stored format, not the wire.
 pub fn entries_for(events: &[StoredEvent]) -> Result<Vec<AuditEntry>, StoreError> {
     let mut out = Vec::new();
     for e in events {
-        // Most events are participants' (questions asked): skip them before parsing.
-        if e.actor.contains(r#""role":"participant""#) {
+        // Most events are participants' (questions asked): skip them before the body.
+        let by = log::decode_actor(e.seq, &e.actor)?;
+        if matches!(by, Actor::Participant(_)) {
             continue;
         }
-        let bad = |err: serde_json::Error| {
-            StoreError::Config(format!("unreadable event {} for the audit: {err}", e.seq))
-        };
-        let actor: Value = serde_json::from_str(&e.actor).map_err(bad)?;
-        let role = actor["role"].as_str().unwrap_or_default();
-        if role == "participant" {
-            continue;
-        }
-        let actor_id = actor["id"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .unwrap_or_default();
-        let body: Value = serde_json::from_str(&e.body).map_err(bad)?;
-        let action = body["kind"].as_str().unwrap_or("unknown").to_string();
+        let event = log::decode_event(e.seq, &e.body)?;
         out.push(AuditEntry {
             at: e.at,
-            actor_role: role.to_string(),
-            actor_id,
-            action,
-            target: target_of(&body),
+            actor_role: log::role_name(&by),
+            actor_id: by.id(),
+            action: log::kind(&event).to_string(),
+            target: target_of(&event),
             event_seq: Some(e.seq),
-            detail: detail_of(&body),
+            detail: detail_of(&event),
         });
     }
     Ok(out)
 }
 
-fn target_of(body: &Value) -> Option<String> {
-    let id = |key: &str| match &body[key] {
-        Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
+/// What the action was done to.
+fn target_of(event: &Event) -> Option<String> {
+    let (name, id) = match event {
+        Event::QuestionAsked { question, .. }
+        | Event::QuestionApproved { question, .. }
+        | Event::QuestionRejected { question, .. }
+        | Event::QuestionMerged { question, .. }
+        | Event::QuestionAnswered { question }
+        | Event::QuestionArchived { question }
+        | Event::AnswerWritten { question, .. }
+        | Event::AnswerPublished { question, .. }
+        | Event::FollowUpPromised { question, .. }
+        | Event::FollowUpDone { question, .. }
+        | Event::QuestionMovedToPrivate { question, .. } => ("question", question.0.to_string()),
+        Event::NowAnswering {
+            question: Some(question),
+        } => ("question", question.0.to_string()),
+        Event::PollCreated { poll, .. }
+        | Event::PollOpened { poll }
+        | Event::PollClosed { poll, .. }
+        | Event::PollResultsShown { poll, .. } => ("poll", poll.0.to_string()),
+        Event::TipSent { tip, .. } => ("tip", tip.0.to_string()),
+        Event::ParticipantMuted { participant } | Event::ParticipantBanned { participant } => {
+            ("participant", participant.to_string())
+        }
+        Event::PanelistAdded(p) => ("panelist", p.id.to_string()),
+        Event::ModeratorAdded(m) => ("moderator", m.id.to_string()),
+        Event::NowAnswering { question: None }
+        | Event::InfoSet(_)
+        | Event::PhaseChanged { .. }
+        | Event::UpNextSet { .. }
+        | Event::InfoPosted { .. }
+        | Event::InfoPostEdited { .. }
+        | Event::InvitationOpened
+        | Event::TipRecipientsSet { .. } => return None,
     };
-    [
-        ("question_id", "question"),
-        ("poll_id", "poll"),
-        ("tip_id", "tip"),
-        ("participant_id", "participant"),
-    ]
-    .iter()
-    .find_map(|(key, name)| id(key).map(|v| format!("{name}:{v}")))
-    .or_else(|| {
-        body["panelist"]["id"]
-            .as_str()
-            .map(|id| format!("panelist:{id}"))
-    })
-    .or_else(|| {
-        body["moderator"]["id"]
-            .as_str()
-            .map(|id| format!("moderator:{id}"))
-    })
+    Some(format!("{name}:{id}"))
 }
 
-fn detail_of(body: &Value) -> Option<String> {
-    let Value::Object(fields) = body else {
-        return None;
-    };
+/// The event's stored fields that hold no text a person wrote.
+fn detail_of(event: &Event) -> Option<String> {
+    let fields = log::fields(event);
     let mut detail: Map<String, Value> = fields
         .iter()
         .filter(|(k, _)| k.as_str() != "kind" && !TEXT_FIELDS.contains(&k.as_str()))

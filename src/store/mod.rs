@@ -7,6 +7,7 @@ pub mod audit;
 mod postgres;
 mod sqlite;
 
+pub use crate::log::StoredEvent;
 pub use audit::{AuditEntry, AuditRow};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -15,17 +16,6 @@ use crate::domain::{DialogueId, PollAnswer, VoteChange};
 use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
-
-/// One event as the store keeps it: its place, time, actor and body (JSON text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEvent {
-    pub seq: u64,
-    pub at: i64,
-    /// The actor as JSON (`protocol::ActorWire`).
-    pub actor: String,
-    /// The event as JSON (`protocol::EventBody`).
-    pub body: String,
-}
 
 /// The ack a submission got, kept so a retry gets it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +176,14 @@ pub enum StoreError {
     Unavailable(#[from] sqlx::Error),
     #[error("store misconfigured: {0}")]
     Config(String),
+}
+
+/// A row of the log that the codec cannot read: the store holds something this
+/// build does not understand, which is no client's fault.
+impl From<crate::log::LogError> for StoreError {
+    fn from(e: crate::log::LogError) -> StoreError {
+        StoreError::Config(e.to_string())
+    }
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! One integration binary: the real server on port 0, real WebSocket and HTTP clients.
 
 mod harness;
+mod log;
 
 mod architecture;
 mod bad_input;
