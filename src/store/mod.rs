@@ -1,15 +1,21 @@
 //! Where dialogues are kept: the event log, votes beside it, and idempotency keys.
 //!
-//! One trait, one file per implementation. Every implementation passes the same
-//! contract tests (`tests/it/store.rs`).
+//! One trait, two implementations on one SQL core: `sql.rs` writes every
+//! transaction once, generic over a `Dialect`; `statements.rs` holds each
+//! statement's text in both dialects; `sqlite.rs` and `postgres.rs` open their
+//! backend and hold its batch statements. Every implementation passes the same
+//! contract tests (`tests/it/store.rs`), one test per backend.
 
 pub mod audit;
 mod postgres;
+mod sql;
 mod sqlite;
+mod statements;
 
 pub use crate::log::StoredEvent;
 pub use audit::{AuditEntry, AuditRow};
 pub use postgres::PostgresStore;
+pub use sql::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{DialogueId, PollAnswer, VoteChange};

@@ -3,9 +3,13 @@
 //! These tests need `DATABASE_URL` (PostgreSQL) and use `REDIS_URL` when set; each
 //! runs its nodes as real processes on a database of its own. Faults are made on
 //! private servers (a Redis of the test's own, a PostgreSQL cluster of its own), never
-//! on the shared ones. Without `DATABASE_URL` they say so and pass.
+//! on the shared ones. Without `DATABASE_URL` (or `REDIS_URL`, or the server
+//! binaries for the private ones) they say so and pass, except under CI, where
+//! they fail: CI never passes a test it did not run.
 
-use crate::harness::{Client, Dialogue, NodeConfig, TestDb, TestServer, WAIT, report};
+use crate::harness::{
+    Client, Dialogue, NodeConfig, TestDb, TestServer, WAIT, report, service_url, skip,
+};
 use dialoghub::domain::Role;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -24,12 +28,8 @@ impl Cluster {
     /// `n` nodes on a fresh database of this test's own, with the shared `REDIS_URL`.
     async fn start(test: &str, n: usize) -> Option<Cluster> {
         let db = TestDb::create(test).await?;
-        let bus_url = std::env::var("REDIS_URL").ok();
-        if bus_url.is_none() {
-            report(&format!(
-                "{test}: REDIS_URL is not set; the nodes hear of each other by polling only"
-            ));
-        }
+        // Without a bus (outside CI) the nodes hear of each other by polling only.
+        let bus_url = service_url("REDIS_URL", test);
         let config = NodeConfig {
             store_url: db.url.clone(),
             bus_url,
@@ -543,7 +543,7 @@ async fn redis_stopped_killed_or_dropping_subscribers_loses_nothing() {
     };
     let port = free_port();
     let Some(redis) = PrivateRedis::start_on(port) else {
-        report(&format!("skipped: {test} (no redis-server binary)"));
+        skip(test, "no redis-server binary");
         return;
     };
     let config = NodeConfig {
@@ -873,16 +873,14 @@ impl Drop for PrivatePostgres {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_during_writes_loses_and_duplicates_nothing() {
     let test = "cluster::postgres_restarted_during_writes";
-    if std::env::var("DATABASE_URL").is_err() {
-        report(&format!(
-            "skipped on PostgreSQL: {test} (DATABASE_URL is not set)"
-        ));
+    if service_url("DATABASE_URL", test).is_none() {
         return;
     }
     let Some(pg) = PrivatePostgres::start() else {
-        report(&format!(
-            "skipped: {test} (no PostgreSQL server binaries to start a private cluster)"
-        ));
+        skip(
+            test,
+            "no PostgreSQL server binaries to start a private cluster",
+        );
         return;
     };
     let config = NodeConfig {

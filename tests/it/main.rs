@@ -5,6 +5,7 @@ mod log;
 
 mod architecture;
 mod bad_input;
+mod bus;
 mod cluster;
 mod crash;
 mod crash_loop;

@@ -4,7 +4,9 @@ mod client;
 mod server;
 
 pub use client::Client;
-pub use server::{Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, report};
+pub use server::{
+    Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, report, service_url, skip,
+};
 
 use std::time::Duration;
 

@@ -418,16 +418,9 @@ pub fn with_database(base: &str, name: &str) -> String {
 
 impl TestDb {
     pub async fn create(test: &str) -> Option<TestDb> {
-        let Ok(admin) = std::env::var("DATABASE_URL") else {
-            report(&format!(
-                "skipped on PostgreSQL: {test} (DATABASE_URL is not set)"
-            ));
-            return None;
-        };
+        let admin = service_url("DATABASE_URL", test)?;
         if !admin.starts_with("postgres") {
-            report(&format!(
-                "skipped on PostgreSQL: {test} (DATABASE_URL is not a postgres:// URL)"
-            ));
+            skip(test, "DATABASE_URL is not a postgres:// URL");
             return None;
         }
         let name = format!("dialoghub_test_{}", Uuid::new_v4().simple());
@@ -476,6 +469,28 @@ impl Drop for TestDb {
 
 /// A line for the test log that shows even when the test passes (libtest captures
 /// `println!`): skipped tests and measured numbers.
+/// The URL of a service a test needs (`DATABASE_URL`, `REDIS_URL`). Where it is
+/// missing the test is skipped with a line saying why, except under CI (`CI`
+/// set), where it fails: CI must never pass a test it did not run.
+pub fn service_url(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            skip(test, &format!("{var} is not set"));
+            None
+        }
+    }
+}
+
+/// Says a test was skipped and why; under CI, fails it instead.
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test} cannot run under CI: {why}"
+    );
+    report(&format!("skipped: {test} ({why})"));
+}
+
 pub fn report(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
