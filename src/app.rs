@@ -19,6 +19,8 @@ pub enum StartError {
     Bus(String),
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("settings: {0}")]
+    Config(String),
 }
 
 /// How this node hears of other nodes' commits. Read from the environment, since
@@ -140,7 +142,9 @@ impl App {
         // Always on, also with Redis: pub/sub loses messages, the store does not.
         registry.poll_heads(bus_settings.poll_interval);
         crate::retention::schedule(registry.clone(), settings.retention);
-        let state = AppState::new(registry, tokens, settings);
+        let proxies = transport::TrustedProxies::parse(&settings.server.trusted_proxies)
+            .map_err(StartError::Config)?;
+        let state = AppState::new(registry, tokens, settings, proxies);
         Ok(App {
             listener,
             state,
@@ -186,6 +190,7 @@ impl App {
             send_buffer: self.state.settings.server.socket_send_buffer_bytes,
         };
         let limits = self.state.limits.clone();
+        let proxies = self.state.proxies.clone();
         let router = transport::router(self.state);
         let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
         let signal = async move {
@@ -202,7 +207,14 @@ impl App {
             // writers a moment to send the close frame before the process may exit.
             tokio::time::sleep(Duration::from_millis(500).min(grace / 4)).await;
         };
-        let server = transport::serve(self.listener, router, limits, serve_settings, signal);
+        let server = transport::serve(
+            self.listener,
+            router,
+            limits,
+            proxies,
+            serve_settings,
+            signal,
+        );
         let over = async {
             match deadline_rx.await {
                 Ok(deadline) => tokio::time::sleep_until(deadline).await,

@@ -54,6 +54,10 @@ pub struct ServerSettings {
     pub port: u16,
     pub public_url: String,
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies (addresses or CIDR networks) whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client. Empty: every peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     pub data_dir: PathBuf,
     pub socket_send_buffer_bytes: usize,
     pub shutdown_grace_secs: u64,
@@ -145,6 +149,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.allowed_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .with_list_parse_key("safety.danger_phrases")
                 .try_parsing(true),
         );

@@ -1,12 +1,15 @@
 //! Limits per address and per connection, so one client cannot crowd out the others.
 
+use super::client_addr::limit_key;
 use crate::config::Limits;
 use dashmap::DashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Open connections, recent joins and failed receipt and join-code lookups per IP address.
+/// Open connections, recent joins and failed receipt and join-code lookups per
+/// client address (`client_addr.rs`: behind a trusted proxy the forwarded one;
+/// IPv6 per /64).
 pub struct AddressLimits {
     connections: DashMap<IpAddr, usize>,
     joins: PerMinute,
@@ -31,6 +34,7 @@ impl PerMinute {
 
     /// Counts one more; whether the address is still within its limit.
     fn count(&self, ip: IpAddr, now: Instant) -> bool {
+        let ip = limit_key(ip);
         // Forget addresses whose window is over, so the table cannot grow without bound.
         if self.counts.len() > 10_000 {
             self.counts
@@ -46,6 +50,7 @@ impl PerMinute {
 
     /// Whether the address is over its limit now, without counting.
     fn exceeded(&self, ip: IpAddr, now: Instant) -> bool {
+        let ip = limit_key(ip);
         self.counts
             .get(&ip)
             .is_some_and(|e| now.duration_since(e.0) < Duration::from_secs(60) && e.1 >= self.limit)
@@ -78,7 +83,9 @@ impl AddressLimits {
         }
     }
 
+    /// A connection slot of the client's address (an IPv6 client's /64).
     pub fn connect(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+        let ip = limit_key(ip);
         let mut n = self.connections.entry(ip).or_insert(0);
         if *n >= self.max_connections {
             return None;

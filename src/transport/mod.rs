@@ -2,6 +2,7 @@
 
 mod audit;
 mod body_deadline;
+mod client_addr;
 mod connection;
 mod error;
 mod join_code;
@@ -14,6 +15,7 @@ mod serve;
 mod upgrade;
 mod web;
 
+pub use client_addr::{TrustedProxies, limit_key};
 pub use error::ApiError;
 pub use serve::{MAX_REQUEST_HEAD_BYTES, ServeSettings, serve};
 
@@ -34,13 +36,21 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     pub settings: Arc<Settings>,
     pub limits: Arc<limits::AddressLimits>,
+    /// Whose forwarding headers name the client.
+    pub proxies: Arc<TrustedProxies>,
     pub next_conn: Arc<AtomicU64>,
 }
 
 impl AppState {
-    pub fn new(registry: Arc<Registry>, tokens: Tokens, settings: Settings) -> AppState {
+    pub fn new(
+        registry: Arc<Registry>,
+        tokens: Tokens,
+        settings: Settings,
+        proxies: TrustedProxies,
+    ) -> AppState {
         AppState {
             limits: Arc::new(limits::AddressLimits::new(&settings.limits)),
+            proxies: Arc::new(proxies),
             registry,
             tokens: Arc::new(tokens),
             settings: Arc::new(settings),

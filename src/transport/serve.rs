@@ -10,7 +10,12 @@
 //!   closes; an upgraded WebSocket keeps the slot of its socket. Without this, a
 //!   connection that never finishes its head is counted nowhere, and one address
 //!   could hold file descriptors up to the process limit.
+//! - A socket from a trusted proxy (`server.trusted_proxies`) carries many
+//!   clients: each of its requests takes a slot of the client the proxy names
+//!   (`client_addr.rs`), held for the request, or by its WebSocket. Handlers see
+//!   that client as the peer (`ConnectInfo`).
 
+use super::client_addr::TrustedProxies;
 use super::limits::{AddressLimits, ConnectionSlot};
 use super::{ApiError, tune_socket};
 use crate::protocol::ErrorCode;
@@ -55,6 +60,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Arc<AddressLimits>,
+    proxies: Arc<TrustedProxies>,
     settings: ServeSettings,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -74,11 +80,18 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         tune_socket(&tcp, settings.send_buffer);
-        let slot = limits.connect(peer.ip()).map(Arc::new);
+        let admission = if proxies.trusts(peer.ip()) {
+            Admission::PerRequest(limits.clone(), proxies.clone())
+        } else {
+            match limits.connect(peer.ip()) {
+                Some(slot) => Admission::Held(Arc::new(slot)),
+                None => Admission::Refused,
+            }
+        };
         tokio::spawn(serve_connection(
             tcp,
             peer,
-            slot,
+            admission,
             router.clone(),
             settings,
             stop.subscribe(),
@@ -89,12 +102,23 @@ pub async fn serve(
     stop.closed().await;
 }
 
-/// Serves one socket. Without a slot (its address is at the cap) every request
-/// is answered 429 and the connection closed.
+/// Whether a socket's requests are served, and under whose connection slot.
+#[derive(Clone)]
+enum Admission {
+    /// The peer is the client; its slot is held for the socket's life.
+    Held(Arc<ConnectionSlot>),
+    /// The peer's address is at its cap.
+    Refused,
+    /// A trusted proxy: each request takes a slot of the client it names.
+    PerRequest(Arc<AddressLimits>, Arc<TrustedProxies>),
+}
+
+/// Serves one socket. When its address is at the cap every request is answered
+/// 429 and the connection closed.
 async fn serve_connection(
     tcp: TcpStream,
     peer: SocketAddr,
-    slot: Option<Arc<ConnectionSlot>>,
+    admission: Admission,
     router: Router,
     settings: ServeSettings,
     mut stop: watch::Receiver<bool>,
@@ -103,7 +127,7 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .max_buf_size(MAX_REQUEST_HEAD_BYTES);
-    if slot.is_some() {
+    if !matches!(admission, Admission::Refused) {
         builder.header_read_timeout(settings.handshake_timeout);
     } else {
         builder
@@ -112,14 +136,22 @@ async fn serve_connection(
     }
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         let router = router.clone();
-        let slot = slot.clone();
+        let admission = admission.clone();
         async move {
-            let Some(slot) = slot else {
-                return Ok::<_, Infallible>(too_many_connections());
+            let (client, slot) = match admission {
+                Admission::Held(slot) => (peer, slot),
+                Admission::Refused => return Ok::<_, Infallible>(too_many_connections()),
+                Admission::PerRequest(limits, proxies) => {
+                    let client = proxies.client(peer.ip(), request.headers());
+                    match limits.connect(client) {
+                        Some(slot) => (SocketAddr::new(client, peer.port()), Arc::new(slot)),
+                        None => return Ok(too_many_connections()),
+                    }
+                }
             };
-            // What handlers extract: the peer (`ConnectInfo`) and, for the
-            // upgrade, the socket's slot, which the WebSocket then keeps.
-            request.extensions_mut().insert(ConnectInfo(peer));
+            // What handlers extract: the client (`ConnectInfo`) and, for the
+            // upgrade, the slot, which the WebSocket then keeps.
+            request.extensions_mut().insert(ConnectInfo(client));
             request.extensions_mut().insert(slot);
             router.oneshot(request.map(Body::new)).await
         }

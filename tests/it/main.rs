@@ -18,6 +18,7 @@ mod ops_signals;
 mod polls;
 mod privacy;
 mod protocol_doc;
+mod proxy;
 mod record;
 mod records;
 mod resume;

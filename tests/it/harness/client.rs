@@ -42,7 +42,37 @@ impl Client {
         resume: Option<(u64, u64)>,
     ) -> Result<Client, String> {
         let (ws, _) = connect_async(url).await.map_err(|e| e.to_string())?;
-        let mut client = Client::blank(ws);
+        Client::hello(Client::blank(ws), token, resume).await
+    }
+
+    /// Connects from a local address of the test's choosing (any of 127.0.0.0/8
+    /// is this machine), so the server or a proxy sees different clients.
+    pub async fn try_connect_from(
+        url: &str,
+        token: &str,
+        local: std::net::IpAddr,
+    ) -> Result<Client, String> {
+        let addr: std::net::SocketAddr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((local, 0).into()).map_err(|e| e.to_string())?;
+        let stream = socket.connect(addr).await.map_err(|e| e.to_string())?;
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+        Client::hello(Client::blank(ws), token, None).await
+    }
+
+    async fn hello(
+        mut client: Client,
+        token: &str,
+        resume: Option<(u64, u64)>,
+    ) -> Result<Client, String> {
         let mut hello = json!({"type": "hello", "v": 1, "token": token});
         if let Some((epoch, seq)) = resume {
             hello["resume"] = json!({"epoch": epoch, "seq": seq});
