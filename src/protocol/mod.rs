@@ -5,22 +5,22 @@
 //! domain type can never silently change what clients see.
 
 mod client;
+mod client_command;
+/// Validation of the texts clients send (posts, answers, follow-ups, polls, questions).
+pub mod client_text;
 mod codes;
 mod event;
+mod event_parts;
+mod public_event;
 pub mod public_record;
 pub mod receipt;
 mod server;
 
-/// Validation of the plain texts around questions (posts, answers, follow-ups).
-pub mod client_text {
-    pub use super::client::{
-        ANSWER_MAX_CHARS, OUTCOME_MAX_CHARS, OWNER_MAX_CHARS, POST_MAX_CHARS, SOURCE_MAX_CHARS,
-        due_date, link, plain_text,
-    };
-}
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
 pub use codes::{CloseCode, ErrorCode};
-pub use event::{ActorWire, EventBody, actor_from_wire, actor_to_wire, public_event};
+pub use event::EventBody;
+pub use event_parts::{ActorWire, actor_from_wire, actor_to_wire};
+pub use public_event::public_event;
 pub use server::{
     AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, FollowUpWire, LiveWire,
     NoticeWire, PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire,

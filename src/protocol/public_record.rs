@@ -3,7 +3,7 @@
 //! log, so a rejected text, a redacted original or an undisclosed name cannot
 //! slip in: only approved text and names askers chose to show are read here.
 
-use super::event::{AddresseeWire, AttendanceWire};
+use super::event_parts::{AddresseeWire, AttendanceWire};
 use super::server::{DialogueWire, FateWire, FollowUpWire, PollWire, PostWire};
 use super::{OriginWire, PhaseWire, ReasonWire};
 use crate::domain::{Audience, Dialogue, Fate, Phase, Question, QuestionId};

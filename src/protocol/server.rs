@@ -1,9 +1,10 @@
 //! What the server sends: replies, snapshots, events and latest-value streams.
 
-use super::event::{
-    ActorWire, AddresseeWire, EventBody, FlagWire, InfoWire, ModeratorWire, PanelistWire,
-    PublicEvent, actor_to_wire,
+use super::event::EventBody;
+use super::event_parts::{
+    ActorWire, AddresseeWire, FlagWire, InfoWire, ModeratorWire, PanelistWire, actor_to_wire,
 };
+use super::public_event::PublicEvent;
 use super::{
     ErrorCode, OriginWire, PanelKindWire, PhaseWire, PollKindWire, PollStateWire, ReasonWire,
     RoleWire, StatusWire,

@@ -1,0 +1,158 @@
+//! The parts events and snapshots are made of: who (actor, addressee, panelist,
+//! moderator), the dialogue's information, attendance, and what the guard flagged.
+
+use super::{PanelKindWire, RoleWire};
+use crate::domain::sensitive::Flag;
+use crate::domain::{Actor, Addressee, DialogueInfo, Panelist};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddresseeWire {
+    Panelist(Uuid),
+    Kind(PanelKindWire),
+}
+
+impl From<AddresseeWire> for Addressee {
+    fn from(w: AddresseeWire) -> Addressee {
+        match w {
+            AddresseeWire::Panelist(id) => Addressee::Panelist(id),
+            AddresseeWire::Kind(k) => Addressee::Kind(k.into()),
+        }
+    }
+}
+
+impl From<Addressee> for AddresseeWire {
+    fn from(a: Addressee) -> AddresseeWire {
+        match a {
+            Addressee::Panelist(id) => AddresseeWire::Panelist(id),
+            Addressee::Kind(k) => AddresseeWire::Kind(k.into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelistWire {
+    pub id: Uuid,
+    pub name: String,
+    pub title: String,
+    pub organisation: String,
+    pub kind: PanelKindWire,
+}
+
+impl From<&Panelist> for PanelistWire {
+    fn from(p: &Panelist) -> Self {
+        PanelistWire {
+            id: p.id,
+            name: p.name.clone(),
+            title: p.title.clone(),
+            organisation: p.organisation.clone(),
+            kind: p.kind.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModeratorWire {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// Fields added later default when read from an older log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InfoWire {
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub purpose: String,
+    /// Milliseconds since the Unix epoch.
+    pub starts_at: Option<i64>,
+    #[serde(default)]
+    pub ends_at: Option<i64>,
+    pub venue: String,
+    #[serde(default)]
+    pub address: String,
+    pub livestream_url: String,
+    #[serde(default)]
+    pub expected_kinds: Vec<PanelKindWire>,
+    #[serde(default)]
+    pub unreached_plan: String,
+}
+
+impl From<&DialogueInfo> for InfoWire {
+    fn from(i: &DialogueInfo) -> Self {
+        InfoWire {
+            title: i.title.clone(),
+            description: i.description.clone(),
+            purpose: i.purpose.clone(),
+            starts_at: i.starts_at,
+            ends_at: i.ends_at,
+            venue: i.venue.clone(),
+            address: i.address.clone(),
+            livestream_url: i.livestream_url.clone(),
+            expected_kinds: i.expected_kinds.iter().map(|k| (*k).into()).collect(),
+            unreached_plan: i.unreached_plan.clone(),
+        }
+    }
+}
+
+impl From<InfoWire> for DialogueInfo {
+    fn from(i: InfoWire) -> Self {
+        DialogueInfo {
+            title: i.title,
+            description: i.description,
+            purpose: i.purpose,
+            starts_at: i.starts_at,
+            ends_at: i.ends_at,
+            venue: i.venue,
+            address: i.address,
+            livestream_url: i.livestream_url,
+            expected_kinds: i.expected_kinds.into_iter().map(Into::into).collect(),
+            unreached_plan: i.unreached_plan,
+        }
+    }
+}
+
+/// Peak presence while the dialogue ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendanceWire {
+    pub in_room: u64,
+    pub remote: u64,
+}
+
+/// Who did something: `{"role":"moderator","id":"…"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorWire {
+    pub role: RoleWire,
+    pub id: Uuid,
+}
+
+pub fn actor_to_wire(a: &Actor) -> ActorWire {
+    ActorWire {
+        role: a.role().into(),
+        id: a.id(),
+    }
+}
+
+pub fn actor_from_wire(a: ActorWire) -> Actor {
+    Actor::from_role(a.role.into(), a.id)
+}
+
+/// A span of personal data the confidentiality guard found, in Unicode code points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagWire {
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl From<&Flag> for FlagWire {
+    fn from(f: &Flag) -> Self {
+        FlagWire {
+            kind: f.kind.code().to_string(),
+            start: f.start,
+            end: f.end,
+        }
+    }
+}
