@@ -4,6 +4,7 @@
 //! Domain types do not derive `Serialize`: the wire shapes live here, so renaming a
 //! domain type can never silently change what clients see.
 
+pub mod audit;
 mod client;
 mod client_command;
 /// Validation of the texts clients send (posts, answers, follow-ups, polls, questions).
@@ -11,9 +12,11 @@ pub mod client_text;
 mod codes;
 mod event;
 mod event_parts;
+pub mod overview;
 mod public_event;
 pub mod public_record;
 pub mod receipt;
+pub mod rest;
 mod server;
 
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};

@@ -6,50 +6,13 @@ use super::{ApiError, AppState};
 use crate::domain::sensitive::{self, Flag};
 use crate::domain::{Actor, QuestionId};
 use crate::protocol::ErrorCode;
+use crate::protocol::audit::{AuditEntryWire, AuditExport, ErasedWire, ErasureRequest, MaskedWire};
 use crate::store::AuditEntry;
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeSet;
 use uuid::Uuid;
-
-#[derive(Serialize)]
-pub struct AuditExport {
-    pub dialogue_id: Uuid,
-    pub code: String,
-    pub exported_at: i64,
-    pub entries: Vec<AuditEntryWire>,
-    /// What was masked, entry by entry, so a reader knows what the export leaves out.
-    pub masked: Vec<MaskedWire>,
-    pub note: &'static str,
-}
-
-#[derive(Serialize)]
-pub struct AuditEntryWire {
-    pub id: u64,
-    pub at: i64,
-    pub actor: Value,
-    pub action: String,
-    pub target: Option<String>,
-    pub event_seq: Option<u64>,
-    pub detail: Option<Value>,
-    /// Where text changed: the text before, with flagged spans masked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub before: Option<String>,
-    /// Where text changed or was entered by staff: the text after, masked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct MaskedWire {
-    pub entry: u64,
-    pub field: &'static str,
-    /// The kinds of personal data masked (`personnummer`, `phone`, …).
-    pub kinds: Vec<&'static str>,
-    pub spans: usize,
-}
 
 const NOTE: &str = "Personal data that the confidentiality guard flagged is replaced by [\u{2026}] in `before` and `after`; `masked` lists every masked field and the kinds of data masked. Text that private tips hold is not part of this export; tip actions appear by id only.";
 
@@ -176,19 +139,6 @@ pub async fn audit_export(
     }))
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ErasureRequest {
-    /// The participant (their `you` id), or:
-    pub participant_id: Option<Uuid>,
-    /// a receipt code of one of their questions, which is what a person who asks
-    /// to be erased can show (they have no account).
-    pub receipt_code: Option<String>,
-    /// Questions whose published text is itself the personal data: replaced by a marker.
-    #[serde(default)]
-    pub replace_text: Vec<u64>,
-}
-
 /// `POST /api/dialogues/{id}/erasures`: erases one participant's personal data
 /// (organizer, on the person's request). Repeating it is harmless.
 pub async fn erase(
@@ -196,7 +146,7 @@ pub async fn erase(
     Bearer(claims): Bearer,
     Path(id): Path<Uuid>,
     super::rest::Body(req): super::rest::Body<ErasureRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ErasedWire>, ApiError> {
     let Actor::Organizer(organizer) = claims.actor() else {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
@@ -225,12 +175,12 @@ pub async fn erase(
     )
     .await?
     .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))?;
-    Ok(Json(json!({
-        "pseudonym": erased.pseudonym,
-        "questions_marked": erased.questions_marked,
-        "questions_kept": erased.questions_kept,
-        "tips_marked": erased.tips_marked,
-    })))
+    Ok(Json(ErasedWire {
+        pseudonym: erased.pseudonym,
+        questions_kept: erased.questions_kept,
+        questions_marked: erased.questions_marked,
+        tips_marked: erased.tips_marked,
+    }))
 }
 
 /// The participant who asked the question behind a receipt code of this dialogue.

@@ -2,18 +2,19 @@
 
 use super::{ApiError, AppState};
 use crate::auth::Claims;
-use crate::domain::{
-    Actor, Audience, Command, DialogueInfo, Location, Moderator, PanelKind, Panelist, Phase, Role,
-};
+use crate::domain::{Actor, Audience, Command, Location, Moderator, Panelist, Phase, Role};
 use crate::hub::DialogueHandle;
-use crate::protocol::{ClientMsgId, ErrorCode, LocationWire, PanelKindWire, PhaseWire};
+use crate::protocol::overview::OverviewItem;
+use crate::protocol::rest::{
+    CreatedDialogue, InfoBody, Invitation, JoinBody, Joined, ModeratorBody, OutcomeBody,
+    PanelistBody, PhaseBody, PostBody, StatusWire,
+};
+use crate::protocol::{ClientMsgId, ErrorCode, PhaseWire};
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Instant;
 use uuid::Uuid;
@@ -94,108 +95,15 @@ fn json_frame(frame: crate::protocol::Frame) -> Response {
         .into_response()
 }
 
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+pub async fn healthz() -> Json<StatusWire> {
+    Json(StatusWire { status: "ok" })
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.registry.store().ping().await {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(()) => Json(StatusWire { status: "ready" }).into_response(),
         Err(_) => ApiError::new(ErrorCode::Unavailable, "storage is unavailable").into_response(),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InfoBody {
-    title: String,
-    #[serde(default)]
-    description: String,
-    /// What participants can and cannot influence; required before the dialogue opens.
-    #[serde(default)]
-    purpose: String,
-    /// RFC 3339, e.g. "2026-12-03T18:00:00+01:00".
-    starts_at: Option<String>,
-    ends_at: Option<String>,
-    #[serde(default)]
-    venue: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    livestream_url: String,
-    #[serde(default)]
-    expected_kinds: Vec<PanelKindWire>,
-    #[serde(default)]
-    unreached_plan: String,
-}
-
-fn rfc3339(field: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| Some(t.timestamp_millis()))
-            .map_err(|_| {
-                ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("{field} must be an RFC 3339 time"),
-                )
-            }),
-    }
-}
-
-impl InfoBody {
-    fn parse(self) -> Result<DialogueInfo, ApiError> {
-        let bad = |m: &str| ApiError::new(ErrorCode::BadRequest, m);
-        let title = self.title.trim().to_string();
-        if title.is_empty() || title.chars().count() > 200 {
-            return Err(bad("title must be 1 to 200 characters"));
-        }
-        let long = |s: &str, max: usize| s.chars().count() > max;
-        if long(&self.description, 5000)
-            || long(&self.purpose, 2000)
-            || long(&self.unreached_plan, 1000)
-            || long(&self.venue, 300)
-            || long(&self.address, 300)
-        {
-            return Err(bad(
-                "description, purpose, unreached_plan, venue or address too long",
-            ));
-        }
-        let url = self.livestream_url.trim().to_string();
-        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(bad("livestream_url must be an http(s) URL"));
-        }
-        let starts_at = rfc3339("starts_at", self.starts_at.as_deref())?;
-        let ends_at = rfc3339("ends_at", self.ends_at.as_deref())?;
-        if let (Some(s), Some(e)) = (starts_at, ends_at)
-            && e <= s
-        {
-            return Err(bad("ends_at must be after starts_at"));
-        }
-        let mut expected_kinds: Vec<PanelKind> =
-            self.expected_kinds.into_iter().map(Into::into).collect();
-        expected_kinds.sort_by_key(|k| *k as u8);
-        expected_kinds.dedup();
-        Ok(DialogueInfo {
-            title,
-            description: self.description.trim().to_string(),
-            purpose: self.purpose.trim().to_string(),
-            starts_at,
-            ends_at,
-            venue: self.venue.trim().to_string(),
-            address: self.address.trim().to_string(),
-            livestream_url: url,
-            expected_kinds,
-            unreached_plan: self.unreached_plan.trim().to_string(),
-        })
-    }
-}
-
-#[derive(Serialize)]
-struct CreatedDialogue {
-    id: Uuid,
-    code: String,
-    join_url: String,
 }
 
 pub async fn create_dialogue(
@@ -206,7 +114,7 @@ pub async fn create_dialogue(
 ) -> Result<Response, ApiError> {
     let organizer = require_organizer(&claims)?;
     let key = idempotency_key(&headers)?;
-    let info = body.parse()?;
+    let info = body.into_info().map_err(bad_request)?;
     let now = chrono::Utc::now().timestamp_millis();
     let handle = state
         .registry
@@ -264,6 +172,10 @@ pub async fn staff_view(
     Ok(json_frame(frame))
 }
 
+fn bad_request(message: String) -> ApiError {
+    ApiError::new(ErrorCode::BadRequest, message)
+}
+
 fn stopped() -> ApiError {
     ApiError::new(ErrorCode::Unavailable, "the dialogue is restarting; retry")
 }
@@ -312,19 +224,12 @@ pub async fn set_info(
     Path(id): Path<Uuid>,
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
-    let info = body.parse()?;
+    let info = body.into_info().map_err(bad_request)?;
     let ack = organizer_command(&state, &claims, &headers, id, "info", |_| {
         Command::SetInfo(info)
     })
     .await?;
     Ok(Json(ack).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PhaseBody {
-    phase: PhaseWire,
-    expected: PhaseWire,
 }
 
 pub async fn set_phase(
@@ -340,30 +245,6 @@ pub async fn set_phase(
     })
     .await?;
     Ok(Json(ack).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PanelistBody {
-    name: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    organisation: String,
-    kind: PanelKindWire,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModeratorBody {
-    name: String,
-}
-
-#[derive(Serialize)]
-pub(super) struct Invitation {
-    id: Uuid,
-    token: String,
-    pub invite_url: String,
 }
 
 /// A retried request must name the same person: their id derives from the key.
@@ -481,21 +362,6 @@ pub async fn screen_invite(
         .into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JoinBody {
-    code: String,
-    location: Option<LocationWire>,
-}
-
-#[derive(Serialize)]
-struct Joined {
-    dialogue_id: Uuid,
-    participant_id: Uuid,
-    token: String,
-    location: LocationWire,
-}
-
 /// Join by code, no account: a fresh anonymous identity the browser keeps.
 pub async fn join(
     State(state): State<AppState>,
@@ -532,16 +398,6 @@ pub(super) fn public_url(state: &AppState) -> &str {
     state.settings.server.public_url.trim_end_matches('/')
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostBody {
-    /// Absent for a new post; the post to edit otherwise.
-    post_id: Option<u64>,
-    text: String,
-    source: String,
-    link: Option<String>,
-}
-
 /// An information post by the organizer (panelists post over the WebSocket).
 pub async fn post_info(
     State(state): State<AppState>,
@@ -565,12 +421,6 @@ pub async fn post_info(
     Ok(Json(ack).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutcomeBody {
-    outcome: String,
-}
-
 /// The organizer records what came of a promised follow-up.
 pub async fn record_outcome(
     State(state): State<AppState>,
@@ -592,107 +442,6 @@ pub async fn record_outcome(
     Ok(Json(ack).into_response())
 }
 
-/// Something the organizer should act on before (or after) a meeting.
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum Warning {
-    /// Published fewer than `required_days` before the start (or not published yet and too close).
-    LateInvitation {
-        days_before: Option<i64>,
-        required_days: i64,
-        published: bool,
-    },
-    /// A panel kind the organizer expected has nobody on the panel.
-    MissingPanelKind {
-        panel_kind: PanelKindWire,
-    },
-    InvitationNotOpened {
-        panelist_id: Uuid,
-        name: String,
-    },
-}
-
-#[derive(Serialize)]
-struct Overdue {
-    question_id: u64,
-    owner: String,
-    due: chrono::NaiveDate,
-}
-
-#[derive(Serialize)]
-struct OverviewItem {
-    id: Uuid,
-    code: String,
-    title: String,
-    phase: PhaseWire,
-    starts_at: Option<i64>,
-    published_at: Option<i64>,
-    warnings: Vec<Warning>,
-    overdue_follow_ups: Vec<Overdue>,
-}
-
-const DAY_MS: i64 = 24 * 3600 * 1000;
-
-fn overview_item(d: &crate::domain::Dialogue, now: i64, lead_days: i64) -> OverviewItem {
-    let mut warnings = Vec::new();
-    if d.phase != Phase::Closed {
-        if let Some(start) = d.info.starts_at {
-            let late = match d.published_at {
-                Some(published) => start - published < lead_days * DAY_MS,
-                None => start - now < lead_days * DAY_MS,
-            };
-            if late {
-                warnings.push(Warning::LateInvitation {
-                    days_before: d.published_at.map(|p| (start - p).div_euclid(DAY_MS)),
-                    required_days: lead_days,
-                    published: d.published_at.is_some(),
-                });
-            }
-        }
-        for kind in &d.info.expected_kinds {
-            if !d.panelists.iter().any(|p| p.kind == *kind) {
-                warnings.push(Warning::MissingPanelKind {
-                    panel_kind: (*kind).into(),
-                });
-            }
-        }
-        for p in &d.panelists {
-            if !d.opened.contains(&p.id) {
-                warnings.push(Warning::InvitationNotOpened {
-                    panelist_id: p.id,
-                    name: p.name.clone(),
-                });
-            }
-        }
-    }
-    let today = chrono::DateTime::from_timestamp_millis(now)
-        .unwrap_or_default()
-        .with_timezone(&chrono_tz::Europe::Stockholm)
-        .date_naive();
-    let overdue_follow_ups = d
-        .questions
-        .values()
-        .filter_map(|q| {
-            let f = q.follow_up.as_ref()?;
-            (f.outcome.is_none() && f.due < today).then(|| Overdue {
-                question_id: q.id.0,
-                owner: f.owner.clone(),
-                due: f.due,
-            })
-        })
-        .collect();
-    OverviewItem {
-        id: d.id,
-        code: d.code.clone(),
-        title: d.info.title.clone(),
-        phase: d.phase.into(),
-        starts_at: d.info.starts_at,
-        published_at: d.published_at,
-        warnings,
-        overdue_follow_ups,
-    }
-}
-
 /// The organizer's dialogues, soonest first, with what needs attention.
 pub async fn overview(
     State(state): State<AppState>,
@@ -705,7 +454,7 @@ pub async fn overview(
     for id in state.registry.store().list_dialogues(organizer).await? {
         if let Some(item) = dialogue(&state, id)
             .await?
-            .read(move |d| overview_item(d, now, lead_days))
+            .read(move |d| OverviewItem::new(d, now, lead_days))
             .await
         {
             items.push(item);

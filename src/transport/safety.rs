@@ -3,16 +3,11 @@
 
 use super::rest::Bearer;
 use super::{ApiError, AppState};
+use crate::protocol::rest::{SafetyNumbers, TipRecipients};
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TipRecipients {
-    pub kinds: Vec<crate::protocol::PanelKindWire>,
-}
 
 /// `PUT /api/dialogues/{id}/tip-recipients`: the panel kinds that receive private
 /// tips (organizer; the same as `set_tip_recipients` over the socket).
@@ -33,10 +28,11 @@ pub async fn set_tip_recipients(
 }
 
 /// `GET /api/safety`: the numbers the participant page shows (configurable per deployment).
-pub async fn safety(State(state): State<AppState>) -> Json<Value> {
+pub async fn safety(State(state): State<AppState>) -> Response {
     let s = &state.settings.safety;
-    Json(json!({
-        "emergency_number": s.emergency_number,
-        "police_number": s.police_number,
-    }))
+    Json(SafetyNumbers {
+        emergency_number: &s.emergency_number,
+        police_number: &s.police_number,
+    })
+    .into_response()
 }

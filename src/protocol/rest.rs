@@ -1,0 +1,186 @@
+//! The REST shapes: what organizers send to set a dialogue up, what joining by
+//! code answers, and the small answers around them. Handlers live in
+//! `transport/rest.rs`; the shapes and their field checks live here.
+
+use super::{LocationWire, PanelKindWire, PhaseWire};
+use crate::domain::{DialogueInfo, PanelKind};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// `GET /healthz` and `GET /readyz`: `{"status":"ok"}` or `{"status":"ready"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusWire {
+    pub status: &'static str,
+}
+
+/// A dialogue's information, as the organizer sends it (create and `PUT …/info`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfoBody {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// What participants can and cannot influence; required before the dialogue opens.
+    #[serde(default)]
+    pub purpose: String,
+    /// RFC 3339, e.g. "2026-12-03T18:00:00+01:00".
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    #[serde(default)]
+    pub venue: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub livestream_url: String,
+    #[serde(default)]
+    pub expected_kinds: Vec<PanelKindWire>,
+    #[serde(default)]
+    pub unreached_plan: String,
+}
+
+fn rfc3339(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.timestamp_millis()))
+            .map_err(|_| format!("{field} must be an RFC 3339 time")),
+    }
+}
+
+impl InfoBody {
+    /// The checked information, or a message naming what is wrong (a `bad_request`).
+    pub fn into_info(self) -> Result<DialogueInfo, String> {
+        let title = self.title.trim().to_string();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err("title must be 1 to 200 characters".into());
+        }
+        let long = |s: &str, max: usize| s.chars().count() > max;
+        if long(&self.description, 5000)
+            || long(&self.purpose, 2000)
+            || long(&self.unreached_plan, 1000)
+            || long(&self.venue, 300)
+            || long(&self.address, 300)
+        {
+            return Err("description, purpose, unreached_plan, venue or address too long".into());
+        }
+        let url = self.livestream_url.trim().to_string();
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            return Err("livestream_url must be an http(s) URL".into());
+        }
+        let starts_at = rfc3339("starts_at", self.starts_at.as_deref())?;
+        let ends_at = rfc3339("ends_at", self.ends_at.as_deref())?;
+        if let (Some(s), Some(e)) = (starts_at, ends_at)
+            && e <= s
+        {
+            return Err("ends_at must be after starts_at".into());
+        }
+        let mut expected_kinds: Vec<PanelKind> =
+            self.expected_kinds.into_iter().map(Into::into).collect();
+        expected_kinds.sort_by_key(|k| *k as u8);
+        expected_kinds.dedup();
+        Ok(DialogueInfo {
+            title,
+            description: self.description.trim().to_string(),
+            purpose: self.purpose.trim().to_string(),
+            starts_at,
+            ends_at,
+            venue: self.venue.trim().to_string(),
+            address: self.address.trim().to_string(),
+            livestream_url: url,
+            expected_kinds,
+            unreached_plan: self.unreached_plan.trim().to_string(),
+        })
+    }
+}
+
+/// `POST /api/dialogues` answers with the new dialogue's id, code and join link.
+#[derive(Serialize)]
+pub struct CreatedDialogue {
+    pub id: Uuid,
+    pub code: String,
+    pub join_url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseBody {
+    pub phase: PhaseWire,
+    pub expected: PhaseWire,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelistBody {
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub organisation: String,
+    pub kind: PanelKindWire,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeratorBody {
+    pub name: String,
+}
+
+/// An invitation: the invited person's id, their token, and the link that carries it.
+#[derive(Serialize)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub token: String,
+    pub invite_url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    pub code: String,
+    pub location: Option<LocationWire>,
+}
+
+/// A fresh anonymous identity, for the browser to keep.
+#[derive(Serialize)]
+pub struct Joined {
+    pub dialogue_id: Uuid,
+    pub participant_id: Uuid,
+    pub token: String,
+    pub location: LocationWire,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostBody {
+    /// Absent for a new post; the post to edit otherwise.
+    pub post_id: Option<u64>,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    pub outcome: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TipRecipients {
+    pub kinds: Vec<PanelKindWire>,
+}
+
+/// `GET /api/safety`: the numbers the participant page shows for reporting crimes.
+#[derive(Serialize)]
+pub struct SafetyNumbers<'a> {
+    pub emergency_number: &'a str,
+    pub police_number: &'a str,
+}
+
+/// The query of the server-rendered pages: `?lang=en`, and on the receipt page `?code=…`.
+#[derive(Deserialize)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+    pub code: Option<String>,
+}

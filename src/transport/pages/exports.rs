@@ -1,0 +1,185 @@
+//! The record's exports (JSON is in `mod.rs`; CSV here) and the calendar files,
+//! for the public and for each invited panelist or moderator.
+
+use super::lang::SV;
+use super::{download, read_published, restarting};
+use crate::domain::{Dialogue, Phase, Role};
+use crate::protocol::ErrorCode;
+use crate::protocol::public_record;
+use crate::transport::rest::{Bearer, public_url, require_organizer};
+use crate::transport::{ApiError, AppState};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::response::Response;
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+/// The record's questions, one row each, for spreadsheets.
+pub fn record_csv_text(d: &Dialogue) -> String {
+    let rec = public_record::record(d);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "question_id",
+        "asked_at",
+        "origin",
+        "display_name",
+        "text",
+        "votes",
+        "fate",
+        "written_answer",
+        "follow_up_owner",
+        "follow_up_due",
+        "follow_up_outcome",
+    ]);
+    for q in &rec.questions {
+        let asked = chrono::DateTime::from_timestamp_millis(q.asked_at)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        let origin = if q.origin == crate::protocol::OriginWire::InRoom {
+            "in_room"
+        } else {
+            "remote"
+        };
+        let f = q.follow_up.as_ref();
+        let id = q.id.to_string();
+        let row = [
+            id.as_str(),
+            &asked,
+            origin,
+            q.display_name.unwrap_or(""),
+            q.text,
+            &q.votes.to_string(),
+            q.fate.code(),
+            q.answer.unwrap_or(""),
+            f.map_or("", |f| f.owner),
+            &f.map(|f| f.due.to_string()).unwrap_or_default(),
+            f.and_then(|f| f.outcome).unwrap_or(""),
+        ];
+        let _ = w.write_record(
+            row.map(crate::transport::safe_text::csv_cell)
+                .iter()
+                .map(|c| c.as_ref()),
+        );
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `/d/{code}/record.csv`.
+pub async fn record_csv(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let (code, body) = read_published(&state, peer, &code, record_csv_text).await?;
+    Ok(download(body, "text/csv", &format!("{code}.csv")))
+}
+
+/// An RFC 5545 calendar with the meeting. The UID stays the dialogue's; SEQUENCE
+/// grows when the time or place changes, so calendars update the entry.
+pub fn calendar(d: &Dialogue, link: &str, note: &str) -> Option<String> {
+    use icalendar::{Component, EventLike};
+    let start = chrono::DateTime::from_timestamp_millis(d.info.starts_at?)?;
+    let end = d
+        .info
+        .ends_at
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .unwrap_or(start + chrono::Duration::hours(2));
+    let location = [d.info.venue.as_str(), d.info.address.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut description = String::new();
+    if !d.info.purpose.is_empty() {
+        description.push_str(&d.info.purpose);
+        description.push_str("\n\n");
+    }
+    description.push_str(note);
+    description.push('\n');
+    description.push_str(link);
+    // Every text is cleaned (ics_text) before the crate escapes it; the title
+    // also names the calendar, a property the crate would write raw.
+    use crate::transport::safe_text::{ics_property, ics_text};
+    let mut event = icalendar::Event::new();
+    event
+        .uid(&format!("{}@dialoghub", d.id))
+        .summary(&ics_text(&d.info.title))
+        .description(&ics_text(&description))
+        .location(&ics_text(&location))
+        .url(&ics_text(link))
+        .starts(start)
+        .ends(end)
+        .sequence(d.schedule_sequence)
+        .timestamp(chrono::Utc::now());
+    if d.phase == Phase::Closed {
+        event.status(icalendar::EventStatus::Confirmed);
+    }
+    let mut cal = icalendar::Calendar::new();
+    cal.append_property(ics_property("NAME", &d.info.title))
+        .append_property(ics_property("X-WR-CALNAME", &d.info.title))
+        .push(event.done());
+    Some(cal.done().to_string())
+}
+
+fn ics(body: Option<String>, code: &str) -> Result<Response, ApiError> {
+    let body = body.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::NotFound,
+            "the dialogue has no start time yet, so no calendar file",
+        )
+    })?;
+    Ok(download(body, "text/calendar", &format!("{code}.ics")))
+}
+
+/// `/d/{code}/calendar.ics`: for the public, with the page's link.
+pub async fn public_calendar(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let base = public_url(&state).to_string();
+    let (code, body) = read_published(&state, peer, &code, move |d| {
+        let link = format!("{base}/d/{}", d.code);
+        calendar(d, &link, SV.get("rec_ics_public").map_or("", |s| s))
+    })
+    .await?;
+    ics(body, &code)
+}
+
+/// `/api/dialogues/{id}/invitees/{person}/calendar.ics` (organizer): for one
+/// panelist or moderator, carrying a fresh invitation link of theirs.
+pub async fn invitee_calendar(
+    State(state): State<AppState>,
+    Bearer(claims): Bearer,
+    Path((id, person)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    require_organizer(&claims)?;
+    let handle = state
+        .registry
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))?;
+    let role = handle
+        .read(move |d| {
+            if d.panelists.iter().any(|p| p.id == person) {
+                Some(Role::Panelist)
+            } else if d.moderators.iter().any(|m| m.id == person) {
+                Some(Role::Moderator)
+            } else {
+                None
+            }
+        })
+        .await
+        .ok_or_else(restarting)?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such panelist or moderator"))?;
+    let page = if role == Role::Panelist {
+        "panel"
+    } else {
+        "moderate"
+    };
+    let link = crate::transport::rest::invitation(&state, role, person, id, page).invite_url;
+    let body = handle
+        .read(move |d| calendar(d, &link, SV.get("rec_ics_invitee").map_or("", |s| s)))
+        .await
+        .ok_or_else(restarting)?;
+    ics(body, &handle.code)
+}

@@ -1,0 +1,165 @@
+//! The receipt lookup: one question's fate for whoever holds its receipt code,
+//! as JSON and as a page usable without JavaScript. Misses are rate-limited.
+
+use super::lang::Lang;
+use super::{answer_and_follow_up, fate_label, head, html, restarting};
+use crate::protocol::public_record::{self, ReceiptWire};
+use crate::protocol::rest::LangQuery;
+use crate::protocol::{ErrorCode, receipt};
+use crate::transport::{ApiError, AppState};
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Looks a receipt up. A miss (wrong, guessed, another dialogue's) counts against
+/// the address; after too many, every lookup is refused for the rest of the minute.
+async fn lookup<T: Send + 'static>(
+    state: &AppState,
+    peer: SocketAddr,
+    raw: &str,
+    make: impl FnOnce(&ReceiptWire<'_>) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let now = Instant::now();
+    if state.limits.receipts_blocked(peer.ip(), now) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many receipt lookups that found nothing; wait a minute",
+        ));
+    }
+    let miss = || {
+        state.limits.receipt_missed(peer.ip(), now);
+        ApiError::new(ErrorCode::NotFound, "no question with that receipt code")
+    };
+    let (code, secret) = receipt::parse(raw).ok_or_else(miss)?;
+    let Some(handle) = state.registry.by_code(&code).await? else {
+        return Err(miss());
+    };
+    let found = handle
+        .read(move |d| public_record::receipt(d, &secret).map(|r| make(&r)))
+        .await
+        .ok_or_else(restarting)?;
+    found.ok_or_else(miss)
+}
+
+/// `GET /api/receipts/{receipt}`: one question's fate, as JSON.
+pub async fn receipt_json(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = lookup(&state, peer, &raw, |r| {
+        serde_json::to_value(r).expect("receipt serializes")
+    })
+    .await?;
+    Ok(Json(found).into_response())
+}
+
+/// `/r?code=…` and `/r/{receipt}`: the lookup as a page, usable without JavaScript.
+pub async fn receipt_page(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    raw: Option<Path<String>>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = Lang::of(&q);
+    let raw = raw.map(|Path(r)| r).or(q.code.clone()).unwrap_or_default();
+    let mut out = String::new();
+    head(&mut out, &lang, lang.t("rec_receipt_title"));
+    let _ = write!(out, "<h1>{}</h1>", lang.t("rec_receipt_title"));
+    let mut status = axum::http::StatusCode::OK;
+    if !raw.trim().is_empty() {
+        let found = lookup(&state, peer, &raw, move |r| {
+            let mut html = String::new();
+            receipt_html(&mut html, &lang, r);
+            html
+        })
+        .await;
+        match found {
+            Ok(html) => out.push_str(&html),
+            Err(e) => {
+                status = e.status();
+                let key = if e.code() == ErrorCode::RateLimited {
+                    "rec_receipt_limited"
+                } else {
+                    "rec_receipt_none"
+                };
+                let _ = write!(
+                    out,
+                    "<p role=\"alert\" class=\"notice\">{}</p>",
+                    lang.t(key)
+                );
+            }
+        }
+    }
+    receipt_form(&mut out, &lang, &raw);
+    out.push_str("</main></body></html>");
+    let mut response = html(out);
+    *response.status_mut() = status;
+    response
+}
+
+fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
+    let _ = write!(
+        out,
+        "<section class=\"receipt\" aria-labelledby=\"h-fate\"><p>{} <a href=\"/d/{}\">{}</a></p>\
+         <h2 id=\"h-fate\">{} {}</h2>",
+        lang.t("rec_receipt_in"),
+        attr(r.code),
+        text(r.dialogue_title),
+        lang.t("rec_question"),
+        r.question_id
+    );
+    if let Some(t) = r.text {
+        let _ = write!(out, "<p class=\"text\">{}</p>", text(t));
+    }
+    let _ = write!(
+        out,
+        "<p class=\"fate fate-{}\"><strong>{}</strong></p>",
+        r.fate.code(),
+        fate_label(lang, r.fate)
+    );
+    if let Some(reason) = r.reason {
+        let _ = write!(
+            out,
+            "<p>{} {}</p>",
+            lang.t("rec_reason"),
+            lang.t(&format!("reason_{}", reason.code()))
+        );
+    }
+    if let Some(plan) = r.unreached_plan {
+        let _ = write!(out, "<p>{}</p>", text(plan));
+    }
+    answer_and_follow_up(out, lang, r.answer, r.follow_up.as_ref(), "h3");
+    if let Some(target) = &r.merged_into {
+        let _ = write!(
+            out,
+            "<p>{} <a href=\"/d/{}#q{}\">{} {}</a>: {}</p>",
+            lang.t("rec_merged_into"),
+            attr(r.code),
+            target.id,
+            lang.t("rec_question"),
+            target.id,
+            text(target.text)
+        );
+    }
+    out.push_str("</section>");
+}
+
+pub(super) fn receipt_form(out: &mut String, lang: &Lang, value: &str) {
+    let _ = write!(
+        out,
+        "<section aria-labelledby=\"h-receipt\" class=\"receipt-form\"><h2 id=\"h-receipt\">{}</h2>\
+         <form action=\"/r\" method=\"get\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
+         <label for=\"receipt-code\">{}</label> <input id=\"receipt-code\" name=\"code\" \
+         autocomplete=\"off\" spellcheck=\"false\" value=\"{}\"> <button type=\"submit\">{}</button></form></section>",
+        lang.t("rec_receipt_title"),
+        lang.code(),
+        lang.t("rec_receipt_label"),
+        attr(value),
+        lang.t("rec_receipt_show"),
+    );
+}
