@@ -23,6 +23,16 @@ struct Cli {
 enum Cmd {
     /// Run the server (the default).
     Serve,
+    /// Copy the embedded SQLite store to FILE, consistently, while the server runs.
+    Backup { file: PathBuf },
+    /// Put a backup made by `backup` in place of the embedded SQLite store. Stop
+    /// the server first; the replaced database is kept beside it as `.replaced`.
+    Restore {
+        file: PathBuf,
+        /// Restore although a write-ahead log is beside the database (after a crash).
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a signed token, e.g. the first organizer's.
     Token {
         #[arg(long, default_value = "organizer")]
@@ -41,6 +51,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => serve(settings).await,
+        Cmd::Backup { file } => {
+            dialoghub::store::backup::backup(&settings.store.url, &file).await?;
+            println!("backup written to {}", file.display());
+            Ok(())
+        }
+        Cmd::Restore { file, force } => {
+            let target =
+                dialoghub::store::backup::restore(&settings.store.url, &file, force).await?;
+            println!("restored {} to {}", file.display(), target.display());
+            Ok(())
+        }
         Cmd::Token {
             role,
             dialogue,

@@ -7,6 +7,7 @@
 //! contract tests (`tests/it/store.rs`), one test per backend.
 
 pub mod audit;
+pub mod backup;
 mod postgres;
 mod sql;
 mod sqlite;

@@ -4,6 +4,7 @@ mod harness;
 mod log;
 
 mod architecture;
+mod backup;
 mod bad_input;
 mod bus;
 mod cluster;
