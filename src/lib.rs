@@ -21,6 +21,7 @@ pub mod config;
 pub mod domain;
 pub mod hub;
 pub mod log;
+pub mod log_filter;
 pub mod protocol;
 pub mod retention;
 pub mod store;

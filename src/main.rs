@@ -89,11 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    dialoghub::log_filter::init();
     // Before the port is announced: from then on SIGTERM means a graceful stop,
     // never the default of dying on the spot.
     let stop = dialoghub::app::stop_signal()?;

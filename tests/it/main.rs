@@ -28,4 +28,5 @@ mod rfc6455;
 mod slow;
 mod store;
 mod tips;
+mod trace_logs;
 mod votes;
