@@ -7,7 +7,8 @@
 //!
 //! - [`domain`]: the pure state machine of one dialogue. No async, no I/O, no clock.
 //! - [`protocol`]: every wire message, error code and close code.
-//! - [`hub`]: one task per live dialogue; group commit; encode once per audience.
+//! - [`hub`]: one writer per live dialogue, a core without I/O in an async shell;
+//!   group commit; encode once per audience.
 //! - [`transport`]: axum routes, the WebSocket connection, REST.
 //! - [`log`]: the stored log's codec, versioned, below the protocol.
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.

@@ -141,4 +141,10 @@ impl Command {
     pub fn is_vote(&self) -> bool {
         matches!(self, Command::Vote { .. } | Command::AnswerPoll { .. })
     }
+
+    /// Whether the command may put a new question in the log: it then needs a
+    /// receipt secret in its `Context`.
+    pub fn opens_question(&self) -> bool {
+        matches!(self, Command::Ask { .. } | Command::FloorQuestion { .. })
+    }
 }

@@ -26,7 +26,7 @@ pub enum Event {
         origin: Origin,
         /// A floor question entered by a moderator is approved on entry.
         approved: bool,
-        /// The secret part of the asker's receipt code; the hub adds it.
+        /// The secret part of the asker's receipt code (`Context::receipt_secret`).
         receipt: Option<String>,
     },
     QuestionApproved {

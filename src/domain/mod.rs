@@ -15,7 +15,7 @@ pub mod text;
 pub mod tip;
 
 pub use command::Command;
-pub use dialogue::{Decision, Dialogue, VoteChange};
+pub use dialogue::{Context, Decision, Dialogue, Rights, VoteChange, When, rights};
 pub use event::{Event, Recorded};
 pub use feedback::{Attendance, Fate, FollowUp, InfoPost, PostId, WrittenAnswer};
 pub use poll::{Poll, PollAnswer, PollId, PollKind, PollResults, PollState};

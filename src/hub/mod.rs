@@ -1,16 +1,22 @@
-//! Live dialogues: one writer task per dialogue, fanning out into each
-//! connection's bounded outbox. The hub never imports the transport.
+//! Live dialogues: one writer per dialogue, fanning out into each connection's
+//! bounded outbox. The writer is `core` (inputs in, effects out, no I/O) inside
+//! `task` (the async shell that performs the effects). The hub never imports
+//! the transport.
 
-mod dialogue_task;
+pub mod core;
 mod fanout;
 mod outbox;
 mod registry;
+mod stored;
+mod task;
 mod thread;
 
-pub use dialogue_task::{Join, Request, Submission, rebuild, rebuild_with};
+pub use core::{DialogueCore, Join, Submission};
 pub use fanout::ConnId;
 pub use outbox::{Drained, Outbox};
 pub use registry::{DialogueHandle, Registry};
+pub use stored::{rebuild, rebuild_with};
+pub use task::Request;
 pub use thread::HubThread;
 
 use crate::protocol::{self, AckWire, ErrorWire, ServerMessage};

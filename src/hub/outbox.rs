@@ -143,28 +143,34 @@ impl Outbox {
     /// flush once.
     pub async fn drain(&self, into: &mut Drained) -> Result<(), CloseCode> {
         loop {
-            {
-                let mut s = self.lock();
-                // What was queued before a close still goes out (a slow close emptied the queue).
-                if s.queue.is_empty()
-                    && let Some(code) = s.close
-                {
-                    return Err(code);
-                }
-                if !s.queue.is_empty() || s.live.is_some() || s.ping {
-                    into.frames.extend(s.queue.drain(..));
-                    into.frames.extend(s.live.take());
-                    s.drains = s.drains.wrapping_add(1);
-                    if s.drains % QUEUE_SAMPLE == 1 {
-                        crate::telemetry::queue_drained(s.bytes);
-                    }
-                    s.bytes = 0;
-                    into.ping = std::mem::take(&mut s.ping);
-                    return Ok(());
-                }
+            if let Some(drained) = self.try_drain(into) {
+                return drained;
             }
             self.notify.notified().await;
         }
+    }
+
+    /// `drain` without waiting: `None` while there is nothing to write.
+    pub fn try_drain(&self, into: &mut Drained) -> Option<Result<(), CloseCode>> {
+        let mut s = self.lock();
+        // What was queued before a close still goes out (a slow close emptied the queue).
+        if s.queue.is_empty()
+            && let Some(code) = s.close
+        {
+            return Some(Err(code));
+        }
+        if !s.queue.is_empty() || s.live.is_some() || s.ping {
+            into.frames.extend(s.queue.drain(..));
+            into.frames.extend(s.live.take());
+            s.drains = s.drains.wrapping_add(1);
+            if s.drains % QUEUE_SAMPLE == 1 {
+                crate::telemetry::queue_drained(s.bytes);
+            }
+            s.bytes = 0;
+            into.ping = std::mem::take(&mut s.ping);
+            return Some(Ok(()));
+        }
+        None
     }
 }
 

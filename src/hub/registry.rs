@@ -1,6 +1,7 @@
 //! The live dialogues of this node: the handle type is the only door into one.
 
-use super::dialogue_task::{DialogueTask, Join, Request, Submission};
+use super::core::{Join, Submission};
+use super::task::{DialogueTask, Request};
 use super::{HubSettings, HubThread, Reply};
 use crate::bus::{Bus, News};
 use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
@@ -199,8 +200,9 @@ impl Registry {
         let Some(record) = self.store.load(id).await? else {
             return Ok(None);
         };
+        let (code, epoch) = (record.code.clone(), record.epoch);
         let task = DialogueTask::new(
-            &record,
+            record,
             self.store.clone(),
             self.bus.clone(),
             self.settings.clone(),
@@ -209,8 +211,8 @@ impl Registry {
         self.hub.handle().spawn(task.run(rx));
         let handle = DialogueHandle {
             id,
-            code: record.code.clone(),
-            epoch: record.epoch,
+            code,
+            epoch,
             tx,
         };
         self.dialogues.insert(id, handle.clone());

@@ -8,8 +8,8 @@
 
 use dialoghub::domain::text::{DisplayName, QuestionText};
 use dialoghub::domain::{
-    Actor, Audience, Command, Dialogue, DialogueInfo, Event, Phase, QuestionId, QuestionStatus,
-    Recorded, Refusal, RejectReason, VoteChange, question::Origin,
+    Actor, Audience, Command, Context, Dialogue, DialogueInfo, Event, Phase, QuestionId,
+    QuestionStatus, Recorded, Refusal, RejectReason, VoteChange, question::Origin,
 };
 use dialoghub::protocol::{
     EventBody, EventOut, LiveWire, Present, ServerMessage, mine, public_event, snapshot,
@@ -453,7 +453,11 @@ impl Run {
         let (who, cmd, predicted) = self.translate(op);
         let actor = self.actors[who];
         let at = AT + self.log.len() as i64;
-        let decided = self.d.decide(&actor, cmd, at);
+        let ctx = Context {
+            now: at,
+            ..Context::default()
+        };
+        let decided = self.d.decide(&actor, cmd, ctx);
         match (&decided, &predicted) {
             (Ok(_), Ok(_)) => {}
             (Err(r), Err(no)) => prop_assert_eq!(category(r), *no, "{:?}: refused as {}", op, r),

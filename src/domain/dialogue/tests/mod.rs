@@ -1,19 +1,34 @@
 //! The dialogue's rules, driven directly: no server, no clock, microseconds per test.
 
-use super::*;
-use crate::domain::PanelKind;
-use crate::domain::question::RejectReason;
+mod context;
+mod polls_and_tips;
 
-struct Meeting {
-    d: Dialogue,
-    seq: u64,
-    organizer: Actor,
-    moderator: Actor,
+use super::*;
+use crate::domain::Role;
+use crate::domain::command::Command;
+use crate::domain::event::Recorded;
+use crate::domain::question::{Addressee, Origin, QuestionStatus, RejectReason};
+use crate::domain::refusal::Refusal;
+use crate::domain::text::QuestionText;
+
+/// The context of a command decided at `now`, with nothing else from outside.
+fn at(now: Timestamp) -> Context {
+    Context {
+        now,
+        ..Context::default()
+    }
+}
+
+pub(super) struct Meeting {
+    pub(super) d: Dialogue,
+    pub(super) seq: u64,
+    pub(super) organizer: Actor,
+    pub(super) moderator: Actor,
 }
 
 impl Meeting {
     /// A draft as it is created: its description, with the purpose publishing needs.
-    fn draft() -> Meeting {
+    pub(super) fn draft() -> Meeting {
         let mut m = Meeting {
             d: Dialogue::new(Uuid::new_v4(), "ABC123".into(), 1),
             seq: 0,
@@ -32,7 +47,7 @@ impl Meeting {
         m
     }
 
-    fn live() -> Meeting {
+    pub(super) fn live() -> Meeting {
         let mut m = Meeting::draft();
         let org = m.organizer;
         m.ok(
@@ -45,8 +60,8 @@ impl Meeting {
         m
     }
 
-    fn run(&mut self, actor: &Actor, cmd: Command) -> Result<Decision, Refusal> {
-        let decision = self.d.decide(actor, cmd, 1_000)?;
+    pub(super) fn run(&mut self, actor: &Actor, cmd: Command) -> Result<Decision, Refusal> {
+        let decision = self.d.decide(actor, cmd, at(1_000))?;
         for event in &decision.events {
             self.seq += 1;
             self.d.apply(&Recorded {
@@ -65,11 +80,11 @@ impl Meeting {
         Ok(decision)
     }
 
-    fn ok(&mut self, actor: &Actor, cmd: Command) -> Decision {
+    pub(super) fn ok(&mut self, actor: &Actor, cmd: Command) -> Decision {
         self.run(actor, cmd).expect("command should be accepted")
     }
 
-    fn ask(&mut self, who: &Actor, text: &str) -> QuestionId {
+    pub(super) fn ask(&mut self, who: &Actor, text: &str) -> QuestionId {
         let cmd = Command::Ask {
             text: QuestionText::parse(text, 500).unwrap(),
             display_name: None,
@@ -82,7 +97,7 @@ impl Meeting {
         }
     }
 
-    fn approve(&mut self, q: QuestionId) {
+    pub(super) fn approve(&mut self, q: QuestionId) {
         let m = self.moderator;
         self.ok(
             &m,
@@ -95,7 +110,7 @@ impl Meeting {
     }
 }
 
-fn participant() -> Actor {
+pub(super) fn participant() -> Actor {
     Actor::Participant(Uuid::new_v4())
 }
 
@@ -429,145 +444,6 @@ fn a_question_to_an_unknown_panelist_is_refused_and_to_a_kind_is_fine() {
         Err(Refusal::NoSuchPanelist)
     );
     m.ok(&participant(), ask(Addressee::Kind(PanelKind::Police)));
-}
-
-#[test]
-fn a_poll_counts_the_latest_answer_of_each_participant_and_freezes_at_closing() {
-    use crate::domain::{PollId, PollKind, PollState};
-    let mut m = Meeting::live();
-    let moderator = m.moderator;
-    m.ok(
-        &moderator,
-        Command::CreatePoll {
-            question: "Trygg?".into(),
-            kind: PollKind::Multiple,
-            options: vec!["Ja".into(), "Nej".into(), "Ibland".into()],
-        },
-    );
-    let poll = PollId(1);
-    let (anna, bo) = (participant(), participant());
-    let answer = |choices: Vec<u16>| Command::AnswerPoll { poll, choices };
-    assert_eq!(
-        m.run(&anna, answer(vec![0])),
-        Err(Refusal::PollNotOpen(poll)),
-        "a prepared poll takes no answers"
-    );
-    let open = Command::OpenPoll {
-        poll,
-        expected: PollState::Prepared,
-    };
-    m.ok(&moderator, open.clone());
-    assert!(matches!(
-        m.run(&moderator, open),
-        Err(Refusal::PollConflict { .. })
-    ));
-    m.ok(&anna, answer(vec![0, 2]));
-    m.ok(&anna, answer(vec![2]));
-    m.ok(&anna, answer(vec![2]));
-    m.ok(&bo, answer(vec![1, 2]));
-    assert_eq!(m.run(&bo, answer(vec![1, 1])), Err(Refusal::BadChoices));
-    assert_eq!(m.run(&bo, answer(vec![3])), Err(Refusal::BadChoices));
-    assert_eq!(m.d.poll_results(poll).counts, vec![0, 1, 2]);
-    m.ok(
-        &moderator,
-        Command::ClosePoll {
-            poll,
-            expected: PollState::Open,
-        },
-    );
-    // Answer rows may go (retention); the closed result stands.
-    m.d.poll_answers.clear();
-    let r = m.d.poll_results(poll);
-    assert_eq!((r.counts, r.respondents), (vec![0, 1, 2], 2));
-    assert_eq!(m.run(&bo, answer(vec![0])), Err(Refusal::PollNotOpen(poll)));
-}
-
-#[test]
-fn closing_the_dialogue_closes_its_open_polls_and_makes_their_results_public() {
-    use crate::domain::{PollId, PollKind, PollState};
-    let mut m = Meeting::live();
-    let (org, moderator) = (m.organizer, m.moderator);
-    for _ in 0..2 {
-        m.ok(
-            &moderator,
-            Command::CreatePoll {
-                question: "Trygg?".into(),
-                kind: PollKind::Scale,
-                options: Vec::new(),
-            },
-        );
-    }
-    m.ok(
-        &moderator,
-        Command::OpenPoll {
-            poll: PollId(1),
-            expected: PollState::Prepared,
-        },
-    );
-    m.ok(
-        &participant(),
-        Command::AnswerPoll {
-            poll: PollId(1),
-            choices: vec![4],
-        },
-    );
-    assert!(!m.d.poll_results_public(&m.d.polls[&PollId(1)]));
-    let decision = m.ok(
-        &org,
-        Command::SetPhase {
-            to: Phase::Closed,
-            expected: Phase::Live,
-        },
-    );
-    assert_eq!(decision.events.len(), 2, "one poll was open");
-    let open = &m.d.polls[&PollId(1)];
-    assert_eq!(open.state, PollState::Closed);
-    assert_eq!(
-        open.closed_results.as_ref().unwrap().counts,
-        vec![0, 0, 0, 0, 1]
-    );
-    assert!(m.d.poll_results_public(open));
-    assert!(
-        !m.d.poll_results_public(&m.d.polls[&PollId(2)]),
-        "a poll never opened stays staff only"
-    );
-}
-
-#[test]
-fn a_moved_question_becomes_a_tip_only_staff_and_allowed_panelists_read() {
-    use crate::domain::{PanelKind, TipId};
-    let mut m = Meeting::live();
-    let (org, moderator) = (m.organizer, m.moderator);
-    let anna = participant();
-    let q = m.ask(&anna, "Jag såg Kalle Svensson stjäla en cykel");
-    assert!(!m.d.questions[&q].private_signals.is_empty());
-    m.ok(
-        &moderator,
-        Command::MoveToPrivate {
-            question: q,
-            expected: QuestionStatus::Pending,
-        },
-    );
-    assert_eq!(m.d.questions[&q].status, QuestionStatus::MovedToPrivate);
-    assert_eq!(m.d.tips[&TipId(1)].from_question, Some(q));
-    let police = Uuid::new_v4();
-    m.d.panelists.push(Panelist {
-        id: police,
-        name: "P".into(),
-        title: String::new(),
-        organisation: String::new(),
-        kind: PanelKind::Police,
-    });
-    assert!(!m.d.reads_tips(&Actor::Panelist(police)));
-    m.ok(
-        &org,
-        Command::SetTipRecipients {
-            kinds: vec![PanelKind::Police],
-        },
-    );
-    assert!(m.d.reads_tips(&Actor::Panelist(police)));
-    assert!(!m.d.reads_tips(&anna));
-    assert!(!m.d.reads_tips(&Actor::Screen(Uuid::new_v4())));
 }
 
 #[test]

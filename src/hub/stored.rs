@@ -1,0 +1,59 @@
+//! A dialogue rebuilt from its stored record (the format itself is `crate::log`'s).
+
+use super::core::{Loaded, set_answers};
+use crate::domain::{DangerPhrases, Dialogue, QuestionId, Recorded, VoteChange};
+use crate::store::{DialogueRecord, StoreError, StoredEvent};
+use std::sync::Arc;
+
+/// Rebuilds a dialogue from its record: replaying the log gives the live state.
+pub fn rebuild(record: &DialogueRecord) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
+    rebuild_with(record, &Default::default())
+}
+
+/// Rebuilds with the deployment's danger phrases, which mark questions and tips as they apply.
+pub fn rebuild_with(
+    record: &DialogueRecord,
+    danger: &Arc<DangerPhrases>,
+) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
+    let mut dialogue = Dialogue::new(record.id, record.code.clone(), record.epoch);
+    dialogue.danger = danger.clone();
+    let mut log = Vec::with_capacity(record.events.len());
+    for stored in &record.events {
+        let rec = decode(stored)?;
+        if rec.seq != dialogue.head_seq + 1 {
+            return Err(StoreError::Config(format!(
+                "gap in the log of {}: {} after {}",
+                record.id, rec.seq, dialogue.head_seq
+            )));
+        }
+        dialogue.apply(&rec);
+        log.push(rec);
+    }
+    for (question, participant) in &record.votes {
+        dialogue.apply_vote(&VoteChange {
+            question: QuestionId(*question),
+            participant: *participant,
+            on: true,
+        });
+    }
+    set_answers(&mut dialogue, record.poll_answers.clone());
+    Ok((dialogue, log))
+}
+
+/// A stored record as the dialogue's single writer takes it in.
+pub(super) fn load(
+    record: DialogueRecord,
+    danger: &Arc<DangerPhrases>,
+) -> Result<Loaded, StoreError> {
+    let (dialogue, log) = rebuild_with(&record, danger)?;
+    Ok(Loaded {
+        dialogue,
+        log,
+        acks: record.acks,
+        votes_version: record.votes_version,
+    })
+}
+
+pub(super) fn decode(stored: &StoredEvent) -> Result<Recorded, StoreError> {
+    Ok(crate::log::decode(stored)?)
+}
