@@ -39,9 +39,50 @@ use serde::{Deserialize, Serialize};
 /// The protocol version a client names in `hello`.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// One encoded server message. Cloning shares the bytes: each event is encoded
-/// once per audience and the same bytes go to every connection of that audience.
-pub type Frame = axum::extract::ws::Utf8Bytes;
+/// One encoded server message: JSON text in shared bytes. Cloning shares the
+/// bytes: each event is encoded once per audience and the same bytes go to every
+/// connection of that audience. A plain value: the transport hands the bytes to
+/// its WebSocket library as a text message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frame(bytes::Bytes);
+
+impl Frame {
+    pub const fn from_static(text: &'static str) -> Frame {
+        Frame(bytes::Bytes::from_static(text.as_bytes()))
+    }
+
+    /// Its length in bytes (what an outbox's bound counts).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Every constructor takes text, so this holds; checked rather than assumed
+        // because the crate has no unsafe code (REST views and tests read it).
+        std::str::from_utf8(&self.0).expect("a frame holds UTF-8 text")
+    }
+
+    /// The shared bytes, for the transport to send.
+    pub fn into_bytes(self) -> bytes::Bytes {
+        self.0
+    }
+}
+
+impl From<String> for Frame {
+    fn from(text: String) -> Frame {
+        Frame(bytes::Bytes::from(text))
+    }
+}
+
+impl From<&str> for Frame {
+    fn from(text: &str) -> Frame {
+        Frame(bytes::Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
 
 /// Encodes a server message once.
 pub fn encode(msg: &impl Serialize) -> Frame {
