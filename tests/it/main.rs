@@ -29,4 +29,5 @@ mod slow;
 mod store;
 mod tips;
 mod trace_logs;
+mod upgrade;
 mod votes;
