@@ -120,7 +120,7 @@ fn load_or_create_secret(path: &Path) -> std::io::Result<Vec<u8>> {
         Ok(secret) => Ok(secret),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
+                crate::private_files::create_dir(dir)?;
             }
             let mut bytes = [0u8; 32];
             rand::fill(&mut bytes);

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod hub;
 pub mod log;
 pub mod log_filter;
+pub mod private_files;
 pub mod protocol;
 pub mod retention;
 pub mod store;

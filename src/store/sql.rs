@@ -42,6 +42,12 @@ pub trait Dialect: Database {
         dialogues: &[DialogueId],
     ) -> Result<Vec<(DialogueId, Head)>, StoreError>;
 
+    /// After a scrub has committed: the removed bytes gone from the files too,
+    /// not only from the rows (an erasure that leaves the text in a file is not
+    /// one). SQLite: checkpoint and truncate the log; PostgreSQL: rewrite the
+    /// tables the scrub touched.
+    async fn after_scrub(pool: &Pool<Self>) -> Result<(), StoreError>;
+
     /// The saved acks of these keys, where there are any; never empty.
     async fn saved_acks(
         pool: &Pool<Self>,
@@ -462,7 +468,7 @@ where
         let mut tx = self.write.begin().await?;
         Self::scrub_in(&mut *tx, &dialogue.to_string(), scrub).await?;
         tx.commit().await?;
-        Ok(())
+        D::after_scrub(&self.write).await
     }
 
     async fn purge_audit_before(&self, before: i64) -> Result<u64, StoreError> {

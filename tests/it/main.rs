@@ -11,6 +11,7 @@ mod cluster;
 mod crash;
 mod crash_loop;
 mod edges;
+mod erasure_on_disk;
 mod exports;
 mod meeting;
 mod model;
