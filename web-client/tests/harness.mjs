@@ -52,7 +52,10 @@ export async function startServer() {
   let child = null;
   let log = '';
   const spawnServer = async (port) => {
-    child = spawn(binary, [], { cwd: dir, env: { ...env, DIALOGHUB_SERVER__PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // On a restart the port is fixed, so the server does not derive its public URL
+    // from the port it bound: name it, as a deploy does (the Origin check reads it).
+    const publicUrl = port ? { DIALOGHUB_SERVER__PUBLIC_URL: `http://127.0.0.1:${port}` } : {};
+    child = spawn(binary, [], { cwd: dir, env: { ...env, ...publicUrl, DIALOGHUB_SERVER__PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const me = child;
     me.stderr.on('data', (d) => {
       log += d;
