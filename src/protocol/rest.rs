@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// `GET /healthz` and `GET /readyz`: `{"status":"ok"}` or `{"status":"ready"}`.
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusWire {
+pub struct HealthWire {
     pub status: &'static str,
 }
 

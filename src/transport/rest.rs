@@ -6,8 +6,8 @@ use crate::domain::{Actor, Audience, Command, Location, Moderator, Panelist, Pha
 use crate::hub::DialogueHandle;
 use crate::protocol::overview::OverviewItem;
 use crate::protocol::rest::{
-    CreatedDialogue, InfoBody, Invitation, JoinBody, Joined, ModeratorBody, OutcomeBody,
-    PanelistBody, PhaseBody, PostBody, StatusWire,
+    CreatedDialogue, HealthWire, InfoBody, Invitation, JoinBody, Joined, ModeratorBody,
+    OutcomeBody, PanelistBody, PhaseBody, PostBody,
 };
 use crate::protocol::{ClientMsgId, ErrorCode, PhaseWire};
 use axum::Json;
@@ -95,13 +95,13 @@ fn json_frame(frame: crate::protocol::Frame) -> Response {
         .into_response()
 }
 
-pub async fn healthz() -> Json<StatusWire> {
-    Json(StatusWire { status: "ok" })
+pub async fn healthz() -> Json<HealthWire> {
+    Json(HealthWire { status: "ok" })
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.registry.store().ping().await {
-        Ok(()) => Json(StatusWire { status: "ready" }).into_response(),
+        Ok(()) => Json(HealthWire { status: "ready" }).into_response(),
         Err(_) => ApiError::new(ErrorCode::Unavailable, "storage is unavailable").into_response(),
     }
 }
