@@ -154,11 +154,16 @@ impl DialogueTask {
         if submissions.is_empty() {
             return;
         }
-        // Randomness comes from here, as values: one receipt secret per new question.
-        let secrets = submissions
-            .iter()
-            .map(|s| s.command.opens_question().then(new_receipt))
-            .collect();
+        // Randomness comes from here, as values: one receipt secret per new
+        // question. A batch of votes opens none and needs no list at all.
+        let secrets = if submissions.iter().any(|s| s.command.opens_question()) {
+            submissions
+                .iter()
+                .map(|s| s.command.opens_question().then(new_receipt))
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.core.submit(submissions, secrets, now_ms());
         self.perform().await;
     }

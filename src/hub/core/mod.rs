@@ -269,8 +269,9 @@ impl DialogueCore {
     }
 
     /// Submissions drained from the inbox together: decided in order, committed
-    /// in one transaction. `secrets` holds one receipt secret (random, from the
-    /// shell) for each submission that opens a question, `None` for the others.
+    /// in one transaction. `secrets[i]` is the receipt secret (random, from the
+    /// shell) for submission `i` if it opens a question; a shorter list (empty
+    /// for a batch that opens none) means `None` for the rest.
     pub fn submit(
         &mut self,
         submissions: Vec<Submission>,
