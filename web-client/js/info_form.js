@@ -1,0 +1,89 @@
+// The organizer's form for a dialogue's information, once for creating (`c`) and
+// once for editing (`e`): its fields, what they hold, and filling them in.
+import { h, t } from './common.js';
+
+const $ = (id) => document.getElementById(id);
+const KINDS = ['politician', 'police', 'staff', 'other'];
+
+/** The fields of a dialogue's information, once for creating (`c`) and once for editing (`e`). */
+export function infoFields(p) {
+  const field = (name, labelKey, control, { hint, required } = {}) => {
+    const id = `${p}-${name}`;
+    control.id = id;
+    if (hint) control.setAttribute('aria-describedby', `${id}-hint`);
+    if (required) control.setAttribute('aria-required', 'true');
+    return h('div', { class: 'field' },
+      h('label', { for: id }, h('span', { 'data-i18n': labelKey }, t(labelKey)),
+        required ? [' ', h('span', { class: 'hint', 'data-i18n': 'required' }, t('required'))] : null),
+      control,
+      hint ? h('span', { class: 'hint', id: `${id}-hint`, 'data-i18n': hint }, t(hint)) : null);
+  };
+  return [
+    field('title', 'c_title', h('input', { type: 'text', maxlength: '200' }), { required: true }),
+    field('purpose', 'c_purpose', h('textarea', { maxlength: '2000' }), { hint: 'c_purpose_hint', required: true }),
+    field('description', 'c_description', h('textarea', { maxlength: '5000' })),
+    h('div', { class: 'org-grid' },
+      field('starts', 'c_starts', h('input', { type: 'datetime-local' })),
+      field('ends', 'c_ends', h('input', { type: 'datetime-local' }))),
+    h('div', { class: 'org-grid' },
+      field('venue', 'c_venue', h('input', { type: 'text', maxlength: '300' })),
+      field('address', 'c_address', h('input', { type: 'text', maxlength: '300', autocomplete: 'off' }))),
+    field('stream', 'c_stream', h('input', { type: 'url', inputmode: 'url' })),
+    h('fieldset', { 'aria-describedby': `${p}-kinds-hint` },
+      h('legend', { 'data-i18n': 'c_kinds' }, t('c_kinds')),
+      h('p', { class: 'hint', id: `${p}-kinds-hint`, 'data-i18n': 'c_kinds_hint' }, t('c_kinds_hint')),
+      h('div', { class: 'checks' }, KINDS.map((k) => h('label', { class: 'choice' },
+        h('input', { type: 'checkbox', name: `${p}-kinds`, value: k }),
+        h('span', { 'data-i18n': `kind_${k}` }, t(`kind_${k}`)))))),
+    field('unreached', 'c_unreached', h('textarea', { maxlength: '1000' }), { hint: 'c_unreached_hint' }),
+  ];
+}
+
+/** The information in form `p`, as the server takes it; null (with the field focused) if something is missing. */
+export function readInfo(p) {
+  const v = (name) => $(`${p}-${name}`).value.trim();
+  if (!v('title')) {
+    $('org-error').textContent = t('err_title_empty');
+    $(`${p}-title`).focus();
+    return null;
+  }
+  if (!v('purpose')) {
+    $('org-error').textContent = t('err_purpose_empty');
+    $(`${p}-purpose`).focus();
+    return null;
+  }
+  const time = (name) => (v(name) ? new Date(v(name)).toISOString() : null);
+  return {
+    title: v('title'),
+    purpose: v('purpose'),
+    description: v('description'),
+    starts_at: time('starts'),
+    ends_at: time('ends'),
+    venue: v('venue'),
+    address: v('address'),
+    livestream_url: v('stream'),
+    expected_kinds: [...document.querySelectorAll(`input[name="${p}-kinds"]:checked`)].map((c) => c.value),
+    unreached_plan: v('unreached'),
+  };
+}
+
+/** Milliseconds as the value of a datetime-local field (local time). */
+function localValue(ms) {
+  if (!ms) return '';
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+export function fillInfo(p, d) {
+  $(`${p}-title`).value = d.title || '';
+  $(`${p}-purpose`).value = d.purpose || '';
+  $(`${p}-description`).value = d.description || '';
+  $(`${p}-starts`).value = localValue(d.starts_at);
+  $(`${p}-ends`).value = localValue(d.ends_at);
+  $(`${p}-venue`).value = d.venue || '';
+  $(`${p}-address`).value = d.address || '';
+  $(`${p}-stream`).value = d.livestream_url || '';
+  for (const c of document.querySelectorAll(`input[name="${p}-kinds"]`)) c.checked = (d.expected_kinds || []).includes(c.value);
+  $(`${p}-unreached`).value = d.unreached_plan || '';
+}
