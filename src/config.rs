@@ -112,6 +112,8 @@ pub struct Limits {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct HubConfig {
+    /// Seconds a dialogue with no connections stays in memory.
+    pub idle_unload_secs: u64,
     pub live_interval_ms: u64,
     pub ping_interval_secs: u64,
     pub replay_window: usize,

@@ -35,6 +35,9 @@ pub struct HubSettings {
     pub max_question_chars: usize,
     /// Phrases that raise a danger alert to staff.
     pub danger_phrases: Arc<crate::domain::DangerPhrases>,
+    /// A dialogue nobody is connected to leaves memory after this long; the
+    /// next use loads it again from the store.
+    pub idle_unload: Duration,
 }
 
 impl HubSettings {
@@ -46,6 +49,7 @@ impl HubSettings {
             replay_window: settings.hub.replay_window,
             inbox_capacity: settings.hub.inbox_capacity,
             max_question_chars: settings.limits.max_question_chars,
+            idle_unload: Duration::from_secs(settings.hub.idle_unload_secs.max(1)),
             danger_phrases: Arc::new(crate::domain::DangerPhrases::new(
                 &settings.safety.danger_phrases,
             )),

@@ -175,18 +175,19 @@ impl Registry {
 
     /// How many dialogues are in memory.
     pub fn live_dialogues(&self) -> usize {
-        self.dialogues.len()
+        self.dialogues.iter().filter(|h| !h.tx.is_closed()).count()
     }
 
     /// The live dialogue, started from the store on first use.
+    /// A dialogue whose task ended (unloaded when idle) is loaded again.
     pub async fn get(&self, id: DialogueId) -> Result<Option<DialogueHandle>, StoreError> {
-        if let Some(h) = self.dialogues.get(&id) {
-            return Ok(Some(h.clone()));
+        if let Some(h) = self.running(id) {
+            return Ok(Some(h));
         }
         let gate = self.loading.entry(id).or_default().clone();
         let _loading = gate.lock().await;
-        if let Some(h) = self.dialogues.get(&id) {
-            return Ok(Some(h.clone()));
+        if let Some(h) = self.running(id) {
+            return Ok(Some(h));
         }
         let loaded = self.load(id).await;
         if loaded.is_err() {
@@ -194,6 +195,23 @@ impl Registry {
         }
         self.loading.remove(&id);
         loaded
+    }
+
+    fn running(&self, id: DialogueId) -> Option<DialogueHandle> {
+        let h = self.dialogues.get(&id)?;
+        (!h.tx.is_closed()).then(|| h.clone())
+    }
+
+    /// Forgets the dialogues whose task ended because nobody used them
+    /// (`hub.idle_unload_secs`), so memory holds only the ones in use.
+    fn forget_unloaded(&self) {
+        self.dialogues.retain(|_, h| {
+            let ended = h.tx.is_closed();
+            if ended {
+                self.codes.remove(&h.code);
+            }
+            !ended
+        });
     }
 
     async fn load(&self, id: DialogueId) -> Result<Option<DialogueHandle>, StoreError> {
@@ -321,6 +339,7 @@ impl Registry {
                 let Some(r) = registry.upgrade() else {
                     return;
                 };
+                r.forget_unloaded();
                 let ids: Vec<DialogueId> = r.dialogues.iter().map(|h| *h.key()).collect();
                 if !ids.is_empty() {
                     // A store that hangs must not stop the loop for longer than a few polls.

@@ -83,15 +83,37 @@ impl DialogueTask {
         let mut ping_tick = tokio::time::interval(self.settings.ping_interval / PING_SLICES as u32);
         ping_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut batch = Vec::with_capacity(MAX_BATCH);
+        // Whether the dialogue was idle at the last look: it leaves memory when it
+        // still is one look later, so it has had no connection and no request for
+        // at least `idle_unload`.
+        let mut idle_tick = tokio::time::interval(self.settings.idle_unload);
+        idle_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        idle_tick.tick().await;
+        let mut was_idle = false;
         loop {
             tokio::select! {
                 n = inbox.recv_many(&mut batch, MAX_BATCH) => {
                     if n == 0 {
                         break; // every handle is gone: the registry shut down
                     }
+                    // The head poll wakes every dialogue each second: not a use.
+                    if batch.iter().any(|r| !matches!(r, Request::Wake { .. } | Request::Leave(_))) {
+                        was_idle = false;
+                    }
                     if self.handle(&mut batch).await.is_break() {
                         break;
                     }
+                }
+                _ = idle_tick.tick() => {
+                    let idle = self.core.is_idle();
+                    // The registry sees the closed inbox and loads the dialogue
+                    // afresh on its next use. A request that raced in is dropped
+                    // with the inbox: a join is told to reconnect (1012).
+                    if idle && was_idle && inbox.is_empty() {
+                        inbox.close();
+                        break;
+                    }
+                    was_idle = idle;
                 }
                 _ = live_tick.tick() => {
                     self.core.tick_live();

@@ -27,6 +27,7 @@ mod resume;
 mod retention;
 mod rfc6455;
 mod slow;
+mod soak;
 mod store;
 mod tips;
 mod trace_logs;

@@ -319,6 +319,14 @@ impl DialogueCore {
         self.stale.is_none().then(|| self.snapshot(audience))
     }
 
+    /// Nobody is connected and nothing is in flight, so the dialogue may leave
+    /// memory (the log and the store hold all of it). Forgets members whose
+    /// connection ended without its `leave` arriving.
+    pub fn is_idle(&mut self) -> bool {
+        self.fanout.members.retain(|_, m| !m.outbox.is_closed());
+        self.fanout.members.is_empty() && self.work.is_none() && self.io.is_none()
+    }
+
     /// Tells every member to close with `code`.
     pub fn shutdown(&mut self, code: CloseCode) {
         self.fanout.close_all(code);

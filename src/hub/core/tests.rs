@@ -14,6 +14,7 @@ const EPOCH: u64 = 7;
 
 fn settings(replay_window: usize) -> HubSettings {
     HubSettings {
+        idle_unload: Duration::from_secs(600),
         live_interval: Duration::from_millis(250),
         ping_interval: Duration::from_secs(20),
         replay_window,
