@@ -60,6 +60,8 @@ start() {
         DIALOGHUB_AUTH__SECRET="$(cat "$STATE/secret")" \
         DIALOGHUB_LIMITS__CONNECTIONS_PER_IP=20000 \
         DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE=20000 \
+        DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_PARTICIPANT=1000000 \
+        DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_DIALOGUE=1000000 \
         RUST_LOG="${RUST_LOG:-info}" \
             nohup "$BIN" > "$STATE/node-$port.log" 2>&1 &
         echo $! > "$STATE/node-$port.pid"

@@ -104,6 +104,10 @@ pub struct Limits {
     pub code_misses_per_ip_per_minute: u32,
     /// Seconds a request's whole body may take to arrive.
     pub request_body_timeout_secs: u64,
+    /// Questions one participant may have waiting for a moderator at once.
+    pub pending_questions_per_participant: usize,
+    /// Questions a dialogue may have waiting for a moderator at once.
+    pub pending_questions_per_dialogue: usize,
     pub handshake_timeout_secs: u64,
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,

@@ -204,6 +204,7 @@ fn code_label(code: ErrorCode) -> &'static str {
         ErrorCode::RateLimited => "rate_limited",
         ErrorCode::Busy => "busy",
         ErrorCode::Unavailable => "unavailable",
+        ErrorCode::TooManyPending => "too_many_pending",
     }
 }
 

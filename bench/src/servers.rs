@@ -99,6 +99,15 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
         .env("DIALOGHUB_BUS__URL", "")
         .env("DIALOGHUB_LIMITS__CONNECTIONS_PER_IP", "100000")
         .env("DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE", "1000000")
+        // One asker sends every question of a scenario: no cap on the pending queue.
+        .env(
+            "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_PARTICIPANT",
+            "1000000",
+        )
+        .env(
+            "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_DIALOGUE",
+            "1000000",
+        )
         // Per-connection logging would measure the logger, not the server.
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())

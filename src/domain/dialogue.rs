@@ -94,6 +94,8 @@ pub struct Dialogue {
     pub tip_recipients: Vec<PanelKind>,
     /// The deployment's danger phrase list (configuration, not state).
     pub danger: std::sync::Arc<DangerPhrases>,
+    /// The deployment's caps on pending questions (configuration, not state).
+    pub pending_caps: super::PendingCaps,
 }
 
 impl Dialogue {
@@ -125,6 +127,7 @@ impl Dialogue {
             tips: BTreeMap::new(),
             tip_recipients: Vec::new(),
             danger: Default::default(),
+            pending_caps: Default::default(),
         }
     }
 

@@ -53,6 +53,10 @@ pub enum Refusal {
     PollNotOpen(PollId),
     #[error("not an answer this poll takes")]
     BadChoices,
+    #[error(
+        "{whose} questions waiting for a moderator are at the limit of {limit}; ask again once some are handled"
+    )]
+    TooManyPending { limit: usize, whose: &'static str },
 }
 
 /// `Approved` -> "approved", for messages people read.

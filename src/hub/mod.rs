@@ -38,6 +38,8 @@ pub struct HubSettings {
     /// A dialogue nobody is connected to leaves memory after this long; the
     /// next use loads it again from the store.
     pub idle_unload: Duration,
+    /// Caps on questions waiting for a moderator.
+    pub pending_caps: crate::domain::PendingCaps,
 }
 
 impl HubSettings {
@@ -53,6 +55,10 @@ impl HubSettings {
             danger_phrases: Arc::new(crate::domain::DangerPhrases::new(
                 &settings.safety.danger_phrases,
             )),
+            pending_caps: crate::domain::PendingCaps {
+                per_participant: settings.limits.pending_questions_per_participant,
+                per_dialogue: settings.limits.pending_questions_per_dialogue,
+            },
         }
     }
 }

@@ -67,7 +67,8 @@ impl DialogueTask {
         bus: Arc<dyn Bus>,
         settings: HubSettings,
     ) -> Result<DialogueTask, StoreError> {
-        let loaded = stored::load(record, &settings.danger_phrases)?;
+        let mut loaded = stored::load(record, &settings.danger_phrases)?;
+        loaded.dialogue.pending_caps = settings.pending_caps;
         Ok(DialogueTask {
             core: DialogueCore::new(loaded, settings.clone())?,
             store,
@@ -232,7 +233,10 @@ impl DialogueTask {
                 }
                 Io::Load => Input::Loaded(match self.store.load(id).await {
                     Ok(Some(record)) => stored::load(record, &self.settings.danger_phrases)
-                        .map(Box::new)
+                        .map(|mut loaded| {
+                            loaded.dialogue.pending_caps = self.settings.pending_caps;
+                            Box::new(loaded)
+                        })
                         .map_err(ReadFailure::Unreadable),
                     Ok(None) => Err(ReadFailure::Store(StoreError::NotFound)),
                     Err(e) => Err(ReadFailure::Store(e)),

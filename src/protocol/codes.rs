@@ -32,6 +32,9 @@ pub enum ErrorCode {
     Busy,
     /// The store could not commit; nothing was acknowledged; retry with the same `client_msg_id`.
     Unavailable,
+    /// Too many questions are waiting for a moderator (the participant's own, or
+    /// the dialogue's); ask again once some are handled.
+    TooManyPending,
 }
 
 impl ErrorCode {
@@ -47,7 +50,7 @@ impl ErrorCode {
             Self::Forbidden | Self::Muted | Self::Banned => 403,
             Self::NotFound => 404,
             Self::Conflict | Self::NotNow => 409,
-            Self::RateLimited => 429,
+            Self::RateLimited | Self::TooManyPending => 429,
             Self::Busy | Self::Unavailable => 503,
         }
     }
@@ -72,6 +75,7 @@ impl From<&Refusal> for ErrorCode {
             Refusal::NoSuchPoll(_) => ErrorCode::NotFound,
             Refusal::PollConflict { .. } | Refusal::PollNotOpen(_) => ErrorCode::Conflict,
             Refusal::BadChoices => ErrorCode::BadRequest,
+            Refusal::TooManyPending { .. } => ErrorCode::TooManyPending,
         }
     }
 }

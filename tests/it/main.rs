@@ -13,6 +13,7 @@ mod crash_loop;
 mod edges;
 mod erasure_on_disk;
 mod exports;
+mod flood;
 mod meeting;
 mod model;
 mod ops_metrics;

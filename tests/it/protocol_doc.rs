@@ -126,10 +126,11 @@ fn error_code_name(code: ErrorCode) -> &'static str {
         ErrorCode::RateLimited => "rate_limited",
         ErrorCode::Busy => "busy",
         ErrorCode::Unavailable => "unavailable",
+        ErrorCode::TooManyPending => "too_many_pending",
     }
 }
 
-const ERROR_CODES: [ErrorCode; 13] = [
+const ERROR_CODES: [ErrorCode; 14] = [
     ErrorCode::Malformed,
     ErrorCode::UnknownType,
     ErrorCode::BadRequest,
@@ -143,6 +144,7 @@ const ERROR_CODES: [ErrorCode; 13] = [
     ErrorCode::RateLimited,
     ErrorCode::Busy,
     ErrorCode::Unavailable,
+    ErrorCode::TooManyPending,
 ];
 
 /// Exhaustive: a new client message does not compile until it is named here.

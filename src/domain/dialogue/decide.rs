@@ -22,7 +22,10 @@ impl Dialogue {
                 display_name,
                 addressee,
                 origin,
-            } => self.ask(text, display_name, addressee, origin, ctx.receipt_secret),
+            } => {
+                self.pending_caps.check(actor, self.questions.values())?;
+                self.ask(text, display_name, addressee, origin, ctx.receipt_secret)
+            }
             Command::Vote { question, on } => self.vote(actor, question, on),
             Command::Approve {
                 question,

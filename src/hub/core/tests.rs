@@ -21,6 +21,7 @@ fn settings(replay_window: usize) -> HubSettings {
         inbox_capacity: 64,
         max_question_chars: 500,
         danger_phrases: Default::default(),
+        pending_caps: Default::default(),
     }
 }
 

@@ -53,6 +53,10 @@ pub fn test_settings(dir: &Path) -> Settings {
     s.server.data_dir = dir.to_path_buf();
     s.store.url = format!("sqlite://{}", dir.join("dialoghub.db").display());
     s.auth.secret = SECRET.into();
+    // Scenarios ask in volume from one participant without moderating;
+    // tests/it/flood.rs sets and tests the caps on pending questions.
+    s.limits.pending_questions_per_participant = 1_000_000;
+    s.limits.pending_questions_per_dialogue = 1_000_000;
     s
 }
 
@@ -325,6 +329,15 @@ impl TestServer {
             .env("DIALOGHUB_SERVER__DATA_DIR", dir)
             .env("DIALOGHUB_STORE__URL", &node.store_url)
             .env("DIALOGHUB_AUTH__SECRET", SECRET)
+            // As in `test_settings`: the caps are flood.rs's to test.
+            .env(
+                "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_PARTICIPANT",
+                "1000000",
+            )
+            .env(
+                "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_DIALOGUE",
+                "1000000",
+            )
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
             .env_remove("DIALOGHUB_BUS__URL")
