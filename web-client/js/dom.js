@@ -205,3 +205,29 @@ export function embedUrl(url) {
   if (id && /^[\w-]{6,20}$/.test(id)) return `https://www.youtube-nocookie.com/embed/${id}`;
   return u.href;
 }
+
+/** The "to whom" choices: anyone, a kind of panelist, or one panelist by name. */
+export function addresseeOptions(panel) {
+  const options = [h('option', { value: '' }, t('to_anyone'))];
+  const kinds = [...new Set(panel.map((p) => p.kind))].filter((k) => k !== 'other');
+  if (kinds.length) {
+    options.push(h('optgroup', { label: t('to_group_kind') }, kinds.map((k) => h('option', { value: `k:${k}` }, t(`kind_plural_${k}`)))));
+  }
+  if (panel.length) {
+    options.push(h('optgroup', { label: t('to_group_person') }, panel.map((p) => h('option', { value: `p:${p.id}` }, [p.name, p.title].filter(Boolean).join(', ')))));
+  }
+  return options;
+}
+
+/** Focuses the first of these that exists and is enabled, once the page has been drawn. */
+export function focusLater(...selectors) {
+  requestAnimationFrame(() => {
+    for (const s of selectors) {
+      const el = document.querySelector(s);
+      if (el && !el.disabled) {
+        el.focus();
+        return;
+      }
+    }
+  });
+}

@@ -1,8 +1,9 @@
 // The moderator console (/moderate#token=…): review, redact, order and answer.
 import {
-  Connection, Model, addresseeLabel, announce, answerForm, answerParts, applyStrings, claimsOf, copyText, currentLang, errorText,
-  followUpForm, formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
+  Connection, Model, addresseeOptions, announce, focusLater, answerParts, applyStrings, claimsOf, copyText, currentLang, errorText,
+  formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
 } from './common.js';
+import { alertItem, authorOf, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -149,22 +150,12 @@ const ban = (id) => act({ type: 'ban', participant_id: id }, t('done_banned'));
 const moveToPrivate = (q) => act({ type: 'move_to_private', question_id: q.id, expected: q.status }, t('done_moved'));
 
 async function createPoll() {
-  const question = $('poll-question').value.trim();
-  const kind = $('poll-kind').value;
-  const options = $('poll-options').value.split('\n').map((o) => o.trim()).filter(Boolean);
-  $('poll-error').textContent = '';
-  if (!question) {
-    $('poll-error').textContent = t('err_poll_question');
-    $('poll-question').focus();
+  const { msg, error, focus } = pollFromForm($('poll-question').value, $('poll-kind').value, $('poll-options').value);
+  $('poll-error').textContent = error || '';
+  if (error) {
+    $(focus).focus();
     return;
   }
-  if (kind !== 'scale' && (options.length < 2 || options.length > 10)) {
-    $('poll-error').textContent = t('err_poll_options');
-    $('poll-options').focus();
-    return;
-  }
-  const msg = { type: 'create_poll', question, poll_kind: kind };
-  if (kind !== 'scale') msg.options = options;
   if (await act(msg, t('done_poll'))) {
     $('poll-question').value = '';
     $('poll-options').value = '';
@@ -172,12 +163,10 @@ async function createPoll() {
 }
 
 function renderAlerts() {
-  $('alerts').replaceChildren(...alerts.map((a, i) => h('p', { class: 'alert-danger', role: 'alert', 'data-alert': a.seq },
-    h('span', {}, a.tip_id ? t('alert_danger_tip', { id: a.tip_id }) : t('alert_danger_question', { id: a.question_id })),
-    h('button', { type: 'button', class: 'secondary small', onclick: () => {
-      alerts.splice(i, 1);
-      renderAlerts();
-    } }, t('alert_dismiss')))));
+  $('alerts').replaceChildren(...alerts.map((a, i) => alertItem(a, () => {
+    alerts.splice(i, 1);
+    renderAlerts();
+  })));
 }
 
 function renderPolls() {
@@ -188,17 +177,7 @@ function renderPolls() {
     return {
       key: p.id,
       sig: JSON.stringify([currentLang(), p, results]),
-      render: () => h('li', { class: 'question', 'data-poll': p.id }, h('div', { class: 'body' },
-        h('p', { class: 'text' }, p.question),
-        h('p', { class: 'by' }, [t(`poll_state_${p.state}`), p.results_shown ? t('poll_results_public') : null].filter(Boolean).join(' · ')),
-        results ? h('ul', { class: 'poll-results' }, p.options.map((o, i) => h('li', {}, t('poll_result_line', {
-          option: o, n: results.counts[i] || 0, pct: results.respondents ? Math.round((100 * (results.counts[i] || 0)) / results.respondents) : 0,
-        })))) : null,
-        results ? h('p', { class: 'hint' }, t('poll_respondents', { n: results.respondents })) : null,
-        h('div', { class: 'actions' },
-          p.state === 'prepared' ? h('button', { type: 'button', 'data-focus': 'open', onclick: () => act({ type: 'open_poll', poll_id: p.id, expected: 'prepared' }) }, t('action_poll_open')) : null,
-          p.state === 'open' ? h('button', { type: 'button', 'data-focus': 'close', onclick: () => act({ type: 'close_poll', poll_id: p.id, expected: 'open' }) }, t('action_poll_close')) : null,
-          p.state !== 'prepared' ? h('button', { type: 'button', class: 'secondary', 'data-focus': 'show', onclick: () => act({ type: 'show_poll_results', poll_id: p.id, shown: !p.results_shown }) }, t(p.results_shown ? 'action_poll_hide' : 'action_poll_show')) : null))),
+      render: () => pollItem(p, results, act),
     };
   }));
 }
@@ -206,10 +185,7 @@ function renderPolls() {
 function renderTips() {
   const tips = [...model.tips.values()].sort((a, b) => b.id - a.id);
   $('tips-empty').hidden = tips.length > 0;
-  $('tips').replaceChildren(...tips.map((tip) => h('li', { class: 'question', 'data-tip': tip.id }, h('div', { class: 'body' },
-    h('span', { class: 'badge private' }, `#${tip.id}`),
-    h('p', { class: 'text' }, tip.text),
-    h('p', { class: 'by' }, [tip.display_name || t('anonymous'), formatTime(tip.at), tip.from_question ? t('tip_from_question', { id: tip.from_question }) : null].filter(Boolean).join(' · '))))));
+  $('tips').replaceChildren(...tips.map(tipItem));
 }
 
 function toggleUpNext(q) {
@@ -224,18 +200,6 @@ function move(id, delta) {
   if (i < 0 || j < 0 || j >= ids.length) return;
   [ids[i], ids[j]] = [ids[j], ids[i]];
   setUpNext(ids).then(() => focusLater(`[data-key="${id}"] [data-focus="${delta < 0 ? 'up' : 'down'}"]`, `[data-key="${id}"]`));
-}
-
-function focusLater(...selectors) {
-  requestAnimationFrame(() => {
-    for (const s of selectors) {
-      const el = document.querySelector(s);
-      if (el && !el.disabled) {
-        el.focus();
-        return;
-      }
-    }
-  });
 }
 
 async function floorQuestion() {
@@ -299,20 +263,15 @@ function shortcut(ev) {
   if (!q) return;
   const cards = [...document.querySelectorAll('[data-key][data-qid]')];
   const i = cards.indexOf(card);
-  const handlers = {
-    j: () => cards[Math.min(cards.length - 1, i + 1)].focus(),
-    k: () => cards[Math.max(0, i - 1)].focus(),
-    a: () => q.status === 'pending' && approveAndFocus(q),
-    r: () => q.status === 'pending' && q.redacted_text && approveAndFocus(q, q.redacted_text),
-    e: () => q.status === 'pending' && openEditor(q, 'edit'),
-    x: () => q.status === 'pending' && openEditor(q, 'reject'),
-    m: () => (q.status === 'pending' || q.status === 'approved') && openEditor(q, 'merge'),
-    u: () => q.status === 'approved' && toggleUpNext(q),
-    n: () => q.status === 'approved' && nowAnswering(q.id),
-    d: () => q.status === 'approved' && answered(q),
-    w: () => (q.status === 'approved' || q.status === 'answered') && openEditor(q, 'answer'),
-    p: () => (q.status === 'approved' || q.status === 'answered') && !q.follow_up && openEditor(q, 'follow'),
-  };
+  const handlers = keyActions(q, {
+    next: () => cards[Math.min(cards.length - 1, i + 1)].focus(),
+    previous: () => cards[Math.max(0, i - 1)].focus(),
+    approve: (text) => approveAndFocus(q, text),
+    open: (mode) => openEditor(q, mode),
+    upNext: () => toggleUpNext(q),
+    now: () => nowAnswering(q.id),
+    answered: () => answered(q),
+  });
   const handler = handlers[ev.key];
   if (handler) {
     ev.preventDefault();
@@ -365,31 +324,7 @@ function renderNow() {
 }
 
 /** The author's text with each flagged span marked; offsets are in code points. */
-function markedText(q) {
-  const chars = Array.from(q.text);
-  const flags = [...(q.flags || [])].sort((a, b) => a.start - b.start);
-  const out = [];
-  let at = 0;
-  for (const f of flags) {
-    if (f.start < at) continue;
-    out.push(chars.slice(at, f.start).join(''));
-    out.push(h('mark', { class: 'flag', 'data-kind': f.kind }, chars.slice(f.start, f.end).join(''),
-      h('span', { class: 'visually-hidden' }, ` (${t(`flag_${f.kind}`)})`)));
-    at = f.end;
-  }
-  out.push(chars.slice(at).join(''));
-  return out;
-}
-
-function authorLine(q) {
-  const parts = [q.display_name || t('anonymous')];
-  const to = addresseeLabel(q.addressee, (model.dialogue && model.dialogue.panel) || []);
-  if (to) parts.push(to);
-  parts.push(t(`origin_${q.origin}`));
-  if (q.author && model.banned.has(q.author.id)) parts.push(t('author_banned'));
-  else if (q.author && model.muted.has(q.author.id)) parts.push(t('author_muted'));
-  return parts.join(' · ');
-}
+const authorLine = (q) => authorOf(q, model);
 
 function card(q, inner, labelExtra) {
   const textId = `q${q.id}-text`;
@@ -448,50 +383,17 @@ function pendingCard(q) {
 }
 
 function editor(q) {
-  const cancel = h('button', { type: 'button', class: 'secondary', onclick: closeEditor }, t('action_cancel'));
-  const id = `ed-${q.id}`;
-  if (editing.mode === 'edit') {
-    const area = h('textarea', { id, 'data-focus': 'editor' });
-    area.value = q.redacted_text || q.text;
-    return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; approveAndFocus(q, area.value.trim()); } },
-      h('label', { for: id }, t('edit_label')), area,
-      h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('action_save_approve')), cancel));
-  }
-  if (editing.mode === 'reject') {
-    const select = h('select', { id, 'data-focus': 'editor' },
-      ['personal_data', 'off_topic', 'abusive', 'duplicate', 'other'].map((r) => h('option', { value: r }, t(`reason_${r}`))));
-    select.value = q.flags && q.flags.length ? 'personal_data' : 'off_topic';
-    submitOnEnter(select);
-    return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; reject(q, select.value); } },
-      h('label', { for: id }, t('reject_label')), select,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, t('action_reject_confirm')), cancel));
-  }
-  if (editing.mode === 'follow') {
-    return followUpForm(q, { owners: owners(), onSubmit: (f) => promise(q, f), onCancel: closeEditor });
-  }
-  if (editing.mode === 'answer') {
-    return answerForm(q, { initial: q.answer_draft || '', hint: t('answer_hint_mod'), onSubmit: (text) => writeAnswer(q, text), onCancel: closeEditor });
-  }
-  const targets = model.byStatus('approved').filter((x) => x.id !== q.id);
-  if (!targets.length) {
-    return h('div', { class: 'inline-editor' }, h('p', { tabindex: '-1', 'data-focus': 'editor' }, t('merge_none')), cancel);
-  }
-  const select = submitOnEnter(h('select', { id, 'data-focus': 'editor' }), targets.map((x) => h('option', { value: x.id }, `#${x.id}: ${x.text.slice(0, 80)}`)));
-  return h('form', { class: 'inline-editor', onsubmit: (ev) => { ev.preventDefault(); editing = null; merge(q, Number(select.value)); } },
-    h('label', { for: id }, t('merge_label')), select,
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('action_merge_confirm')), cancel));
-}
-
-/** Enter in a picker confirms it, as in a text field, so one hand on the keys is enough. */
-function submitOnEnter(select, options) {
-  if (options) select.append(...options);
-  select.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter') {
-      ev.preventDefault();
-      select.form.requestSubmit();
-    }
+  const done = (f) => (...args) => { editing = null; f(...args); };
+  return editorFor(q, editing.mode, {
+    targets: model.byStatus('approved').filter((x) => x.id !== q.id),
+    owners: owners(),
+    onCancel: closeEditor,
+    onApprove: done((text) => approveAndFocus(q, text)),
+    onReject: done((reason) => reject(q, reason)),
+    onMerge: done((into) => merge(q, into)),
+    onPromise: (f) => promise(q, f),
+    onAnswer: (text) => writeAnswer(q, text),
   });
-  return select;
 }
 
 function renderUpNext() {
@@ -589,10 +491,7 @@ function renderAnswered() {
 function renderFloorAddressees() {
   const select = $('floor-to');
   const before = select.value;
-  const panel = (model.dialogue && model.dialogue.panel) || [];
-  select.replaceChildren(h('option', { value: '' }, t('to_anyone')),
-    ...[...new Set(panel.map((p) => p.kind))].filter((k) => k !== 'other').map((k) => h('option', { value: `k:${k}` }, t(`kind_plural_${k}`))),
-    ...panel.map((p) => h('option', { value: `p:${p.id}` }, [p.name, p.title].filter(Boolean).join(', '))));
+  select.replaceChildren(...addresseeOptions((model.dialogue && model.dialogue.panel) || []));
   select.value = [...select.options].some((o) => o.value === before) ? before : '';
 }
 

@@ -1,8 +1,12 @@
 // The participant page (/ and /j/CODE): join, ask, upvote, follow "now answering".
 import {
-  Connection, Model, answerParts, copyText, currentLang, embedUrl, syncList, addresseeLabel, announce, applyStrings, errorText,
+  Connection, Model, addresseeOptions, copyText, currentLang, embedUrl, syncList, announce, applyStrings, errorText,
   formatTime, h, loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
 } from './common.js';
+import {
+  codeFromPath, fateOf, joinDialogue, keepReceipt as keepReceiptIn, keptReceiptItem, keptReceipts,
+  loadReceipts, mineItem, pollItem, postItem, questionItem, renderCrimeNotes, tipItem, unsentItem,
+} from './participant_parts.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -24,51 +28,25 @@ const sessionKey = () => `dialoghub.participant.${code}`;
 const draftKey = () => `dialoghub.draft.${code}`;
 const receiptsKey = () => `dialoghub.receipts.${code}`;
 
-function loadReceipts() {
-  try {
-    receipts = new Map(JSON.parse(safeGet(receiptsKey()) || '[]').map((r) => [r.id, r]));
-  } catch {
-    receipts = new Map();
-  }
-}
-
 function keepReceipt(id, receipt, text, fate) {
-  if (!receipt) return;
-  const old = receipts.get(id) || {};
-  receipts.set(id, { id, receipt, text: text || old.text || '', fate: fate || old.fate || 'pending' });
-  safeSet(receiptsKey(), JSON.stringify([...receipts.values()]));
-}
-
-/** What came of one of my questions: from the live model when it is public, else what I was told. */
-function fateOf(id) {
-  const shown = model.questions.get(id);
-  if (shown) return model.fate(shown);
-  const q = mine.get(id);
-  if (q) return q.fate && !['pending', 'queued'].includes(q.fate) ? q.fate : model.fate(q);
-  const r = receipts.get(id);
-  return r ? r.fate : 'pending';
-}
-
-function codeFromPath() {
-  const m = location.pathname.match(/^\/j\/([A-Za-z0-9]{1,16})\/?$/);
-  return m ? m[1].toUpperCase() : null;
+  keepReceiptIn(receipts, receiptsKey(), id, receipt, text, fate);
 }
 
 async function main() {
   await loadStrings();
   setupLanguageButton(() => {
     applyStrings(document);
-    renderCrimeNotes();
+    renderCrimeNotes(safety);
     render();
     if (!$('join-view').hidden) renderKeptReceipts();
   });
-  renderCrimeNotes();
+  renderCrimeNotes(safety);
   // The numbers are the deployment's (configurable); the defaults above are Sweden's.
   fetch('/api/safety')
     .then((r) => (r.ok ? r.json() : null))
     .then((numbers) => {
       if (numbers) safety = numbers;
-      renderCrimeNotes();
+      renderCrimeNotes(safety);
     })
     .catch(() => {});
   setupForms();
@@ -114,25 +92,10 @@ function showJoin(codeKnown, error) {
   renderKeptReceipts();
 }
 
-/** Every receipt this browser kept, from any dialogue, each linked to its lookup page. */
 function renderKeptReceipts() {
-  const kept = [];
-  try {
-    for (let i = 0; i < localStorage.length; i += 1) {
-      const key = localStorage.key(i);
-      if (!key || !key.startsWith('dialoghub.receipts.')) continue;
-      for (const r of JSON.parse(localStorage.getItem(key) || '[]')) if (r && r.receipt) kept.push(r);
-    }
-  } catch {
-    /* no storage: nothing kept */
-  }
-  kept.sort((a, b) => a.receipt.localeCompare(b.receipt) || b.id - a.id);
+  const kept = keptReceipts();
   $('kept-receipts').hidden = kept.length === 0;
-  $('kept-list').replaceChildren(...kept.map((r) => h('li', { class: 'question', 'data-receipt': r.receipt }, h('div', { class: 'body' },
-    h('p', { class: 'text' }, r.text),
-    h('span', { class: `badge fate-${r.fate}` }, t(`rec_fate_${r.fate || 'pending'}`)),
-    h('p', { class: 'receipt-line' }, `${t('receipt_label')} `, h('code', { class: 'receipt' }, r.receipt), ' · ',
-      h('a', { href: `/r/${encodeURIComponent(r.receipt)}${langQuery()}` }, t('receipt_look_up')))))));
+  $('kept-list').replaceChildren(...kept.map((r) => keptReceiptItem(r, langQuery())));
 }
 
 function setupForms() {
@@ -145,23 +108,11 @@ function setupForms() {
       return;
     }
     const location_ = new FormData($('join-form')).get('location') || 'in_room';
-    let res;
-    try {
-      res = await fetch('/api/join', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: typed, location: location_ }),
-      });
-    } catch {
-      $('join-error').textContent = t('err_network');
+    const { joined, error } = await joinDialogue(typed, location_);
+    if (error) {
+      $('join-error').textContent = error;
       return;
     }
-    if (!res.ok) {
-      const body = await res.json().catch(() => ({}));
-      $('join-error').textContent = body.code === 'not_found' ? t('err_no_dialogue') : errorText(body);
-      return;
-    }
-    const joined = await res.json();
     code = typed;
     session = { token: joined.token, dialogue_id: joined.dialogue_id, participant_id: joined.participant_id, location: location_ };
     safeSet(sessionKey(), JSON.stringify(session));
@@ -189,7 +140,7 @@ function setSort(s) {
 }
 
 function start() {
-  loadReceipts();
+  receipts = loadReceipts(receiptsKey());
   $('join-view').hidden = true;
   $('dialogue-view').hidden = false;
   $('ask-text').value = safeGet(draftKey()) || '';
@@ -348,24 +299,6 @@ function answerPoll(poll, form) {
   });
 }
 
-function renderCrimeNotes() {
-  const text = t('crime_note', { emergency: safety.emergency_number, police: safety.police_number });
-  for (const el of document.querySelectorAll('[data-crime-note]')) el.textContent = text;
-}
-
-function pollResultList(poll, results) {
-  const total = results.respondents || 0;
-  return h('div', { class: 'poll-results' },
-    h('ul', {}, poll.options.map((option, i) => {
-      const n = results.counts[i] || 0;
-      const pct = total ? Math.round((100 * n) / total) : 0;
-      return h('li', {},
-        h('span', {}, t('poll_result_line', { option, n, pct })),
-        h('progress', { max: '100', value: String(pct), 'aria-hidden': 'true' }));
-    })),
-    h('p', { class: 'hint' }, t('poll_respondents', { n: total })));
-}
-
 function renderPolls() {
   const polls = model.pollsIn('open', 'closed').filter((p) => p.state === 'open' || model.pollResultsPublic(p));
   $('polls-section').hidden = polls.length === 0;
@@ -376,34 +309,7 @@ function renderPolls() {
   box.dataset.sig = sig;
   box.replaceChildren(...polls.map((poll) => {
     const results = model.pollResultsPublic(poll) ? model.pollResults(poll.id) : null;
-    if (poll.state !== 'open') {
-      return h('div', { class: 'poll', 'data-poll': poll.id },
-        h('h3', {}, poll.question),
-        h('p', { class: 'hint' }, t('poll_closed_note')),
-        results ? pollResultList(poll, results) : null);
-    }
-    const many = poll.poll_kind === 'multiple';
-    const mineNow = myAnswers.get(poll.id) || [];
-    const name = `poll-${poll.id}`;
-    const hint = many ? t('poll_many_hint') : poll.poll_kind === 'scale' ? t('poll_scale_hint') : null;
-    const form = h('form', { class: 'poll', 'data-poll': poll.id, novalidate: '' },
-      h('fieldset', {},
-        h('legend', {}, poll.question),
-        hint ? h('p', { class: 'hint' }, hint) : null,
-        poll.options.map((option, i) => {
-          const input = h('input', { type: many ? 'checkbox' : 'radio', name, value: String(i) });
-          input.checked = mineNow.includes(i);
-          return h('label', { class: 'choice' }, input, ' ', option);
-        })),
-      h('p', { class: 'error-line', role: 'alert' }),
-      mineNow.length ? h('p', { class: 'hint' }, t('poll_saved')) : null,
-      h('button', { type: 'submit' }, mineNow.length ? t('poll_change_button') : t('poll_answer_button')),
-      results ? pollResultList(poll, results) : null);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      answerPoll(poll, form);
-    });
-    return form;
+    return pollItem(poll, results, myAnswers.get(poll.id) || [], answerPoll);
   }));
 }
 
@@ -502,14 +408,7 @@ function renderAddressees() {
   const select = $('ask-to');
   const before = select.value;
   const panel = (model.dialogue && model.dialogue.panel) || [];
-  select.replaceChildren(h('option', { value: '' }, t('to_anyone')));
-  const kinds = [...new Set(panel.map((p) => p.kind))].filter((k) => k !== 'other');
-  if (kinds.length) {
-    select.append(h('optgroup', { label: t('to_group_kind') }, kinds.map((k) => h('option', { value: `k:${k}` }, t(`kind_plural_${k}`)))));
-  }
-  if (panel.length) {
-    select.append(h('optgroup', { label: t('to_group_person') }, panel.map((p) => h('option', { value: `p:${p.id}` }, [p.name, p.title].filter(Boolean).join(', ')))));
-  }
+  select.replaceChildren(...addresseeOptions(panel));
   select.value = [...select.options].some((o) => o.value === before) ? before : '';
 }
 
@@ -549,58 +448,23 @@ function renderPosts() {
   })));
 }
 
-function postItem(p) {
-  return h('li', { class: 'post', 'data-post': p.id },
-    h('p', { class: 'post-text' }, p.text),
-    h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`,
-      p.link ? [' · ', h('a', { href: p.link, rel: 'noopener noreferrer', target: '_blank' }, t('post_link'))] : null,
-      p.edited_at ? ` · ${t('rec_edited')}` : null));
-}
-
-function statusBadge(status) {
-  return h('span', { class: `badge ${status}` }, t(`status_${status}`));
-}
-
 function renderMine() {
   const list = $('mine');
   const items = [];
   for (const msg of conn ? conn.waiting('ask') : []) {
-    items.push(h('li', { class: 'question' }, h('div', { class: 'body' },
-      h('p', { class: 'text' }, msg.text),
-      h('span', { class: 'badge pending' }, t('status_unsent')))));
+    items.push(unsentItem(msg.text));
   }
   const ids = new Set([...mine.keys(), ...receipts.keys()]);
   for (const id of [...ids].sort((a, b) => b - a)) {
     const q = mine.get(id) || { id, text: receipts.get(id).text, status: null };
     const r = receipts.get(id);
     const receipt = q.receipt || (r && r.receipt);
-    const fateNow = fateOf(id);
+    const fateNow = fateOf(id, model, mine, receipts);
     if (r && r.fate !== fateNow && receipt) keepReceipt(id, receipt, q.text, fateNow);
-    const fate = [q.status ? statusBadge(q.status) : null];
-    if (['answered_in_writing', 'follow_up', 'not_reached'].includes(fateNow) || !q.status) {
-      fate.push(h('span', { class: `badge fate-${fateNow}` }, t(`rec_fate_${fateNow}`)));
-    }
-    if (q.status === 'rejected') fate.push(h('span', {}, t('reason_line', { reason: t(`reason_${q.reason || 'other'}`) })));
-    if (q.status === 'merged') fate.push(h('span', {}, t('merged_line')));
-    if (q.status === 'moved_to_private') fate.push(h('span', {}, t('fate_moved_to_private')));
-    if (model.nowAnswering === q.id) fate.unshift(h('span', { class: 'badge now' }, t('now_answering')));
-    // A moderator may have masked personal data: show the author what was published.
     const shown = model.questions.get(q.id);
-    const publishedAs = shown && shown.text !== q.text ? h('p', { class: 'published-as' }, t('published_as', { text: shown.text })) : null;
-    items.push(h('li', { class: 'question', 'data-mine': q.id }, h('div', { class: 'body' },
-      h('p', { class: 'text' }, q.text),
-      publishedAs,
-      h('div', { class: 'fate' }, fate),
-      shown ? answerParts(shown) : null,
-      receipt ? h('p', { class: 'receipt-line' },
-        `${t('receipt_label')} `, h('code', { class: 'receipt' }, receipt), ' · ',
-        h('a', { href: `/r/${encodeURIComponent(receipt)}${langQuery()}` }, t('receipt_look_up'))) : null)));
+    items.push(mineItem(q, { fate: fateNow, receipt, shown, isNow: model.nowAnswering === q.id, langQuery: langQuery() }));
   }
-  for (const [id, text] of [...myTips].sort((a, b) => b[0] - a[0])) {
-    items.push(h('li', { class: 'question', 'data-tip': id }, h('div', { class: 'body' },
-      h('p', { class: 'text' }, text),
-      h('div', { class: 'fate' }, h('span', { class: 'badge private' }, t('badge_private')), h('span', {}, t('tip_sent'))))));
-  }
+  for (const [id, text] of [...myTips].sort((a, b) => b[0] - a[0])) items.push(tipItem(id, text));
   list.replaceChildren(...items);
   $('mine-empty').hidden = items.length > 0;
 }
@@ -610,40 +474,25 @@ function renderQuestions() {
   $('sort-popular').setAttribute('aria-pressed', String(sort === 'popular'));
   $('sort-recent').setAttribute('aria-pressed', String(sort === 'recent'));
   const questions = sort === 'popular' ? model.popular() : model.recent();
-  syncList(list, questions.map((q) => ({ key: q.id, sig: questionSig(q), render: () => questionItem(q, true) })));
+  syncList(list, questions.map((q) => ({ key: q.id, sig: questionSig(q), render: () => questionItem(q, questionShown(q), vote) })));
   $('questions-empty').hidden = questions.length > 0;
   const answered = model.byStatus('answered');
   $('answered-section').hidden = answered.length === 0;
-  $('answered').replaceChildren(...answered.map((q) => questionItem(q, false)));
+  $('answered').replaceChildren(...answered.map((q) => questionItem(q, questionShown(q), null)));
 }
 
 function questionSig(q) {
   return JSON.stringify([currentLang(), q.text, q.status, q.display_name, q.addressee, model.tally(q.id), myVotes.has(q.id), model.nowAnswering === q.id, mine.has(q.id), q.answer, q.follow_up]);
 }
 
-function questionItem(q, votable) {
-  const isNow = model.nowAnswering === q.id;
-  const textId = `q-${q.id}-text`;
-  const count = model.tally(q.id);
-  const pressed = myVotes.has(q.id);
-  const meta = [q.display_name || t('anonymous'), addresseeLabel(q.addressee, (model.dialogue && model.dialogue.panel) || [])].filter(Boolean).join(' · ');
-  const button = votable
-    ? h('button', {
-        type: 'button', class: 'vote', 'aria-pressed': String(pressed), 'data-qid': q.id,
-        'aria-describedby': textId, 'data-focus': 'vote', onclick: () => vote(q.id),
-      },
-      h('span', { class: 'count', 'aria-hidden': 'true' }, String(count)),
-      h('span', { class: 'word', 'aria-hidden': 'true' }, t('vote_word', { n: count })),
-      h('span', { class: 'visually-hidden' }, t('vote_label', { n: count })))
-    : h('span', { class: 'badge' }, t('votes_n', { n: count }));
-  return h('li', { class: `question${isNow ? ' is-now' : ''}`, 'data-question': q.id },
-    button,
-    h('div', { class: 'body' },
-      isNow ? h('span', { class: 'badge now' }, t('now_answering')) : null,
-      mine.has(q.id) ? h('span', { class: 'badge mine' }, t('badge_mine')) : null,
-      h('p', { class: 'text', id: textId }, q.text),
-      h('span', { class: 'by' }, meta),
-      answerParts(q)));
+function questionShown(q) {
+  return {
+    isNow: model.nowAnswering === q.id,
+    count: model.tally(q.id),
+    pressed: myVotes.has(q.id),
+    isMine: mine.has(q.id),
+    panel: (model.dialogue && model.dialogue.panel) || [],
+  };
 }
 
 main();
