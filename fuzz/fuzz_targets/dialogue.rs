@@ -6,8 +6,8 @@
 use dialoghub::domain::question::Origin;
 use dialoghub::domain::text::{DisplayName, QuestionText};
 use dialoghub::domain::{
-    Actor, Audience, Command, Dialogue, DialogueInfo, Event, Phase, QuestionId, QuestionStatus,
-    Recorded, RejectReason,
+    Actor, Attendance, Audience, Command, Context, Dialogue, DialogueInfo, Event, Phase, QuestionId,
+    QuestionStatus, Recorded, RejectReason,
 };
 use dialoghub::protocol::{EventBody, mine, public_event, snapshot};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -263,7 +263,13 @@ fuzz_target!(|ops: Vec<Op>| {
             continue;
         };
         let at = i as i64;
-        let Ok(decision) = d.decide(&who, cmd, at) else {
+        // The caller draws the receipt secret and counts attendance; any value will do here.
+        let ctx = Context {
+            now: at,
+            receipt_secret: Some(format!("S{i:07}")),
+            attendance: Attendance::default(),
+        };
+        let Ok(decision) = d.decide(&who, cmd, ctx) else {
             continue;
         };
         for event in decision.events {
