@@ -154,7 +154,7 @@ pub fn refused(code: ErrorCode, via: Via) {
         Via::Message => "message",
         Via::Http => "http",
     };
-    counter!(REFUSALS, "code" => code_label(code), "via" => via).increment(1);
+    counter!(REFUSALS, "code" => code.as_str(), "via" => via).increment(1);
 }
 
 pub fn rate_limit_closed() {
@@ -186,25 +186,6 @@ fn role_label(role: Role) -> &'static str {
         Role::Panelist => "panelist",
         Role::Participant => "participant",
         Role::Screen => "screen",
-    }
-}
-
-fn code_label(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::Malformed => "malformed",
-        ErrorCode::UnknownType => "unknown_type",
-        ErrorCode::BadRequest => "bad_request",
-        ErrorCode::Unauthorized => "unauthorized",
-        ErrorCode::Forbidden => "forbidden",
-        ErrorCode::NotFound => "not_found",
-        ErrorCode::Conflict => "conflict",
-        ErrorCode::NotNow => "not_now",
-        ErrorCode::Muted => "muted",
-        ErrorCode::Banned => "banned",
-        ErrorCode::RateLimited => "rate_limited",
-        ErrorCode::Busy => "busy",
-        ErrorCode::Unavailable => "unavailable",
-        ErrorCode::TooManyPending => "too_many_pending",
     }
 }
 

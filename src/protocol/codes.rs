@@ -38,6 +38,26 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The name on the wire, as serde writes it (a test holds the two equal).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownType => "unknown_type",
+            Self::BadRequest => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::NotNow => "not_now",
+            Self::Muted => "muted",
+            Self::Banned => "banned",
+            Self::RateLimited => "rate_limited",
+            Self::Busy => "busy",
+            Self::Unavailable => "unavailable",
+            Self::TooManyPending => "too_many_pending",
+        }
+    }
+
     /// Whether sending the same message again (same `client_msg_id`) may succeed.
     pub fn retryable(self) -> bool {
         matches!(self, Self::RateLimited | Self::Busy | Self::Unavailable)
