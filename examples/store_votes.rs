@@ -29,6 +29,7 @@ async fn main() {
         created_at: 1,
         created_by: Uuid::new_v4(),
         idempotency_key: None,
+        district: dialoghub::domain::access::DistrictId::default_district(),
         first: StoredEvent {
             seq: 1,
             at: 1,

@@ -126,6 +126,10 @@ impl App {
             }
         };
         let store = crate::store::open(&settings.store.url).await?;
+        for d in &settings.districts {
+            let id = crate::domain::access::DistrictId::parse(&d.id).map_err(StartError::Config)?;
+            store.put_district(&id, &d.name).await?;
+        }
         let bus = crate::bus::open(bus_settings.url.as_deref()).map_err(StartError::Bus)?;
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
         let news = bus.subscribe();
@@ -145,6 +149,7 @@ impl App {
         let proxies = transport::TrustedProxies::parse(&settings.server.trusted_proxies)
             .map_err(StartError::Config)?;
         let state = AppState::new(registry, tokens, settings, proxies);
+        crate::identity::revocation::watch(state.clone());
         Ok(App {
             listener,
             state,
@@ -161,6 +166,17 @@ impl App {
     pub fn metrics_port(&self) -> Option<u16> {
         let (listener, _) = self.metrics.as_ref()?;
         Some(listener.local_addr().ok()?.port())
+    }
+
+    /// Whether any staff member is an admin (if not, the first must be made
+    /// with `dialoghub admin`).
+    pub async fn has_admin(&self) -> Result<bool, crate::store::StoreError> {
+        self.state.registry.store().has_admin().await
+    }
+
+    /// What every handler shares (for tests that sign staff in as the CLI does).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     pub fn tokens(&self) -> &Tokens {

@@ -21,6 +21,16 @@ pub struct Settings {
     pub safety: SafetySettings,
     pub retention: RetentionSettings,
     pub metrics: MetricsSettings,
+    /// Districts declared here are created (or renamed) at start.
+    #[serde(default)]
+    pub districts: Vec<DistrictSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DistrictSettings {
+    /// A slug: lower-case letters, digits and '-'.
+    pub id: String,
+    pub name: String,
 }
 
 /// Prometheus metrics (`/metrics`) on a listener of their own.
@@ -74,7 +84,21 @@ pub struct AuthSettings {
     pub issuer: String,
     pub audience: String,
     pub participant_token_days: i64,
+    /// Days an invitation link (panelist, screen, moderator) stays usable, once.
     pub invite_token_days: i64,
+    /// Minutes a staff sign-in link stays usable, once.
+    pub signin_link_minutes: i64,
+    /// A staff session ends after this long unused.
+    pub session_idle_secs: i64,
+    /// A session ends this long after sign-in, however much it is used.
+    pub session_absolute_secs: i64,
+    /// An invitee's session ends this long after their dialogue closed.
+    pub invitee_grace_secs: i64,
+    /// Seconds a WebSocket ticket stays usable, once.
+    pub ticket_secs: i64,
+    /// How often each node checks that the sessions behind its open sockets
+    /// still hold (the fallback when a revocation notice is lost).
+    pub revocation_poll_ms: u64,
 }
 
 impl std::fmt::Debug for AuthSettings {

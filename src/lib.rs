@@ -10,6 +10,8 @@
 //! - [`hub`]: one writer per live dialogue, a core without I/O in an async shell;
 //!   group commit; encode once per audience.
 //! - [`transport`]: axum routes, the WebSocket connection, REST.
+//! - [`identity`]: staff sessions (cookie), single-use links, WebSocket tickets,
+//!   who is asking, revocation and security events.
 //! - [`log`]: the stored log's codec, versioned, below the protocol.
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.
 //! - [`retention`]: retention and erasure plans (public-records duties).
@@ -21,6 +23,7 @@ pub mod bus;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod identity;
 pub mod log;
 pub mod log_filter;
 pub mod private_files;

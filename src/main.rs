@@ -33,7 +33,21 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
-    /// Print a signed token, e.g. the first organizer's.
+    /// Create an admin (the first one, or one more) and print a single-use
+    /// sign-in link for them, valid for `auth.signin_link_minutes` (15).
+    Admin {
+        /// The admin's name, as colleagues see it.
+        #[arg(long)]
+        name: String,
+        /// The district they administer (a slug such as `rinkeby-kista`);
+        /// without it, the whole municipality.
+        #[arg(long)]
+        district: Option<String>,
+        /// The district's display name (creates or renames it).
+        #[arg(long)]
+        district_name: Option<String>,
+    },
+    /// Print a signed participant or legacy token (for load tests).
     Token {
         #[arg(long, default_value = "organizer")]
         role: String,
@@ -62,6 +76,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("restored {} to {}", file.display(), target.display());
             Ok(())
         }
+        Cmd::Admin {
+            name,
+            district,
+            district_name,
+        } => {
+            admin(
+                settings,
+                &name,
+                district.as_deref(),
+                district_name.as_deref(),
+            )
+            .await
+        }
         Cmd::Token {
             role,
             dialogue,
@@ -88,12 +115,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
+async fn admin(
+    settings: Settings,
+    name: &str,
+    district: Option<&str>,
+    district_name: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err("--name must be 1 to 120 characters".into());
+    }
+    let district = district
+        .map(dialoghub::domain::access::DistrictId::parse)
+        .transpose()?;
+    let store = dialoghub::store::open(&settings.store.url).await?;
+    let (_, link) = dialoghub::identity::admin::first_admin(
+        store.as_ref(),
+        &settings.server.public_url,
+        name,
+        district.as_ref().map(|d| (d, district_name)),
+        settings.auth.signin_link_minutes,
+    )
+    .await?;
+    store.close().await;
+    println!(
+        "Open this link within {} minutes to sign in as {}; it works once:\n{link}",
+        settings.auth.signin_link_minutes,
+        match &district {
+            Some(d) => format!("admin of {}", d.as_str()),
+            None => "admin of the whole municipality".to_string(),
+        }
+    );
+    Ok(())
+}
+
 async fn serve(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     dialoghub::log_filter::init();
     // Before the port is announced: from then on SIGTERM means a graceful stop,
     // never the default of dying on the spot.
     let stop = dialoghub::app::stop_signal()?;
     let app = App::build(settings).await?;
+    if !app.has_admin().await? {
+        println!(
+            "No admin yet. Create the first one (in another terminal):\n  \
+             cargo run --release -- admin --name \"Your Name\"\n\
+             and open the sign-in link it prints."
+        );
+    }
     tracing::info!(port = app.port(), "dialoghub listening");
     if let Some(port) = app.metrics_port() {
         println!("dialoghub metrics on port {port}");

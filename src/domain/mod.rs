@@ -3,6 +3,7 @@
 //! `Dialogue::decide` turns a command from an actor into events (or a refusal);
 //! `Dialogue::apply` folds an event into the state. Time comes in as a value.
 
+pub mod access;
 pub mod command;
 pub mod dialogue;
 pub mod event;

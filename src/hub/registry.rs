@@ -264,6 +264,7 @@ impl Registry {
     pub async fn create(
         &self,
         organizer: Uuid,
+        district: crate::domain::access::DistrictId,
         key: Option<String>,
         info: DialogueInfo,
         now: i64,
@@ -286,6 +287,7 @@ impl Registry {
                 created_at: now,
                 created_by: organizer,
                 idempotency_key: key.clone(),
+                district: district.clone(),
                 first: stored.clone(),
             };
             match self.store.create_dialogue(&new).await? {

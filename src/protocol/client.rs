@@ -52,7 +52,11 @@ pub struct Position {
 #[serde(deny_unknown_fields)]
 pub struct Hello {
     pub v: u32,
+    /// A participant's bearer token (from `POST /api/join`).
+    #[serde(default)]
     pub token: String,
+    /// Staff and invitees: a single-use ticket from `POST /api/ws-ticket`.
+    pub ticket: Option<String>,
     /// Needed only with an organizer token, which is not bound to one dialogue.
     pub dialogue_id: Option<Uuid>,
     pub resume: Option<Position>,

@@ -104,7 +104,7 @@ impl From<&Refusal> for ErrorCode {
 ///
 /// The reconnect rule, in one place: reconnect (with backoff and `resume`) after
 /// `GoingAway`, `Restarting`, `InternalError`, `Slow`, `HelloTimeout` and
-/// `RateLimited`; do not reconnect after `TooBig`, `BadHello`, `Unauthorized`,
+/// `RateLimited`; do not reconnect after `TooBig`, `BadHello`, `Unauthorized`, `CredentialsWithdrawn`,
 /// `NotFound`, `Banned`, `ProtocolError` and `InvalidPayload` without changing something first (a new token, a
 /// smaller message, a valid code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +132,9 @@ pub enum CloseCode {
     NotFound = 4404,
     /// No `hello` within the handshake time.
     HelloTimeout = 4408,
+    /// The session or invitation behind this socket ended: signed out, removed,
+    /// expired, or the dialogue closed. Do not reconnect; sign in again.
+    CredentialsWithdrawn = 4410,
     /// Kept sending after being told to slow down.
     RateLimited = 4429,
     /// Fell too far behind the event stream; reconnect and resume from the last `seq`.
@@ -169,12 +172,13 @@ impl CloseCode {
             Self::Banned => "banned",
             Self::NotFound => "not found",
             Self::HelloTimeout => "hello timeout",
+            Self::CredentialsWithdrawn => "credentials withdrawn",
             Self::RateLimited => "rate limited",
             Self::Slow => "too slow",
         }
     }
 
-    pub const ALL: [CloseCode; 13] = [
+    pub const ALL: [CloseCode; 14] = [
         Self::GoingAway,
         Self::ProtocolError,
         Self::InvalidPayload,
@@ -186,6 +190,7 @@ impl CloseCode {
         Self::Banned,
         Self::NotFound,
         Self::HelloTimeout,
+        Self::CredentialsWithdrawn,
         Self::RateLimited,
         Self::Slow,
     ];

@@ -12,6 +12,7 @@ pub mod client_text;
 mod codes;
 mod event;
 mod event_parts;
+pub mod identity;
 pub mod overview;
 mod public_event;
 pub mod public_record;

@@ -8,6 +8,8 @@
 
 pub mod audit;
 pub mod backup;
+pub mod identity;
+mod identity_statements;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -15,6 +17,7 @@ mod statements;
 
 pub use crate::log::StoredEvent;
 pub use audit::{AuditEntry, AuditRow};
+pub use identity::{IdentityStore, SessionPrincipal, SessionRecord, StaffRecord};
 pub use postgres::PostgresStore;
 pub use sql::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
@@ -42,6 +45,8 @@ pub struct NewDialogue {
     pub created_by: Uuid,
     /// The organizer's idempotency key: the same key gives back the same dialogue.
     pub idempotency_key: Option<String>,
+    /// The district the dialogue belongs to.
+    pub district: crate::domain::access::DistrictId,
     /// The dialogue's first event (its description), at seq 1.
     pub first: StoredEvent,
 }
@@ -194,7 +199,7 @@ impl From<crate::log::LogError> for StoreError {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IdentityStore + Send + Sync + 'static {
     async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError>;
     async fn load(&self, id: DialogueId) -> Result<Option<DialogueRecord>, StoreError>;
     async fn find_code(&self, code: &str) -> Result<Option<DialogueId>, StoreError>;

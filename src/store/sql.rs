@@ -59,10 +59,10 @@ pub trait Dialect: Database {
 /// A store on one SQL backend.
 pub struct SqlStore<D: Database> {
     /// Reads.
-    read: Pool<D>,
+    pub(super) read: Pool<D>,
     /// Writes. SQLite's is one connection of its own (see `sqlite.rs`);
     /// PostgreSQL's is the same pool as `read`.
-    write: Pool<D>,
+    pub(super) write: Pool<D>,
 }
 
 impl<D: Database> SqlStore<D> {
@@ -86,10 +86,10 @@ where
     i64: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     String: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     Option<i64>: for<'q> Encode<'q, D>,
-    Option<String>: for<'q> Encode<'q, D>,
+    Option<String>: for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     for<'a> &'a str: ColumnIndex<D::Row>,
 {
-    fn q<'q>(statement: &Sql) -> Query<'q, D, D::Arguments<'q>> {
+    pub(super) fn q<'q>(statement: &Sql) -> Query<'q, D, D::Arguments<'q>> {
         sqlx::query(statement.text(D::FLAVOR))
     }
 
@@ -237,7 +237,7 @@ where
     i64: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     String: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     Option<i64>: for<'q> Encode<'q, D>,
-    Option<String>: for<'q> Encode<'q, D>,
+    Option<String>: for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     for<'a> &'a str: ColumnIndex<D::Row>,
 {
     async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError> {
@@ -251,6 +251,7 @@ where
             .bind(d.created_at)
             .bind(d.created_by.to_string())
             .bind(d.idempotency_key.clone())
+            .bind(d.district.as_str().to_string())
             .fetch_optional(&mut *tx)
             .await?;
         if inserted.is_none() {

@@ -42,10 +42,10 @@ pub const FIND_CREATED: Sql = Sql {
 /// Covers both unique keys (join code, organizer's key): two nodes creating at
 /// once see no error, only who won (no row back).
 pub const INSERT_DIALOGUE: Sql = Sql {
-    sqlite: "INSERT INTO dialogues (id, code, epoch, head_seq, created_at, created_by, create_key)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING head_seq",
-    postgres: "INSERT INTO dialogues (id, code, epoch, head_seq, created_at, created_by, create_key)
-               VALUES ($1::uuid, $2, $3, $4, $5, $6::uuid, $7) ON CONFLICT DO NOTHING RETURNING head_seq",
+    sqlite: "INSERT INTO dialogues (id, code, epoch, head_seq, created_at, created_by, create_key, district)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING head_seq",
+    postgres: "INSERT INTO dialogues (id, code, epoch, head_seq, created_at, created_by, create_key, district)
+               VALUES ($1::uuid, $2, $3, $4, $5, $6::uuid, $7, $8) ON CONFLICT DO NOTHING RETURNING head_seq",
 };
 
 pub const SELECT_DIALOGUE: Sql = Sql {

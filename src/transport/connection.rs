@@ -98,6 +98,11 @@ async fn serve(
         });
     }
     let _open = crate::telemetry::connection_opened(session.actor.role());
+    let _revocable = session.revocable.as_ref().map(|s| {
+        state
+            .revocations
+            .register(conn, s, session.dialogue.id, &outbox)
+    });
     // The writer is a task of its own: a task is polled whole on any wake, and in
     // one task every event the hub queued also polled the reader (its timer, the
     // lock the socket's halves share, and a read buffer zeroed for a read that
@@ -144,6 +149,9 @@ struct Session {
     location: Location,
     resume: Option<protocol::Position>,
     dialogue: DialogueHandle,
+    /// The session that opened this socket (staff and invitees): it closes
+    /// when the session ends or no longer gives a part in the dialogue.
+    revocable: Option<crate::store::SessionRecord>,
 }
 
 type Refused = (CloseCode, Option<ErrorWire>);
@@ -195,16 +203,22 @@ async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Ref
             Some(ErrorWire::new(ErrorCode::Unauthorized, e.to_string(), None)),
         )
     };
-    let claims = state.tokens.verify(&hello.token).map_err(unauthorized)?;
-    let actor = claims.actor();
-    // Every token but an organizer's is bound to one dialogue.
-    let dialogue_id = match (claims.dlg, hello.dialogue_id, actor.role()) {
-        (Some(bound), Some(asked), _) if bound != asked => {
-            return Err(unauthorized(AuthError::Invalid));
+    let (actor, dialogue_id, revocable) = match hello.ticket.as_deref() {
+        Some(ticket) => by_ticket(state, ticket, hello.dialogue_id).await?,
+        None => {
+            let claims = state.tokens.verify(&hello.token).map_err(unauthorized)?;
+            let actor = claims.actor();
+            // Every token but an organizer's is bound to one dialogue.
+            let dialogue_id = match (claims.dlg, hello.dialogue_id, actor.role()) {
+                (Some(bound), Some(asked), _) if bound != asked => {
+                    return Err(unauthorized(AuthError::Invalid));
+                }
+                (Some(bound), _, _) => bound,
+                (None, Some(asked), Role::Organizer) => asked,
+                _ => return Err(unauthorized(AuthError::Invalid)),
+            };
+            (actor, dialogue_id, None)
         }
-        (Some(bound), _, _) => bound,
-        (None, Some(asked), Role::Organizer) => asked,
-        _ => return Err(unauthorized(AuthError::Invalid)),
     };
     let not_found = || {
         (
@@ -236,7 +250,49 @@ async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Ref
         location: hello.location.map(Into::into).unwrap_or_default(),
         resume: hello.resume,
         dialogue,
+        revocable,
     })
+}
+
+/// A `hello` with a ticket: the session behind it, and what it gives in the
+/// dialogue the ticket is for (the authorization table says, not the ticket).
+async fn by_ticket(
+    state: &AppState,
+    ticket: &str,
+    asked: Option<uuid::Uuid>,
+) -> Result<(Actor, uuid::Uuid, Option<crate::store::SessionRecord>), Refused> {
+    let refused = |message: &str| {
+        (
+            CloseCode::Unauthorized,
+            Some(ErrorWire::new(ErrorCode::Unauthorized, message, None)),
+        )
+    };
+    let unavailable = |_| {
+        (
+            CloseCode::Restarting,
+            Some(ErrorWire::new(
+                ErrorCode::Unavailable,
+                "storage is unavailable",
+                None,
+            )),
+        )
+    };
+    let Some((principal, session, dialogue)) = crate::identity::redeem_ticket(state, ticket)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Err(refused("the ticket is unknown, used or expired"));
+    };
+    if asked.is_some_and(|a| a != dialogue) {
+        return Err(refused("the ticket is for another dialogue"));
+    }
+    let standing = crate::identity::standing_in(state, &principal, dialogue)
+        .await
+        .map_err(unavailable)?;
+    let actor = standing
+        .actor(principal.id())
+        .ok_or_else(|| refused("you have no part in this dialogue"))?;
+    Ok((actor, dialogue, Some(session)))
 }
 
 /// Reads until the client leaves (`None`) or must be closed (`Some(code)`).

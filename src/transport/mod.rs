@@ -17,7 +17,9 @@ mod web;
 
 pub use client_addr::{TrustedProxies, limit_key};
 pub use error::ApiError;
+pub use rest::Body;
 pub use serve::{MAX_REQUEST_HEAD_BYTES, ServeSettings, serve};
+pub use upgrade::origin_allowed;
 
 use crate::auth::Tokens;
 use crate::config::Settings;
@@ -39,6 +41,8 @@ pub struct AppState {
     /// Whose forwarding headers name the client.
     pub proxies: Arc<TrustedProxies>,
     pub next_conn: Arc<AtomicU64>,
+    /// This node's sockets opened with a session, closed when it ends.
+    pub revocations: Arc<crate::identity::revocation::Revocations>,
 }
 
 impl AppState {
@@ -55,6 +59,7 @@ impl AppState {
             tokens: Arc::new(tokens),
             settings: Arc::new(settings),
             next_conn: Arc::new(AtomicU64::new(1)),
+            revocations: Arc::default(),
         }
     }
 }
@@ -114,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/safety", get(safety::safety))
         .merge(web::routes())
+        .merge(crate::identity::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             body_deadline::read_within_deadline,

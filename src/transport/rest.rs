@@ -118,7 +118,13 @@ pub async fn create_dialogue(
     let now = chrono::Utc::now().timestamp_millis();
     let handle = state
         .registry
-        .create(organizer, Some(key.as_str().to_string()), info, now)
+        .create(
+            organizer,
+            crate::domain::access::DistrictId::default_district(),
+            Some(key.as_str().to_string()),
+            info,
+            now,
+        )
         .await?;
     let created = CreatedDialogue {
         id: handle.id,

@@ -47,7 +47,7 @@ pub async fn upgrade(
 /// chooses that header, so comparing the origin with it proves nothing. Clients
 /// that send no `Origin` are not browsers, which cross-site WebSocket hijacking
 /// needs, so they are let through to the token check.
-fn origin_allowed(origin: &str, allowed: &[String], public_url: &str) -> bool {
+pub fn origin_allowed(origin: &str, allowed: &[String], public_url: &str) -> bool {
     origin == public_url.trim_end_matches('/')
         || allowed.iter().any(|a| a.trim_end_matches('/') == origin)
 }

@@ -27,6 +27,7 @@ mod records;
 mod resume;
 mod retention;
 mod rfc6455;
+mod sessions;
 mod slow;
 mod soak;
 mod store;

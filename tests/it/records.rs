@@ -27,6 +27,7 @@ async fn dialogue_with_audit_rows(url: &str) -> Uuid {
         created_at: 1,
         created_by: Uuid::new_v4(),
         idempotency_key: None,
+        district: dialoghub::domain::access::DistrictId::default_district(),
         first: organizer_event(1, 1_000),
     };
     s.create_dialogue(&d).await.unwrap();

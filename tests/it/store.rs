@@ -123,6 +123,7 @@ fn new_dialogue(code: &str, key: Option<&str>, by: Uuid) -> NewDialogue {
         created_at: 1,
         created_by: by,
         idempotency_key: key.map(Into::into),
+        district: dialoghub::domain::access::DistrictId::default_district(),
         first: event(1),
     }
 }

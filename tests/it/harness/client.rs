@@ -69,11 +69,30 @@ impl Client {
     }
 
     async fn hello(
-        mut client: Client,
+        client: Client,
         token: &str,
         resume: Option<(u64, u64)>,
     ) -> Result<Client, String> {
-        let mut hello = json!({"type": "hello", "v": 1, "token": token});
+        Client::hello_with(
+            client,
+            json!({"type": "hello", "v": 1, "token": token}),
+            resume,
+        )
+        .await
+    }
+
+    /// Connects with a single-use ticket (staff and invitees).
+    pub async fn try_connect_ticket(url: &str, ticket: &str) -> Result<Client, String> {
+        let (ws, _) = connect_async(url).await.map_err(|e| e.to_string())?;
+        let hello = json!({"type": "hello", "v": 1, "ticket": ticket});
+        Client::hello_with(Client::blank(ws), hello, None).await
+    }
+
+    async fn hello_with(
+        mut client: Client,
+        mut hello: Value,
+        resume: Option<(u64, u64)>,
+    ) -> Result<Client, String> {
         if let Some((epoch, seq)) = resume {
             hello["resume"] = json!({"epoch": epoch, "seq": seq});
             client.epoch = epoch;

@@ -2,11 +2,13 @@
 
 mod client;
 mod server;
+mod staff;
 
 pub use client::Client;
 pub use server::{
     Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, report, service_url, skip,
 };
+pub use staff::grant;
 
 use std::time::Duration;
 

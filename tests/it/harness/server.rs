@@ -44,6 +44,8 @@ pub struct TestApp {
     pub store_url: String,
     _dir: tempfile::TempDir,
     pub organizer: String,
+    /// The server's store, to make staff as `dialoghub admin` does.
+    pub store: std::sync::Arc<dyn dialoghub::store::Store>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -73,6 +75,7 @@ impl TestApp {
         let store_url = settings.store.url.clone();
         let app = App::build(settings).await.expect("server starts");
         let endpoint = Endpoint::new(app.port(), app.tokens().clone());
+        let store = app.state().registry.store().clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
         let organizer = endpoint.token(Role::Organizer, None);
         TestApp {
@@ -80,6 +83,7 @@ impl TestApp {
             store_url,
             _dir: dir,
             organizer,
+            store,
             server,
         }
     }

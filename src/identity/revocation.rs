@@ -1,0 +1,209 @@
+//! Sockets opened with a session, and closing them when it no longer holds.
+//!
+//! Every node keeps the sockets it serves that were opened with a ticket. A
+//! sign-out on this node closes them at once. Everything else (a sign-out or a
+//! removal on another node, an expired session, grants taken away, a moderator
+//! or panelist taken off the dialogue, an invitee's dialogue closed past its
+//! grace) is found by a watcher that looks again every `auth.revocation_poll_ms`:
+//! the store is what every node shares, so a withdrawal made on any node is seen
+//! on every node within one poll. Closed with `4410` (`credentials_withdrawn`).
+
+use super::caller::principal_of;
+use super::now_ms;
+use super::routes::standing_in;
+use crate::domain::DialogueId;
+use crate::domain::access::Standing;
+use crate::hub::Outbox;
+use crate::protocol::CloseCode;
+use crate::store::{SessionPrincipal, SessionRecord};
+use crate::transport::AppState;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// How often a session with an open socket is marked used (ms): an open socket
+/// counts as use, so a moderator watching the queue is not signed out as idle.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Ended sessions, links and tickets are deleted every this many rounds.
+const PURGE_EVERY_ROUNDS: u64 = 120;
+
+struct Open {
+    session_hash: String,
+    principal: SessionPrincipal,
+    dialogue: DialogueId,
+    outbox: Weak<Outbox>,
+}
+
+/// The sockets of this node that a session opened.
+#[derive(Default)]
+pub struct Revocations {
+    // A std mutex: held for a lookup or an insert, never across an await.
+    open: Mutex<HashMap<u64, Open>>,
+    touched: Mutex<HashMap<String, i64>>,
+}
+
+/// Unregisters its socket when dropped.
+pub struct Registered {
+    revocations: Weak<Revocations>,
+    conn: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Some(r) = self.revocations.upgrade() {
+            r.lock().remove(&self.conn);
+        }
+    }
+}
+
+impl Revocations {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Open>> {
+        self.open.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn register(
+        self: &Arc<Self>,
+        conn: u64,
+        session: &SessionRecord,
+        dialogue: DialogueId,
+        outbox: &Arc<Outbox>,
+    ) -> Registered {
+        // Marked used now: the watcher keeps it so while the socket is open.
+        self.lock().insert(
+            conn,
+            Open {
+                session_hash: session.id_hash.clone(),
+                principal: session.principal.clone(),
+                dialogue,
+                outbox: Arc::downgrade(outbox),
+            },
+        );
+        Registered {
+            revocations: Arc::downgrade(self),
+            conn,
+        }
+    }
+
+    /// Closes this node's sockets of a session that just ended here.
+    pub fn session_ended(&self, session_hash: &str) {
+        self.close_where(|_, o| o.session_hash == session_hash);
+    }
+
+    fn close_where(&self, mut pred: impl FnMut(u64, &Open) -> bool) {
+        for (conn, open) in self.lock().iter() {
+            if pred(*conn, open) {
+                if let Some(outbox) = open.outbox.upgrade() {
+                    outbox.close(CloseCode::CredentialsWithdrawn);
+                }
+            }
+        }
+    }
+
+    fn close_conns(&self, conns: &HashSet<u64>) {
+        self.close_where(|conn, _| conns.contains(&conn));
+    }
+
+    fn snapshot(&self) -> Vec<(u64, String, SessionPrincipal, DialogueId)> {
+        self.lock()
+            .iter()
+            .map(|(c, o)| (*c, o.session_hash.clone(), o.principal.clone(), o.dialogue))
+            .collect()
+    }
+}
+
+/// Looks at every open session socket of this node every `revocation_poll_ms`.
+pub fn watch(state: AppState) {
+    let every = Duration::from_millis(state.settings.auth.revocation_poll_ms.max(50));
+    tokio::spawn(async move {
+        let mut rounds: u64 = 0;
+        loop {
+            tokio::time::sleep(every).await;
+            // Every other holder of the state (the router, its connections) is
+            // gone: the server stopped, and so does this.
+            if Arc::strong_count(&state.revocations) == 1 {
+                return;
+            }
+            let r = state.revocations.clone();
+            if let Err(e) = check(&state, &r).await {
+                tracing::debug!(error = e.0.message.as_str(), "checking sessions failed");
+            }
+            rounds += 1;
+            if rounds % PURGE_EVERY_ROUNDS == 0 {
+                let _ = state.registry.store().purge_expired(now_ms()).await;
+            }
+        }
+    });
+}
+
+async fn check(state: &AppState, r: &Revocations) -> Result<(), crate::transport::ApiError> {
+    let open = r.snapshot();
+    if open.is_empty() {
+        return Ok(());
+    }
+    let store = state.registry.store();
+    let now = now_ms();
+    let hashes: Vec<String> = open
+        .iter()
+        .map(|o| o.1.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let live: HashSet<String> = store
+        .live_sessions(&hashes, now)
+        .await?
+        .into_iter()
+        .collect();
+    let mut withdrawn: HashSet<u64> = HashSet::new();
+    for (conn, hash, principal, dialogue) in &open {
+        if !live.contains(hash) {
+            withdrawn.insert(*conn);
+            continue;
+        }
+        // Still signed in: does the session still give a part in this dialogue?
+        let record = SessionRecord {
+            id_hash: hash.clone(),
+            principal: principal.clone(),
+            csrf: String::new(),
+            created: 0,
+            last_seen: 0,
+            idle_until: 0,
+            expires: 0,
+        };
+        let who = principal_of(state, &record).await?;
+        if standing_in(state, &who, *dialogue).await? == Standing::Stranger {
+            withdrawn.insert(*conn);
+        }
+    }
+    r.close_conns(&withdrawn);
+    touch_open(state, r, &live, now).await;
+    Ok(())
+}
+
+async fn touch_open(state: &AppState, r: &Revocations, live: &HashSet<String>, now: i64) {
+    let due: Vec<String> = {
+        let mut touched = r.touched.lock().unwrap_or_else(|e| e.into_inner());
+        touched.retain(|h, _| live.contains(h));
+        live.iter()
+            .filter(|h| touched.get(*h).is_none_or(|at| now - at >= TOUCH_EVERY_MS))
+            .cloned()
+            .collect()
+    };
+    let idle = state.settings.auth.session_idle_secs * 1000;
+    for hash in due {
+        // The absolute end still holds: touch only moves the idle end, and a
+        // session read past its absolute end is refused whatever its idle end says.
+        if state
+            .registry
+            .store()
+            .touch_session(&hash, now, now + idle)
+            .await
+            .is_ok()
+        {
+            r.touched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(hash, now);
+        }
+    }
+}
