@@ -132,6 +132,7 @@ impl App {
         }
         let bus = crate::bus::open(bus_settings.url.as_deref()).map_err(StartError::Bus)?;
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
+        let tokens_secret = crate::auth::secret(&settings.auth, &settings.server.data_dir)?;
         let news = bus.subscribe();
         let hub = crate::hub::HubThread::start()?;
         let registry = Arc::new(Registry::new(
@@ -148,7 +149,10 @@ impl App {
         crate::retention::schedule(registry.clone(), settings.retention);
         let proxies = transport::TrustedProxies::parse(&settings.server.trusted_proxies)
             .map_err(StartError::Config)?;
-        let state = AppState::new(registry, tokens, settings, proxies);
+        let oidc = crate::identity::oidc::Oidc::from_settings(&settings, &tokens_secret)
+            .map_err(StartError::Config)?;
+        let mut state = AppState::new(registry, tokens, settings, proxies);
+        state.oidc = oidc.map(Arc::new);
         crate::identity::revocation::watch(state.clone());
         Ok(App {
             listener,

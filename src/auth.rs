@@ -67,11 +67,7 @@ impl Tokens {
 
     /// Reads the secret from the settings, or from `<data_dir>/secret`, creating it once.
     pub fn from_settings(auth: &AuthSettings, data_dir: &Path) -> std::io::Result<Tokens> {
-        let secret = if auth.secret.is_empty() {
-            load_or_create_secret(&data_dir.join("secret"))?
-        } else {
-            auth.secret.clone().into_bytes()
-        };
+        let secret = secret(auth, data_dir)?;
         if secret.len() < 32 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -112,6 +108,16 @@ impl Tokens {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid,
             })
+    }
+}
+
+/// The server's signing secret: `auth.secret`, or `<data_dir>/secret`, created once.
+/// Other keys (the OpenID sign-in's) are derived from it, never equal to it.
+pub fn secret(auth: &AuthSettings, data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    if auth.secret.is_empty() {
+        load_or_create_secret(&data_dir.join("secret"))
+    } else {
+        Ok(auth.secret.clone().into_bytes())
     }
 }
 

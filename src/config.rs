@@ -24,6 +24,7 @@ pub struct Settings {
     /// Districts declared here are created (or renamed) at start.
     #[serde(default)]
     pub districts: Vec<DistrictSettings>,
+    pub oidc: OidcSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +32,46 @@ pub struct DistrictSettings {
     /// A slug: lower-case letters, digits and '-'.
     pub id: String,
     pub name: String,
+}
+
+/// Staff sign-in with the municipality's OpenID provider (Entra ID, Keycloak, ...).
+/// Off while `issuer_url` is empty.
+#[derive(Clone, Deserialize)]
+pub struct OidcSettings {
+    /// The provider's issuer; discovery reads `<issuer_url>/.well-known/openid-configuration`.
+    pub issuer_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    /// The ID-token claim whose values (a string or a list of strings) name groups or roles.
+    pub roles_claim: String,
+    /// Seconds a started sign-in may take before it must start over.
+    pub login_timeout_secs: u64,
+    /// Which claim values give which role in which district.
+    #[serde(default)]
+    pub grants: Vec<OidcGrantSetting>,
+}
+
+/// One line of the claim mapping: whoever's `roles_claim` holds `claim_value`
+/// is `role` (admin, organizer or moderator) in `district` ("*": every district).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OidcGrantSetting {
+    pub claim_value: String,
+    pub district: String,
+    pub role: String,
+}
+
+impl std::fmt::Debug for OidcSettings {
+    // The client secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer_url", &self.issuer_url)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("roles_claim", &self.roles_claim)
+            .field("grants", &self.grants)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Prometheus metrics (`/metrics`) on a listener of their own.
@@ -181,6 +222,7 @@ impl Settings {
                 .with_list_parse_key("server.allowed_origins")
                 .with_list_parse_key("server.trusted_proxies")
                 .with_list_parse_key("safety.danger_phrases")
+                .with_list_parse_key("oidc.scopes")
                 .try_parsing(true),
         );
         // The conventional DATABASE_URL picks the store, unless DIALOGHUB_STORE__URL names one.

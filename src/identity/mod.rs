@@ -7,6 +7,8 @@
 
 pub mod admin;
 mod caller;
+pub mod oidc;
+mod oidc_page;
 pub mod revocation;
 mod routes;
 pub mod security;

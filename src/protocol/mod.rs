@@ -13,6 +13,7 @@ mod codes;
 mod event;
 mod event_parts;
 pub mod identity;
+pub mod oidc;
 pub mod overview;
 mod public_event;
 pub mod public_record;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub next_conn: Arc<AtomicU64>,
     /// This node's sockets opened with a session, closed when it ends.
     pub revocations: Arc<crate::identity::revocation::Revocations>,
+    /// Staff sign-in with the municipality's OpenID provider, when `[oidc]` names one.
+    pub oidc: Option<Arc<crate::identity::oidc::Oidc>>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             settings: Arc::new(settings),
             next_conn: Arc::new(AtomicU64::new(1)),
             revocations: Arc::default(),
+            oidc: None,
         }
     }
 }
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/safety", get(safety::safety))
         .merge(web::routes())
         .merge(crate::identity::routes())
+        .merge(crate::identity::oidc::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             body_deadline::read_within_deadline,

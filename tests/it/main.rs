@@ -16,6 +16,7 @@ mod exports;
 mod flood;
 mod meeting;
 mod model;
+mod oidc;
 mod ops_metrics;
 mod ops_signals;
 mod polls;
