@@ -99,6 +99,15 @@ pub struct Dialogue {
 }
 
 impl Dialogue {
+    /// Names that are public in this dialogue: its panel and moderators. The
+    /// confidentiality guard does not flag them as private persons.
+    pub fn public_names(&self) -> Vec<&str> {
+        let panel = self.panelists.iter().map(|p| p.name.as_str());
+        panel
+            .chain(self.moderators.iter().map(|m| m.name.as_str()))
+            .collect()
+    }
+
     pub fn new(id: DialogueId, code: String, epoch: u64) -> Dialogue {
         Dialogue {
             id,

@@ -68,6 +68,12 @@ pub struct PollAnswer {
 }
 
 /// The options of a 1-5 scale.
+/// `n` of `total` in whole percent, rounded half up: the one way every page and
+/// the record write a share (2 of 3 is 67 %, 1 of 8 is 13 %).
+pub fn percent(n: u64, total: u64) -> u64 {
+    (200 * n + total).checked_div(2 * total).unwrap_or(0)
+}
+
 pub fn scale_options() -> Vec<String> {
     (1..=5).map(|n| n.to_string()).collect()
 }
@@ -288,5 +294,19 @@ impl Dialogue {
             .get(&poll)?
             .get(&participant)
             .map(Vec::as_slice)
+    }
+}
+
+#[cfg(test)]
+mod percent_tests {
+    use super::percent;
+
+    #[test]
+    fn shares_round_half_up_as_the_pages_do() {
+        assert_eq!(percent(2, 3), 67);
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(1, 8), 13);
+        assert_eq!(percent(3, 3), 100);
+        assert_eq!(percent(0, 0), 0);
     }
 }

@@ -4,6 +4,8 @@
 //! or hides anything itself. It expects text already passed through
 //! `text::normalize`, so fullwidth digits and zero-width tricks are gone.
 
+mod names;
+
 use personnummer::Personnummer;
 use phonenumber::{Type, country, metadata::DATABASE};
 use regex::Regex;
@@ -17,6 +19,8 @@ pub enum FlagKind {
     Email,
     StreetAddress,
     RegistrationPlate,
+    /// The name of a private person ("Kalle Svensson", "min granne Ahmed").
+    PersonName,
 }
 
 impl FlagKind {
@@ -29,6 +33,7 @@ impl FlagKind {
             FlagKind::Email => "email",
             FlagKind::StreetAddress => "street_address",
             FlagKind::RegistrationPlate => "registration_plate",
+            FlagKind::PersonName => "person_name",
         }
     }
 }
@@ -54,8 +59,15 @@ type Keep = fn(&str) -> bool;
 /// overlap the earlier (then the longer) one is kept, except that an
 /// identity number always beats anything else on the same digits.
 pub fn scan(text: &str) -> Vec<Flag> {
+    scan_with(text, &[])
+}
+
+/// [`scan`], with names that are public in this dialogue (its panel's) left alone.
+pub fn scan_with(text: &str, public_names: &[&str]) -> Vec<Flag> {
     let mut found = personnummer_spans(text);
     found.extend(phone_spans(text));
+    found.extend(names::disguised_email_spans(text));
+    found.extend(names::person_spans(text, public_names));
     let by_regex: [(&Regex, FlagKind, Keep); 3] = [
         (&EMAIL, FlagKind::Email, |_| true),
         (&ADDRESS, FlagKind::StreetAddress, is_street),
@@ -478,6 +490,34 @@ mod tests {
         assert_eq!(kinds(&normalize(hidden)), [K::Personnummer]);
         let phone = normalize("ring ０７０１２３４５６７");
         assert_eq!(kinds(&phone), [K::Phone]);
+    }
+
+    #[test]
+    fn named_private_persons_are_flagged_and_masked() {
+        assert_flagged(
+            K::PersonName,
+            "Jag såg {} stjäla cyklar vid skolan",
+            "Kalle Svensson",
+        );
+        assert_flagged(K::PersonName, "Min granne {} spelar hög musik", "Jonte");
+        assert_flagged(K::PersonName, "Varför får {} parkera på gräset?", "Ahmed");
+        let text = "Jag såg Kalle Svensson stjäla cyklar";
+        assert_eq!(redact(text, &scan(text)), "Jag såg […] stjäla cyklar");
+        // Sentence starts, words that are also names, and the dialogue's own panel.
+        assert_clean(
+            "Per person räknat är det få poliser.|Stig inte in i tunneln.|Bo i Rinkeby är bra.",
+        );
+        assert_eq!(scan_with("Anna Lind, vad gör polisen?", &["Anna Lind"]), []);
+    }
+
+    #[test]
+    fn disguised_email_addresses_are_flagged() {
+        let disguised = "namn [at] domän punkt se|anna(at)exempel.se|kalle snabel-a gmail punkt com\
+                         |olle at telia dot com|lisa (at) bredband (dot) nu";
+        assert_flagged(K::Email, "Skriv till {} tack", disguised);
+        assert_clean(
+            "Vi ses at home efter mötet|Punkt tre på dagordningen|Hemsidan stockholm punkt se",
+        );
     }
 
     #[test]

@@ -176,6 +176,9 @@ pub struct TipRecipients {
 pub struct SafetyNumbers<'a> {
     pub emergency_number: &'a str,
     pub police_number: &'a str,
+    /// The deployment's danger phrases: the page matches what its visitor writes
+    /// against them and shows emergency advice at once, before anything is sent.
+    pub danger_phrases: &'a [String],
 }
 
 /// The query of the server-rendered pages: `?lang=en`, and on the receipt page `?code=…`.

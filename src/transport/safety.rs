@@ -33,6 +33,7 @@ pub async fn safety(State(state): State<AppState>) -> Response {
     Json(SafetyNumbers {
         emergency_number: &s.emergency_number,
         police_number: &s.police_number,
+        danger_phrases: &s.danger_phrases,
     })
     .into_response()
 }

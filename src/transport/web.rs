@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/screen", get(|| async { page("screen.html") }))
         .route("/organize", get(|| async { page("organize.html") }))
         .route("/qr/{code}", get(qr_svg))
+        // Browsers ask for it whatever the page says; an SVG serves every modern one.
+        .route("/favicon.ico", get(|| async { asset("favicon.svg") }))
         .route(
             "/assets/{*path}",
             get(|Path(path): Path<String>| async move { asset(&path) }),

@@ -57,7 +57,7 @@ impl Dialogue {
                     merged_into: None,
                     asked_at: rec.at,
                     // Flags are found in the author's words, before any edit.
-                    flags: sensitive::scan(text.expose()),
+                    flags: sensitive::scan_with(text.expose(), &self.public_names()),
                     receipt: receipt.clone(),
                     answer: None,
                     follow_up: None,

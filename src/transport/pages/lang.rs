@@ -59,7 +59,7 @@ impl Lang {
         };
         let local = t.with_timezone(&TZ);
         if self.en {
-            local.format("%-d %B %Y, %H:%M").to_string()
+            local.format("%-d %B %Y, %H:%M %Z").to_string()
         } else {
             let month = [
                 "januari",
@@ -75,12 +75,30 @@ impl Lang {
                 "november",
                 "december",
             ][chrono::Datelike::month0(&local) as usize];
+            // The zone is named ("CET", "CEST"), as on the client pages.
             format!(
-                "{} {month} {}, kl. {}",
+                "{} {month} {}, kl. {} {}",
                 local.format("%-d"),
                 local.format("%Y"),
-                local.format("%H:%M")
+                local.format("%H:%M"),
+                local.format("%Z")
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn times_are_swedish_time_with_the_zone_named() {
+        let winter = 1_773_334_800_000; // 2026-03-12 17:00 UTC
+        let summer = 1_783_875_600_000; // 2026-07-12 17:00 UTC
+        let sv = Lang { en: false };
+        let en = Lang { en: true };
+        assert_eq!(sv.time(winter), "12 mars 2026, kl. 18:00 CET");
+        assert_eq!(sv.time(summer), "12 juli 2026, kl. 19:00 CEST");
+        assert_eq!(en.time(winter), "12 March 2026, 18:00 CET");
     }
 }

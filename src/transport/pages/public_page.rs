@@ -242,7 +242,7 @@ pub(super) fn polls_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) {
             text(&p.question)
         );
         for (option, n) in p.options.iter().zip(&r.counts) {
-            let share = (n * 100).checked_div(r.respondents).unwrap_or(0);
+            let share = crate::domain::poll::percent(*n, r.respondents);
             let _ = write!(
                 out,
                 "<tr><th scope=\"row\">{}</th><td>{n} ({share} %)</td></tr>",
