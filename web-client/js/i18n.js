@@ -79,12 +79,56 @@ export function formatDay(day) {
     .format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
 }
 
+/**
+ * The dialogue's time zone: every time is shown in it, with its name, whatever
+ * the device's zone is (a visitor abroad, a laptop set to UTC).
+ */
+export const TIME_ZONE = 'Europe/Stockholm';
+
+function zoneParts(date) {
+  const parts = new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', {
+    timeZone: TIME_ZONE, year: 'numeric', month: 'long', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
+  }).formatToParts(date);
+  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+}
+
+/** A moment in words, as the server's pages write it: "12 mars 2026, kl. 18:00 CET". */
 export function formatTime(ms) {
   if (!ms) return '';
-  return new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  }).format(new Date(ms));
+  const p = zoneParts(new Date(ms));
+  const at = lang === 'sv' ? `kl. ${p.hour}:${p.minute}` : `${p.hour}:${p.minute}`;
+  return `${p.day} ${p.month} ${p.year}, ${at} ${p.timeZoneName}`;
+}
+
+/** `YYYY-MM-DDTHH:MM` in the dialogue's zone, for a datetime-local field. */
+export function zoneInputValue(ms) {
+  if (!ms) return '';
+  const parts = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(new Date(ms));
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+/** A datetime-local value read as a time in the dialogue's zone, as milliseconds. */
+export function zoneInputMs(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || '');
+  if (!m) return null;
+  const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  // The zone's offset at that moment; a second pass settles the hour a clock change moves.
+  let ms = asUtc;
+  for (let i = 0; i < 2; i += 1) {
+    const shown = zoneInputValue(ms);
+    const s = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(shown);
+    ms = asUtc - (Date.UTC(+s[1], +s[2] - 1, +s[3], +s[4], +s[5]) - ms);
+  }
+  return ms;
+}
+
+/** A share in whole percent, rounded half up, as every page and the record write it. */
+export function percent(n, total) {
+  return total ? Math.floor((200 * n + total) / (2 * total)) : 0;
 }
 
 /** Who a question is for, in words: a panelist's name or a panel kind. */

@@ -1,6 +1,6 @@
 // The organizer's form for a dialogue's information, once for creating (`c`) and
 // once for editing (`e`): its fields, what they hold, and filling them in.
-import { h, t } from './common.js';
+import { h, t, zoneInputMs, zoneInputValue } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const KINDS = ['politician', 'police', 'staff', 'other'];
@@ -52,7 +52,8 @@ export function readInfo(p) {
     $(`${p}-purpose`).focus();
     return null;
   }
-  const time = (name) => (v(name) ? new Date(v(name)).toISOString() : null);
+  // Typed in the dialogue's time zone, whatever the organizer's device is set to.
+  const time = (name) => (v(name) && zoneInputMs(v(name)) !== null ? new Date(zoneInputMs(v(name))).toISOString() : null);
   return {
     title: v('title'),
     purpose: v('purpose'),
@@ -67,20 +68,12 @@ export function readInfo(p) {
   };
 }
 
-/** Milliseconds as the value of a datetime-local field (local time). */
-function localValue(ms) {
-  if (!ms) return '';
-  const d = new Date(ms);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
 export function fillInfo(p, d) {
   $(`${p}-title`).value = d.title || '';
   $(`${p}-purpose`).value = d.purpose || '';
   $(`${p}-description`).value = d.description || '';
-  $(`${p}-starts`).value = localValue(d.starts_at);
-  $(`${p}-ends`).value = localValue(d.ends_at);
+  $(`${p}-starts`).value = zoneInputValue(d.starts_at);
+  $(`${p}-ends`).value = zoneInputValue(d.ends_at);
   $(`${p}-venue`).value = d.venue || '';
   $(`${p}-address`).value = d.address || '';
   $(`${p}-stream`).value = d.livestream_url || '';

@@ -300,10 +300,12 @@ export class Model {
     return this.byStatus('approved').sort((a, b) => b.asked_at - a.asked_at || b.id - a.id);
   }
 
-  /** Up next as the moderator ordered it, then the most popular of the rest. */
+  /**
+   * Up next exactly as the moderator queued it, and nothing else: the screen and
+   * the panel show what the moderator's own "up next" list shows.
+   */
   next(count) {
-    const queued = this.upNext.map((id) => this.questions.get(id)).filter((q) => q && q.status === 'approved');
-    const rest = this.popular().filter((q) => !this.upNext.includes(q.id) && q.id !== this.nowAnswering);
-    return [...queued, ...rest].slice(0, count);
+    const queued = this.upNext.map((id) => this.questions.get(id)).filter((q) => q && q.status === 'approved' && q.id !== this.nowAnswering);
+    return queued.slice(0, count);
   }
 }

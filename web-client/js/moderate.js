@@ -3,7 +3,8 @@ import {
   Connection, Model, addresseeOptions, announce, focusLater, answerParts, applyStrings, claimsOf, copyText, currentLang, errorText,
   formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
 } from './common.js';
-import { alertItem, authorOf, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
+import { UNDO_MS, confirmAction, undoable } from './confirm.js';
+import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -141,11 +142,11 @@ async function writeAnswer(q, text) {
   render();
 }
 
-/** Names on the panel, with their organisation, as suggestions for who owns a follow-up. */
-function owners() {
-  return ((model.dialogue && model.dialogue.panel) || []).map((p) => [p.name, p.organisation].filter(Boolean).join(', '));
+/** Confirmed, then undoable for a few seconds before it is sent. */
+async function ban(id) {
+  const sure = await confirmAction({ title: t('ban_confirm_title'), body: t('ban_confirm_body'), choices: [['ban', t('ban_confirm_yes'), 'danger']] });
+  if (sure) await undoable(t('ban_pending'), UNDO_MS, () => act({ type: 'ban', participant_id: id }, t('done_banned')));
 }
-const ban = (id) => act({ type: 'ban', participant_id: id }, t('done_banned'));
 
 const moveToPrivate = (q) => act({ type: 'move_to_private', question_id: q.id, expected: q.status }, t('done_moved'));
 
@@ -386,7 +387,7 @@ function editor(q) {
   const done = (f) => (...args) => { editing = null; f(...args); };
   return editorFor(q, editing.mode, {
     targets: model.byStatus('approved').filter((x) => x.id !== q.id),
-    owners: owners(),
+    owners: panelOwners(model),
     onCancel: closeEditor,
     onApprove: done((text) => approveAndFocus(q, text)),
     onReject: done((reason) => reject(q, reason)),

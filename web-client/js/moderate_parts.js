@@ -1,7 +1,7 @@
 // The moderator console's building blocks that read no console state: the question
 // text with its personal-data flags marked, a poll and a tip as list items, a poll's
 // form checked, and a picker that submits on Enter. moderate.js owns the state.
-import { addresseeLabel, answerForm, followUpForm, formatTime, h, t } from './common.js';
+import { addresseeLabel, answerForm, followUpForm, formatTime, h, percent, t } from './common.js';
 
 export function markedText(q) {
   const chars = Array.from(q.text);
@@ -37,7 +37,7 @@ export function pollItem(p, results, act) {
     h('p', { class: 'text' }, p.question),
     h('p', { class: 'by' }, [t(`poll_state_${p.state}`), p.results_shown ? t('poll_results_public') : null].filter(Boolean).join(' · ')),
     results ? h('ul', { class: 'poll-results' }, p.options.map((o, i) => h('li', {}, t('poll_result_line', {
-      option: o, n: results.counts[i] || 0, pct: results.respondents ? Math.round((100 * (results.counts[i] || 0)) / results.respondents) : 0,
+      option: o, n: results.counts[i] || 0, pct: percent(results.counts[i] || 0, results.respondents),
     })))) : null,
     results ? h('p', { class: 'hint' }, t('poll_respondents', { n: results.respondents })) : null,
     h('div', { class: 'actions' },
@@ -144,4 +144,9 @@ export function keyActions(q, op) {
     w: () => approvedOrAnswered && op.open('answer'),
     p: () => approvedOrAnswered && !q.follow_up && op.open('follow'),
   };
+}
+
+/** Names on the panel, with their organisation, as suggestions for who owns a follow-up. */
+export function panelOwners(model) {
+  return ((model.dialogue && model.dialogue.panel) || []).map((p) => [p.name, p.organisation].filter(Boolean).join(', '));
 }

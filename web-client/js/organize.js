@@ -2,6 +2,7 @@
 import {
   announce, applyStrings, copyText, errorText, formatDay, formatTime, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton, t,
 } from './common.js';
+import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { fillInfo, infoFields, readInfo } from './info_form.js';
 
 const $ = (id) => document.getElementById(id);
@@ -140,9 +141,11 @@ async function refresh() {
 function warningText(w) {
   switch (w.kind) {
     case 'late_invitation':
-      return w.published
-        ? t('warn_late_published', { days: w.days_before ?? 0, required: w.required_days })
-        : t('warn_late_unpublished', { required: w.required_days });
+      if (!w.published) return t('warn_late_unpublished', { required: w.required_days });
+      // Published on the day or after the start: no "-1 dagar".
+      return (w.days_before ?? 0) > 0
+        ? t('warn_late_published', { n: w.days_before, days: w.days_before, required: w.required_days })
+        : t('warn_late_published_late', { required: w.required_days });
     case 'missing_panel_kind':
       return t('warn_missing_kind', { kind: t(`kind_${w.panel_kind}`) });
     case 'invitation_not_opened':
@@ -244,14 +247,17 @@ async function downloadCalendar(person, name) {
 
 
 async function choose(id) {
+  const same = id && id === selectedId;
   selectedId = id;
   safeSet(SELECTED_KEY, id);
-  selected = null;
+  if (!same) selected = null;
   if (id) {
     try {
       selected = await api('GET', `/api/dialogues/${id}`);
     } catch (err) {
+      // An outage keeps the dialogue on screen as last seen, and tries again by itself.
       fail(err);
+      if (!err || !err.code || err.code === 'unavailable' || err.code === 'network') setTimeout(() => selectedId === id && choose(id).then(renderOverview), 3000);
     }
   }
   render();
@@ -354,6 +360,7 @@ async function screenLink() {
 
 async function setPhase(phase) {
   const from = selected.dialogue.phase;
+  if (phase === 'closed' && !(await closeConfirmed())) return;
   if (from === 'draft' && !selected.dialogue.purpose) {
     purposeMissing();
     return;
@@ -367,6 +374,17 @@ async function setPhase(phase) {
     if (err && err.code === 'conflict' && from === 'draft') purposeMissing();
     else fail(err);
   }
+}
+
+/** Closing asks first, says what becomes of a question being answered, and can be undone for a few seconds. */
+async function closeConfirmed() {
+  const now = selected.now_answering != null && (selected.questions || []).find((q) => q.id === selected.now_answering);
+  const sure = await confirmAction({
+    title: t('close_confirm_title'),
+    body: now ? t('close_now_body', { text: now.text }) : t('close_confirm_body'),
+    choices: [['close', t(now ? 'close_anyway' : 'close_confirm_yes'), 'danger']],
+  });
+  return sure && (await undoable(t('close_pending'), UNDO_MS, () => true));
 }
 
 /** Publishing needs the purpose: say so and take the organizer to the field. */

@@ -1,19 +1,20 @@
 // The participant page (/ and /j/CODE): join, ask, upvote, follow "now answering".
 import {
-  Connection, Model, addresseeOptions, copyText, currentLang, embedUrl, syncList, announce, applyStrings, errorText,
+  Connection, Model, addresseeOptions, copyText, currentLang, syncList, announce, applyStrings, errorText,
   formatTime, h, loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
 } from './common.js';
 import {
   codeFromPath, fateOf, joinDialogue, keepReceipt as keepReceiptIn, keptReceiptItem, keptReceipts,
   loadReceipts, mineItem, pollItem, postItem, questionItem, renderCrimeNotes, tipItem, unsentItem,
 } from './participant_parts.js';
+import { notePolls, renderDangerAdvice, renderStream, setupAskJump } from './participant_layout.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
 const mine = new Map(); // question id -> {id, text, status, reason, merged_into}
 const myTips = new Map(); // tip id -> text, sent privately from this page
 const myAnswers = new Map(); // poll id -> choices this participant sent
-let safety = { emergency_number: '112', police_number: '114 14' };
+let safety = { emergency_number: '112', police_number: '114 14', danger_phrases: [] };
 let myVotes = new Set();
 let conn = null;
 let code = null;
@@ -36,7 +37,7 @@ async function main() {
   await loadStrings();
   setupLanguageButton(() => {
     applyStrings(document);
-    renderCrimeNotes(safety);
+    renderCrimeNotes(safety, $('danger-advice').dataset.sig = '');
     render();
     if (!$('join-view').hidden) renderKeptReceipts();
   });
@@ -125,6 +126,7 @@ function setupForms() {
     safeSet(draftKey(), text.value || null);
     renderCount();
   });
+  setupAskJump();
   $('ask-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     ask();
@@ -250,6 +252,7 @@ function ask() {
     return;
   }
   const name = $('ask-name').value.trim();
+  renderDangerAdvice(text, safety, true);
   if ($('ask-private').checked) {
     sendTip(text, name);
     return;
@@ -259,6 +262,8 @@ function ask() {
   const to = $('ask-to').value;
   if (to.startsWith('p:')) msg.addressee = { panelist: to.slice(2) };
   else if (to.startsWith('k:')) msg.addressee = { kind: to.slice(2) };
+  // The next question starts afresh: it must not silently go to the same panelist.
+  $('ask-to').value = '';
   $('ask-text').value = '';
   safeSet(draftKey(), null);
   renderCount();
@@ -301,6 +306,7 @@ function answerPoll(poll, form) {
 
 function renderPolls() {
   const polls = model.pollsIn('open', 'closed').filter((p) => p.state === 'open' || model.pollResultsPublic(p));
+  notePolls(polls.filter((p) => p.state === 'open' && !myAnswers.has(p.id)).map((p) => p.id));
   $('polls-section').hidden = polls.length === 0;
   const box = $('polls');
   // Keep a form being filled in: re-render only when what it shows changed.
@@ -359,7 +365,7 @@ function render() {
   renderReceipt();
   renderPosts();
   renderNow();
-  renderStream();
+  renderStream(model.dialogue, session && session.location);
   renderAddressees();
   renderAskState();
   renderMine();
@@ -397,13 +403,6 @@ function renderNow() {
   lastNow = q ? q.id : null;
 }
 
-function renderStream() {
-  const url = model.dialogue && model.dialogue.livestream_url ? embedUrl(model.dialogue.livestream_url) : null;
-  $('stream-section').hidden = !url;
-  if (url && $('stream').getAttribute('src') !== url) $('stream').setAttribute('src', url);
-  $('stream').title = t('livestream');
-}
-
 function renderAddressees() {
   const select = $('ask-to');
   const before = select.value;
@@ -423,10 +422,12 @@ function renderAskState() {
   }
   const closed = phase === 'closed';
   $('ask-form').hidden = closed;
+  $('ask-jump').hidden = closed || !phase;
   $('ask-waiting').hidden = !conn || conn.connected || conn.waiting('ask').length === 0;
 }
 
 function renderCount() {
+  renderDangerAdvice($('ask-text').value, safety);
   const max = $('ask-text').maxLength > 0 ? $('ask-text').maxLength : 500;
   $('ask-count').textContent = t('chars_left', { n: max - [...$('ask-text').value].length });
 }

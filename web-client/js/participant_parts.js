@@ -1,14 +1,14 @@
 // The participant page's building blocks that read no page state: a poll, its
 // results, an information post, a question in the feed, and the receipts kept in
 // this browser. participant.js owns the state and passes in what each one shows.
-import { addresseeLabel, answerParts, errorText, h, safeGet, safeSet, t } from './common.js';
+import { addresseeLabel, answerParts, errorText, h, percent, safeGet, safeSet, t } from './common.js';
 
 export function pollResultList(poll, results) {
   const total = results.respondents || 0;
   return h('div', { class: 'poll-results' },
     h('ul', {}, poll.options.map((option, i) => {
       const n = results.counts[i] || 0;
-      const pct = total ? Math.round((100 * n) / total) : 0;
+      const pct = percent(n, total);
       return h('li', {},
         h('span', {}, t('poll_result_line', { option, n, pct })),
         h('progress', { max: '100', value: String(pct), 'aria-hidden': 'true' }));
@@ -203,6 +203,8 @@ export async function joinDialogue(code, where) {
 
 /** The note that crimes are reported to the police, with this server's numbers. */
 export function renderCrimeNotes(safety) {
-  const text = t('crime_note', { emergency: safety.emergency_number, police: safety.police_number });
+  // "114 14" must not break across lines: its spaces are no-break spaces.
+  const whole = (n) => String(n).replace(/ /g, '\u00a0');
+  const text = t('crime_note', { emergency: whole(safety.emergency_number), police: whole(safety.police_number) });
   for (const el of document.querySelectorAll('[data-crime-note]')) el.textContent = text;
 }

@@ -1,6 +1,6 @@
 // The venue screen (/screen#token=…): read-only, for a projector at the back of the room.
 import {
-  Connection, Model, addresseeLabel, applyStrings, h, loadStrings, setupLanguageButton,
+  Connection, Model, addresseeLabel, applyStrings, h, loadStrings, percent, setupLanguageButton,
   showConnection, t, tokenFromFragment,
 } from './common.js';
 
@@ -43,11 +43,13 @@ function render() {
   const text = q ? q.text : d.phase === 'closed' ? t('screen_closed') : t('now_none');
   if ($('now-text').textContent !== text) $('now-text').textContent = text;
   $('now-by').textContent = q ? [q.display_name || t('anonymous'), addresseeLabel(q.addressee, d.panel)].filter(Boolean).join(' · ') : '';
+  // Exactly what the moderator queued, in the moderator's order: the room is told nothing the moderator cannot see.
   const next = model.next(3);
-  $('next').replaceChildren(...(next.length ? next.map((x) => h('li', {}, x.text)) : [h('li', { class: 'empty' }, t('upnext_empty'))]));
+  $('next').replaceChildren(...next.map((x) => h('li', {}, h('span', {}, x.text))));
+  $('next').hidden = next.length === 0;
+  $('next-empty').hidden = next.length > 0;
   $('code').textContent = d.code;
-  const url = `${location.origin}/j/${d.code}`;
-  $('join-url').textContent = url.replace(/^https?:\/\//, '');
+  $('join-url').replaceChildren(location.host, h('wbr'), h('span', { class: 'path' }, `/j/${d.code}`));
   if ($('qr').getAttribute('src') !== `/qr/${d.code}`) $('qr').src = `/qr/${d.code}`;
   $('qr').alt = t('qr_alt', { code: d.code });
   renderPoll();
@@ -59,12 +61,13 @@ function renderPoll() {
   const poll = shown.find((p) => p.state === 'open') || shown[shown.length - 1];
   const results = poll ? model.pollResults(poll.id) : null;
   $('screen-poll').hidden = !results;
+  document.body.classList.toggle('poll-shown', Boolean(results));
   if (!results) return;
   $('poll-question').textContent = poll.question;
   const total = results.respondents || 0;
   $('poll-results').replaceChildren(...poll.options.map((option, i) => {
     const n = results.counts[i] || 0;
-    const pct = total ? Math.round((100 * n) / total) : 0;
+    const pct = percent(n, total);
     return h('li', { 'data-option': i },
       h('span', {}, t('poll_result_line', { option, n, pct })),
       h('progress', { max: '100', value: String(pct), 'aria-hidden': 'true' }));

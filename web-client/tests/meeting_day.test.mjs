@@ -1,0 +1,135 @@
+// Issue 21 on the pages, in real headless Chromium against the real server:
+// ban and close ask first and can be undone; the phone page puts the questions
+// first, announces a new poll, resets "Till" and advises a writer in danger; the
+// guard masks a named person and flags a disguised address for the moderator.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+}, { timeout: 90000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+}, { timeout: 30000 });
+
+const send = (page, msg) => page.evaluate((m) => window.dialoghub.conn.submit(m), msg);
+
+async function waitText(page, selector, expected, what) {
+  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
+    const actual = await page.locator(selector).allTextContents().catch(() => []);
+    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
+  });
+}
+
+async function setup(title) {
+  const d = await api(server, 'POST', '/api/dialogues', { title, venue: 'Tensta träff', purpose: 'Frågor om tryggheten i Tensta.', livestream_url: `${server.base}/healthz` });
+  const moderator = await api(server, 'POST', `/api/dialogues/${d.id}/moderators`, { name: 'Maja' });
+  await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Per Polis', title: 'Kommunpolis', organisation: 'Polisen', kind: 'police' });
+  await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
+  const mod = (await newPage(browser)).page;
+  await mod.goto(local(server, moderator.invite_url));
+  await mod.locator('html[data-connection=open]').waitFor();
+  return { d, mod };
+}
+
+async function joinPhone(code, location_ = 'in_room') {
+  const page = (await newPage(browser, { viewport: PHONE })).page;
+  await page.goto(`${server.base}/j/${code}`);
+  await page.check(`input[name=location][value=${location_}]`);
+  await page.getByRole('button', { name: 'Gå med' }).click();
+  await page.locator('html[data-connection=open]').waitFor();
+  return page;
+}
+
+test('ban asks first and can be undone; the guard masks a named person', { timeout: 120000 }, async () => {
+  const { d, mod } = await setup('Trygghetsdialog i Tensta');
+  const bo = await joinPhone(d.code);
+  await bo.fill('#ask-text', 'Jag såg Kalle Svensson sälja knark, mejla mig på bo [at] exempel punkt se');
+  await bo.click('#ask-submit');
+  const card = mod.locator('#pending li', { hasText: 'Kalle Svensson' });
+  await waitText(mod, '#pending li .flags', 'namn på en person', 'the named person is flagged');
+  await waitText(mod, '#pending li .flags', 'e-postadress', 'the disguised address is flagged');
+
+  // One click on "Stäng av" asks; cancelling sends nothing.
+  await card.getByRole('button', { name: 'Stäng av' }).click();
+  const dialog = mod.getByRole('dialog');
+  await dialog.waitFor();
+  await checkAxe(mod, 'moderator with the ban confirmation');
+  await dialog.getByRole('button', { name: 'Avbryt' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  // Confirmed, then undone within the grace period: still not banned.
+  await card.getByRole('button', { name: 'Stäng av' }).click();
+  await mod.getByRole('dialog').getByRole('button', { name: 'Ja, stäng av' }).click();
+  await mod.locator('.undo-bar').getByRole('button', { name: 'Ångra' }).click();
+  await mod.waitForTimeout(9000);
+  assert.equal(await mod.evaluate(() => window.dialoghub.model.banned.size), 0, 'undone: nobody banned');
+  assert.equal(await bo.getAttribute('html', 'data-connection'), 'open');
+
+  // "Godkänn maskerad": neither the name nor the address reaches the room.
+  await card.getByRole('button', { name: 'Godkänn maskerad' }).click();
+  await waitText(bo, '#questions li', 'sälja knark', 'published');
+  const published = await bo.locator('#questions li', { hasText: 'sälja knark' }).textContent();
+  assert.ok(!published.includes('Kalle') && !published.includes('Svensson') && !published.includes('exempel'), published);
+
+  // Confirmed and left alone: banned after the grace period.
+  await bo.fill('#ask-text', 'Och en fråga till om cyklarna vid skolan');
+  await bo.click('#ask-submit');
+  await mod.locator('#pending li', { hasText: 'cyklarna' }).getByRole('button', { name: 'Stäng av' }).click();
+  await mod.getByRole('dialog').getByRole('button', { name: 'Ja, stäng av' }).click();
+  await mod.locator('.undo-bar').waitFor({ state: 'detached', timeout: 15000 });
+  await mod.waitForFunction(() => window.dialoghub.model.banned.size === 1);
+  assert.deepEqual(problems, []);
+});
+
+test('the phone page: questions first, a poll noticed, "Till" reset, danger advice', { timeout: 120000 }, async () => {
+  const { d, mod } = await setup('Trygghetsdialog i Rinkeby');
+  const anna = await joinPhone(d.code, 'in_room');
+  for (const text of ['Varför är det så mörkt vid skolan?', 'Kan polisen synas mer på torget?', 'När lagas lamporna i tunneln?']) {
+    const ack = await send(anna, { type: 'ask', text, origin: 'in_room' });
+    await send(mod, { type: 'approve', question_id: ack.question_id, expected: 'pending' });
+  }
+  await anna.locator('#questions li').nth(2).waitFor();
+  // The first screen shows questions; the livestream is folded away for people in the room.
+  const first = await anna.locator('#questions li').first().boundingBox();
+  assert.ok(first.y + first.height <= PHONE.height, `first question on the first screen (y ${first.y})`);
+  assert.equal(await anna.locator('#stream-section').evaluate((el) => el.open), false, 'stream folded in the room');
+  assert.ok(await anna.locator('#stream').isHidden());
+  const remote = await joinPhone(d.code, 'remote');
+  assert.equal(await remote.locator('#stream-section').evaluate((el) => el.open), true, 'stream open at a distance');
+  // The sticky ask button takes one to the form.
+  await anna.getByRole('link', { name: 'Ställ en fråga' }).click();
+  assert.equal(await anna.evaluate(() => document.activeElement.id), 'ask-text');
+
+  // "Till" resets after sending.
+  await anna.selectOption('#ask-to', { label: 'Per Polis, Kommunpolis' });
+  await anna.fill('#ask-text', 'Hur många poliser jobbar i Rinkeby på kvällarna?');
+  await anna.click('#ask-submit');
+  await waitText(anna, '#mine [data-mine]', 'Hur många poliser', 'sent');
+  assert.equal(await anna.inputValue('#ask-to'), '', 'the next question goes to nobody in particular');
+
+  // Danger: advice on the writer's own screen at once, before anything is sent, and after.
+  assert.ok(await anna.locator('#danger-advice').isHidden());
+  await anna.fill('#ask-text', 'Han har en kniv utanför porten … nu!');
+  await waitText(anna, '#danger-advice', 'Är du i fara nu? Ring 112', 'advice while typing');
+  await anna.click('#ask-submit');
+  await waitText(anna, '#mine [data-mine]', 'kniv', 'sent');
+  assert.ok(await anna.locator('#danger-advice').isVisible(), 'the advice stays after sending');
+  assert.equal(await anna.locator('#danger-advice a').getAttribute('href'), 'tel:112');
+  await checkAxe(anna, 'phone page with the danger advice');
+
+  // A new poll: a visible notice and a polite announcement.
+  const poll = await send(mod, { type: 'create_poll', question: 'Känner du dig trygg här?', poll_kind: 'single', options: ['Ja', 'Nej'] });
+  await send(mod, { type: 'open_poll', poll_id: poll.poll_id, expected: 'prepared' });
+  await anna.locator('#poll-notice').waitFor({ state: 'visible' });
+  await waitText(anna, '#announcer', 'En ny omröstning har öppnat', 'announced to screen readers');
+  await checkAxe(anna, 'phone page with a new poll');
+  await screenshot(anna, 'participant-phone-first-screen');
+  assert.deepEqual(problems, []);
+});
