@@ -97,6 +97,7 @@ test('a page opened on a banned identity or a bad link says so and does not retr
   await banned.fill('#ask-text', 'Ni är alla idioter');
   await banned.click('#ask-submit');
   await mod.locator('#pending li', { hasText: 'idioter' }).getByRole('button', { name: 'Stäng av' }).click();
+  await mod.getByRole('dialog').getByRole('button', { name: 'Ja, stäng av' }).click();
   await mod.locator('#pending li', { hasText: 'avstängd' }).waitFor();
   await banned.reload();
   await banned.locator('#connection', { hasText: 'stängt av dig' }).waitFor();

@@ -275,6 +275,7 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await org.locator(`${mine} [data-overdue="${qFollow}"]`).waitFor({ state: 'detached' });
   await waitText(p, `#questions li[data-question="${qFollow}"] .follow-up`, OUTCOME, 'the outcome reaches the participant');
   await org.click('button[data-phase=closed]');
+  await org.getByRole('dialog').getByRole('button', { name: 'Ja, avsluta' }).click();
   await waitText(org, '#sel-phase', 'Avslutad', 'closed');
   await waitText(p, '#phase-note', 'avslutad', 'the participant sees the end');
   assert.equal(await p.getAttribute('#phase-note a', 'href'), `/d/${d.code}`, 'and is pointed to the record');
