@@ -35,6 +35,11 @@ if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
 
+# The real OpenID provider of the sign-in test (tests/oidc-provider/).
+if [ ! -d "$root/tests/oidc-provider/node_modules/oidc-provider" ]; then
+  (cd "$root/tests/oidc-provider" && npm ci --no-audit --no-fund)
+fi
+
 if [ -z "${DIALOGHUB_BIN:-}" ]; then
   if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo is missing: install Rust, or set DIALOGHUB_BIN to a built server binary." >&2

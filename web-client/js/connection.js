@@ -36,7 +36,7 @@ export function claimsOf(token) {
 }
 
 /** Close codes after which reconnecting cannot help without a change (see the server's codes.rs). */
-const FATAL_CLOSE = new Set([1009, 4400, 4401, 4403, 4404]);
+const FATAL_CLOSE = new Set([1009, 4400, 4401, 4403, 4404, 4410]);
 
 /**
  * One WebSocket to the hub that survives lost connections: it reconnects with
@@ -47,8 +47,10 @@ const FATAL_CLOSE = new Set([1009, 4400, 4401, 4403, 4404]);
  * 'connecting' | 'open' | 'reconnecting' | 'closed'.
  */
 export class Connection {
-  constructor({ token, dialogueId, location, onMessage, onState, pendingKey }) {
+  constructor({ token, ticket, dialogueId, location, onMessage, onState, pendingKey }) {
     this.token = token;
+    // Staff: a function that fetches a fresh single-use ticket for each socket.
+    this.ticket = ticket;
     this.dialogueId = dialogueId;
     this.location = location;
     this.onMessage = onMessage;
@@ -84,15 +86,28 @@ export class Connection {
     return this.welcomed && this.ws && this.ws.readyState === WebSocket.OPEN;
   }
 
-  connect() {
+  async connect() {
     if (this.stopped) return;
     this.onState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    let ticket = null;
+    if (this.ticket) {
+      try {
+        ticket = await this.ticket();
+      } catch (e) {
+        // Without a session there is nothing to retry with; otherwise try again later.
+        if (e && e.code === 'unauthorized') this.onState('closed', 4401);
+        else if (e && e.code === 'forbidden') this.onState('closed');
+        else this.closed(this.ws, 1006);
+        return;
+      }
+      if (this.stopped) return;
+    }
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     const ws = new WebSocket(url);
     this.ws = ws;
     this.welcomed = false;
     ws.onopen = () => {
-      const hello = { type: 'hello', v: 1, token: this.token };
+      const hello = ticket ? { type: 'hello', v: 1, ticket } : { type: 'hello', v: 1, token: this.token };
       if (this.position) hello.resume = this.position;
       if (this.location) hello.location = this.location;
       if (this.dialogueId) hello.dialogue_id = this.dialogueId;

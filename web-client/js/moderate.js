@@ -1,8 +1,9 @@
 // The moderator console (/moderate#token=…): review, redact, order and answer.
 import {
-  Connection, Model, addresseeOptions, announce, focusLater, answerParts, applyStrings, claimsOf, copyText, currentLang, errorText,
-  formatTime, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
+  Connection, Model, addresseeOptions, announce, focusLater, answerParts, applyStrings, copyText, currentLang, errorText,
+  formatTime, h, loadStrings, setupLanguageButton, syncList, t,
 } from './common.js';
+import { staffCredential, staffHeaders } from './session.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 
@@ -22,12 +23,9 @@ async function main() {
     applyStrings(document);
     render(true);
   });
-  token = tokenFromFragment('dialoghub.moderator.token');
-  if (!token) {
-    $('no-token').hidden = false;
-    return;
-  }
-  dialogueId = claimsOf(token).dlg;
+  const cred = await staffCredential('dialoghub.moderator.token');
+  if (!cred) return void ($('no-token').hidden = false);
+  ({ token, dialogueId } = cred);
   $('floor-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     floorQuestion();
@@ -41,7 +39,7 @@ async function main() {
   });
   document.addEventListener('keydown', shortcut);
   $('floor-receipt-copy').addEventListener('click', () => floorReceipt && copyText(floorReceipt.receipt, $('floor-receipt-code'), t('receipt_copied', { code: floorReceipt.receipt })));
-  conn = new Connection({ token, onMessage, onState: showConnection });
+  conn = new Connection({ ...cred.connection, onMessage, onState: cred.onState });
   // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();
@@ -92,7 +90,7 @@ function refreshFlags() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(async () => {
     try {
-      const res = await fetch(`/api/dialogues/${dialogueId}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`/api/dialogues/${dialogueId}`, { headers: staffHeaders(token), credentials: 'same-origin' });
       if (!res.ok) return;
       const snap = await res.json();
       for (const s of snap.questions) {

@@ -4,6 +4,7 @@ import {
 } from './common.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { fillInfo, infoFields, readInfo } from './info_form.js';
+import { addSignOut, loadSession, sessionFetch } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = 'dialoghub.organizer.token';
@@ -20,13 +21,14 @@ let editingPost = null; // the id of the information post being edited
 const invitesKey = (id) => `dialoghub.invites.${id}`;
 
 async function api(method, path, body) {
-  const headers = { authorization: `Bearer ${token}` };
+  // A pasted token (older servers), or the session's cookie and CSRF token.
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   // Every change carries an idempotency key, so a retried click cannot create twice.
   if (method !== 'GET') headers['idempotency-key'] = newId();
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = token ? await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }) : await sessionFetch(method, path, body, headers);
   } catch {
     throw { code: 'network' };
   }
@@ -104,6 +106,7 @@ async function main() {
   });
   $('screen-button').addEventListener('click', screenLink);
   if (token) load();
+  else loadSession().then((s) => s && (addSignOut(), load())).catch(() => {});
 }
 
 async function load() {

@@ -1,8 +1,9 @@
 // The panelist dashboard (/panel#token=…): the current question large, what is next, what is for me.
 import {
-  Connection, Model, addresseeLabel, announce, answerForm, answerParts, applyStrings, claimsOf, currentLang, errorText,
-  followUpForm, h, loadStrings, setupLanguageButton, showConnection, syncList, t, tokenFromFragment,
+  Connection, Model, addresseeLabel, announce, answerForm, answerParts, applyStrings, currentLang, errorText,
+  followUpForm, h, loadStrings, setupLanguageButton, syncList, t,
 } from './common.js';
+import { staffCredential } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -21,12 +22,9 @@ async function main() {
     applyStrings(document);
     render(true);
   });
-  const token = tokenFromFragment('dialoghub.panelist.token');
-  if (!token) {
-    $('no-token').hidden = false;
-    return;
-  }
-  me = claimsOf(token).sub;
+  const cred = await staffCredential('dialoghub.panelist.token');
+  if (!cred) return void ($('no-token').hidden = false);
+  me = cred.me;
   $('post-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     post();
@@ -35,7 +33,7 @@ async function main() {
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape' && editing) closeEditor();
   });
-  conn = new Connection({ token, onMessage, onState: showConnection });
+  conn = new Connection({ ...cred.connection, onMessage, onState: cred.onState });
   // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();

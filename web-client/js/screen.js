@@ -1,8 +1,9 @@
 // The venue screen (/screen#token=…): read-only, for a projector at the back of the room.
 import {
   Connection, Model, addresseeLabel, applyStrings, h, loadStrings, percent, setupLanguageButton,
-  showConnection, t, tokenFromFragment,
+  t,
 } from './common.js';
+import { staffCredential } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -13,12 +14,9 @@ async function main() {
     applyStrings(document);
     render();
   });
-  const token = tokenFromFragment('dialoghub.screen.token');
-  if (!token) {
-    $('no-token').hidden = false;
-    return;
-  }
-  const conn = new Connection({ token, onMessage, onState: showConnection });
+  const cred = await staffCredential('dialoghub.screen.token');
+  if (!cred) return void ($('no-token').hidden = false);
+  const conn = new Connection({ ...cred.connection, onMessage, onState: cred.onState });
   // A handle for the browser tests (and for curious developers in the console).
   window.dialoghub = { conn, model };
   conn.start();

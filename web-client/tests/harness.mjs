@@ -36,10 +36,11 @@ export function deadline(promise, ms, what) {
  * token. `restart()` stops it and starts it again on the same port and store, as
  * a deploy would.
  */
-export async function startServer() {
+export async function startServer({ env: extraEnv = {} } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'dialoghub-web-'));
   const env = {
     ...process.env,
+    ...extraEnv,
     DIALOGHUB_SERVER__PORT: '0',
     DIALOGHUB_SERVER__HOST: '127.0.0.1',
     DIALOGHUB_STORE__URL: `sqlite://${dir}/t.db`,

@@ -1,0 +1,100 @@
+// Staff credentials: a session cookie the page never sees (HttpOnly), the
+// session's CSRF token for every change, and a fresh single-use ticket for each
+// WebSocket. Nothing of it is kept in the address bar or in localStorage.
+// No dependencies and no build step: the server serves these files as they are.
+
+import { claimsOf, showConnection, tokenFromFragment } from './connection.js';
+import { t } from './i18n.js';
+
+let csrf = null;
+
+/** Sends the browser to the sign-in page; it comes back here afterwards. */
+export function goToSignIn() {
+  location.assign(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
+/** `GET /api/session`: the session, or null when there is none. */
+export async function loadSession() {
+  const res = await fetch('/api/session', { credentials: 'same-origin', cache: 'no-store' });
+  if (res.status === 401) return null;
+  if (!res.ok) throw { code: 'unavailable' };
+  const session = await res.json();
+  csrf = session.csrf;
+  return session;
+}
+
+/** REST with the session: the cookie goes by itself, the CSRF token on every change. */
+export async function sessionFetch(method, path, body, headers = {}) {
+  const h = { ...headers };
+  if (body !== undefined) h['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) h['x-csrf-token'] = csrf;
+  let res;
+  try {
+    res = await fetch(path, { method, headers: h, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw { code: 'network' };
+  }
+  return res;
+}
+
+/** A single-use ticket for one WebSocket to `dialogueId`. */
+export async function wsTicket(dialogueId) {
+  const res = await sessionFetch('POST', '/api/ws-ticket', { dialogue_id: dialogueId });
+  if (!res.ok) throw { code: { 401: 'unauthorized', 403: 'forbidden' }[res.status] || 'unavailable', status: res.status };
+  return (await res.json()).ticket;
+}
+
+/** Ends the session everywhere it is used, then shows the sign-in page. */
+export async function signOut() {
+  await sessionFetch('POST', '/api/session/sign-out').catch(() => {});
+  location.assign('/signin');
+}
+
+/** A visible "Logga ut" in the page's top bar. */
+export function addSignOut() {
+  if (document.getElementById('sign-out')) return;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.id = 'sign-out';
+  button.className = 'lang';
+  button.dataset.i18n = 'sign_out';
+  button.textContent = t('sign_out');
+  button.addEventListener('click', signOut);
+  const bar = document.querySelector('header.topbar') || document.querySelector('header');
+  (bar || document.body).append(button);
+}
+
+/** The connection's state on the page; a withdrawn session goes to sign-in. */
+function sessionState(state, code) {
+  showConnection(state, code);
+  if (state === 'closed' && (code === 4410 || code === 4401)) goToSignIn();
+}
+
+/**
+ * How a staff page (moderate, panel, screen) connects. Signed in (the page's
+ * address names `?dialogue=`): the session, a ticket per connection, and a
+ * sign-out. Otherwise an older invitation's `#token=` (until every invitation is
+ * a link). Null: nothing to connect with.
+ */
+export async function staffCredential(storageKey) {
+  const dialogueId = new URLSearchParams(location.search).get('dialogue');
+  if (dialogueId) {
+    const session = await loadSession();
+    if (!session) {
+      goToSignIn();
+      return null;
+    }
+    addSignOut();
+    const me = session.staff ? session.staff.id : session.invitee && session.invitee.id;
+    return { session, me, token: null, dialogueId, connection: { dialogueId, ticket: () => wsTicket(dialogueId) }, onState: sessionState };
+  }
+  const token = tokenFromFragment(storageKey);
+  if (!token) return null;
+  const claims = claimsOf(token);
+  return { session: null, me: claims.sub, token, dialogueId: claims.dlg, connection: { token }, onState: showConnection };
+}
+
+/** Headers for a staff REST read: the bearer token of an older invitation, or none (the cookie goes by itself). */
+export function staffHeaders(token) {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
