@@ -26,6 +26,7 @@ pub mod hub;
 pub mod identity;
 pub mod log;
 pub mod log_filter;
+pub mod photo;
 pub mod private_files;
 pub mod protocol;
 pub mod retention;

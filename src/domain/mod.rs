@@ -15,6 +15,7 @@ pub mod refusal;
 pub mod sensitive;
 pub mod text;
 pub mod tip;
+pub mod walk;
 
 pub use command::Command;
 pub use dialogue::{Context, Decision, Dialogue, Rights, VoteChange, When, rights};

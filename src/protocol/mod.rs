@@ -20,6 +20,7 @@ pub mod public_record;
 pub mod receipt;
 pub mod rest;
 mod server;
+pub mod walk_report;
 
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
 pub use codes::{CloseCode, ErrorCode};
