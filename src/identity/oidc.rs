@@ -403,7 +403,7 @@ async fn start(State(state): State<AppState>, Query(q): Query<OidcStartQuery>) -
             [(header::SET_COOKIE, cookie)],
         )
             .into_response(),
-        Err(f) => failed(f),
+        Err(f) => failed(&state, f).await,
     }
 }
 
@@ -416,11 +416,11 @@ async fn callback(
         return failure_page(Failure::NotConfigured);
     };
     let mut response = match oidc.finish(&answer, cookie(&headers, PENDING_COOKIE)).await {
-        Err(f) => failed(f),
+        Err(f) => failed(&state, f).await,
         Ok(who) if who.grants.is_empty() => {
             // Said to the identity module too, which records the refusal.
             let _ = super::sign_in_external(&state, external(who)).await;
-            failed(Failure::NoDistrict)
+            failed(&state, Failure::NoDistrict).await
         }
         Ok(who) => {
             let next = who.next.clone();
@@ -436,7 +436,7 @@ async fn callback(
                 }
                 Err(e) => {
                     tracing::warn!(code = ?e.code(), "starting the session failed");
-                    failed(Failure::Internal)
+                    failed(&state, Failure::Internal).await
                 }
             }
         }
@@ -457,14 +457,20 @@ fn external(who: Verified) -> super::ExternalIdentity {
     }
 }
 
-/// The failure's page, and its structured log line (no personal data).
-fn failed(f: Failure) -> Response {
+/// The failure's page, and its security event (in the audit trail and the log;
+/// nothing about the person, whom a failed sign-in has not established).
+async fn failed(state: &AppState, f: Failure) -> Response {
     tracing::info!(
         event = "sign_in_failed",
         via = "oidc",
         reason = f.code(),
         "OpenID sign-in failed"
     );
+    // `sign_in_external` recorded the refusal of someone with no district.
+    if f != Failure::NoDistrict {
+        let event = super::security::Event::SignInRefused { reason: f.code() };
+        super::security::record(state.registry.store().as_ref(), event, super::now_ms()).await;
+    }
     failure_page(f)
 }
 

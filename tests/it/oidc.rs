@@ -43,6 +43,19 @@ async fn sign_in(app: &TestApp, login: &str) -> (Browser, Landing) {
     (browser, landing)
 }
 
+/// The security events of refused sign-ins in the audit trail: their reasons.
+async fn refusals(app: &TestApp) -> Vec<String> {
+    let store = dialoghub::store::open(&app.store_url).await.expect("store");
+    store
+        .audit_entries(uuid::Uuid::nil())
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.entry.action == "sign_in_refused")
+        .map(|r| r.entry.detail.unwrap_or_default())
+        .collect()
+}
+
 fn refused(landing: &Landing, status: u16, reason: &str) {
     assert_eq!(landing.status, status, "{}", landing.body);
     assert!(
@@ -143,6 +156,11 @@ async fn an_id_token_with_another_nonce_is_refused() {
     authorize.query_pairs_mut().clear().extend_pairs(params);
     let landing = browser.sign_in_at_provider(authorize, "anna", base).await;
     refused(&landing, 401, "id_token_nonce");
+    let events = refusals(&app).await;
+    assert!(
+        events.iter().any(|d| d.contains("id_token_nonce")),
+        "the failed sign-in is in the audit trail: {events:?}"
+    );
 }
 
 #[tokio::test]
@@ -196,6 +214,9 @@ async fn someone_whose_claims_map_to_no_district_gets_a_refusal_page() {
         landing.body
     );
     assert!(landing.body.contains("You have no access here"));
+    let events = refusals(&app).await;
+    assert_eq!(events.len(), 1, "recorded once: {events:?}");
+    assert!(events[0].contains("no_district"), "{events:?}");
 }
 
 #[tokio::test]
@@ -217,4 +238,15 @@ async fn without_a_provider_the_sign_in_routes_say_so() {
         "no button without a provider"
     );
     assert!(page.contains("inloggningslänk"), "{page}");
+}
+
+/// The example in config/ is a valid settings file whose grants all parse.
+#[test]
+fn the_example_configuration_reads() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/oidc.example.toml");
+    let settings = dialoghub::Settings::load(Some(&file)).expect("the example reads");
+    assert_eq!(settings.oidc.grants.len(), 4);
+    let oidc = dialoghub::identity::oidc::Oidc::from_settings(&settings, &[7u8; 32])
+        .expect("its grants parse");
+    assert!(oidc.is_some());
 }
