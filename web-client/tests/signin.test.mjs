@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, api, repoRoot, deadline, problems } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, repoRoot, deadline, problems, checkAxe } from './harness.mjs';
 
 let provider;
 let server;
@@ -148,4 +148,16 @@ test('staff sign in with the municipality account, moderate and sign out', { tim
   assert.equal(await helloWithTicket(page, unused), 4401, 'an unused ticket of the ended session');
   assert.equal(await helloWithTicket(page, tickets[0]), 4401, 'a used ticket');
   assert.deepEqual(problems, []);
+});
+
+test('the sign-in page and a refusal page meet WCAG 2.1 AA', { timeout: 60000 }, async (t) => {
+  const { page } = await newPage(browser);
+  await page.goto(`${server.base}/signin?next=/organize`);
+  await page.getByRole('link', { name: 'Logga in med kommunens konto' }).waitFor();
+  await checkAxe(page, 'sign-in page', t);
+  // A provider's answer without a sign-in started in this browser.
+  const res = await page.goto(`${server.base}/auth/oidc/callback?code=x&state=y`);
+  assert.equal(res.status(), 400);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await checkAxe(page, 'refusal page', t);
 });
