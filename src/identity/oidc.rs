@@ -224,8 +224,7 @@ impl Oidc {
             aud: PENDING_AUDIENCE.into(),
             exp: chrono::Utc::now().timestamp() + self.login_timeout.as_secs() as i64,
         };
-        let signed = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &pending, &self.signing)
-            .map_err(|_| Failure::Internal)?;
+        let signed = self.seal(&pending)?;
         Ok((
             url.to_string(),
             self.pending_cookie(&signed, self.login_timeout.as_secs()),
@@ -299,6 +298,11 @@ impl Oidc {
             }
         }
         grants
+    }
+
+    fn seal(&self, pending: &PendingLogin) -> Result<String, Failure> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), pending, &self.signing)
+            .map_err(|_| Failure::Internal)
     }
 
     fn read_pending(&self, cookie: Option<&str>) -> Result<PendingLogin, Failure> {
@@ -485,6 +489,64 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), DEFAULT_NEXT, "{bad}");
         }
         assert_eq!(safe_next(None), DEFAULT_NEXT);
+    }
+
+    fn node(secret: &[u8]) -> Oidc {
+        let mut settings = Settings::defaults();
+        settings.oidc.issuer_url = "https://login.example.se/realms/kommun".into();
+        settings.oidc.client_id = "dialoghub".into();
+        Oidc::from_settings(&settings, secret).unwrap().unwrap()
+    }
+
+    fn pending(exp: i64) -> PendingLogin {
+        PendingLogin {
+            state: "s".into(),
+            nonce: "n".into(),
+            verifier: "v".into(),
+            next: "/moderate".into(),
+            aud: PENDING_AUDIENCE.into(),
+            exp,
+        }
+    }
+
+    /// The pending sign-in is all in the cookie: another node with the same
+    /// secret finishes it; a node with another secret, a forged or an expired
+    /// cookie does not.
+    #[test]
+    fn any_node_of_the_cluster_reads_the_pending_sign_in() {
+        let later = chrono::Utc::now().timestamp() + 600;
+        let cookie = node(&[1; 32]).seal(&pending(later)).unwrap();
+        let read = node(&[1; 32]).read_pending(Some(&cookie)).unwrap();
+        assert_eq!(
+            (read.state.as_str(), read.next.as_str()),
+            ("s", "/moderate")
+        );
+        let elsewhere = node(&[2; 32]).read_pending(Some(&cookie));
+        assert_eq!(elsewhere.unwrap_err(), Failure::NoPendingLogin);
+        let mut forged = cookie.clone();
+        forged.push('x');
+        assert!(node(&[1; 32]).read_pending(Some(&forged)).is_err());
+        let old = node(&[1; 32]).seal(&pending(later - 1200)).unwrap();
+        assert!(node(&[1; 32]).read_pending(Some(&old)).is_err());
+        assert!(node(&[1; 32]).read_pending(None).is_err());
+    }
+
+    #[test]
+    fn a_bad_claim_mapping_stops_the_start() {
+        let mut settings = Settings::defaults();
+        settings.oidc.issuer_url = "https://login.example.se".into();
+        settings.oidc.client_id = "dialoghub".into();
+        settings.oidc.grants = vec![crate::config::OidcGrantSetting {
+            claim_value: "g".into(),
+            district: "Rinkeby Kista".into(),
+            role: "organizer".into(),
+        }];
+        assert!(Oidc::from_settings(&settings, &[1; 32]).is_err());
+        settings.oidc.grants[0].district = "rinkeby-kista".into();
+        settings.oidc.grants[0].role = "boss".into();
+        assert!(Oidc::from_settings(&settings, &[1; 32]).is_err());
+        settings.oidc.grants[0].role = "moderator".into();
+        assert!(Oidc::from_settings(&settings, &[1; 32]).is_ok());
     }
 
     #[test]
