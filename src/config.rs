@@ -187,6 +187,9 @@ pub struct HubConfig {
     pub ping_interval_secs: u64,
     pub replay_window: usize,
     pub inbox_capacity: usize,
+    /// Acks of recent submissions kept in memory per dialogue; an older retry
+    /// is answered from the store.
+    pub acks_cached: usize,
 }
 
 /// Retention periods per class of data, in days after the dialogue closed

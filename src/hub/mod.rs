@@ -40,6 +40,8 @@ pub struct HubSettings {
     pub idle_unload: Duration,
     /// Caps on questions waiting for a moderator.
     pub pending_caps: crate::domain::PendingCaps,
+    /// Acks of recent submissions kept in memory per dialogue, for retries.
+    pub acks_cached: usize,
 }
 
 impl HubSettings {
@@ -52,6 +54,7 @@ impl HubSettings {
             inbox_capacity: settings.hub.inbox_capacity,
             max_question_chars: settings.limits.max_question_chars,
             idle_unload: Duration::from_secs(settings.hub.idle_unload_secs.max(1)),
+            acks_cached: settings.hub.acks_cached.max(1),
             danger_phrases: Arc::new(crate::domain::DangerPhrases::new(
                 &settings.safety.danger_phrases,
             )),

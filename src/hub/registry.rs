@@ -203,15 +203,19 @@ impl Registry {
     }
 
     /// Forgets the dialogues whose task ended because nobody used them
-    /// (`hub.idle_unload_secs`), so memory holds only the ones in use.
-    fn forget_unloaded(&self) {
+    /// (`hub.idle_unload_secs`), so memory holds only the ones in use. Returns
+    /// how many it forgot.
+    fn forget_unloaded(&self) -> usize {
+        let mut forgotten = 0;
         self.dialogues.retain(|_, h| {
             let ended = h.tx.is_closed();
             if ended {
                 self.codes.remove(&h.code);
+                forgotten += 1;
             }
             !ended
         });
+        forgotten
     }
 
     async fn load(&self, id: DialogueId) -> Result<Option<DialogueHandle>, StoreError> {
@@ -337,11 +341,20 @@ impl Registry {
     pub fn poll_heads(self: &Arc<Self>, every: Duration) {
         let registry: Weak<Registry> = Arc::downgrade(self);
         tokio::spawn(async move {
+            // Dialogues left memory since the store last gave back its caches.
+            let mut unloaded = false;
+            let mut released = tokio::time::Instant::now();
             loop {
                 let Some(r) = registry.upgrade() else {
                     return;
                 };
-                r.forget_unloaded();
+                unloaded |= r.forget_unloaded() > 0;
+                // What the store cached for them goes too, at most once per idle
+                // period: the dialogues still in use read their pages back once.
+                if unloaded && released.elapsed() >= r.settings.idle_unload {
+                    r.store.release_memory().await;
+                    (unloaded, released) = (false, tokio::time::Instant::now());
+                }
                 let ids: Vec<DialogueId> = r.dialogues.iter().map(|h| *h.key()).collect();
                 if !ids.is_empty() {
                     // A store that hangs must not stop the loop for longer than a few polls.

@@ -49,7 +49,7 @@ pub(super) fn load(
     Ok(Loaded {
         dialogue,
         log,
-        acks: record.acks,
+        peak: record.peak,
         votes_version: record.votes_version,
     })
 }

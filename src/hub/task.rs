@@ -78,12 +78,17 @@ impl DialogueTask {
     }
 
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
+        let kept = self.core.peak();
         let mut live_tick = tokio::time::interval(self.settings.live_interval / LIVE_SLICES as u32);
         live_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // Each connection is pinged once per interval, a slice of them per tick.
         let mut ping_tick = tokio::time::interval(self.settings.ping_interval / PING_SLICES as u32);
         ping_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut batch = Vec::with_capacity(MAX_BATCH);
+        // Grows with the batches that come, up to MAX_BATCH: reserving all of it
+        // for every dialogue took about a MiB each, and the allocator kept what
+        // thousands of short-lived dialogues had taken (measured: 137 MiB of heap
+        // mapped after 2,000 meetings, 9 MiB without).
+        let mut batch = Vec::new();
         // Whether the dialogue was idle at the last look: it leaves memory when it
         // still is one look later, so it has had no connection and no request for
         // at least `idle_unload`.
@@ -121,6 +126,15 @@ impl DialogueTask {
                     self.perform().await;
                 }
                 _ = ping_tick.tick() => self.core.tick_ping(),
+            }
+        }
+        // Leaving memory (idle, or the server stops): the store keeps the
+        // attendance peak, so the record written on closing still has it.
+        let peak = self.core.peak();
+        if peak != kept {
+            let id = self.core.dialogue().id;
+            if let Err(e) = self.store.keep_attendance_peak(id, peak).await {
+                tracing::warn!(dialogue = %id, error = %e, "the attendance peak was not kept");
             }
         }
     }

@@ -22,7 +22,7 @@ pub use postgres::PostgresStore;
 pub use sql::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
 
-use crate::domain::{DialogueId, PollAnswer, VoteChange};
+use crate::domain::{Attendance, DialogueId, PollAnswer, VoteChange};
 use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -74,6 +74,8 @@ pub struct DialogueRecord {
     pub acks: Vec<SavedAck>,
     /// Poll answers: (poll, participant, choices).
     pub poll_answers: Vec<(u64, Uuid, Vec<u16>)>,
+    /// The most present at once so far, as kept while the dialogue was out of memory.
+    pub peak: Attendance,
 }
 
 /// What one group commit writes, in one transaction.
@@ -238,6 +240,16 @@ pub trait Store: IdentityStore + Send + Sync + 'static {
         dialogue: DialogueId,
     ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Raises the attendance peak kept for the dialogue (never lowers it), so a
+    /// dialogue unloaded from memory, or a restarted server, still knows it.
+    async fn keep_attendance_peak(
+        &self,
+        dialogue: DialogueId,
+        peak: Attendance,
+    ) -> Result<(), StoreError>;
+    /// Gives back the memory caches hold for data no longer in use (SQLite's
+    /// page caches), after dialogues left memory.
+    async fn release_memory(&self) {}
     /// Records an action that is not a logged event (an export, an erasure).
     async fn audit_append(
         &self,

@@ -11,7 +11,7 @@ use super::{
     AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
     Store, StoreError, StoredEvent, choices_from_text,
 };
-use crate::domain::DialogueId;
+use crate::domain::{Attendance, DialogueId};
 use async_trait::async_trait;
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
@@ -47,6 +47,10 @@ pub trait Dialect: Database {
     /// one). SQLite: checkpoint and truncate the log; PostgreSQL: rewrite the
     /// tables the scrub touched.
     async fn after_scrub(pool: &Pool<Self>) -> Result<(), StoreError>;
+
+    /// Gives back what the backend caches in this process for data not in use
+    /// (nothing by default).
+    async fn release_memory(_read: &Pool<Self>, _write: &Pool<Self>) {}
 
     /// The saved acks of these keys, where there are any; never empty.
     async fn saved_acks(
@@ -327,6 +331,10 @@ where
             votes,
             acks,
             poll_answers,
+            peak: Attendance {
+                in_room: row.get::<i64, _>("peak_in_room") as u64,
+                remote: row.get::<i64, _>("peak_remote") as u64,
+            },
         }))
     }
 
@@ -429,6 +437,24 @@ where
     async fn ping(&self) -> Result<(), StoreError> {
         Self::q(&sql::PING).execute(&self.read).await?;
         Ok(())
+    }
+
+    async fn keep_attendance_peak(
+        &self,
+        dialogue: DialogueId,
+        peak: Attendance,
+    ) -> Result<(), StoreError> {
+        Self::q(&sql::KEEP_PEAK)
+            .bind(peak.in_room.min(i64::MAX as u64) as i64)
+            .bind(peak.remote.min(i64::MAX as u64) as i64)
+            .bind(dialogue.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_memory(&self) {
+        D::release_memory(&self.read, &self.write).await;
     }
 
     async fn audit_append(

@@ -49,8 +49,16 @@ pub const INSERT_DIALOGUE: Sql = Sql {
 };
 
 pub const SELECT_DIALOGUE: Sql = Sql {
-    sqlite: "SELECT code, epoch, votes_version FROM dialogues WHERE id = ?",
-    postgres: "SELECT code, epoch, votes_version FROM dialogues WHERE id = $1::uuid",
+    sqlite: "SELECT code, epoch, votes_version, peak_in_room, peak_remote FROM dialogues WHERE id = ?",
+    postgres: "SELECT code, epoch, votes_version, peak_in_room, peak_remote FROM dialogues WHERE id = $1::uuid",
+};
+
+/// Raises the kept attendance peak; never lowers it.
+pub const KEEP_PEAK: Sql = Sql {
+    sqlite: "UPDATE dialogues SET peak_in_room = MAX(peak_in_room, ?), peak_remote = MAX(peak_remote, ?)
+             WHERE id = ?",
+    postgres: "UPDATE dialogues SET peak_in_room = GREATEST(peak_in_room, $1), peak_remote = GREATEST(peak_remote, $2)
+               WHERE id = $3::uuid",
 };
 
 pub const EVENTS_AFTER: Sql = Sql {

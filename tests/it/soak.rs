@@ -103,6 +103,13 @@ async fn until_unloaded(server: &TestServer) {
     }
 }
 
+/// Waits until no dialogue is in memory and the store has given back what it
+/// cached for them (within an idle period and a poll of heads, 1 s each here).
+async fn until_released(server: &TestServer) {
+    until_unloaded(server).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_stays_flat_over_hundreds_of_meetings() {
     let dialogues = dialogues();
@@ -121,12 +128,12 @@ async fn memory_stays_flat_over_hundreds_of_meetings() {
     let started = Instant::now();
 
     meetings(&server.endpoint, &organizer, 0..FIRST).await;
-    until_unloaded(&server).await;
+    until_released(&server).await;
     let first = resident_kib(pid);
     let first_db = store_kib(dir.path());
 
     meetings(&server.endpoint, &organizer, FIRST..dialogues).await;
-    until_unloaded(&server).await;
+    until_released(&server).await;
     let last = resident_kib(pid);
     let last_db = store_kib(dir.path());
 
@@ -150,17 +157,15 @@ async fn memory_stays_flat_over_hundreds_of_meetings() {
         first.1,
         last.1
     ));
-    // Not yet the goal of "within 10 % of where it was after the first 100": at
-    // 600 meetings VmRSS grew 12 %, at 2,000 30 % (docs/operations.md). What
-    // each meeting leaves behind after it left memory is held to what was
-    // measured (about 8.5 KiB), so a dialogue that stayed resident (tens of KiB
-    // with its replay window) fails this at once.
-    let per_meeting = grown / (dialogues - FIRST) as f64;
+    // The goal: within 10 % of where it was after the first 100 meetings
+    // (docs/operations.md has the figures and what held memory before).
+    let percent = (last.0 as f64 / first.0 as f64 - 1.0) * 100.0;
     assert!(
-        per_meeting <= 12.0,
-        "resident memory grew {per_meeting:.1} KiB per meeting ({} KiB -> {} KiB; store {store_grown} KiB more)",
+        percent <= 10.0,
+        "resident memory grew {percent:.1} % ({} KiB -> {} KiB, {:.1} KiB per meeting; store {store_grown} KiB more)",
         first.0,
-        last.0
+        last.0,
+        grown / (dialogues - FIRST) as f64
     );
 }
 
@@ -192,4 +197,97 @@ async fn a_dialogue_unloaded_when_idle_comes_back_with_its_replay_window() {
     let anna = Client::connect(&server.endpoint.ws, &token, Some(away)).await;
     assert_eq!(anna.welcome["recovered"], true, "{}", anna.welcome);
     assert!(anna.snapshot.is_none());
+}
+
+/// A retried submission is never duplicated, also once its ack has left the
+/// bounded cache (`hub.acks_cached`) and once the dialogue has left memory: the
+/// retry is answered with the original ack from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_whose_ack_left_the_cache_gets_its_original_ack_and_no_second_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with_env(
+        dir.path(),
+        &[
+            ("DIALOGHUB_HUB__IDLE_UNLOAD_SECS", "1"),
+            ("DIALOGHUB_HUB__ACKS_CACHED", "2"),
+            ("DIALOGHUB_METRICS__LISTEN", "127.0.0.1:0"),
+        ],
+    )
+    .await;
+    let organizer = server.endpoint.token(Role::Organizer, None);
+    let dialogue = server.endpoint.live_dialogue(&organizer).await;
+    let token = dialogue.participant_token().await;
+    let mut anna = Client::connect(&server.endpoint.ws, &token, None).await;
+    let ask =
+        |key: &str| json!({"type": "ask", "text": "När lagas gatlyset?", "client_msg_id": key});
+    anna.send(ask("first")).await;
+    let first = anna.reply("first").await;
+    assert_eq!(first["type"], "ack", "{first}");
+    for n in 0..3 {
+        anna.ask(&format!("Fråga {n} om trafiken")).await;
+    }
+    // The first ack left the cache of two: the store answers.
+    anna.send(ask("first")).await;
+    assert_eq!(anna.reply("first").await, first);
+    anna.close().await;
+
+    // And once the dialogue has left memory.
+    until_unloaded(&server).await;
+    let mut anna = Client::connect(&server.endpoint.ws, &token, None).await;
+    anna.send(ask("first")).await;
+    assert_eq!(anna.reply("first").await, first);
+    // Four questions were asked, whatever the retries: the next is the fifth.
+    // (A fresh key: this client's own counter starts again at 1.)
+    anna.send(json!({"type": "ask", "text": "Och busshållplatsen?", "client_msg_id": "last"}))
+        .await;
+    assert_eq!(anna.reply("last").await["question_id"], 5);
+}
+
+/// The attendance peak survives the dialogue leaving memory: closed after it
+/// was unloaded, with nobody connected, the record still says three were there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attendance_peak_is_kept_while_the_dialogue_is_out_of_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with_env(
+        dir.path(),
+        &[
+            ("DIALOGHUB_HUB__IDLE_UNLOAD_SECS", "1"),
+            ("DIALOGHUB_METRICS__LISTEN", "127.0.0.1:0"),
+        ],
+    )
+    .await;
+    let organizer = server.endpoint.token(Role::Organizer, None);
+    let dialogue = server.endpoint.live_dialogue(&organizer).await;
+    let mut people = Vec::new();
+    for _ in 0..3 {
+        people.push(dialogue.participant().await);
+    }
+    // Presence is counted at the live ticks (a few a second).
+    people[0]
+        .live_until("three present", |l| l["present"]["remote"] == 3)
+        .await;
+    for p in people {
+        p.close().await;
+    }
+    until_unloaded(&server).await;
+
+    let (status, body) = server
+        .endpoint
+        .post(
+            &format!("/api/dialogues/{}/phase", dialogue.id),
+            &organizer,
+            json!({"phase": "closed", "expected": "live"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, record) = server
+        .endpoint
+        .get(&format!("/d/{}/record.json", dialogue.code), None)
+        .await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(
+        record["figures"]["attendance"]["remote"], 3,
+        "{}",
+        record["figures"]
+    );
 }

@@ -92,6 +92,7 @@ contract!(
     a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack,
     staff_events_and_appended_actions_make_the_audit_trail,
     every_dialogue_is_listed_and_a_live_store_answers_a_ping_until_closed,
+    the_attendance_peak_is_kept_and_only_ever_raised,
 );
 
 const ORGANIZER: Uuid = Uuid::from_u128(0x0f);
@@ -657,6 +658,39 @@ async fn every_dialogue_is_listed_and_a_live_store_answers_a_ping_until_closed(b
     other.close().await;
     assert!(other.ping().await.is_err());
     store.ping().await.unwrap();
+}
+
+async fn the_attendance_peak_is_kept_and_only_ever_raised(b: &Backend) {
+    use dialoghub::domain::Attendance;
+    let store = &b.store;
+    let d = new_dialogue("PEAK01", None, ORGANIZER);
+    store.create_dialogue(&d).await.unwrap();
+    let peak = |r: store::DialogueRecord| r.peak;
+    assert_eq!(
+        peak(store.load(d.id).await.unwrap().unwrap()),
+        Attendance::default()
+    );
+    let seen = Attendance {
+        in_room: 40,
+        remote: 3,
+    };
+    store.keep_attendance_peak(d.id, seen).await.unwrap();
+    // A lower figure (another node, or fewer people later) lowers neither part.
+    let lower = Attendance {
+        in_room: 12,
+        remote: 9,
+    };
+    store.keep_attendance_peak(d.id, lower).await.unwrap();
+    let kept = Attendance {
+        in_room: 40,
+        remote: 9,
+    };
+    assert_eq!(peak(store.load(d.id).await.unwrap().unwrap()), kept);
+    // Another node reads it too, and giving back cached memory loses nothing.
+    let other = b.another_node().await;
+    other.release_memory().await;
+    store.release_memory().await;
+    assert_eq!(peak(other.load(d.id).await.unwrap().unwrap()), kept);
 }
 
 /// Every method of the `Store` trait is called by the contract above: a method

@@ -20,6 +20,11 @@ pub(super) struct Commit {
     attempt: usize,
     /// What to do once the state is fresh again (after a catch-up or reload).
     then: Then,
+    /// The store already holds one of these keys (the cache had let it go, or
+    /// another node saved it): read the saved acks before deciding again.
+    look_up: bool,
+    /// The `Io::SavedAcks` out is that look-up (not the one after refusals).
+    looking_up: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,6 +47,8 @@ impl DialogueCore {
             head: self.dialogue.head_seq,
             attempt: 0,
             then: Then::DecideAgain,
+            look_up: false,
+            looking_up: false,
         };
         if self.stale.is_some() {
             self.work = Some(Work::Commit(commit));
@@ -54,6 +61,21 @@ impl DialogueCore {
     /// Decides every submission on the state as it is now (the earlier ones of
     /// the batch applied), then asks for what the decision needs next.
     fn decide(&mut self, mut c: Commit) {
+        if std::mem::take(&mut c.look_up) {
+            let mut keys: Vec<_> = c
+                .submissions
+                .iter()
+                .map(key_of)
+                .filter(|k| !self.acks.contains(k))
+                .collect();
+            keys.dedup();
+            if !keys.is_empty() {
+                c.looking_up = true;
+                self.io = Some(Io::SavedAcks(keys));
+                self.work = Some(Work::Commit(c));
+                return;
+            }
+        }
         c.head = self.dialogue.head_seq;
         c.staged = self.stage(&c.submissions, &c.secrets);
         if c.staged.refused > 0 {
@@ -89,10 +111,16 @@ impl DialogueCore {
             return;
         };
         // If the store did not answer, the refusal stands; a retry asks again.
+        let looked_up = std::mem::take(&mut c.looking_up);
         for a in found.unwrap_or_default() {
             let Ok(ack) = serde_json::from_str::<AckWire>(&a.ack) else {
                 continue;
             };
+            if looked_up {
+                // Decided below with these in the cache: answered as retries.
+                self.acks.insert((a.actor_id, a.client_msg_id), ack);
+                continue;
+            }
             for (sub, outcome) in c.submissions.iter().zip(c.staged.outcomes.iter_mut()) {
                 if outcome.is_err()
                     && sub.actor.id() == a.actor_id
@@ -102,6 +130,9 @@ impl DialogueCore {
                 }
             }
             self.acks.insert((a.actor_id, a.client_msg_id), ack);
+        }
+        if looked_up {
+            return self.decide(c);
         }
         // A refusal decided on a state another node has moved past (its wake not
         // here yet) is no answer: look at the store's head, and if it moved, catch
@@ -154,10 +185,11 @@ impl DialogueCore {
             // submissions (a client retrying on this node what it sent to
             // another): take its events and saved acks, then decide again. The
             // retried submission then finds its original ack.
-            Err(StoreError::Conflict { .. } | StoreError::Duplicate)
+            Err(e @ (StoreError::Conflict { .. } | StoreError::Duplicate))
                 if c.attempt < MAX_CONFLICT_RETRIES =>
             {
                 c.attempt += 1;
+                c.look_up |= matches!(e, StoreError::Duplicate);
                 self.io = Some(Io::Backoff {
                     max_ms: c.attempt.min(10) as u64,
                 });
@@ -198,7 +230,9 @@ impl DialogueCore {
         self.store_votes_version = self.store_votes_version.max(votes_version);
         // Tallies may have changed (votes, merges, polls): refresh them at the next tick.
         self.live.dirty |= own_change == 1 || staged.records.iter().any(|r| r.event.changes_live());
-        self.acks.extend(staged.new_acks);
+        for (key, ack) in staged.new_acks {
+            self.acks.insert(key, ack);
+        }
         let logged = staged
             .records
             .iter()

@@ -11,13 +11,14 @@
 //! directly: each submission's reply and each member's outbox (drained by its
 //! connection), so an encoded frame is shared by reference, never copied.
 //!
-//! The promises it holds, each with a unit test in `tests.rs`: acks only after
+//! The promises it holds, each with a unit test in `tests/`: acks only after
 //! the commit; a retry gets its saved ack, never a second effect; a lost
 //! compare-and-set is decided again on fresh state; a failed commit changes
 //! nothing anyone sees and fails its batch as `unavailable`; a batch's events get
 //! gap-free `seq`; tallies are coalesced; a resume inside the replay window gets
 //! exactly what it missed, otherwise `recovered: false` and a snapshot.
 
+mod acks;
 mod commit;
 mod members;
 mod stage;
@@ -35,7 +36,7 @@ use crate::domain::{
     Actor, Attendance, Audience, Command, Dialogue, Location, PollAnswer, PollId, QuestionId,
     Recorded, Timestamp, VoteChange,
 };
-use crate::protocol::{AckWire, ClientMsgId, CloseCode, Frame, Position};
+use crate::protocol::{ClientMsgId, CloseCode, Frame, Position};
 use crate::store::{SavedAck, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -72,12 +73,15 @@ pub struct Join {
     pub reply: oneshot::Sender<Result<(), CloseCode>>,
 }
 
-/// A dialogue as read from the store, decoded: the state, its log, the saved acks.
+/// A dialogue as read from the store, decoded: the state and its log. Saved
+/// acks are not loaded: a retry the bounded cache does not hold is answered
+/// from the store (`commit.rs`).
 #[derive(Debug)]
 pub struct Loaded {
     pub dialogue: Dialogue,
     pub log: Vec<Recorded>,
-    pub acks: Vec<SavedAck>,
+    /// The attendance peak kept while the dialogue was out of memory.
+    pub peak: Attendance,
     /// The votes version the votes and poll answers in `dialogue` are at least as new as.
     pub votes_version: u64,
 }
@@ -157,8 +161,8 @@ struct Live {
 
 pub struct DialogueCore {
     dialogue: Dialogue,
-    /// The ack each committed submission got, by (actor, client_msg_id).
-    acks: HashMap<(Uuid, String), AckWire>,
+    /// The ack each recent committed submission got, by (actor, client_msg_id).
+    acks: acks::AckCache,
     fanout: Fanout,
     snapshots: HashMap<Audience, (u64, Frame)>,
     live: Live,
@@ -174,7 +178,8 @@ pub struct DialogueCore {
     /// wakes). Above `votes_version`, another node changed votes: reload them
     /// before the next tally goes out.
     store_votes_version: u64,
-    /// The most present at once (this node's connections), recorded on closing.
+    /// The most present at once (this node's connections), recorded on closing;
+    /// kept in the store while the dialogue is out of memory.
     peak: Attendance,
     /// The time of the latest input that carried one.
     now: Timestamp,
@@ -193,7 +198,7 @@ impl DialogueCore {
         }
         let mut core = DialogueCore {
             dialogue: loaded.dialogue,
-            acks: HashMap::new(),
+            acks: acks::AckCache::new(settings.acks_cached),
             fanout,
             snapshots: HashMap::new(),
             live: Live {
@@ -208,13 +213,12 @@ impl DialogueCore {
             stale: None,
             votes_version: loaded.votes_version,
             store_votes_version: loaded.votes_version,
-            peak: Attendance::default(),
+            peak: loaded.peak,
             now: 0,
             work: None,
             io: None,
             reading_from: 0,
         };
-        core.load_acks(&loaded.acks)?;
         core.encode_live();
         Ok(core)
     }
@@ -325,6 +329,13 @@ impl DialogueCore {
     pub fn is_idle(&mut self) -> bool {
         self.fanout.members.retain(|_, m| !m.outbox.is_closed());
         self.fanout.members.is_empty() && self.work.is_none() && self.io.is_none()
+    }
+
+    /// The most present at once so far, for the store to keep while the
+    /// dialogue is out of memory.
+    pub fn peak(&mut self) -> Attendance {
+        self.note_presence();
+        self.peak
     }
 
     /// Tells every member to close with `code`.
@@ -451,26 +462,14 @@ impl DialogueCore {
         self.dialogue = loaded.dialogue;
         self.votes_version = loaded.votes_version;
         self.store_votes_version = self.store_votes_version.max(loaded.votes_version);
-        if let Err(e) = self.load_acks(&loaded.acks) {
-            tracing::error!(dialogue = %self.dialogue.id, error = %e, "acks unreadable");
-        }
+        self.peak.in_room = self.peak.in_room.max(loaded.peak.in_room);
+        self.peak.remote = self.peak.remote.max(loaded.peak.remote);
         self.snapshots.clear();
         self.live.dirty = true;
         for rec in loaded.log.iter().filter(|r| r.seq > committed_head) {
             self.fanout
                 .send(Arc::new(Logged::encode(&self.dialogue, rec)));
         }
-    }
-
-    fn load_acks(&mut self, saved: &[SavedAck]) -> Result<(), StoreError> {
-        self.acks.clear();
-        for saved in saved {
-            let ack: AckWire = serde_json::from_str(&saved.ack)
-                .map_err(|e| StoreError::Config(format!("unreadable ack: {e}")))?;
-            self.acks
-                .insert((saved.actor_id, saved.client_msg_id.clone()), ack);
-        }
-        Ok(())
     }
 
     /// Replaces the votes and poll answers with what the store holds.
