@@ -3,6 +3,7 @@
 use super::poll::{PollId, PollKind, PollState};
 use super::question::{Addressee, Origin, QuestionId, QuestionStatus, RejectReason};
 use super::text::{DisplayName, QuestionText};
+use super::walk::{ActionId, ActionStatus, FeltSafety, GroupId, Place, StopId, WalkPlan};
 use super::{DialogueInfo, Moderator, PanelKind, Panelist, Phase};
 use uuid::Uuid;
 
@@ -134,6 +135,40 @@ pub enum Command {
     SetTipRecipients {
         kinds: Vec<PanelKind>,
     },
+    /// The organizer plans (or plans again) a safety walk's stops and groups: the
+    /// dialogue becomes a walk.
+    PlanWalk(WalkPlan),
+    /// A walk leader moves the group on ("now at stop 3"); `expected` is where the
+    /// leader believes the group is.
+    MoveGroup {
+        group: GroupId,
+        to: Option<StopId>,
+        expected: Option<StopId>,
+    },
+    /// An observation on a walk: a question with a place, a category and a felt-safety
+    /// rating. Without a place it is made at the group's current stop.
+    Observe {
+        text: QuestionText,
+        display_name: Option<DisplayName>,
+        group: Option<GroupId>,
+        place: Option<Place>,
+        category: String,
+        felt_safety: FeltSafety,
+    },
+    /// Staff turn observations into an action with someone responsible and a due date.
+    CreateAction {
+        title: String,
+        observations: Vec<QuestionId>,
+        responsible: String,
+        due: chrono::NaiveDate,
+    },
+    /// An action's new status, dated and public; `will_not_be_done` needs a reason.
+    SetActionStatus {
+        action: ActionId,
+        status: ActionStatus,
+        note: String,
+        expected: ActionStatus,
+    },
 }
 
 impl Command {
@@ -145,6 +180,9 @@ impl Command {
     /// Whether the command may put a new question in the log: it then needs a
     /// receipt secret in its `Context`.
     pub fn opens_question(&self) -> bool {
-        matches!(self, Command::Ask { .. } | Command::FloorQuestion { .. })
+        matches!(
+            self,
+            Command::Ask { .. } | Command::FloorQuestion { .. } | Command::Observe { .. }
+        )
     }
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 mod apply;
 mod decide;
 mod rights;
+mod walk;
 
 pub use rights::{Rights, When, rights};
 
@@ -96,6 +97,10 @@ pub struct Dialogue {
     pub danger: std::sync::Arc<DangerPhrases>,
     /// The deployment's caps on pending questions (configuration, not state).
     pub pending_caps: super::PendingCaps,
+    /// A walk's plan, observations and actions; none for a meeting.
+    pub walk: Option<super::walk::Walk>,
+    /// The deployment's observation categories (configuration, not state).
+    pub categories: std::sync::Arc<super::walk::Categories>,
 }
 
 impl Dialogue {
@@ -137,6 +142,8 @@ impl Dialogue {
             tip_recipients: Vec::new(),
             danger: Default::default(),
             pending_caps: Default::default(),
+            walk: None,
+            categories: Default::default(),
         }
     }
 

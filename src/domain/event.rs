@@ -5,6 +5,7 @@ use super::poll::{PollId, PollKind, PollResults};
 use super::question::{Addressee, Origin, QuestionId, RejectReason};
 use super::text::{DisplayName, QuestionText};
 use super::tip::TipId;
+use super::walk::{ActionId, ActionStatus, GroupId, Observation, StopId, WalkPlan};
 use super::{Actor, DialogueInfo, Moderator, PanelKind, Panelist, Phase, Timestamp};
 use uuid::Uuid;
 
@@ -122,6 +123,27 @@ pub enum Event {
     TipRecipientsSet {
         kinds: Vec<PanelKind>,
     },
+    /// The walk's plan, whole: the dialogue is a walk from here on.
+    WalkPlanned(WalkPlan),
+    /// "Now at stop N", or none (not set off, or finished).
+    GroupMoved {
+        group: GroupId,
+        at: Option<StopId>,
+    },
+    /// Follows the `QuestionAsked` of an observation in the same decision.
+    ObservationPlaced(Observation),
+    ActionCreated {
+        action: ActionId,
+        title: String,
+        observations: Vec<QuestionId>,
+        responsible: String,
+        due: chrono::NaiveDate,
+    },
+    ActionStatusChanged {
+        action: ActionId,
+        status: ActionStatus,
+        note: String,
+    },
 }
 
 impl Event {
@@ -154,6 +176,11 @@ impl Event {
                 | Event::TipSent { .. }
                 | Event::QuestionMovedToPrivate { .. }
                 | Event::TipRecipientsSet { .. }
+                | Event::WalkPlanned(_)
+                | Event::GroupMoved { .. }
+                | Event::ObservationPlaced(_)
+                | Event::ActionCreated { .. }
+                | Event::ActionStatusChanged { .. }
         )
     }
 }

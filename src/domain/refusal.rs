@@ -57,6 +57,27 @@ pub enum Refusal {
         "{whose} questions waiting for a moderator are at the limit of {limit}; ask again once some are handled"
     )]
     TooManyPending { limit: usize, whose: &'static str },
+    #[error("this dialogue is not a walk")]
+    NotAWalk,
+    #[error("the walk has no {0} with that number")]
+    NoSuchWalkPart(&'static str),
+    #[error("the group is at {}, not {}", stop(actual), stop(expected))]
+    GroupConflict {
+        expected: Option<u32>,
+        actual: Option<u32>,
+    },
+    #[error("action {action} is {}, not {}", lower(actual), lower(expected))]
+    ActionConflict {
+        action: u64,
+        expected: crate::domain::walk::ActionStatus,
+        actual: crate::domain::walk::ActionStatus,
+    },
+    #[error("{0}")]
+    BadWalk(&'static str),
+}
+
+fn stop(s: &Option<u32>) -> String {
+    s.map_or_else(|| "no stop".to_string(), |s| format!("stop {s}"))
 }
 
 /// `Approved` -> "approved", for messages people read.

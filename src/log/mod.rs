@@ -95,7 +95,7 @@ struct Version {
 }
 
 /// The stored name of every kind of event, as in the body's `kind` field.
-pub const KINDS: [&str; 28] = [
+pub const KINDS: [&str; 33] = [
     "info_set",
     "phase_changed",
     "panelist_added",
@@ -124,6 +124,11 @@ pub const KINDS: [&str; 28] = [
     "tip_sent",
     "question_moved_to_private",
     "tip_recipients_set",
+    "walk_planned",
+    "group_moved",
+    "observation_placed",
+    "action_created",
+    "action_status_changed",
 ];
 
 /// The stored name of an event's kind (what the audit trail calls the action).
@@ -157,6 +162,11 @@ pub fn kind(e: &Event) -> &'static str {
         Event::TipSent { .. } => 25,
         Event::QuestionMovedToPrivate { .. } => 26,
         Event::TipRecipientsSet { .. } => 27,
+        Event::WalkPlanned(_) => 28,
+        Event::GroupMoved { .. } => 29,
+        Event::ObservationPlaced(_) => 30,
+        Event::ActionCreated { .. } => 31,
+        Event::ActionStatusChanged { .. } => 32,
     }]
 }
 
@@ -186,5 +196,67 @@ mod tests {
             tip: crate::domain::TipId(2),
         };
         assert_eq!(fields(&e)["kind"], kind(&e));
+    }
+
+    #[test]
+    fn a_walks_events_read_back_as_written() {
+        use crate::domain::walk::*;
+        use crate::domain::{Actor, Recorded};
+        let stop = Stop {
+            id: StopId(1),
+            name: "Tunneln".into(),
+            address: "Parkvägen 1".into(),
+            position: Some(Position::exact(59.3345, 18.0632).unwrap()),
+        };
+        let group = Group {
+            id: GroupId(1),
+            name: "Grupp 1".into(),
+            leader: "Lena".into(),
+            leader_id: None,
+            route: vec![StopId(1)],
+            at: None,
+        };
+        let events = [
+            Event::WalkPlanned(WalkPlan {
+                stops: vec![stop],
+                groups: vec![group],
+                before: Some("ABC123".into()),
+                after: None,
+            }),
+            Event::GroupMoved {
+                group: GroupId(1),
+                at: Some(StopId(1)),
+            },
+            Event::ObservationPlaced(Observation {
+                question: QuestionId(3),
+                group: None,
+                place: Place::Near(Position::coarsened(59.3345, 18.0632, 100).unwrap()),
+                category: "lighting".into(),
+                felt_safety: FeltSafety::new(2).unwrap(),
+                photo: None,
+            }),
+            Event::ActionCreated {
+                action: ActionId(1),
+                title: "Lampor".into(),
+                observations: vec![QuestionId(3)],
+                responsible: "Trafikkontoret".into(),
+                due: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+            },
+            Event::ActionStatusChanged {
+                action: ActionId(1),
+                status: ActionStatus::WillNotBeDone,
+                note: "Privat mark".into(),
+            },
+        ];
+        for (i, event) in events.into_iter().enumerate() {
+            let rec = Recorded {
+                seq: i as u64 + 1,
+                at: 1_000,
+                by: Actor::Organizer(uuid::Uuid::nil()),
+                event,
+            };
+            assert_eq!(fields(&rec.event)["kind"], kind(&rec.event));
+            assert_eq!(decode(&encode(&rec)).unwrap(), rec);
+        }
     }
 }

@@ -96,6 +96,9 @@ impl From<&Refusal> for ErrorCode {
             Refusal::PollConflict { .. } | Refusal::PollNotOpen(_) => ErrorCode::Conflict,
             Refusal::BadChoices => ErrorCode::BadRequest,
             Refusal::TooManyPending { .. } => ErrorCode::TooManyPending,
+            Refusal::NotAWalk | Refusal::NoSuchWalkPart(_) => ErrorCode::NotFound,
+            Refusal::GroupConflict { .. } | Refusal::ActionConflict { .. } => ErrorCode::Conflict,
+            Refusal::BadWalk(_) => ErrorCode::BadRequest,
         }
     }
 }

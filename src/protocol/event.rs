@@ -7,6 +7,7 @@
 use super::event_parts::{
     AddresseeWire, AttendanceWire, FlagWire, InfoWire, ModeratorWire, PanelistWire,
 };
+use super::walk_wire::{ActionStatusWire, ObservationWire, WalkPlanWire};
 use super::{OriginWire, PanelKindWire, PhaseWire, PollKindWire, ReasonWire};
 use crate::domain::text::{DisplayName, QuestionText};
 use crate::domain::{
@@ -149,6 +150,26 @@ pub enum EventBody {
     },
     TipRecipientsSet {
         kinds: Vec<PanelKindWire>,
+    },
+    WalkPlanned(WalkPlanWire),
+    GroupMoved {
+        group: u32,
+        at: Option<u32>,
+    },
+    /// Staff view; the public learns it with the question, once approved.
+    ObservationPlaced(ObservationWire),
+    ActionCreated {
+        action_id: u64,
+        title: String,
+        observation_ids: Vec<u64>,
+        responsible: String,
+        /// `YYYY-MM-DD`.
+        due: chrono::NaiveDate,
+    },
+    ActionStatusChanged {
+        action_id: u64,
+        status: ActionStatusWire,
+        note: String,
     },
 }
 
@@ -332,6 +353,34 @@ impl From<&Event> for EventBody {
             Event::TipRecipientsSet { kinds } => EventBody::TipRecipientsSet {
                 kinds: kinds.iter().map(|k| (*k).into()).collect(),
             },
+            Event::WalkPlanned(plan) => EventBody::WalkPlanned(plan.into()),
+            Event::GroupMoved { group, at } => EventBody::GroupMoved {
+                group: group.0,
+                at: at.map(|s| s.0),
+            },
+            Event::ObservationPlaced(o) => EventBody::ObservationPlaced(o.into()),
+            Event::ActionCreated {
+                action,
+                title,
+                observations,
+                responsible,
+                due,
+            } => EventBody::ActionCreated {
+                action_id: action.0,
+                title: title.clone(),
+                observation_ids: observations.iter().map(|q| q.0).collect(),
+                responsible: responsible.clone(),
+                due: *due,
+            },
+            Event::ActionStatusChanged {
+                action,
+                status,
+                note,
+            } => EventBody::ActionStatusChanged {
+                action_id: action.0,
+                status: (*status).into(),
+                note: note.clone(),
+            },
         }
     }
 }
@@ -509,6 +558,11 @@ impl From<EventBody> for Event {
             EventBody::TipRecipientsSet { kinds } => Event::TipRecipientsSet {
                 kinds: kinds.into_iter().map(Into::into).collect(),
             },
+            b @ (EventBody::WalkPlanned(_)
+            | EventBody::GroupMoved { .. }
+            | EventBody::ObservationPlaced(_)
+            | EventBody::ActionCreated { .. }
+            | EventBody::ActionStatusChanged { .. }) => super::walk_wire::walk_event(b),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod public_record;
 pub mod receipt;
 pub mod rest;
 mod server;
+mod server_tips;
 pub mod walk_report;
 
 pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, Position, decode};
@@ -143,3 +144,6 @@ impl PanelKindWire {
 }
 wire_enum!(PollKindWire <=> PollKind { Single, Multiple, Scale });
 wire_enum!(PollStateWire <=> PollState { Prepared, Open, Closed });
+
+/// A safety walk's shapes (declared after `wire_enum!`, which they use).
+pub mod walk_wire;

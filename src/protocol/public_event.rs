@@ -15,7 +15,11 @@ pub enum PublicEvent<'a> {
         question_id: u64,
     },
     /// A question became public (approved, or entered from the floor), with its public text.
-    QuestionPublished(Box<super::server::QuestionWire<'a>>),
+    QuestionPublished(
+        Box<super::server::QuestionWire<'a>>,
+        /// On a walk: where and what the observation is.
+        Option<super::walk_wire::ObservationWire>,
+    ),
     QuestionRejected {
         question_id: u64,
     },
@@ -41,6 +45,8 @@ impl Serialize for PublicEvent<'_> {
             },
             QuestionPublished {
                 question: &'b super::server::QuestionWire<'b>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                observation: &'b Option<super::walk_wire::ObservationWire>,
             },
             QuestionRejected {
                 question_id: u64,
@@ -59,9 +65,11 @@ impl Serialize for PublicEvent<'_> {
                 question_id: *question_id,
             }
             .serialize(s),
-            PublicEvent::QuestionPublished(q) => {
-                Tagged::QuestionPublished { question: q }.serialize(s)
+            PublicEvent::QuestionPublished(question, observation) => Tagged::QuestionPublished {
+                question,
+                observation,
             }
+            .serialize(s),
             PublicEvent::QuestionRejected { question_id } => Tagged::QuestionRejected {
                 question_id: *question_id,
             }
@@ -78,7 +86,14 @@ impl Serialize for PublicEvent<'_> {
 /// What the public may see of `body`, judged on the dialogue state right after it applied.
 pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEvent<'a> {
     let published = |id: u64| match dialogue.questions.get(&QuestionId(id)) {
-        Some(q) => PublicEvent::QuestionPublished(Box::new(super::server::QuestionWire::public(q))),
+        Some(q) => PublicEvent::QuestionPublished(
+            Box::new(super::server::QuestionWire::public(q)),
+            dialogue
+                .walk
+                .as_ref()
+                .and_then(|w| w.observations.get(&q.id))
+                .map(Into::into),
+        ),
         None => PublicEvent::Internal,
     };
     match body {
@@ -113,6 +128,12 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         | EventBody::ParticipantBanned { .. }
         | EventBody::AnswerWritten { .. }
         | EventBody::InvitationOpened {} => PublicEvent::Internal,
+        // An observation's place is public with its question, once approved.
+        EventBody::ObservationPlaced(_) => PublicEvent::Internal,
+        EventBody::WalkPlanned(_)
+        | EventBody::GroupMoved { .. }
+        | EventBody::ActionCreated { .. }
+        | EventBody::ActionStatusChanged { .. } => PublicEvent::Same(body),
         EventBody::PollCreated { .. }
         | EventBody::TipSent { .. }
         | EventBody::TipRecipientsSet { .. } => PublicEvent::Internal,

@@ -5,12 +5,13 @@ use super::event_parts::{
     ActorWire, AddresseeWire, FlagWire, InfoWire, ModeratorWire, PanelistWire, actor_to_wire,
 };
 use super::public_event::PublicEvent;
+pub use super::server_tips::{AlertWire, TipMessage, TipWire};
 use super::{
     ErrorCode, OriginWire, PanelKindWire, PhaseWire, PollKindWire, PollStateWire, ReasonWire,
     RoleWire, StatusWire,
 };
 use crate::domain::{
-    Actor, Audience, Dialogue, Fate, InfoPost, Poll, PollResults, PollState, Question, Tip,
+    Actor, Audience, Dialogue, Fate, InfoPost, Poll, PollResults, PollState, Question,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -252,6 +253,9 @@ pub struct Snapshot<'a> {
     /// Staff only: the panel kinds that receive private tips.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tip_recipients: Option<Vec<PanelKindWire>>,
+    /// A safety walk's plan, groups, observations and actions; absent for a meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk: Option<super::walk_wire::WalkSnapshot<'a>>,
 }
 
 #[derive(Serialize)]
@@ -400,6 +404,7 @@ pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
             .collect(),
         tips: staff.then(|| d.tips.values().map(TipWire::new).collect()),
         tip_recipients: staff.then(|| d.tip_recipients.iter().map(|k| (*k).into()).collect()),
+        walk: super::walk_wire::WalkSnapshot::new(d, staff),
     }
 }
 
@@ -448,51 +453,6 @@ impl From<&PollResults> for PollResultsWire {
             respondents: r.respondents,
         }
     }
-}
-
-/// A private tip. Never sent to participants or the venue screen.
-#[derive(Debug, Clone, Serialize)]
-pub struct TipWire<'a> {
-    pub id: u64,
-    pub text: &'a str,
-    pub display_name: Option<&'a str>,
-    pub at: i64,
-    /// The question a moderator moved here, if it came that way.
-    pub from_question: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub danger: Option<bool>,
-}
-
-impl<'a> TipWire<'a> {
-    pub fn new(t: &'a Tip) -> TipWire<'a> {
-        TipWire {
-            id: t.id.0,
-            text: t.text.expose(),
-            display_name: t.display_name.as_ref().map(|n| n.expose()),
-            at: t.at,
-            from_question: t.from_question.map(|q| q.0),
-            danger: t.danger.then_some(true),
-        }
-    }
-}
-
-/// A tip for a panelist allowed to receive them: sent as it arrives (`seq` is the
-/// event that brought it) and, on joining, for every tip so far (`seq` is the head).
-#[derive(Debug, Clone, Serialize)]
-pub struct TipMessage<'a> {
-    pub seq: u64,
-    pub tip: TipWire<'a>,
-}
-
-/// Text that signals immediate danger: where it is, never the text itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AlertWire {
-    pub seq: u64,
-    pub alert: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub question_id: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tip_id: Option<u64>,
 }
 
 /// Latest-value stream of tallies and presence: a newer one replaces an unsent older one.

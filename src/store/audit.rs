@@ -54,6 +54,14 @@ const TEXT_FIELDS: &[&str] = &[
     "owner",
     "outcome",
     "receipt",
+    "stops",
+    "groups",
+    "note",
+    "responsible",
+    "lat_e6",
+    "lon_e6",
+    "before",
+    "after",
 ];
 
 /// Audit entries for the logged events that staff or panel caused (participants'
@@ -103,6 +111,11 @@ fn target_of(event: &Event) -> Option<String> {
         | Event::PollClosed { poll, .. }
         | Event::PollResultsShown { poll, .. } => ("poll", poll.0.to_string()),
         Event::TipSent { tip, .. } => ("tip", tip.0.to_string()),
+        Event::ObservationPlaced(o) => ("question", o.question.0.to_string()),
+        Event::GroupMoved { group, .. } => ("group", group.0.to_string()),
+        Event::ActionCreated { action, .. } | Event::ActionStatusChanged { action, .. } => {
+            ("action", action.0.to_string())
+        }
         Event::ParticipantMuted { participant } | Event::ParticipantBanned { participant } => {
             ("participant", participant.to_string())
         }
@@ -115,7 +128,8 @@ fn target_of(event: &Event) -> Option<String> {
         | Event::InfoPosted { .. }
         | Event::InfoPostEdited { .. }
         | Event::InvitationOpened
-        | Event::TipRecipientsSet { .. } => return None,
+        | Event::TipRecipientsSet { .. }
+        | Event::WalkPlanned(_) => return None,
     };
     Some(format!("{name}:{id}"))
 }

@@ -6,12 +6,37 @@
 //! version of the codec must still read them.
 
 use dialoghub::domain::text::{DisplayName, QuestionText};
+use dialoghub::domain::walk::{
+    ActionId, ActionStatus, FeltSafety, Group, GroupId, Observation, Place, Position, Stop, StopId,
+    WalkPlan,
+};
 use dialoghub::domain::{
     Actor, Addressee, Attendance, DialogueInfo, Event, Moderator, Origin, PanelKind, Panelist,
     Phase, PollId, PollKind, PollResults, PostId, QuestionId, Recorded, RejectReason, TipId,
 };
 use dialoghub::log::{self, StoredEvent};
 use uuid::Uuid;
+
+fn walk_planned() -> Event {
+    Event::WalkPlanned(WalkPlan {
+        stops: vec![Stop {
+            id: StopId(1),
+            name: "Tunneln".into(),
+            address: "Parkvägen 1".into(),
+            position: Some(Position::exact(59.3345, 18.0632).unwrap()),
+        }],
+        groups: vec![Group {
+            id: GroupId(1),
+            name: "Grupp 1".into(),
+            leader: "Lena".into(),
+            leader_id: None,
+            route: vec![StopId(1)],
+            at: None,
+        }],
+        before: None,
+        after: None,
+    })
+}
 
 const FIXTURE: &str = include_str!("../fixtures/log-v1.jsonl");
 
@@ -285,6 +310,44 @@ fn v1_events() -> Vec<Recorded> {
                     in_room: 48,
                     remote: 113,
                 }),
+            },
+        ),
+        // Added with safety walks: new kinds only, after the rows before them.
+        (organizer, walk_planned()),
+        (
+            moderator,
+            Event::GroupMoved {
+                group: GroupId(1),
+                at: Some(StopId(1)),
+            },
+        ),
+        (
+            moderator,
+            Event::ObservationPlaced(Observation {
+                question: QuestionId(1),
+                group: Some(GroupId(1)),
+                place: Place::Near(Position::coarsened(59.3345, 18.0632, 100).unwrap()),
+                category: "lighting".into(),
+                felt_safety: FeltSafety::new(2).unwrap(),
+                photo: None,
+            }),
+        ),
+        (
+            moderator,
+            Event::ActionCreated {
+                action: ActionId(1),
+                title: "Byt armaturer i tunneln".into(),
+                observations: vec![QuestionId(1)],
+                responsible: "Trafikkontoret".into(),
+                due: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+            },
+        ),
+        (
+            moderator,
+            Event::ActionStatusChanged {
+                action: ActionId(1),
+                status: ActionStatus::WillNotBeDone,
+                note: "Privat mark".into(),
             },
         ),
     ];

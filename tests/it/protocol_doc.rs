@@ -209,6 +209,11 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::TipSent { .. } => "tip_sent",
         EventBody::QuestionMovedToPrivate { .. } => "question_moved_to_private",
         EventBody::TipRecipientsSet { .. } => "tip_recipients_set",
+        EventBody::WalkPlanned(_) => "walk_planned",
+        EventBody::GroupMoved { .. } => "group_moved",
+        EventBody::ObservationPlaced(_) => "observation_placed",
+        EventBody::ActionCreated { .. } => "action_created",
+        EventBody::ActionStatusChanged { .. } => "action_status_changed",
     }
 }
 
@@ -442,6 +447,47 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
             org,
             json!({"kind": "tip_recipients_set", "kinds": ["police"]}),
         ),
+        (
+            org,
+            json!({"kind": "walk_planned", "stops": [
+                       {"id": 1, "name": "Tunneln", "address": "Parkvägen 1", "lat_e6": 59334500, "lon_e6": 18063200},
+                       {"id": 2, "name": "Lekparken", "address": "", "lat_e6": null, "lon_e6": null}],
+                   "groups": [{"id": 1, "name": "Grupp 1", "leader": "Lena", "leader_id": null, "route": [1, 2]}],
+                   "before": "RQ4C78", "after": null}),
+        ),
+        (m, json!({"kind": "group_moved", "group": 1, "at": 1})),
+        (
+            anna,
+            asked(8, "Trasig lampa i tunneln", Value::Null, Value::Null, false),
+        ),
+        (
+            anna,
+            json!({"kind": "observation_placed", "question_id": 8, "group": 1, "stop": 1,
+                   "lat_e6": null, "lon_e6": null, "category": "lighting", "felt_safety": 2}),
+        ),
+        (
+            m,
+            json!({"kind": "question_approved", "question_id": 8, "edited_text": null}),
+        ),
+        (
+            anna,
+            asked(9, "Buskarna skymmer", Value::Null, Value::Null, false),
+        ),
+        (
+            anna,
+            json!({"kind": "observation_placed", "question_id": 9, "group": null, "stop": null,
+                   "lat_e6": 59334950, "lon_e6": 18063011, "category": "vegetation", "felt_safety": 3}),
+        ),
+        (
+            m,
+            json!({"kind": "action_created", "action_id": 1, "title": "Byt armaturer i tunneln",
+                   "observation_ids": [8], "responsible": "Trafikkontoret", "due": "2026-05-01"}),
+        ),
+        (
+            m,
+            json!({"kind": "action_status_changed", "action_id": 1, "status": "planned", "note": "Beställt"}),
+        ),
+        (m, json!({"kind": "group_moved", "group": 1, "at": null})),
         (
             org,
             json!({"kind": "phase_changed", "phase": "closed", "attendance": {"in_room": 41, "remote": 118}}),

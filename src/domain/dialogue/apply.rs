@@ -196,6 +196,11 @@ impl Dialogue {
             Event::TipSent { .. }
             | Event::QuestionMovedToPrivate { .. }
             | Event::TipRecipientsSet { .. } => self.apply_tip(rec),
+            Event::WalkPlanned(_)
+            | Event::GroupMoved { .. }
+            | Event::ObservationPlaced(_)
+            | Event::ActionCreated { .. }
+            | Event::ActionStatusChanged { .. } => self.apply_walk(rec),
         }
     }
 

@@ -141,6 +141,37 @@ impl Dialogue {
                     tip: self.next_tip_id(),
                 }))
             }
+            Command::PlanWalk(plan) => self.plan_walk(plan),
+            Command::MoveGroup {
+                group,
+                to,
+                expected,
+            } => self.move_group(group, to, expected),
+            Command::Observe {
+                text,
+                display_name,
+                group,
+                place,
+                category,
+                felt_safety,
+            } => {
+                self.pending_caps.check(actor, self.questions.values())?;
+                let asked =
+                    self.ask(text, display_name, None, Origin::InRoom, ctx.receipt_secret)?;
+                self.observe(asked, group, place, category, felt_safety)
+            }
+            Command::CreateAction {
+                title,
+                observations,
+                responsible,
+                due,
+            } => self.create_action(title, observations, responsible, due),
+            Command::SetActionStatus {
+                action,
+                status,
+                note,
+                expected,
+            } => self.set_action_status(action, status, note, expected),
             Command::SetTipRecipients { mut kinds } => {
                 kinds.sort_by_key(|k| *k as u8);
                 kinds.dedup();

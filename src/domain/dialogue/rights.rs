@@ -90,6 +90,12 @@ pub fn rights(cmd: &Command) -> Rights {
         Command::AddModerator(_) => (ORGANIZER, Always),
         Command::SetTipRecipients { .. } => (ORGANIZER, Always),
         Command::OpenInvitation => (INVITED, Always),
+        // Safety walks: planned before, walked live, followed up after.
+        Command::PlanWalk(_) => (ORGANIZER, NotClosed),
+        Command::MoveGroup { .. } => (MODERATION, TakingQuestions),
+        Command::Observe { .. } => (PARTICIPANT, TakingQuestions),
+        Command::CreateAction { .. } => (MODERATION, NotDraft),
+        Command::SetActionStatus { .. } => (MODERATION, NotDraft),
     };
     Rights { roles, when }
 }

@@ -103,6 +103,16 @@ pub struct PhotoEntry {
     pub state: PhotoState,
 }
 
+/// What the organizer plans: the stops and the groups that walk them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WalkPlan {
+    pub stops: Vec<Stop>,
+    /// Each group's `at` is ignored: a plan does not move anyone.
+    pub groups: Vec<Group>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 /// The whole walk: plan, live positions, observations and what came of them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Walk {

@@ -35,6 +35,12 @@ stored_names!(KindV1 for PanelKind: Politician, Police, Staff, Other);
 stored_names!(ReasonV1 for RejectReason: PersonalData, OffTopic, Abusive, Duplicate, Other);
 stored_names!(PollKindV1 for PollKind: Single, Multiple, Scale);
 
+stored_names!(ActionStatusV1 for ActionStatus: Reported, Planned, InProgress, Done, WillNotBeDone);
+
+mod walk;
+use crate::domain::walk::ActionStatus;
+use walk::{ObservationV1, WalkPlanV1};
+
 /// Who caused an event: `{"role":"moderator","id":"…"}` (the `actor` column).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(super) struct ActorV1 {
@@ -220,5 +226,24 @@ pub(super) enum BodyV1 {
     },
     TipRecipientsSet {
         kinds: Vec<KindV1>,
+    },
+    WalkPlanned(WalkPlanV1),
+    GroupMoved {
+        group: u32,
+        at: Option<u32>,
+    },
+    ObservationPlaced(ObservationV1),
+    ActionCreated {
+        action_id: u64,
+        title: String,
+        observation_ids: Vec<u64>,
+        responsible: String,
+        /// `YYYY-MM-DD`.
+        due: chrono::NaiveDate,
+    },
+    ActionStatusChanged {
+        action_id: u64,
+        status: ActionStatusV1,
+        note: String,
     },
 }

@@ -200,6 +200,34 @@ impl From<BodyV1> for Event {
             B::TipRecipientsSet { kinds } => Event::TipRecipientsSet {
                 kinds: kinds_from(kinds),
             },
+            B::WalkPlanned(plan) => Event::WalkPlanned(plan.into()),
+            B::GroupMoved { group, at } => Event::GroupMoved {
+                group: crate::domain::walk::GroupId(group),
+                at: at.map(crate::domain::walk::StopId),
+            },
+            B::ObservationPlaced(o) => Event::ObservationPlaced(o.into()),
+            B::ActionCreated {
+                action_id,
+                title,
+                observation_ids,
+                responsible,
+                due,
+            } => Event::ActionCreated {
+                action: crate::domain::walk::ActionId(action_id),
+                title,
+                observations: observation_ids.into_iter().map(q).collect(),
+                responsible,
+                due,
+            },
+            B::ActionStatusChanged {
+                action_id,
+                status,
+                note,
+            } => Event::ActionStatusChanged {
+                action: crate::domain::walk::ActionId(action_id),
+                status: status.into(),
+                note,
+            },
         }
     }
 }

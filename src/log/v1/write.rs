@@ -173,6 +173,34 @@ impl From<&Event> for BodyV1 {
                 question_id: question.0,
                 tip_id: tip.0,
             },
+            Event::WalkPlanned(plan) => B::WalkPlanned(plan.into()),
+            Event::GroupMoved { group, at } => B::GroupMoved {
+                group: group.0,
+                at: at.map(|s| s.0),
+            },
+            Event::ObservationPlaced(o) => B::ObservationPlaced(o.into()),
+            Event::ActionCreated {
+                action,
+                title,
+                observations,
+                responsible,
+                due,
+            } => B::ActionCreated {
+                action_id: action.0,
+                title: title.clone(),
+                observation_ids: observations.iter().map(|q| q.0).collect(),
+                responsible: responsible.clone(),
+                due: *due,
+            },
+            Event::ActionStatusChanged {
+                action,
+                status,
+                note,
+            } => B::ActionStatusChanged {
+                action_id: action.0,
+                status: (*status).into(),
+                note: note.clone(),
+            },
             Event::TipRecipientsSet { kinds } => B::TipRecipientsSet {
                 kinds: kinds_to(kinds),
             },

@@ -2,6 +2,7 @@
 
 mod context;
 mod polls_and_tips;
+mod walks;
 
 use super::*;
 use crate::domain::Role;
