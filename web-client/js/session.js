@@ -7,6 +7,7 @@ import { claimsOf, showConnection, tokenFromFragment } from './connection.js';
 import { t } from './i18n.js';
 
 let csrf = null;
+let signingOut = false;
 
 /** Sends the browser to the sign-in page; it comes back here afterwards. */
 export function goToSignIn() {
@@ -46,6 +47,7 @@ export async function wsTicket(dialogueId) {
 
 /** Ends the session everywhere it is used, then shows the sign-in page. */
 export async function signOut() {
+  signingOut = true; // the socket's 4410 is expected now: no detour by `next`
   await sessionFetch('POST', '/api/session/sign-out').catch(() => {});
   location.assign('/signin');
 }
@@ -56,18 +58,21 @@ export function addSignOut() {
   const button = document.createElement('button');
   button.type = 'button';
   button.id = 'sign-out';
-  button.className = 'lang';
+  // Styled as the page's language button, which each page's theme gets right;
+  // the venue screen has none, and keeps its top for the room: at its foot.
+  const lang = document.getElementById('lang-toggle');
+  button.className = lang ? lang.className : 'screen-sign-out';
   button.dataset.i18n = 'sign_out';
   button.textContent = t('sign_out');
   button.addEventListener('click', signOut);
-  const bar = document.querySelector('header.topbar') || document.querySelector('header');
+  const bar = document.querySelector('header.topbar');
   (bar || document.body).append(button);
 }
 
 /** The connection's state on the page; a withdrawn session goes to sign-in. */
 function sessionState(state, code) {
   showConnection(state, code);
-  if (state === 'closed' && (code === 4410 || code === 4401)) goToSignIn();
+  if (state === 'closed' && (code === 4410 || code === 4401) && !signingOut) goToSignIn();
 }
 
 /**
