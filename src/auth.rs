@@ -21,6 +21,9 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dlg: Option<DialogueId>,
     pub iat: i64,
+    /// Not valid before (checked when present; every token issued here has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     pub exp: i64,
 }
 
@@ -56,6 +59,7 @@ impl Tokens {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 5;
+        validation.validate_nbf = true;
         Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -92,6 +96,7 @@ impl Tokens {
             role: role.into(),
             dlg: dialogue,
             iat: now,
+            nbf: Some(now),
             exp: now + valid_for.num_seconds(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -198,6 +203,29 @@ mod tests {
         );
         assert_eq!(t.verify(&other_aud).unwrap_err(), AuthError::Invalid);
         assert_eq!(t.verify("").unwrap_err(), AuthError::Missing);
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused() {
+        let t = tokens();
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            iss: "dialoghub".into(),
+            aud: "dialoghub".into(),
+            sub: Uuid::new_v4(),
+            role: Role::Participant.into(),
+            dlg: Some(Uuid::new_v4()),
+            iat: now,
+            nbf: Some(now + 3600),
+            exp: now + 7200,
+        };
+        let early = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&[7u8; 32]),
+        )
+        .unwrap();
+        assert_eq!(t.verify(&early).unwrap_err(), AuthError::Invalid);
     }
 
     #[test]

@@ -47,11 +47,12 @@ enum Cmd {
         #[arg(long)]
         district_name: Option<String>,
     },
-    /// Print a signed participant or legacy token (for load tests).
+    /// Print a signed participant token for a dialogue (for load tests; staff
+    /// sign in with a session, see `admin`).
     Token {
-        #[arg(long, default_value = "organizer")]
+        #[arg(long, default_value = "participant")]
         role: String,
-        /// The dialogue a non-organizer token is for.
+        /// The dialogue the token is for.
         #[arg(long)]
         dialogue: Option<Uuid>,
         #[arg(long, default_value_t = 30)]
@@ -95,14 +96,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             days,
         } => {
             let role = match role.as_str() {
-                "organizer" => Role::Organizer,
-                "moderator" => Role::Moderator,
-                "panelist" => Role::Panelist,
-                "screen" => Role::Screen,
-                other => return Err(format!("unknown role {other:?}").into()),
+                "participant" => Role::Participant,
+                other => {
+                    return Err(format!(
+                        "only participant tokens exist ({other:?} signs in: dialoghub admin)"
+                    )
+                    .into());
+                }
             };
-            if role != Role::Organizer && dialogue.is_none() {
-                return Err("--dialogue is needed for this role".into());
+            if dialogue.is_none() {
+                return Err("--dialogue is needed".into());
             }
             let tokens =
                 dialoghub::auth::Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;

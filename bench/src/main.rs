@@ -6,6 +6,7 @@ mod floor;
 mod publish;
 mod run;
 mod servers;
+mod staff;
 mod util;
 mod worker;
 

@@ -18,17 +18,21 @@ pub struct Dialogue {
 
 /// Creates a dialogue over REST and opens it (draft → live).
 pub async fn create_dialogue(port: u16) -> Result<Dialogue, String> {
-    let org = util::mint(SECRET, "organizer", None);
-    let auth = format!("Bearer {org}");
+    let staff = crate::staff::headers(port).await?;
+    let with = |key: &'static str| {
+        let mut h: Vec<(&str, &str)> = staff
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        h.push(("Idempotency-Key", key));
+        h
+    };
     let (status, v) = util::http_json(
         port,
         "POST",
         "/api/dialogues",
         Some(&json!({ "title": "Trygghetsdialog (benchmark)", "purpose": "Mätning av hur snabbt händelser når deltagarna." })),
-        &[
-            ("Authorization", &auth),
-            ("Idempotency-Key", "bench-create"),
-        ],
+        &with("bench-create"),
     )
     .await?;
     if status != 201 && status != 200 {
@@ -47,7 +51,7 @@ pub async fn create_dialogue(port: u16) -> Result<Dialogue, String> {
         "POST",
         &format!("/api/dialogues/{id}/phase"),
         Some(&json!({ "phase": "live", "expected": "draft" })),
-        &[("Authorization", &auth), ("Idempotency-Key", "bench-live")],
+        &with("bench-live"),
     )
     .await?;
     if status != 200 {
@@ -76,9 +80,18 @@ pub struct Published {
 
 impl DhConn {
     pub async fn open(port: u16, role: &str, dialogue: uuid::Uuid) -> Result<DhConn, String> {
-        let token = util::mint(SECRET, role, Some(dialogue));
+        // Participants hold a token; staff open their socket with a ticket (the
+        // bench's staff member is an admin, who moderates as an organizer).
+        let hello = match role {
+            "participant" => {
+                let token = util::mint(SECRET, role, Some(dialogue));
+                json!({ "type": "hello", "v": 1, "token": token })
+            }
+            _ => {
+                json!({ "type": "hello", "v": 1, "ticket": crate::staff::ticket(port, dialogue).await? })
+            }
+        };
         let mut ws = util::dial(port, "/ws").await?;
-        let hello = json!({ "type": "hello", "v": 1, "token": token });
         ws.send(Message::Text(hello.to_string().into()))
             .await
             .map_err(|e| e.to_string())?;

@@ -118,11 +118,26 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
     }
     let mut child = cmd.spawn().map_err(|e| format!("start dialoghub: {e}"))?;
     let pid = child.id();
-    match read_port(
+    let port = read_port(
         &mut child,
         "dialoghub listening on port ",
         Some(dir.join("server.log")),
-    ) {
+    )
+    .and_then(|port| {
+        // Staff sign in: the bench's organizer is an admin made as an operator
+        // makes the first one, with the server's own settings.
+        let mut admin_env = vec![
+            (
+                "DIALOGHUB_STORE__URL",
+                format!("sqlite://{}/b.db", dir.display()),
+            ),
+            ("DIALOGHUB_SERVER__DATA_DIR", dir.display().to_string()),
+            ("DIALOGHUB_AUTH__SECRET", SECRET.to_string()),
+        ];
+        admin_env.extend(env.iter().cloned());
+        crate::staff::make_admin(bin, &admin_env, port).map(|()| port)
+    });
+    match port {
         Ok(port) => Ok(Server {
             port,
             pid,

@@ -288,6 +288,22 @@ pub fn standing(
     }
 }
 
+/// What `who` is to a district (for what concerns a district, not one dialogue:
+/// creating dialogues, listing them, managing staff).
+pub fn district_standing(who: &Principal, district: &DistrictId) -> Standing {
+    if who.is_municipality_admin() {
+        Standing::MunicipalityAdmin
+    } else if who.holds(StaffRole::Admin, district) {
+        Standing::DistrictAdmin
+    } else if who.holds(StaffRole::Organizer, district) {
+        Standing::Organizer
+    } else if who.holds(StaffRole::Moderator, district) {
+        Standing::Moderator
+    } else {
+        Standing::Stranger
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

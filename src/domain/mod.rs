@@ -4,6 +4,7 @@
 //! `Dialogue::apply` folds an event into the state. Time comes in as a value.
 
 pub mod access;
+pub mod authorize;
 pub mod command;
 pub mod dialogue;
 pub mod event;

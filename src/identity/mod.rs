@@ -7,13 +7,16 @@
 
 pub mod admin;
 mod caller;
+mod guard;
 pub mod oidc;
 mod oidc_page;
+mod people;
 pub mod revocation;
 mod routes;
 pub mod security;
 
-pub use caller::{Caller, SESSION_COOKIE};
+pub use caller::{Caller, SESSION_COOKIE, bearer_token};
+pub use guard::{authorize, authorize_district};
 pub use routes::routes;
 pub(crate) use routes::{redeem_ticket, standing_in};
 

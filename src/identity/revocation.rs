@@ -90,6 +90,14 @@ impl Revocations {
         self.close_where(|_, o| o.session_hash == session_hash);
     }
 
+    /// Closes this node's sockets of a person taken off a dialogue (or, with
+    /// `None`, off the staff).
+    pub fn person_removed(&self, person: uuid::Uuid, dialogue: Option<DialogueId>) {
+        self.close_where(|_, o| {
+            o.principal.id() == person && dialogue.is_none_or(|d| d == o.dialogue)
+        });
+    }
+
     fn close_where(&self, mut pred: impl FnMut(u64, &Open) -> bool) {
         for (conn, open) in self.lock().iter() {
             if pred(*conn, open) {

@@ -4,6 +4,7 @@
 use super::caller::{cleared_cookie, live_session, principal_of};
 use super::{Caller, hash, new_secret, now_ms, security, start_session};
 use crate::domain::access::{DialogueFacts, Principal, Standing, standing};
+use crate::domain::authorize::Action;
 use crate::protocol::ErrorCode;
 use crate::protocol::identity::{
     GrantWire, InviteeWire, SessionWire, StaffWire, TicketBody, TicketWire,
@@ -22,6 +23,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/session/sign-out", post(sign_out))
         .route("/api/ws-ticket", post(ws_ticket))
         .route("/signin/{link}", get(link_page).post(use_link))
+        .route(
+            "/api/dialogues/{id}/people/{person}",
+            axum::routing::delete(super::people::remove_person),
+        )
+        .route("/api/staff", post(super::people::invite_staff))
+        .route(
+            "/api/staff/{id}",
+            axum::routing::delete(super::people::remove_staff),
+        )
 }
 
 fn unauthorized() -> ApiError {
@@ -128,28 +138,15 @@ async fn ws_ticket(
     caller: Caller,
     Body(body): Body<TicketBody>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = caller.session else {
-        return Err(unauthorized());
-    };
     let now = now_ms();
-    let standing = standing_in(&state, &caller.principal, body.dialogue_id).await?;
-    if standing == Standing::Stranger {
-        security::record(
-            state.registry.store().as_ref(),
-            security::Event::Refused {
-                who: caller.principal.id(),
-                standing: standing.as_str(),
-                action: "open_socket",
-                dialogue: Some(body.dialogue_id),
-            },
-            now,
-        )
-        .await;
+    super::authorize(&state, &caller, body.dialogue_id, Action::OpenSocket).await?;
+    let Some(session) = caller.session else {
+        // A participant: the table lets them in, with their token in `hello`.
         return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "you have no part in this dialogue",
+            ErrorCode::BadRequest,
+            "participants open their socket with their token; tickets are for sessions",
         ));
-    }
+    };
     let secs = state.settings.auth.ticket_secs;
     let ticket = new_secret();
     state

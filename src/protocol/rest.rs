@@ -36,6 +36,9 @@ pub struct InfoBody {
     pub expected_kinds: Vec<PanelKindWire>,
     #[serde(default)]
     pub unreached_plan: String,
+    /// The district a new dialogue belongs to (create only); may be left out by
+    /// staff who organize in one district only.
+    pub district: Option<String>,
 }
 
 fn rfc3339(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
@@ -122,14 +125,18 @@ pub struct PanelistBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModeratorBody {
+    /// A moderator from outside the staff, invited by link.
+    #[serde(default)]
     pub name: String,
+    /// A staff member of the district (they sign in as usual; no link).
+    pub staff_id: Option<Uuid>,
 }
 
-/// An invitation: the invited person's id, their token, and the link that carries it.
+/// An invitation: the invited person's id and their single-use invitation link
+/// (it signs in whoever uses it first, once; pass it on privately).
 #[derive(Serialize)]
 pub struct Invitation {
     pub id: Uuid,
-    pub token: String,
     pub invite_url: String,
 }
 

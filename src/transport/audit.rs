@@ -1,10 +1,11 @@
 //! Public-records duties over HTTP: the organizer's audit export (masked) and the
 //! erasure of one participant's personal data on request.
 
-use super::rest::Bearer;
 use super::{ApiError, AppState};
+use crate::domain::authorize::Action;
 use crate::domain::sensitive::{self, Flag};
 use crate::domain::{Actor, QuestionId};
+use crate::identity::{Caller, authorize};
 use crate::protocol::ErrorCode;
 use crate::protocol::audit::{AuditEntryWire, AuditExport, ErasedWire, ErasureRequest, MaskedWire};
 use crate::store::AuditEntry;
@@ -40,15 +41,12 @@ fn masked(
 /// Organizer only; the export itself is recorded in the trail.
 pub async fn audit_export(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AuditExport>, ApiError> {
-    let Actor::Organizer(organizer) = claims.actor() else {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only an organizer may export the audit trail",
-        ));
-    };
+    let organizer = authorize(&state, &caller, id, Action::ExportAudit)
+        .await?
+        .id();
     let store = state.registry.store().clone();
     let record = store
         .load(id)
@@ -143,16 +141,11 @@ pub async fn audit_export(
 /// (organizer, on the person's request). Repeating it is harmless.
 pub async fn erase(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     Path(id): Path<Uuid>,
     super::rest::Body(req): super::rest::Body<ErasureRequest>,
 ) -> Result<Json<ErasedWire>, ApiError> {
-    let Actor::Organizer(organizer) = claims.actor() else {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only an organizer may erase personal data",
-        ));
-    };
+    let organizer = authorize(&state, &caller, id, Action::Erase).await?.id();
     let replace: BTreeSet<u64> = req.replace_text.into_iter().collect();
     let participant = match (req.participant_id, req.receipt_code.as_deref()) {
         (Some(p), None) => p,

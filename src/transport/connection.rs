@@ -206,15 +206,14 @@ async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Ref
     let (actor, dialogue_id, revocable) = match hello.ticket.as_deref() {
         Some(ticket) => by_ticket(state, ticket, hello.dialogue_id).await?,
         None => {
+            // A bearer token is a participant's; staff and invitees open with a ticket.
             let claims = state.tokens.verify(&hello.token).map_err(unauthorized)?;
             let actor = claims.actor();
-            // Every token but an organizer's is bound to one dialogue.
             let dialogue_id = match (claims.dlg, hello.dialogue_id, actor.role()) {
                 (Some(bound), Some(asked), _) if bound != asked => {
                     return Err(unauthorized(AuthError::Invalid));
                 }
-                (Some(bound), _, _) => bound,
-                (None, Some(asked), Role::Organizer) => asked,
+                (Some(bound), _, Role::Participant) => bound,
                 _ => return Err(unauthorized(AuthError::Invalid)),
             };
             (actor, dialogue_id, None)

@@ -1,9 +1,11 @@
 //! The REST side: organizers set dialogues up; participants join by code.
 
 use super::{ApiError, AppState};
-use crate::auth::Claims;
+use crate::domain::access::{DistrictId, DistrictScope, InviteeRole, Principal, StaffRole};
+use crate::domain::authorize::Action;
 use crate::domain::{Actor, Audience, Command, Location, Moderator, Panelist, Phase, Role};
 use crate::hub::DialogueHandle;
+use crate::identity::{Caller, authorize, authorize_district};
 use crate::protocol::overview::OverviewItem;
 use crate::protocol::rest::{
     CreatedDialogue, HealthWire, InfoBody, Invitation, JoinBody, Joined, ModeratorBody,
@@ -11,37 +13,12 @@ use crate::protocol::rest::{
 };
 use crate::protocol::{ClientMsgId, ErrorCode, PhaseWire};
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use std::time::Instant;
 use uuid::Uuid;
-
-/// `Authorization: Bearer <token>`, verified.
-pub struct Bearer(pub Claims);
-
-impl FromRequestParts<AppState> for Bearer {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        state
-            .tokens
-            .verify(token.trim())
-            .map(Bearer)
-            .map_err(|e| ApiError::new(ErrorCode::Unauthorized, e.to_string()))
-    }
-}
 
 /// Axum's JSON extractor with our error body.
 pub struct Body<T>(pub T);
@@ -52,16 +29,6 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let Json(value) = Json::<T>::from_request(req, state).await?;
         Ok(Body(value))
-    }
-}
-
-pub(super) fn require_organizer(claims: &Claims) -> Result<Uuid, ApiError> {
-    match claims.actor() {
-        Actor::Organizer(id) => Ok(id),
-        _ => Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only an organizer may do this",
-        )),
     }
 }
 
@@ -108,11 +75,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 pub async fn create_dialogue(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
-    let organizer = require_organizer(&claims)?;
+    let district = district_for_new(&caller, body.district.as_deref())?;
+    let organizer = authorize_district(&state, &caller, &district, Action::CreateDialogue)
+        .await?
+        .id();
     let key = idempotency_key(&headers)?;
     let info = body.into_info().map_err(bad_request)?;
     let now = chrono::Utc::now().timestamp_millis();
@@ -120,7 +90,7 @@ pub async fn create_dialogue(
         .registry
         .create(
             organizer,
-            crate::domain::access::DistrictId::default_district(),
+            district,
             Some(key.as_str().to_string()),
             info,
             now,
@@ -134,13 +104,68 @@ pub async fn create_dialogue(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// The district a new dialogue goes to: the one named, or the caller's only one.
+fn district_for_new(caller: &Caller, named: Option<&str>) -> Result<DistrictId, ApiError> {
+    if let Some(named) = named {
+        return DistrictId::parse(named).map_err(bad_request);
+    }
+    let Principal::Staff { grants, .. } = &caller.principal else {
+        // The table refuses; any district will do to ask it.
+        return Ok(DistrictId::default_district());
+    };
+    let mut theirs = grants.iter().filter_map(|g| match &g.district {
+        DistrictScope::One(d) if g.role != StaffRole::Moderator => Some(d.clone()),
+        _ => None,
+    });
+    let everywhere = grants.iter().any(|g| g.district == DistrictScope::All);
+    match (theirs.next(), theirs.next(), everywhere) {
+        (Some(only), None, false) => Ok(only),
+        // A municipality admin of a municipality without districts.
+        (None, None, true) => Ok(DistrictId::default_district()),
+        _ => Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "name the dialogue's district (\"district\")",
+        )),
+    }
+}
+
+/// The dialogues whose staff view the caller may see, newest first.
+async fn visible_dialogues(state: &AppState, caller: &Caller) -> Result<Vec<Uuid>, ApiError> {
+    let grants = match &caller.principal {
+        Principal::Staff { grants, .. } => grants,
+        // Someone invited to one dialogue: that one, if the table lets them list.
+        Principal::Invitee { dialogue, .. } => {
+            authorize(state, caller, *dialogue, Action::ListDialogues).await?;
+            return Ok(vec![*dialogue]);
+        }
+        Principal::Anonymous | Principal::Participant { .. } => {
+            authorize_district(
+                state,
+                caller,
+                &DistrictId::default_district(),
+                Action::ListDialogues,
+            )
+            .await?;
+            return Ok(Vec::new());
+        }
+    };
+    let scopes: Vec<DistrictScope> = grants.iter().map(|g| g.district.clone()).collect();
+    let mut out = Vec::new();
+    for id in state.registry.store().dialogues_in(&scopes).await? {
+        let standing = crate::identity::standing_in(state, &caller.principal, id).await?;
+        if crate::domain::authorize::may(standing, Action::ViewStaff) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
 pub async fn list_dialogues(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
-    let organizer = require_organizer(&claims)?;
     let mut out = Vec::new();
-    for id in state.registry.store().list_dialogues(organizer).await? {
+    for id in visible_dialogues(&state, &caller).await? {
         let described = dialogue(&state, id)
             .await?
             .read(|d| {
@@ -156,20 +181,10 @@ pub async fn list_dialogues(
 /// The staff view: organizers, and moderators of this dialogue.
 pub async fn staff_view(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let allowed = match claims.actor() {
-        Actor::Organizer(_) => true,
-        Actor::Moderator(_) => claims.dlg == Some(id),
-        _ => false,
-    };
-    if !allowed {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only staff may see this",
-        ));
-    }
+    authorize(&state, &caller, id, Action::ViewStaff).await?;
     let frame = dialogue(&state, id)
         .await?
         .view(Audience::Staff)
@@ -205,19 +220,19 @@ pub async fn public_view(
 /// key sent to two endpoints makes two submissions, never one's ack for the other.
 pub(super) async fn organizer_command(
     state: &AppState,
-    claims: &Claims,
+    caller: &Caller,
     headers: &HeaderMap,
     id: Uuid,
-    endpoint: &str,
-    command: impl FnOnce(&ClientMsgId) -> Command,
+    (endpoint, action): (&str, Action<'_>),
+    command: impl FnOnce(&ClientMsgId, Actor) -> Command,
 ) -> Result<crate::protocol::AckWire, ApiError> {
-    let organizer = require_organizer(claims)?;
+    let actor = authorize(state, caller, id, action).await?;
     let key = idempotency_key(headers)?;
-    let command = command(&key);
+    let command = command(&key, actor);
     let scoped = key.scoped(endpoint);
     let mut ack = dialogue(state, id)
         .await?
-        .submit_and_wait(Actor::Organizer(organizer), scoped, command)
+        .submit_and_wait(actor, scoped, command)
         .await?;
     ack.client_msg_id = key.as_str().to_string();
     Ok(ack)
@@ -225,30 +240,40 @@ pub(super) async fn organizer_command(
 
 pub async fn set_info(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
     let info = body.into_info().map_err(bad_request)?;
-    let ack = organizer_command(&state, &claims, &headers, id, "info", |_| {
-        Command::SetInfo(info)
-    })
+    let ack = organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("info", Action::SetInfo),
+        |_, _| Command::SetInfo(info),
+    )
     .await?;
     Ok(Json(ack).into_response())
 }
 
 pub async fn set_phase(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Body(body): Body<PhaseBody>,
 ) -> Result<Response, ApiError> {
     let (to, expected): (Phase, Phase) = (body.phase.into(), body.expected.into());
-    let ack = organizer_command(&state, &claims, &headers, id, "phase", |_| {
-        Command::SetPhase { to, expected }
-    })
+    let ack = organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("phase", Action::SetPhase),
+        |_, _| Command::SetPhase { to, expected },
+    )
     .await?;
     Ok(Json(ack).into_response())
 }
@@ -272,98 +297,136 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-pub(super) fn invitation(
+/// A single-use invitation link for someone invited to one dialogue.
+async fn invitation(
     state: &AppState,
-    role: Role,
+    by: Uuid,
+    role: InviteeRole,
     id: Uuid,
     dialogue: Uuid,
-    page: &str,
-) -> Invitation {
-    let days = state.settings.auth.invite_token_days;
-    let token = state
-        .tokens
-        .issue(role, id, Some(dialogue), chrono::Duration::days(days));
-    // The token rides in the fragment, which browsers never send to a server or its logs.
-    let invite_url = format!("{}/{page}#token={token}", public_url(state));
-    Invitation {
+) -> Result<Invitation, ApiError> {
+    let path = crate::identity::invite(state, id, dialogue, role).await?;
+    crate::identity::security::record(
+        state.registry.store().as_ref(),
+        crate::identity::security::Event::Invited {
+            by,
+            whom: id,
+            dialogue: Some(dialogue),
+            role: role.as_str(),
+        },
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .await;
+    Ok(Invitation {
         id,
-        token,
-        invite_url,
-    }
+        invite_url: format!("{}{path}", public_url(state)),
+    })
 }
 
 pub async fn add_panelist(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Body(body): Body<PanelistBody>,
 ) -> Result<Response, ApiError> {
-    let organizer = require_organizer(&claims)?;
     let name = check_name(&body.name)?;
     let mut panelist_id = Uuid::nil();
-    organizer_command(&state, &claims, &headers, id, "panelists", |key| {
-        panelist_id = invited_id(id, organizer, &key.scoped("panelists"));
-        Command::AddPanelist(Panelist {
-            id: panelist_id,
-            name,
-            title: body.title.trim().chars().take(200).collect(),
-            organisation: body.organisation.trim().chars().take(200).collect(),
-            kind: body.kind.into(),
-        })
-    })
+    let ack = organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("panelists", Action::Invite),
+        |key, by| {
+            panelist_id = invited_id(id, by.id(), &key.scoped("panelists"));
+            Command::AddPanelist(Panelist {
+                id: panelist_id,
+                name,
+                title: body.title.trim().chars().take(200).collect(),
+                organisation: body.organisation.trim().chars().take(200).collect(),
+                kind: body.kind.into(),
+            })
+        },
+    )
     .await?;
+    let by = caller.principal.id();
+    let _ = ack;
     Ok((
         StatusCode::CREATED,
-        Json(invitation(&state, Role::Panelist, panelist_id, id, "panel")),
+        Json(invitation(&state, by, InviteeRole::Panelist, panelist_id, id).await?),
     )
         .into_response())
 }
 
+/// A moderator: a staff member named by `staff_id` (who signs in as usual), or
+/// someone from outside the staff invited by a single-use link.
 pub async fn add_moderator(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Body(body): Body<ModeratorBody>,
 ) -> Result<Response, ApiError> {
-    let organizer = require_organizer(&claims)?;
-    let name = check_name(&body.name)?;
+    let staff = match body.staff_id {
+        Some(staff_id) => Some(
+            state
+                .registry
+                .store()
+                .staff(staff_id)
+                .await?
+                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such staff member"))?,
+        ),
+        None => None,
+    };
+    let name = match &staff {
+        Some(s) => s.name.clone(),
+        None => check_name(&body.name)?,
+    };
     let mut moderator_id = Uuid::nil();
-    organizer_command(&state, &claims, &headers, id, "moderators", |key| {
-        moderator_id = invited_id(id, organizer, &key.scoped("moderators"));
-        Command::AddModerator(Moderator {
-            id: moderator_id,
-            name,
-        })
-    })
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(invitation(
-            &state,
-            Role::Moderator,
-            moderator_id,
-            id,
-            "moderate",
-        )),
+    let staff_id = staff.as_ref().map(|s| s.id);
+    organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("moderators", Action::Invite),
+        |key, by| {
+            moderator_id =
+                staff_id.unwrap_or_else(|| invited_id(id, by.id(), &key.scoped("moderators")));
+            Command::AddModerator(Moderator {
+                id: moderator_id,
+                name,
+            })
+        },
     )
-        .into_response())
+    .await?;
+    let invite = match staff_id {
+        // Staff sign in as usual: the link is the page, not a credential.
+        Some(_) => Invitation {
+            id: moderator_id,
+            invite_url: format!("{}/moderate?dialogue={id}", public_url(&state)),
+        },
+        None => {
+            let by = caller.principal.id();
+            invitation(&state, by, InviteeRole::Moderator, moderator_id, id).await?
+        }
+    };
+    Ok((StatusCode::CREATED, Json(invite)).into_response())
 }
 
-/// A read-only token for the venue screen.
+/// A venue screen: a single-use link that signs the screen's browser in,
+/// read-only, for this dialogue. Each link is a screen of its own.
 pub async fn screen_invite(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let organizer = require_organizer(&claims)?;
-    dialogue(&state, id).await?;
-    // One screen identity per dialogue and organizer: asking again gives the same screen.
-    let screen = Uuid::new_v5(&id, format!("{organizer}/screen").as_bytes());
+    let by = authorize(&state, &caller, id, Action::Invite).await?.id();
+    let screen = Uuid::new_v4();
     Ok((
         StatusCode::CREATED,
-        Json(invitation(&state, Role::Screen, screen, id, "screen")),
+        Json(invitation(&state, by, InviteeRole::Screen, screen, id).await?),
     )
         .into_response())
 }
@@ -407,7 +470,7 @@ pub(super) fn public_url(state: &AppState) -> &str {
 /// An information post by the organizer (panelists post over the WebSocket).
 pub async fn post_info(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<Uuid>,
     Body(body): Body<PostBody>,
@@ -417,12 +480,19 @@ pub async fn post_info(
     let text = t::plain_text(&body.text, t::POST_MAX_CHARS, "text").map_err(bad)?;
     let source = t::plain_text(&body.source, t::SOURCE_MAX_CHARS, "source").map_err(bad)?;
     let link = t::link(body.link.as_deref()).map_err(bad)?;
-    let ack = organizer_command(&state, &claims, &headers, id, "posts", |_| Command::Post {
-        post: body.post_id.map(crate::domain::PostId),
-        text,
-        source,
-        link,
-    })
+    let ack = organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("posts", Action::PostInfo),
+        |_, _| Command::Post {
+            post: body.post_id.map(crate::domain::PostId),
+            text,
+            source,
+            link,
+        },
+    )
     .await?;
     Ok(Json(ack).into_response())
 }
@@ -430,7 +500,7 @@ pub async fn post_info(
 /// The organizer records what came of a promised follow-up.
 pub async fn record_outcome(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: HeaderMap,
     Path((id, question)): Path<(Uuid, u64)>,
     Body(body): Body<OutcomeBody>,
@@ -438,26 +508,27 @@ pub async fn record_outcome(
     use crate::protocol::client_text as t;
     let outcome = t::plain_text(&body.outcome, t::OUTCOME_MAX_CHARS, "outcome")
         .map_err(|m| ApiError::new(ErrorCode::BadRequest, m))?;
-    let ack = organizer_command(&state, &claims, &headers, id, "outcome", |_| {
-        Command::RecordOutcome {
+    let ack = organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("outcome", Action::RecordOutcome),
+        |_, _| Command::RecordOutcome {
             question: crate::domain::QuestionId(question),
             outcome,
-        }
-    })
+        },
+    )
     .await?;
     Ok(Json(ack).into_response())
 }
 
 /// The organizer's dialogues, soonest first, with what needs attention.
-pub async fn overview(
-    State(state): State<AppState>,
-    Bearer(claims): Bearer,
-) -> Result<Response, ApiError> {
-    let organizer = require_organizer(&claims)?;
+pub async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let now = chrono::Utc::now().timestamp_millis();
     let lead_days = state.settings.meetings.invitation_lead_days;
     let mut items = Vec::new();
-    for id in state.registry.store().list_dialogues(organizer).await? {
+    for id in visible_dialogues(&state, &caller).await? {
         if let Some(item) = dialogue(&state, id)
             .await?
             .read(move |d| OverviewItem::new(d, now, lead_days))

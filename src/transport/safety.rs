@@ -1,8 +1,9 @@
 //! Safety over HTTP: who on the panel receives private tips, and the numbers the
 //! participant page shows for reporting crimes.
 
-use super::rest::Bearer;
 use super::{ApiError, AppState};
+use crate::domain::authorize::Action;
+use crate::identity::Caller;
 use crate::protocol::rest::{SafetyNumbers, TipRecipients};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,17 +14,21 @@ use uuid::Uuid;
 /// tips (organizer; the same as `set_tip_recipients` over the socket).
 pub async fn set_tip_recipients(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     headers: axum::http::HeaderMap,
     Path(id): Path<Uuid>,
     super::rest::Body(body): super::rest::Body<TipRecipients>,
 ) -> Result<Json<crate::protocol::AckWire>, ApiError> {
     let kinds = body.kinds.into_iter().map(Into::into).collect();
-    let ack =
-        super::rest::organizer_command(&state, &claims, &headers, id, "tip-recipients", |_| {
-            crate::domain::Command::SetTipRecipients { kinds }
-        })
-        .await?;
+    let ack = super::rest::organizer_command(
+        &state,
+        &caller,
+        &headers,
+        id,
+        ("tip-recipients", Action::SetTipRecipients),
+        |_, _| crate::domain::Command::SetTipRecipients { kinds },
+    )
+    .await?;
     Ok(Json(ack))
 }
 

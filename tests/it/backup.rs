@@ -2,7 +2,6 @@
 //! restored store holds every write acknowledged before the backup started.
 
 use crate::harness::{Client, TestServer, report};
-use dialoghub::domain::Role;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,7 +22,7 @@ async fn dialoghub(db: &Path, args: &[&str]) -> std::process::Output {
 async fn a_backup_taken_mid_meeting_restores_every_acknowledged_write() {
     let live = tempfile::tempdir().unwrap();
     let server = TestServer::start(live.path()).await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let mut moderator = dialogue.moderator().await;
     let mut voters = Vec::new();

@@ -251,7 +251,9 @@ async fn http_errors_are_typed_json() {
     let no_key = e
         .http
         .post(url("/api/dialogues"))
-        .bearer_auth(&app.organizer)
+        .header("cookie", cookie_of(&app.organizer))
+        .header("x-csrf-token", csrf_of(&app.organizer))
+        .header("origin", &e.base)
         .json(&json!({"title": "x"}))
         .send()
         .await
@@ -262,7 +264,9 @@ async fn http_errors_are_typed_json() {
     let bad_json = e
         .http
         .post(url("/api/dialogues"))
-        .bearer_auth(&app.organizer)
+        .header("cookie", cookie_of(&app.organizer))
+        .header("x-csrf-token", csrf_of(&app.organizer))
+        .header("origin", &e.base)
         .header("Idempotency-Key", "k")
         .header("content-type", "application/json")
         .body("{nope")
@@ -349,6 +353,19 @@ async fn one_idempotency_key_on_two_invite_endpoints_makes_two_people() {
     assert_eq!(view["dialogue"]["panel"].as_array().unwrap().len(), 1);
     assert_eq!(view["dialogue"]["moderators"].as_array().unwrap().len(), 1);
     // The moderator's token really is a moderator's.
-    let m = Client::connect(&e.ws, moderator["token"].as_str().unwrap(), None).await;
+    let credential = e.accept(&moderator, dialogue.id).await;
+    let m = Client::connect(&e.ws, &credential, None).await;
     assert_eq!(m.welcome["role"], "moderator");
+}
+
+/// The cookie header of a harness session credential (`session <cookie> <csrf>`).
+fn cookie_of(credential: &str) -> String {
+    format!(
+        "dialoghub_session={}",
+        credential.split(' ').nth(1).unwrap()
+    )
+}
+
+fn csrf_of(credential: &str) -> String {
+    credential.split(' ').nth(2).unwrap().to_string()
 }

@@ -10,7 +10,6 @@
 use crate::harness::{
     Client, Dialogue, NodeConfig, TestDb, TestServer, WAIT, report, service_url, skip,
 };
-use dialoghub::domain::Role;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::process::Stdio;
@@ -131,7 +130,7 @@ async fn a_whole_meeting_over_three_nodes_shows_the_same_everywhere() {
     let Some(cluster) = Cluster::start("cluster::a_whole_meeting_over_three_nodes", 3).await else {
         return;
     };
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let mut moderator = cluster.on(&d0, 1).moderator().await;
     let (_, mut police) = cluster.on(&d0, 2).panelist("Anna Polis", "police").await;
@@ -231,7 +230,7 @@ async fn concurrent_writers_on_different_nodes_get_one_gap_free_order() {
     let Some(cluster) = Cluster::start("cluster::concurrent_writers", 3).await else {
         return;
     };
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     const EACH: usize = 15;
     let mut writers = Vec::new();
@@ -282,7 +281,7 @@ async fn a_retry_on_another_node_gets_the_original_ack() {
     let Some(cluster) = Cluster::start("cluster::a_retry_on_another_node", 2).await else {
         return;
     };
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let (ws0, ws1) = (&cluster.node(0).endpoint.ws, &cluster.node(1).endpoint.ws);
     let token = d0.participant_token().await;
@@ -295,7 +294,7 @@ async fn a_retry_on_another_node_gets_the_original_ack() {
         )
         .await;
     assert_eq!(status, 201, "{invitation}");
-    let moderator_token = invitation["token"].as_str().unwrap().to_string();
+    let moderator_token = d0.endpoint.accept(&invitation, d0.id).await;
 
     // On node 0: a question, its approval and a vote, each acknowledged.
     let mut p0 = Client::connect(ws0, &token, None).await;
@@ -348,7 +347,7 @@ async fn a_node_killed_mid_meeting_loses_nothing_and_its_clients_resume_elsewher
     let Some(mut cluster) = Cluster::start("cluster::a_node_killed_mid_meeting", 3).await else {
         return;
     };
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let mut moderator = cluster.on(&d0, 0).moderator().await;
     let mut witness = cluster.on(&d0, 1).participant().await;
@@ -552,7 +551,7 @@ async fn redis_stopped_killed_or_dropping_subscribers_loses_nothing() {
         poll_ms: Some(1000),
     };
     let cluster = Cluster::with(config, 2, Some(db)).await;
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let mut writer = cluster.on(&d0, 0).participant().await;
     let mut observer = cluster.on(&d0, 1).moderator().await;
@@ -637,7 +636,7 @@ async fn database_connections_terminated_during_writes_lose_and_duplicate_nothin
         .next()
         .unwrap()
         .to_string();
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let admin = std::env::var("DATABASE_URL").unwrap();
     let writers = connect_writers(&cluster, &d0, 2).await;
@@ -889,7 +888,7 @@ async fn postgres_restarted_during_writes_loses_and_duplicates_nothing() {
         poll_ms: Some(1000),
     };
     let cluster = Cluster::with(config, 2, None).await;
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let writers = connect_writers(&cluster, &d0, 2).await;
     let pg = std::sync::Arc::new(pg);
@@ -926,7 +925,7 @@ async fn an_erasure_on_one_node_reaches_the_clients_of_another() {
     let Some(cluster) = Cluster::start("cluster::an_erasure_on_one_node", 2).await else {
         return;
     };
-    let organizer = cluster.node(0).endpoint.token(Role::Organizer, None);
+    let organizer = cluster.node(0).organizer().await;
     let d0 = cluster.node(0).endpoint.live_dialogue(&organizer).await;
     let d1 = cluster.on(&d0, 1);
     let secret = "Jag heter Ulrika Erasmusdotter och bor på Storgatan 12";

@@ -1,14 +1,13 @@
 //! An acknowledged submission is never lost, not even by `kill -9`.
 
 use crate::harness::{Client, TestServer};
-use dialoghub::domain::Role;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9_and_clients_resume_without_a_gap() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let mut moderator = dialogue.moderator().await;
     let mut people = Vec::new();
@@ -109,7 +108,7 @@ async fn acknowledged_writes_survive_kill_9_and_clients_resume_without_a_gap() {
 async fn a_reconnect_storm_after_a_restart_is_welcomed_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(dir.path()).await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let mut tokens = Vec::new();
     for _ in 0..40 {

@@ -8,7 +8,6 @@
 //! `cargo test --test it crash_loop -- --nocapture` prints the figures.
 
 use crate::harness::{Client, TestServer};
-use dialoghub::domain::Role;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -126,7 +125,7 @@ struct Meeting {
 
 impl Meeting {
     async fn prepare(server: &TestServer) -> Meeting {
-        let organizer = server.endpoint.token(Role::Organizer, None);
+        let organizer = server.organizer().await;
         let dialogue = server.endpoint.live_dialogue(&organizer).await;
         let mut moderator = dialogue.moderator().await;
         let mut asker = dialogue.participant().await;

@@ -4,6 +4,7 @@ mod harness;
 mod log;
 
 mod architecture;
+mod authz_matrix;
 mod backup;
 mod bad_input;
 mod bus;
@@ -29,6 +30,7 @@ mod record;
 mod records;
 mod resume;
 mod retention;
+mod revocation;
 mod rfc6455;
 mod sessions;
 mod slow;

@@ -2,7 +2,6 @@
 //! meeting runs, and never carrying what people wrote or their tokens.
 
 use crate::harness::{Client, TestServer};
-use dialoghub::domain::Role;
 use prometheus_parse::{Scrape, Value};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -49,7 +48,7 @@ async fn metrics_parse_and_move_as_a_meeting_runs_without_personal_data() {
     assert!(!public.contains("dialoghub_"), "metrics on the public port");
 
     let (_, before) = scrape(port).await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let mut moderator = dialogue.moderator().await;
     let mut tokens = Vec::new();

@@ -2,7 +2,6 @@
 //! Kubernetes send SIGTERM, a terminal sends SIGINT.
 
 use crate::harness::{Client, TestServer};
-use dialoghub::domain::Role;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,7 @@ async fn stop_during_a_meeting(signal: &str) {
     let grace = GRACE_SECS.to_string();
     let env = [("DIALOGHUB_SERVER__SHUTDOWN_GRACE_SECS", grace.as_str())];
     let mut server = TestServer::start_with_env(dir.path(), &env).await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let mut moderator = dialogue.moderator().await;
     let mut people = Vec::new();

@@ -2,7 +2,6 @@
 
 use crate::harness::Client;
 use dialoghub::auth::Tokens;
-use dialoghub::domain::Role;
 use serde_json::json;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -64,7 +63,10 @@ async fn logs_never_contain_question_text_names_or_tokens_and_shutdown_asks_clie
         port,
         Tokens::new(SECRET.as_bytes(), "dialoghub", "dialoghub"),
     );
-    let organizer = endpoint.token(Role::Organizer, None);
+    let store = dialoghub::store::open(&format!("sqlite://{}", dir.path().join("d.db").display()))
+        .await
+        .unwrap();
+    let organizer = endpoint.organizer(store.as_ref()).await;
     let dialogue = endpoint.live_dialogue(&organizer).await;
     let (_, panel) = endpoint
         .post(
@@ -124,7 +126,13 @@ async fn logs_never_contain_question_text_names_or_tokens_and_shutdown_asks_clie
         log.contains("participant erased"),
         "the log was captured: {log}"
     );
-    let token = panel["token"].as_str().unwrap();
+    // The invitation link's secret must no more be logged than a token.
+    let token = panel["invite_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
     for secret in [
         "Ylva Qvist",
         "811228",

@@ -153,7 +153,8 @@ async fn from_invitation_to_calendar_the_organizer_is_warned_until_things_are_ri
     assert_eq!(late["days_before"], 4, "{item}");
 
     // The panelist opens the invitation (connects): that warning goes.
-    let _panel = Client::connect(&endpoint.ws, inv["token"].as_str().unwrap(), None).await;
+    let credential = endpoint.accept(&inv, id).await;
+    let _panel = Client::connect(&endpoint.ws, &credential, None).await;
     let mut opened = false;
     for _ in 0..50 {
         let item = overview_of(endpoint, org, id).await;
@@ -221,13 +222,18 @@ async fn from_invitation_to_calendar_the_organizer_is_warned_until_things_are_ri
     let item = overview_of(endpoint, org, id).await;
     assert_eq!(warning_kinds(&item), ["missing_panel_kind:staff"]);
 
-    // The panelist's own calendar carries their invitation link; only organizers get it.
+    // The panelist's own calendar links to their page and carries no credential
+    // (a calendar file is forwarded and copied); only organizers get it.
     let path = format!("/api/dialogues/{id}/invitees/{panelist}/calendar.ics");
     let (status, _, ics) = endpoint.get_text(&path, Some(org)).await;
     assert_eq!(status, 200, "{ics}");
     let theirs = parse_ics(&ics);
     assert_eq!(theirs["UID"], first["UID"]);
-    assert!(theirs["URL"].contains("/panel#token="), "{theirs:?}");
+    assert!(
+        theirs["URL"].ends_with(&format!("/panel?dialogue={id}")),
+        "{theirs:?}"
+    );
+    assert!(!ics.contains("token") && !ics.contains("/signin/"), "{ics}");
     let (status, _, _) = endpoint.get_text(&path, None).await;
     assert_eq!(status, 401);
 }

@@ -29,7 +29,7 @@ async fn a_client_that_stops_reading_is_closed_as_slow_and_resumes_with_nothing_
         assert_eq!(status, 201);
         (
             inv["id"].clone(),
-            inv["token"].as_str().unwrap().to_string(),
+            dialogue.endpoint.accept(&inv, dialogue.id).await,
         )
     };
     // The slow one is a moderator: it receives every question's full text.

@@ -3,7 +3,6 @@
 //! first 100.
 
 use crate::harness::{Client, Endpoint, TestServer, report};
-use dialoghub::domain::Role;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -124,7 +123,7 @@ async fn memory_stays_flat_over_hundreds_of_meetings() {
     )
     .await;
     let pid = server.child.id().unwrap();
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let started = Instant::now();
 
     meetings(&server.endpoint, &organizer, 0..FIRST).await;
@@ -182,7 +181,7 @@ async fn a_dialogue_unloaded_when_idle_comes_back_with_its_replay_window() {
         ],
     )
     .await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let token = dialogue.participant_token().await;
     let mut anna = Client::connect(&server.endpoint.ws, &token, None).await;

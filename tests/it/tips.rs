@@ -14,9 +14,10 @@ const DANGER_TIP: &str = "Hjälp mig, han har en kniv i Qvarnbackens port";
 const DANGER_MARK: &str = "Qvarnbacken";
 
 async fn organizer_on_socket(app: &TestApp, dialogue: Uuid) -> Client {
+    let ticket = crate::harness::ticket_of(&app.endpoint, &app.organizer, dialogue).await;
     let mut c = Client::connect_with_hello(
         &app.endpoint.ws,
-        json!({"type": "hello", "v": 1, "token": app.organizer, "dialogue_id": dialogue}),
+        json!({"type": "hello", "v": 1, "ticket": ticket}),
     )
     .await;
     c.welcome = c.wait_for("welcome", |v| v["type"] == "welcome").await;

@@ -5,7 +5,6 @@
 use crate::harness::{Client, Endpoint};
 use crate::privacy::{read_logs, start_logged};
 use dialoghub::auth::Tokens;
-use dialoghub::domain::Role;
 use serde_json::json;
 
 const SECRET: &str = "privacy-secret-privacy-secret-privacy-secret-0123";
@@ -19,7 +18,10 @@ async fn a_meeting_at_trace_level_logs_no_text_name_token_or_personnummer() {
         port,
         Tokens::new(SECRET.as_bytes(), "dialoghub", "dialoghub"),
     );
-    let organizer = endpoint.token(Role::Organizer, None);
+    let store = dialoghub::store::open(&format!("sqlite://{}", dir.path().join("d.db").display()))
+        .await
+        .unwrap();
+    let organizer = endpoint.organizer(store.as_ref()).await;
     let dialogue = endpoint.live_dialogue(&organizer).await;
     let (_, mut panel) = dialogue
         .panelist("Kommissarie Ulrika Vinterhav", "police")

@@ -3,10 +3,12 @@
 
 use super::lang::SV;
 use super::{download, read_published, restarting};
+use crate::domain::authorize::Action;
 use crate::domain::{Dialogue, Phase, Role};
+use crate::identity::{Caller, authorize};
 use crate::protocol::ErrorCode;
 use crate::protocol::public_record;
-use crate::transport::rest::{Bearer, public_url, require_organizer};
+use crate::transport::rest::public_url;
 use crate::transport::{ApiError, AppState};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::response::Response;
@@ -146,13 +148,15 @@ pub async fn public_calendar(
 }
 
 /// `/api/dialogues/{id}/invitees/{person}/calendar.ics` (organizer): for one
-/// panelist or moderator, carrying a fresh invitation link of theirs.
+/// panelist or moderator. It links to their page, which asks them to use their
+/// invitation or sign in: a calendar file is copied and forwarded, so it carries
+/// no credential.
 pub async fn invitee_calendar(
     State(state): State<AppState>,
-    Bearer(claims): Bearer,
+    caller: Caller,
     Path((id, person)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    require_organizer(&claims)?;
+    authorize(&state, &caller, id, Action::InviteeCalendar).await?;
     let handle = state
         .registry
         .get(id)
@@ -176,7 +180,7 @@ pub async fn invitee_calendar(
     } else {
         "moderate"
     };
-    let link = crate::transport::rest::invitation(&state, role, person, id, page).invite_url;
+    let link = format!("{}/{page}?dialogue={id}", public_url(&state));
     let body = handle
         .read(move |d| calendar(d, &link, SV.get("rec_ics_invitee").map_or("", |s| s)))
         .await

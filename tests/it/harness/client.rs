@@ -42,7 +42,7 @@ impl Client {
         resume: Option<(u64, u64)>,
     ) -> Result<Client, String> {
         let (ws, _) = connect_async(url).await.map_err(|e| e.to_string())?;
-        Client::hello(Client::blank(ws), token, resume).await
+        Client::hello(Client::blank(ws), url, token, resume).await
     }
 
     /// Connects from a local address of the test's choosing (any of 127.0.0.0/8
@@ -65,20 +65,24 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
             .await
             .map_err(|e| e.to_string())?;
-        Client::hello(Client::blank(ws), token, None).await
+        Client::hello(Client::blank(ws), url, token, None).await
     }
 
     async fn hello(
         client: Client,
+        url: &str,
         token: &str,
         resume: Option<(u64, u64)>,
     ) -> Result<Client, String> {
-        Client::hello_with(
-            client,
-            json!({"type": "hello", "v": 1, "token": token}),
-            resume,
-        )
-        .await
+        let hello = match token.strip_prefix("session ") {
+            // A session (staff, invitee): a fresh single-use ticket for its dialogue.
+            Some(_) => {
+                let ticket = ticket_for(url, token).await?;
+                json!({"type": "hello", "v": 1, "ticket": ticket})
+            }
+            None => json!({"type": "hello", "v": 1, "token": token}),
+        };
+        Client::hello_with(client, hello, resume).await
     }
 
     /// Connects with a single-use ticket (staff and invitees).
@@ -133,9 +137,13 @@ impl Client {
             .await
             .unwrap();
         let mut client = Client::blank(ws);
-        client
-            .send(json!({"type": "hello", "v": 1, "token": token}))
-            .await;
+        let hello = match token.strip_prefix("session ") {
+            Some(_) => {
+                json!({"type": "hello", "v": 1, "ticket": ticket_for(url, token).await.unwrap()})
+            }
+            None => json!({"type": "hello", "v": 1, "token": token}),
+        };
+        client.send(hello).await;
         client.welcome = client.wait_for("welcome", |v| v["type"] == "welcome").await;
         client.epoch = client.welcome["epoch"].as_u64().unwrap();
         let snapshot = client
@@ -386,5 +394,31 @@ impl Client {
     pub async fn approve(&mut self, question: u64) -> Value {
         self.submit(json!({"type": "approve", "question_id": question, "expected": "pending"}))
             .await
+    }
+}
+
+/// A ticket for the session credential `session <cookie> <csrf> <dialogue>`,
+/// from the server behind the WebSocket URL.
+async fn ticket_for(ws_url: &str, credential: &str) -> Result<String, String> {
+    let base = ws_url
+        .replacen("ws://", "http://", 1)
+        .trim_end_matches("/ws")
+        .to_string();
+    let dialogue = credential
+        .split(' ')
+        .nth(3)
+        .ok_or("a session credential without a dialogue cannot open a socket")?;
+    let req = reqwest::Client::new()
+        .post(format!("{base}/api/ws-ticket"))
+        .json(&json!({"dialogue_id": dialogue}));
+    let resp = super::server::authed(req, &base, credential)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    match body["ticket"].as_str() {
+        Some(t) if status == 200 => Ok(t.to_string()),
+        _ => Err(format!("no ticket: HTTP {status} {body}")),
     }
 }

@@ -6,9 +6,10 @@ mod staff;
 
 pub use client::Client;
 pub use server::{
-    Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, report, service_url, skip,
+    Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, authed, key, report, service_url,
+    skip,
 };
-pub use staff::grant;
+pub use staff::{grant, ticket_of};
 
 use std::time::Duration;
 

@@ -77,7 +77,7 @@ impl TestApp {
         let endpoint = Endpoint::new(app.port(), app.tokens().clone());
         let store = app.state().registry.store().clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
-        let organizer = endpoint.token(Role::Organizer, None);
+        let organizer = endpoint.organizer(store.as_ref()).await;
         TestApp {
             endpoint,
             store_url,
@@ -99,16 +99,63 @@ impl Drop for TestApp {
     }
 }
 
+/// Puts a credential on a request: a participant's bearer token, or a staff
+/// session as the harness writes it (`session <cookie> <csrf> [<dialogue>]`),
+/// sent as a browser does: cookie, CSRF token and our own origin.
+pub fn authed(req: reqwest::RequestBuilder, base: &str, token: &str) -> reqwest::RequestBuilder {
+    match token.strip_prefix("session ") {
+        Some(rest) => {
+            let mut parts = rest.split(' ');
+            let cookie = parts.next().unwrap_or_default();
+            let csrf = parts.next().unwrap_or_default();
+            req.header("cookie", format!("dialoghub_session={cookie}"))
+                .header("x-csrf-token", csrf)
+                .header("origin", base)
+        }
+        None if token.is_empty() => req,
+        None => req.bearer_auth(token),
+    }
+}
+
 impl Endpoint {
     pub fn new(port: u16, tokens: Tokens) -> Endpoint {
         Endpoint {
             base: format!("http://127.0.0.1:{port}"),
             ws: format!("ws://127.0.0.1:{port}/ws"),
             tokens,
-            http: reqwest::Client::new(),
+            // No idle connection kept: tests count the server's connections
+            // per address, and a pooled one would be one of them.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
         }
     }
 
+    /// An organizer of the default district, signed in by link: their credential.
+    pub async fn organizer(&self, store: &dyn dialoghub::store::Store) -> String {
+        let staff = self
+            .sign_in(
+                store,
+                "Organisatör",
+                &[super::grant("default", "organizer")],
+            )
+            .await;
+        staff.credential(None)
+    }
+
+    /// Takes up an invitation (the answer of `…/panelists`, `…/moderators`,
+    /// `…/screen`) as the invited person's browser does: their credential.
+    pub async fn accept(&self, invitation: &Value, dialogue: Uuid) -> String {
+        let link = invitation["invite_url"]
+            .as_str()
+            .expect("an invitation link");
+        let staff = self.use_link(link).await.expect("the invitation signs in");
+        staff.credential(Some(dialogue))
+    }
+
+    /// A signed token (participants'; a staff role's is refused by the server).
+    #[allow(dead_code)]
     pub fn token(&self, role: Role, dialogue: Option<Uuid>) -> String {
         self.tokens
             .issue(role, Uuid::new_v4(), dialogue, chrono::Duration::hours(1))
@@ -126,12 +173,12 @@ impl Endpoint {
         key: &str,
         body: Value,
     ) -> (u16, Value) {
-        let resp = self
+        let req = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
             .header("Idempotency-Key", key)
-            .json(&body)
+            .json(&body);
+        let resp = authed(req, &self.base, token)
             .send()
             .await
             .expect("HTTP request");
@@ -142,7 +189,7 @@ impl Endpoint {
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         let mut req = self.http.get(format!("{}{path}", self.base));
         if let Some(t) = token {
-            req = req.bearer_auth(t);
+            req = authed(req, &self.base, t);
         }
         let resp = req.send().await.expect("HTTP request");
         let status = resp.status().as_u16();
@@ -151,12 +198,12 @@ impl Endpoint {
 
     /// PUT with a bearer token and a fresh idempotency key; returns (status, body).
     pub async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let resp = self
+        let req = self
             .http
             .put(format!("{}{path}", self.base))
-            .bearer_auth(token)
             .header("Idempotency-Key", key())
-            .json(&body)
+            .json(&body);
+        let resp = authed(req, &self.base, token)
             .send()
             .await
             .expect("HTTP request");
@@ -168,7 +215,7 @@ impl Endpoint {
     pub async fn get_text(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
         let mut req = self.http.get(format!("{}{path}", self.base));
         if let Some(t) = token {
-            req = req.bearer_auth(t);
+            req = authed(req, &self.base, t);
         }
         let resp = req.send().await.expect("HTTP request");
         let status = resp.status().as_u16();
@@ -244,7 +291,8 @@ impl Dialogue {
             )
             .await;
         assert_eq!(status, 201, "{inv}");
-        Client::connect(&self.endpoint.ws, inv["token"].as_str().unwrap(), None).await
+        let credential = self.endpoint.accept(&inv, self.id).await;
+        Client::connect(&self.endpoint.ws, &credential, None).await
     }
 
     pub async fn panelist(&self, name: &str, kind: &str) -> (Uuid, Client) {
@@ -258,9 +306,10 @@ impl Dialogue {
             .await;
         assert_eq!(status, 201, "{inv}");
         let id = inv["id"].as_str().unwrap().parse().unwrap();
+        let credential = self.endpoint.accept(&inv, self.id).await;
         (
             id,
-            Client::connect(&self.endpoint.ws, inv["token"].as_str().unwrap(), None).await,
+            Client::connect(&self.endpoint.ws, &credential, None).await,
         )
     }
 
@@ -274,7 +323,8 @@ impl Dialogue {
             )
             .await;
         assert_eq!(status, 201, "{inv}");
-        Client::connect(&self.endpoint.ws, inv["token"].as_str().unwrap(), None).await
+        let credential = self.endpoint.accept(&inv, self.id).await;
+        Client::connect(&self.endpoint.ws, &credential, None).await
     }
 }
 
@@ -290,6 +340,8 @@ pub struct NodeConfig {
 /// The server as a real process, for tests that kill it.
 pub struct TestServer {
     pub child: tokio::process::Child,
+    /// The store the process writes to (to make staff as `dialoghub admin` does).
+    pub store_url: String,
     pub endpoint: Endpoint,
     /// Where `/metrics` is served, when the test set `DIALOGHUB_METRICS__LISTEN`.
     pub metrics_port: Option<u16>,
@@ -382,9 +434,21 @@ impl TestServer {
         let tokens = Tokens::new(SECRET.as_bytes(), "dialoghub", "dialoghub");
         TestServer {
             child,
+            store_url: node.store_url.clone(),
             endpoint: Endpoint::new(port, tokens),
             metrics_port,
         }
+    }
+
+    /// An organizer of the default district, made in the process's store as
+    /// `dialoghub admin` makes staff, and signed in: their credential.
+    pub async fn organizer(&self) -> String {
+        let store = dialoghub::store::open(&self.store_url)
+            .await
+            .expect("the server's store opens");
+        let credential = self.endpoint.organizer(store.as_ref()).await;
+        store.close().await;
+        credential
     }
 
     /// Sends a signal (`TERM`, `INT`, …) to the process.

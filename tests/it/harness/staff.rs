@@ -25,6 +25,17 @@ pub fn grant(district: &str, role: &str) -> Grant {
     }
 }
 
+impl Staff {
+    /// The harness's credential string for `Endpoint::post` and `Client::connect`
+    /// (which fetches a ticket for `dialogue`).
+    pub fn credential(&self, dialogue: Option<Uuid>) -> String {
+        match dialogue {
+            Some(d) => format!("session {} {} {d}", self.cookie, self.csrf),
+            None => format!("session {} {}", self.cookie, self.csrf),
+        }
+    }
+}
+
 impl Endpoint {
     /// Makes a staff member with these grants, and signs them in by link.
     pub async fn sign_in(&self, store: &dyn Store, name: &str, grants: &[Grant]) -> Staff {
@@ -53,6 +64,7 @@ impl Endpoint {
         };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap();
         let resp = client.post(url).send().await.expect("HTTP request");
@@ -154,4 +166,15 @@ impl Endpoint {
             .await
             .expect("the ticket opens a socket")
     }
+}
+
+/// A ticket for a harness credential string (`session <cookie> <csrf> …`).
+pub async fn ticket_of(endpoint: &Endpoint, credential: &str, dialogue: Uuid) -> String {
+    let mut parts = credential.split(' ').skip(1);
+    let staff = Staff {
+        id: Uuid::nil(),
+        cookie: parts.next().unwrap().to_string(),
+        csrf: parts.next().unwrap().to_string(),
+    };
+    endpoint.ticket(&staff, dialogue).await.expect("a ticket")
 }

@@ -1,0 +1,172 @@
+//! Taking people off: a panelist, moderator or screen off one dialogue, a staff
+//! member off the staff. Their sessions and unused links end at once; their open
+//! sockets close on this node now and on every other within one check
+//! (`revocation.rs`). And admins inviting colleagues.
+
+use super::{Caller, authorize, authorize_district, now_ms, security};
+use crate::domain::access::{DistrictId, DistrictScope, Grant, StaffRole};
+use crate::domain::authorize::Action;
+use crate::protocol::ErrorCode;
+use crate::protocol::identity::{LinkWire, StaffInviteBody};
+use crate::transport::{ApiError, AppState, Body};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+/// `DELETE /api/dialogues/{id}/people/{person}`.
+pub async fn remove_person(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, person)): Path<(Uuid, Uuid)>,
+) -> Result<Response, ApiError> {
+    let by = authorize(&state, &caller, id, Action::RemovePerson)
+        .await?
+        .id();
+    let ended = state
+        .registry
+        .store()
+        .end_sessions_of(person, Some(id))
+        .await?;
+    state.revocations.person_removed(person, Some(id));
+    security::record(
+        state.registry.store().as_ref(),
+        security::Event::Revoked {
+            by,
+            whom: person,
+            dialogue: Some(id),
+            sessions: ended,
+        },
+        now_ms(),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The district a grant is checked against (`*` is checked as the whole
+/// municipality: only its admins pass).
+fn district_of(g: &Grant) -> Option<DistrictId> {
+    match &g.district {
+        DistrictScope::One(d) => Some(d.clone()),
+        DistrictScope::All => None,
+    }
+}
+
+/// The caller must manage staff in every district these grants name.
+async fn may_grant(state: &AppState, caller: &Caller, grants: &[Grant]) -> Result<Uuid, ApiError> {
+    let mut by = caller.principal.id();
+    for g in grants {
+        by = match district_of(g) {
+            Some(d) => authorize_district(state, caller, &d, Action::ManageStaff)
+                .await?
+                .id(),
+            None if caller.principal.is_municipality_admin() => by,
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "only a municipality admin grants roles everywhere",
+                ));
+            }
+        };
+    }
+    // No grants at all: still only an admin may ask.
+    if grants.is_empty() {
+        authorize_district(
+            state,
+            caller,
+            &DistrictId::default_district(),
+            Action::ManageStaff,
+        )
+        .await?;
+    }
+    Ok(by)
+}
+
+/// `POST /api/staff`: an admin invites a colleague with roles in their districts;
+/// the answer is a single-use sign-in link for the admin to pass on.
+pub async fn invite_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body): Body<StaffInviteBody>,
+) -> Result<Response, ApiError> {
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(bad("name must be 1 to 120 characters".into()));
+    }
+    let grants = body
+        .grants
+        .iter()
+        .map(|g| {
+            Ok(Grant {
+                district: DistrictScope::parse(&g.district).map_err(bad)?,
+                role: StaffRole::parse(&g.role).map_err(bad)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    if grants.is_empty() {
+        return Err(bad("give at least one role".into()));
+    }
+    let by = may_grant(&state, &caller, &grants).await?;
+    let minutes = state.settings.auth.signin_link_minutes;
+    let (id, link) = super::admin::staff_link(
+        state.registry.store().as_ref(),
+        &state.settings.server.public_url,
+        &format!("invited:{}", Uuid::new_v4()),
+        name,
+        &grants,
+        minutes,
+    )
+    .await?;
+    security::record(
+        state.registry.store().as_ref(),
+        security::Event::Invited {
+            by,
+            whom: id,
+            dialogue: None,
+            role: "staff",
+        },
+        now_ms(),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkWire {
+            id,
+            link,
+            expires_in: minutes * 60,
+        }),
+    )
+        .into_response())
+}
+
+/// `DELETE /api/staff/{id}`: takes every role away and ends every session. The
+/// caller must manage staff in every district the person has a role in.
+pub async fn remove_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(person): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let store = state.registry.store();
+    let Some(staff) = store.staff(person).await? else {
+        may_grant(&state, &caller, &[]).await?;
+        return Err(ApiError::new(ErrorCode::NotFound, "no such staff member"));
+    };
+    let by = may_grant(&state, &caller, &staff.grants).await?;
+    store.set_grants(person, &[]).await?;
+    let ended = store.end_sessions_of(person, None).await?;
+    state.revocations.person_removed(person, None);
+    security::record(
+        store.as_ref(),
+        security::Event::Revoked {
+            by,
+            whom: person,
+            dialogue: None,
+            sessions: ended,
+        },
+        now_ms(),
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

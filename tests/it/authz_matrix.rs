@@ -1,0 +1,494 @@
+//! The authorization matrix, generated: every REST endpoint and every WebSocket
+//! action × every standing (anonymous, participant, screen, panelist, moderator,
+//! organizer, district admin, municipality admin) × the person's own dialogue,
+//! another dialogue of the same district, and a dialogue of another district.
+//! Each cell's expected answer comes from the one table (`domain::authorize`);
+//! every cell is sent to the running server. A private tip is looked for in
+//! every answer, and only staff of its dialogue may ever get it.
+
+use crate::harness::{Client, TestApp, grant, report};
+use dialoghub::domain::access::Standing;
+use dialoghub::domain::authorize::{Action, may};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const TIP: &str = "Langning vid Matrisgränd 3, fråga efter Yxberg";
+const TIP_MARK: &str = "Matrisgränd";
+
+/// The three dialogues, as (label, id).
+struct Dialogues {
+    own: Uuid,
+    sibling: Uuid,
+    foreign: Uuid,
+}
+
+/// One person and what they are to each of the three dialogues.
+struct Person {
+    label: &'static str,
+    credential: String,
+    /// Standing towards (own, sibling, foreign).
+    standing: [Standing; 3],
+}
+
+/// A REST endpoint of one dialogue: (action, method, path, body).
+fn dialogue_endpoints(d: Uuid) -> Vec<(Action<'static>, &'static str, String, Value)> {
+    let nobody = Uuid::new_v4();
+    vec![
+        (
+            Action::ViewStaff,
+            "GET",
+            format!("/api/dialogues/{d}"),
+            json!(null),
+        ),
+        (
+            Action::SetInfo,
+            "PUT",
+            format!("/api/dialogues/{d}/info"),
+            json!({"title": "Trygghetsdialog", "purpose": "Frågor om trygghet; inga beslut fattas här."}),
+        ),
+        (
+            Action::SetPhase,
+            "POST",
+            format!("/api/dialogues/{d}/phase"),
+            // Expects a phase the dialogue is not in: allowed callers get a conflict.
+            json!({"phase": "open", "expected": "draft"}),
+        ),
+        (
+            Action::Invite,
+            "POST",
+            format!("/api/dialogues/{d}/panelists"),
+            json!({"name": "Per Polis", "kind": "police"}),
+        ),
+        (
+            Action::Invite,
+            "POST",
+            format!("/api/dialogues/{d}/moderators"),
+            json!({"name": "Mona Moderator"}),
+        ),
+        (
+            Action::Invite,
+            "POST",
+            format!("/api/dialogues/{d}/screen"),
+            json!({}),
+        ),
+        (
+            Action::RemovePerson,
+            "DELETE",
+            format!("/api/dialogues/{d}/people/{nobody}"),
+            json!(null),
+        ),
+        (
+            Action::PostInfo,
+            "POST",
+            format!("/api/dialogues/{d}/posts"),
+            json!({"text": "Polisen deltar i kväll.", "source": "Kommunen"}),
+        ),
+        (
+            Action::RecordOutcome,
+            "POST",
+            format!("/api/dialogues/{d}/questions/999/outcome"),
+            json!({"outcome": "Belysningen är lagad."}),
+        ),
+        (
+            Action::ExportAudit,
+            "GET",
+            format!("/api/dialogues/{d}/audit"),
+            json!(null),
+        ),
+        (
+            Action::Erase,
+            "POST",
+            format!("/api/dialogues/{d}/erasures"),
+            json!({"participant_id": nobody}),
+        ),
+        (
+            Action::SetTipRecipients,
+            "PUT",
+            format!("/api/dialogues/{d}/tip-recipients"),
+            json!({"kinds": ["police"]}),
+        ),
+        (
+            Action::InviteeCalendar,
+            "GET",
+            format!("/api/dialogues/{d}/invitees/{nobody}/calendar.ics"),
+            json!(null),
+        ),
+        (
+            Action::OpenSocket,
+            "POST",
+            "/api/ws-ticket".to_string(),
+            json!({"dialogue_id": d}),
+        ),
+    ]
+}
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    credential: &str,
+    body: Value,
+) -> (u16, String) {
+    let e = &app.endpoint;
+    let url = format!("{}{path}", e.base);
+    let req = match method {
+        "GET" => e.http.get(url),
+        "PUT" => e.http.put(url).json(&body),
+        "DELETE" => e.http.delete(url),
+        _ => e.http.post(url).json(&body),
+    };
+    let req = crate::harness::authed(req, &e.base, credential)
+        .header("idempotency-key", crate::harness::key());
+    let resp = req.send().await.expect("HTTP request");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+async fn staff(app: &TestApp, name: &str, district: &str, role: &str) -> String {
+    app.endpoint
+        .sign_in(app.store.as_ref(), name, &[grant(district, role)])
+        .await
+        .credential(None)
+}
+
+async fn live_in(app: &TestApp, admin: &str, district: &str) -> Uuid {
+    let e = &app.endpoint;
+    let (status, created) = e
+        .post(
+            "/api/dialogues",
+            admin,
+            json!({"title": "Trygghetsdialog", "district": district,
+                   "purpose": "Frågor om trygghet; inga beslut fattas här."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let (status, body) = e
+        .post(
+            &format!("/api/dialogues/{id}/phase"),
+            admin,
+            json!({"phase": "live", "expected": "draft"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+/// Invites someone to `d` as `kind` (`panelists`, `moderators`, `screen`): their credential.
+async fn invitee(app: &TestApp, admin: &str, d: Uuid, kind: &str, body: Value) -> String {
+    let (status, inv) = app
+        .endpoint
+        .post(&format!("/api/dialogues/{d}/{kind}"), admin, body)
+        .await;
+    assert_eq!(status, 201, "{inv}");
+    app.endpoint.accept(&inv, d).await
+}
+
+/// The WebSocket messages of the protocol document, one per client type
+/// (hello and ping aside).
+fn client_messages() -> Vec<Value> {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/protocol.md"),
+    )
+    .unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for block in doc.split("```json\n").skip(1) {
+        let text = block.split("```").next().unwrap_or_default();
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        let Some(ty) = v["type"].as_str() else {
+            continue;
+        };
+        if ty == "hello" || ty == "ping" || !dialoghub::protocol::CLIENT_TYPES.contains(&ty) {
+            continue;
+        }
+        if dialoghub::protocol::decode(text).is_ok() && seen.insert(ty.to_string()) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
+    let app = TestApp::spawn_with(|s| {
+        // Every client message from one socket in a row: no rate limit in the way.
+        s.limits.messages_burst = 10_000;
+        s.limits.messages_per_sec = 10_000;
+    })
+    .await;
+    let muni = staff(&app, "Mia", "*", "admin").await;
+    let dialogues = Dialogues {
+        own: live_in(&app, &muni, "norr").await,
+        sibling: live_in(&app, &muni, "norr").await,
+        foreign: live_in(&app, &muni, "syd").await,
+    };
+    let own = dialogues.own;
+    // The tip, sent privately in the own dialogue by someone else.
+    let code = code_of(&app, &muni, own).await;
+    let join = || async {
+        let (status, joined) = app
+            .endpoint
+            .post("/api/join", "", json!({"code": code}))
+            .await;
+        assert_eq!(status, 200, "{joined}");
+        joined["token"].as_str().unwrap().to_string()
+    };
+    let participant = join().await;
+    let mut tipper = Client::connect(&app.endpoint.ws, &join().await, None).await;
+    let ack = tipper
+        .submit(json!({"type": "send_tip", "text": TIP}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+
+    use Standing::*;
+    let s = Stranger;
+    let people = vec![
+        Person {
+            label: "anonymous",
+            credential: String::new(),
+            standing: [s, s, s],
+        },
+        Person {
+            label: "participant",
+            credential: participant.clone(),
+            standing: [Participant, s, s],
+        },
+        Person {
+            label: "screen",
+            credential: invitee(&app, &muni, own, "screen", json!({})).await,
+            standing: [Screen, s, s],
+        },
+        Person {
+            label: "panelist",
+            credential: invitee(
+                &app,
+                &muni,
+                own,
+                "panelists",
+                json!({"name": "Pia", "kind": "politician"}),
+            )
+            .await,
+            standing: [Panelist, s, s],
+        },
+        Person {
+            label: "moderator",
+            credential: invitee(&app, &muni, own, "moderators", json!({"name": "Mona"})).await,
+            standing: [Moderator, s, s],
+        },
+        Person {
+            label: "organizer",
+            credential: staff(&app, "Olle", "norr", "organizer").await,
+            standing: [Organizer, Organizer, s],
+        },
+        Person {
+            label: "district admin",
+            credential: staff(&app, "Disa", "norr", "admin").await,
+            standing: [DistrictAdmin, DistrictAdmin, s],
+        },
+        Person {
+            label: "municipality admin",
+            credential: muni.clone(),
+            standing: [MunicipalityAdmin; 3],
+        },
+    ];
+
+    let mut cells = 0;
+    let mut failures = Vec::new();
+    let targets = [
+        ("own", dialogues.own),
+        ("sibling", dialogues.sibling),
+        ("foreign", dialogues.foreign),
+    ];
+    for person in &people {
+        // Dialogue endpoints.
+        for (i, (where_, d)) in targets.iter().enumerate() {
+            let standing = person.standing[i];
+            for (action, method, path, body) in dialogue_endpoints(*d) {
+                let (status, text) = send(&app, method, &path, &person.credential, body).await;
+                cells += 1;
+                let expected = may(standing, action);
+                let refused = status == 401 || status == 403;
+                if expected == refused {
+                    failures.push(format!(
+                        "{} on {where_}: {method} {path} gave {status}, the table says {}: {text}",
+                        person.label,
+                        if expected { "allowed" } else { "refused" }
+                    ));
+                }
+                if refused && person.credential.is_empty() && status != 401 {
+                    failures.push(format!("anonymous: {method} {path} gave {status}, not 401"));
+                }
+                if text.contains(TIP_MARK) && !(*d == own && may(standing, Action::ViewStaff)) {
+                    failures.push(format!("{} got the tip from {method} {path}", person.label));
+                }
+            }
+        }
+        // District endpoints: create in norr (the district of "own") and in syd.
+        for (i, district) in [(0, "norr"), (2, "syd")] {
+            let standing = district_standing(person, i);
+            let body = json!({"title": "Ny dialog", "district": district});
+            let (status, text) =
+                send(&app, "POST", "/api/dialogues", &person.credential, body).await;
+            let grant = json!({"name": "Ny kollega", "grants": [{"district": district, "role": "moderator"}]});
+            let (staff_status, staff_text) =
+                send(&app, "POST", "/api/staff", &person.credential, grant).await;
+            cells += 2;
+            for (action, status, text, what) in [
+                (Action::CreateDialogue, status, text, "create a dialogue"),
+                (
+                    Action::ManageStaff,
+                    staff_status,
+                    staff_text,
+                    "invite staff",
+                ),
+            ] {
+                let refused = status == 401 || status == 403;
+                if may(standing, action) == refused {
+                    failures.push(format!(
+                        "{} in {district}: {what} gave {status}: {text}",
+                        person.label
+                    ));
+                }
+                if text.contains(TIP_MARK) {
+                    failures.push(format!("{} got the tip from {what}", person.label));
+                }
+            }
+        }
+        // The lists show exactly the dialogues whose staff view the person may see.
+        for path in ["/api/dialogues", "/api/overview"] {
+            let (status, text) = send(&app, "GET", path, &person.credential, json!(null)).await;
+            cells += 1;
+            let listed: Vec<bool> = targets
+                .iter()
+                .map(|(_, d)| text.contains(&d.to_string()))
+                .collect();
+            let expected: Vec<bool> = person
+                .standing
+                .iter()
+                .map(|s| may(*s, Action::ViewStaff))
+                .collect();
+            let may_list = may(district_standing(person, 0), Action::ListDialogues)
+                || person
+                    .standing
+                    .iter()
+                    .any(|s| may(*s, Action::ListDialogues));
+            if (status == 200) != may_list && !(status == 200 && expected.iter().all(|e| !e)) {
+                failures.push(format!("{}: {path} gave {status}: {text}", person.label));
+            }
+            if status == 200 && listed != expected {
+                failures.push(format!(
+                    "{}: {path} lists {listed:?}, the table says {expected:?}",
+                    person.label
+                ));
+            }
+            if text.contains(TIP_MARK) && !may(person.standing[0], Action::ViewStaff) {
+                failures.push(format!("{} got the tip from {path}", person.label));
+            }
+        }
+    }
+
+    // WebSocket actions: everyone with a socket to the own dialogue sends every
+    // client message; a refusal by role is `forbidden`, anything else is the
+    // dialogue's own answer (not found, conflict, …). Strangers get no ticket (above).
+    let messages = client_messages();
+    assert!(
+        messages.len() >= 25,
+        "the document's client messages: {}",
+        messages.len()
+    );
+    for person in people.iter().filter(|p| !p.credential.is_empty()) {
+        let mut socket = Client::connect(
+            &app.endpoint.ws,
+            &with_dialogue(&person.credential, own),
+            None,
+        )
+        .await;
+        for message in &messages {
+            let text = message.to_string();
+            let decoded = dialoghub::protocol::decode(&text).unwrap();
+            let (_, command) = decoded.into_command(500).unwrap().unwrap();
+            let expected = may(person.standing[0], Action::Submit(&command));
+            let mut msg = message.clone();
+            let id = socket.key();
+            msg["client_msg_id"] = json!(id);
+            socket.send(msg).await;
+            let reply = socket.reply(&id).await;
+            cells += 1;
+            let forbidden = reply["code"] == "forbidden";
+            if expected == forbidden {
+                failures.push(format!(
+                    "{} sent {}: {reply}, the table says {}",
+                    person.label,
+                    message["type"],
+                    if expected { "allowed" } else { "refused" }
+                ));
+            }
+        }
+        if socket.ever_saw(TIP_MARK) && !may(person.standing[0], Action::ViewStaff) {
+            // Tip recipients on the panel are chosen per dialogue; none is set here.
+            failures.push(format!("{}'s socket got the tip", person.label));
+        }
+    }
+    report(&format!("authorization matrix: {cells} cells"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells disagree with the table:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// What the person is to a district: 0 = the own dialogue's (norr), 2 = syd.
+fn district_standing(person: &Person, i: usize) -> Standing {
+    match person.standing[i] {
+        s @ (Standing::Organizer | Standing::DistrictAdmin | Standing::MunicipalityAdmin) => s,
+        _ => Standing::Stranger,
+    }
+}
+
+/// A harness credential bound to a dialogue (for its socket's ticket).
+fn with_dialogue(credential: &str, d: Uuid) -> String {
+    if credential.starts_with("session ") && credential.split(' ').count() == 3 {
+        format!("{credential} {d}")
+    } else {
+        credential.to_string()
+    }
+}
+
+async fn code_of(app: &TestApp, admin: &str, d: Uuid) -> String {
+    let (status, view) = app
+        .endpoint
+        .get(&format!("/api/dialogues/{d}"), Some(admin))
+        .await;
+    assert_eq!(status, 200, "{view}");
+    view["dialogue"]["code"].as_str().unwrap().to_string()
+}
+
+/// `docs/protocol.md` 6.23 prints the table; it is the code's, cell for cell.
+/// `UPDATE_DOCS=1` writes it there.
+#[test]
+fn the_table_in_the_protocol_document_is_the_one_in_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/protocol.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let table = dialoghub::domain::authorize::markdown();
+    const BEFORE: &str = "and a security event in the audit trail.\n\n";
+    const AFTER: &str = "\nActions: ";
+    let start = doc.find(BEFORE).expect("section 6.23") + BEFORE.len();
+    let end = start
+        + doc[start..]
+            .find(AFTER)
+            .expect("the actions after the table");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let updated = format!("{}{table}{}", &doc[..start], &doc[end..]);
+        std::fs::write(&path, updated).unwrap();
+        return;
+    }
+    assert_eq!(
+        &doc[start..end],
+        table,
+        "docs/protocol.md 6.23 differs from src/domain/authorize.rs"
+    );
+}
