@@ -231,10 +231,12 @@ async function recordOutcome(q, area) {
   }
 }
 
-/** The invitee's calendar file: fetched with the organizer's key, then saved as a download. */
+/** The invitee's calendar file: fetched as the organizer, then saved as a download. */
 async function downloadCalendar(person, name) {
   try {
-    const res = await fetch(`/api/dialogues/${selectedId}/invitees/${person}/calendar.ics`, { headers: { authorization: `Bearer ${token}` } });
+    // A pasted token (older servers), or the session's cookie (sent by itself on a GET).
+    const auth = token ? { headers: { authorization: `Bearer ${token}` } } : {};
+    const res = await fetch(`/api/dialogues/${selectedId}/invitees/${person}/calendar.ics`, auth);
     if (!res.ok) throw await res.json().catch(() => ({}));
     const url = URL.createObjectURL(await res.blob());
     const a = h('a', { href: url, download: `${selected.dialogue.code}-${name.replace(/[^\p{L}\p{N}]+/gu, '-')}.ics`, hidden: true });

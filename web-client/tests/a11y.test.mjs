@@ -2,7 +2,7 @@
 // asking and moderating, live regions, reduced motion and text at 200 %.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, screenshot, PHONE, DESKTOP, checkAxe } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, local, screenshot, PHONE, DESKTOP, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 
 let server;
@@ -38,7 +38,7 @@ async function setUpMeeting() {
   await ask('Kan fritidsgården ha öppet längre på fredagar?');
 
   const mod = (await newPage(browser)).page;
-  await mod.goto(local(server, moderator.invite_url));
+  await visit(mod, server, local(server, moderator.invite_url));
   await mod.locator('#pending li').nth(4).waitFor();
   const act = (msg) => mod.evaluate((m) => window.dialoghub.conn.submit(m), msg);
   await mod.locator('#pending li mark.flag').first().waitFor();
@@ -82,8 +82,8 @@ for (const lang of ['sv', 'en']) {
     for (const spec of pages()) {
       for (const viewport of [PHONE, DESKTOP]) {
         const { context, page } = await newPage(browser, { lang, viewport });
-        if (spec.organizer) await context.addInitScript((tok) => localStorage.setItem('dialoghub.organizer.token', tok), server.organizerToken);
-        await page.goto(spec.url);
+        if (spec.organizer) await asOrganizer(context, server);
+        await visit(page, server, spec.url);
         await page.locator(spec.ready).first().waitFor();
         if (spec.organizer) await page.locator('#selected:not([hidden])').waitFor();
         assert.equal(await page.getAttribute('html', 'lang'), lang, `${spec.name} declares its language`);
@@ -161,7 +161,7 @@ test('asking and voting work with the keyboard alone', { timeout: 180000 }, asyn
 
 test('moderating works with the keyboard alone and the shortcuts are documented', { timeout: 180000 }, async () => {
   const { context, page } = await newPage(browser);
-  await page.goto(meeting.modUrl);
+  await visit(page, server, meeting.modUrl);
   await page.locator('#pending li mark.flag').first().waitFor();
   for (const key of ['a', 'r', 'e', 'x', 'm', 'u', 'n', 'd', 'f']) {
     assert.ok(await page.locator('#shortcuts-help kbd', { hasText: new RegExp(`^${key}$`) }).count(), `shortcut ${key} documented`);
@@ -200,7 +200,7 @@ test('"now answering" and the fate of one\'s own question are live regions', { t
   await p.locator('#announcer').filter({ hasText: /same question|likadan/ }).waitFor();
   for (const url of [meeting.panelUrl, meeting.screenUrl, meeting.modUrl]) {
     const { context, page } = await newPage(browser);
-    await page.goto(url);
+    await visit(page, server, url);
     assert.equal(await page.getAttribute('#now-text', 'aria-live'), 'polite', url.split('#')[0]);
     await context.close();
   }
@@ -235,7 +235,7 @@ test('text scales to 200 % without horizontal scrolling or clipped controls', { 
       let context = null;
       if (spec.url) {
         ({ context, page } = await newPage(browser, { viewport }));
-        await page.goto(spec.url);
+        await visit(page, server, spec.url);
         await page.locator(spec.ready).first().waitFor();
       } else {
         await page.setViewportSize(viewport);

@@ -80,17 +80,21 @@ export async function startServer({ env: extraEnv = {} } = {}) {
       .catch(() => me.kill('SIGKILL'));
   };
   const port = await spawnServer(0);
-  const organizerToken = await deadline(new Promise((resolve_, reject) => {
-    execFile(binary, ['token'], { cwd: dir, env }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve_(stdout.trim().split('\n').pop().trim());
-    });
-  }), 20000, 'an organizer token');
   const base = `http://127.0.0.1:${port}`;
+  // The organizer is an admin made as an operator makes the first one, signed in
+  // once through the single-use link `dialoghub admin` prints.
+  const link = await deadline(new Promise((resolve_, reject) => {
+    execFile(binary, ['admin', '--name', 'Organisatör'], { cwd: dir, env }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve_(stdout.match(/\/signin\/[0-9a-f]+/)[0]);
+    });
+  }), 20000, 'a sign-in link');
+  const organizer = await useLink(base, link);
   return {
     base,
     port,
-    organizerToken,
+    /** The organizer's session: `{ cookie, csrf, location }`. */
+    organizer,
     /** Stops the server and leaves it down until `start()`. */
     stopForNow: kill,
     start: () => spawnServer(port),
@@ -131,12 +135,52 @@ export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reduce
   return { context, page };
 }
 
+/**
+ * Uses a single-use link (`/signin/…`) as its button does, outside the browser:
+ * the session it starts, `{ cookie, csrf, location }` (where the link leads).
+ */
+export async function useLink(base, link) {
+  const path = link.startsWith('http') ? new URL(link).pathname : link;
+  const res = await fetch(base + path, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(10000) });
+  if (res.status !== 303) throw new Error(`POST ${path}: ${res.status}`);
+  const cookie = res.headers.get('set-cookie').split(';')[0].split('=')[1];
+  const session = await fetch(`${base}/api/session`, { headers: { cookie: `dialoghub_session=${cookie}` } }).then((r) => r.json());
+  return { cookie, csrf: session.csrf, location: res.headers.get('location') };
+}
+
+/** Puts a session's cookie in a browser context, as signing in there would. */
+export async function withSession(context, server, session) {
+  await context.addCookies([{ name: 'dialoghub_session', value: session.cookie, url: server.base, httpOnly: true, sameSite: 'Strict' }]);
+}
+
+/** The organizer, signed in, in this browser context. */
+export async function asOrganizer(context, server) {
+  await withSession(context, server, server.organizer);
+}
+
+const invited = new Map();
+
+/**
+ * Opens a page an invitation link leads to, signed in as the invited person. The
+ * link is single-use: the first visit uses it, later visits (other browser
+ * contexts of the same person) get the same session's cookie.
+ */
+export async function visit(page, server, url) {
+  if (!url.includes('/signin/')) return page.goto(url);
+  if (!invited.has(url)) invited.set(url, await useLink(server.base, url));
+  const session = invited.get(url);
+  await withSession(page.context(), server, session);
+  return page.goto(server.base + session.location);
+}
+
 /** REST as the organizer, for tests that do not need to click through the organizer page. */
 export async function api(server, method, path, body) {
   const res = await fetch(server.base + path, {
     method,
     headers: {
-      authorization: `Bearer ${server.organizerToken}`,
+      cookie: `dialoghub_session=${server.organizer.cookie}`,
+      'x-csrf-token': server.organizer.csrf,
+      origin: server.base,
       'content-type': 'application/json',
       'idempotency-key': randomBytes(8).toString('hex'),
     },

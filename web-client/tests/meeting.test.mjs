@@ -3,7 +3,7 @@
 // participants take part, each in their own browser context.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
@@ -62,9 +62,8 @@ const card = (mod, text) => mod.locator('#pending li', { hasText: text.slice(0, 
 test('a whole meeting from setup to close', { timeout: 180000 }, async () => {
   // ---- the organizer sets the dialogue up on the organizer page
   const org = (await newPage(browser)).page;
+  await asOrganizer(org.context(), server);
   await org.goto(`${server.base}/organize`);
-  await org.fill('#org-token', server.organizerToken);
-  await org.click('#token-form button[type=submit]');
   await org.fill('#c-title', 'Trygghetsdialog i Järva');
   await org.fill('#c-purpose', 'Du kan påverka vilka platser i Järva som prioriteras för belysning och vakter nästa år.');
   await org.fill('#c-description', 'Samtal om trygghet i stadsdelen med polis, politiker och förvaltningen.');
@@ -95,22 +94,22 @@ test('a whole meeting from setup to close', { timeout: 180000 }, async () => {
   await org.click('#screen-button');
   await org.locator('#invites li[data-invite=screen]').waitFor();
   const screenUrl = await invite('screen');
-  assert.match(panelUrl, /\/panel#token=/);
-  assert.match(modUrl, /\/moderate#token=/);
-  assert.match(screenUrl, /\/screen#token=/);
+  assert.match(panelUrl, /\/signin\//);
+  assert.match(modUrl, /\/signin\//);
+  assert.match(screenUrl, /\/signin\//);
   await org.click('button[data-phase=open]');
   await waitText(org, '#sel-phase', 'Öppen för frågor', 'phase open');
   await shots(org, 'organizer');
 
   // ---- staff and the room connect
   const mod = (await newPage(browser)).page;
-  await mod.goto(modUrl);
+  await visit(mod, server, modUrl);
   await mod.locator('html[data-connection=open]').waitFor();
   const panel = (await newPage(browser, { viewport: { width: 1024, height: 768 } })).page;
-  await panel.goto(panelUrl);
+  await visit(panel, server, panelUrl);
   await waitText(panel, '#whoami', 'Anna Lind', 'panelist knows who she is');
   const screen = (await newPage(browser)).page;
-  await screen.goto(screenUrl);
+  await visit(screen, server, screenUrl);
   await waitText(screen, '#code', code, 'screen shows the join code');
   assert.equal(await screen.getAttribute('#qr', 'src'), `/qr/${code}`);
   assert.ok(await screen.locator('#qr').evaluate((img) => img.complete && img.naturalWidth > 0), 'QR code loads');

@@ -4,7 +4,7 @@
 // guard masks a named person and flags a disguised address for the moderator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
@@ -34,7 +34,7 @@ async function setup(title) {
   await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Per Polis', title: 'Kommunpolis', organisation: 'Polisen', kind: 'police' });
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
   const mod = (await newPage(browser)).page;
-  await mod.goto(local(server, moderator.invite_url));
+  await visit(mod, server, local(server, moderator.invite_url));
   await mod.locator('html[data-connection=open]').waitFor();
   return { d, mod };
 }

@@ -2,7 +2,7 @@
 // real headless Chromium against the real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 
 let server;
@@ -40,17 +40,17 @@ test('a poll, a private tip, the crime notice and a danger alert through the pag
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
 
   const mod = (await newPage(browser)).page;
-  await mod.goto(local(server, moderator.invite_url));
+  await visit(mod, server, local(server, moderator.invite_url));
   await mod.locator('html[data-connection=open]').waitFor();
   const screen = (await newPage(browser)).page;
-  await screen.goto(local(server, screenInvite.invite_url));
+  await visit(screen, server, local(server, screenInvite.invite_url));
   await waitText(screen, '#code', d.code, 'the screen is up');
 
   const policePage = (await newPage(browser)).page;
-  await policePage.goto(local(server, police.invite_url));
+  await visit(policePage, server, local(server, police.invite_url));
   await waitText(policePage, '#whoami', 'Per Polis', 'the police panelist is up');
   const politicianPage = (await newPage(browser)).page;
-  await politicianPage.goto(local(server, politician.invite_url));
+  await visit(politicianPage, server, local(server, politician.invite_url));
   await waitText(politicianPage, '#whoami', 'Pia Politiker', 'the politician is up');
   const anna = (await newPage(browser, { viewport: PHONE })).page;
   const bo = (await newPage(browser, { viewport: PHONE })).page;

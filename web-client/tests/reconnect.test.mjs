@@ -3,7 +3,7 @@
 // arrives exactly once, also across a server restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, PHONE } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, local, problems, PHONE, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
@@ -35,7 +35,7 @@ async function participant() {
 
 async function moderator() {
   const { page } = await newPage(browser);
-  await page.goto(modUrl);
+  await visit(page, server, modUrl);
   await page.locator('html[data-connection=open]').waitFor();
   return page;
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startServer, launchBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP, checkAxe } from './harness.mjs';
+  startServer, launchBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 
 let server;
@@ -73,10 +73,8 @@ test('a dialogue needs its purpose before it can be published', { timeout: 60000
   await assert.rejects(api(server, 'POST', `/api/dialogues/${bare.id}/phase`, { phase: 'open', expected: 'draft' }), /409/);
   // On the organizer page: the refusal says what is missing and takes you to the field.
   const { context, page } = await newPage(browser);
-  await context.addInitScript(([tok, id]) => {
-    localStorage.setItem('dialoghub.organizer.token', tok);
-    localStorage.setItem('dialoghub.organizer.selected', id);
-  }, [server.organizerToken, bare.id]);
+  await asOrganizer(context, server);
+  await context.addInitScript((id) => localStorage.setItem('dialoghub.organizer.selected', id), bare.id);
   await page.goto(`${server.base}/organize`);
   await page.locator('#selected:not([hidden])').waitFor();
   assert.equal(await page.locator('#info-details').getAttribute('open'), '', 'the details open by themselves while the purpose is missing');
@@ -109,10 +107,8 @@ test('receipt, written answer, follow-up, information and the public record', { 
 
   // ---- the organizer's overview warns on load, and stops warning when the data changes
   const orgCtx = await newPage(browser);
-  await orgCtx.context.addInitScript(([tok, id]) => {
-    localStorage.setItem('dialoghub.organizer.token', tok);
-    localStorage.setItem('dialoghub.organizer.selected', id);
-  }, [server.organizerToken, d.id]);
+  await asOrganizer(orgCtx.context, server);
+  await orgCtx.context.addInitScript((id) => localStorage.setItem('dialoghub.organizer.selected', id), d.id);
   const org = orgCtx.page;
   await org.goto(`${server.base}/organize`);
   await org.locator('#selected:not([hidden])').waitFor();
@@ -136,18 +132,18 @@ test('receipt, written answer, follow-up, information and the public record', { 
   const [download] = await Promise.all([org.waitForEvent('download'), org.click(`button[data-calendar="${police.id}"]`)]);
   const ics = readFileSync(await download.path(), 'utf8');
   assert.match(ics, /BEGIN:VCALENDAR/);
-  assert.match(ics.replace(/\r\n[ \t]/g, ''), /\/panel#token=/, 'the invitee calendar has the panelist link');
+  assert.match(ics.replace(/\r\n[ \t]/g, ''), /\/panel\?dialogue=/, 'the invitee calendar links to the panel page');
   await org.click('button[data-phase=live]');
   await waitText(org, '#sel-phase', 'Pågår', 'live');
 
   // ---- staff connect
   const modCtx = await newPage(browser);
   const mod = modCtx.page;
-  await mod.goto(local(server, moderator.invite_url));
+  await visit(mod, server, local(server, moderator.invite_url));
   await mod.locator('html[data-connection=open]').waitFor();
   const panelCtx = await newPage(browser, { viewport: { width: 1024, height: 900 } });
   const panel = panelCtx.page;
-  await panel.goto(local(server, police.invite_url));
+  await visit(panel, server, local(server, police.invite_url));
   await waitText(panel, '#whoami', 'Anna Lind', 'panelist connected');
 
   // ---- the public page while the dialogue runs: purpose, panel, how to take part

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
@@ -60,7 +60,7 @@ test('the venue screen keeps the QR and the code on screen at projector sizes', 
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
 
   const mod = (await newPage(browser)).page;
-  await mod.goto(local(server, moderator.invite_url));
+  await visit(mod, server, local(server, moderator.invite_url));
   await mod.locator('html[data-connection=open]').waitFor();
   const anna = (await newPage(browser, { viewport: PHONE })).page;
   await anna.goto(`${server.base}/j/${d.code}`);
@@ -83,7 +83,7 @@ test('the venue screen keeps the QR and the code on screen at projector sizes', 
   await send(mod, { type: 'show_poll_results', poll_id: poll.poll_id, shown: true });
 
   const screen = (await newPage(browser, { viewport: { width: 1920, height: 1080 } })).page;
-  await screen.goto(local(server, screenInvite.invite_url));
+  await visit(screen, server, local(server, screenInvite.invite_url));
   await screen.locator('#code', { hasText: d.code }).waitFor();
   await screen.locator('#poll-results li').first().waitFor();
   await screen.locator('#next li').nth(2).waitFor();
