@@ -213,7 +213,7 @@ async fn a_retry_whose_ack_left_the_cache_gets_its_original_ack_and_no_second_ef
         ],
     )
     .await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let token = dialogue.participant_token().await;
     let mut anna = Client::connect(&server.endpoint.ws, &token, None).await;
@@ -255,7 +255,7 @@ async fn the_attendance_peak_is_kept_while_the_dialogue_is_out_of_memory() {
         ],
     )
     .await;
-    let organizer = server.endpoint.token(Role::Organizer, None);
+    let organizer = server.organizer().await;
     let dialogue = server.endpoint.live_dialogue(&organizer).await;
     let mut people = Vec::new();
     for _ in 0..3 {
