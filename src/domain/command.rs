@@ -70,6 +70,10 @@ pub enum Command {
     SetInfo(DialogueInfo),
     AddPanelist(Panelist),
     AddModerator(Moderator),
+    /// Takes a panelist or moderator (or both) off the dialogue.
+    RemovePerson {
+        person: Uuid,
+    },
     /// A new information post (`post: None`) or an edit of one.
     Post {
         post: Option<super::feedback::PostId>,

@@ -19,6 +19,14 @@ pub enum Event {
     },
     PanelistAdded(Panelist),
     ModeratorAdded(Moderator),
+    /// Taken off the panel: their invitation and sessions for it end too.
+    PanelistRemoved {
+        panelist: Uuid,
+    },
+    /// Taken off the moderators (a staff member keeps their staff roles).
+    ModeratorRemoved {
+        moderator: Uuid,
+    },
     QuestionAsked {
         question: QuestionId,
         text: QuestionText,
@@ -157,6 +165,8 @@ impl Event {
             Event::InfoSet(_)
                 | Event::PanelistAdded(_)
                 | Event::ModeratorAdded(_)
+                | Event::PanelistRemoved { .. }
+                | Event::ModeratorRemoved { .. }
                 | Event::QuestionAsked { .. }
                 | Event::QuestionApproved { .. }
                 | Event::QuestionRejected { .. }

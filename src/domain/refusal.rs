@@ -12,6 +12,8 @@ pub enum Refusal {
     NoSuchQuestion(QuestionId),
     #[error("no such panelist")]
     NoSuchPanelist,
+    #[error("no panelist or moderator of this dialogue has that id")]
+    NoSuchPerson,
     #[error("information post {0} does not exist")]
     NoSuchPost(u64),
     #[error("question {} is {}, not {}", question.0, lower(actual), lower(expected))]

@@ -6,6 +6,8 @@
 use super::{Caller, authorize, authorize_district, now_ms, security};
 use crate::domain::access::{DistrictId, DistrictScope, Grant, StaffRole};
 use crate::domain::authorize::Action;
+use crate::domain::{Actor, Command};
+use crate::protocol::ClientMsgId;
 use crate::protocol::ErrorCode;
 use crate::protocol::identity::{LinkWire, StaffInviteBody};
 use crate::transport::{ApiError, AppState, Body};
@@ -21,9 +23,9 @@ pub async fn remove_person(
     caller: Caller,
     Path((id, person)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let by = authorize(&state, &caller, id, Action::RemovePerson)
-        .await?
-        .id();
+    let actor = authorize(&state, &caller, id, Action::RemovePerson).await?;
+    let by = actor.id();
+    take_off(&state, actor, id, person).await?;
     let ended = state
         .registry
         .store()
@@ -42,6 +44,45 @@ pub async fn remove_person(
     )
     .await;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Takes `person` off the dialogue's panel and moderators, as a command in its
+/// log (`panelist_removed`, `moderator_removed`), so the lists, snapshots and
+/// audit trail show it and a staff moderator who signs in again is no longer
+/// one. Someone on neither list (a screen) has nothing to take off.
+async fn take_off(
+    state: &AppState,
+    actor: Actor,
+    dialogue: Uuid,
+    person: Uuid,
+) -> Result<(), ApiError> {
+    let Some(handle) = state.registry.get(dialogue).await? else {
+        return Ok(());
+    };
+    let on_it = handle
+        .read(move |d| {
+            d.panelists.iter().any(|p| p.id == person)
+                || d.moderators.iter().any(|m| m.id == person)
+        })
+        .await
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::Unavailable, "the dialogue is restarting; retry")
+        })?;
+    if !on_it {
+        return Ok(());
+    }
+    // A fresh key: DELETE is idempotent by the state it finds, and a person
+    // added again later must be removable again.
+    let key = ClientMsgId::server(&format!("remove:{}", Uuid::new_v4().simple()));
+    match handle
+        .submit_and_wait(actor, key, Command::RemovePerson { person })
+        .await
+    {
+        Ok(_) => Ok(()),
+        // Removed meanwhile by someone else: what was asked holds.
+        Err(e) if e.code == ErrorCode::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The district a grant is checked against (`*` is checked as the whole
@@ -155,6 +196,13 @@ pub async fn remove_staff(
     };
     let by = may_grant(&state, &caller, &staff.grants).await?;
     store.set_grants(person, &[]).await?;
+    // A staff moderator is named on each dialogue by their staff id: off every
+    // one of them, or signing in again (an identity provider's claims give the
+    // roles back) would make them its moderator again. Every dialogue is
+    // looked at; removals are rare and dialogues are few per municipality.
+    for dialogue in store.dialogue_ids().await? {
+        take_off(&state, Actor::Organizer(by), dialogue, person).await?;
+    }
     let ended = store.end_sessions_of(person, None).await?;
     state.revocations.person_removed(person, None);
     security::record(

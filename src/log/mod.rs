@@ -95,7 +95,7 @@ struct Version {
 }
 
 /// The stored name of every kind of event, as in the body's `kind` field.
-pub const KINDS: [&str; 33] = [
+pub const KINDS: [&str; 35] = [
     "info_set",
     "phase_changed",
     "panelist_added",
@@ -129,6 +129,8 @@ pub const KINDS: [&str; 33] = [
     "observation_placed",
     "action_created",
     "action_status_changed",
+    "panelist_removed",
+    "moderator_removed",
 ];
 
 /// The stored name of an event's kind (what the audit trail calls the action).
@@ -167,6 +169,8 @@ pub fn kind(e: &Event) -> &'static str {
         Event::ObservationPlaced(_) => 30,
         Event::ActionCreated { .. } => 31,
         Event::ActionStatusChanged { .. } => 32,
+        Event::PanelistRemoved { .. } => 33,
+        Event::ModeratorRemoved { .. } => 34,
     }]
 }
 

@@ -80,9 +80,10 @@ impl From<&Refusal> for ErrorCode {
     fn from(r: &Refusal) -> ErrorCode {
         match r {
             Refusal::Forbidden { .. } => ErrorCode::Forbidden,
-            Refusal::NoSuchQuestion(_) | Refusal::NoSuchPanelist | Refusal::NoSuchPost(_) => {
-                ErrorCode::NotFound
-            }
+            Refusal::NoSuchQuestion(_)
+            | Refusal::NoSuchPanelist
+            | Refusal::NoSuchPerson
+            | Refusal::NoSuchPost(_) => ErrorCode::NotFound,
             Refusal::Conflict { .. }
             | Refusal::NowAnsweringConflict { .. }
             | Refusal::PhaseConflict { .. }

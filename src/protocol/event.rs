@@ -34,6 +34,12 @@ pub enum EventBody {
     ModeratorAdded {
         moderator: ModeratorWire,
     },
+    PanelistRemoved {
+        panelist_id: Uuid,
+    },
+    ModeratorRemoved {
+        moderator_id: Uuid,
+    },
     QuestionAsked {
         question_id: u64,
         text: String,
@@ -220,6 +226,12 @@ impl From<&Event> for EventBody {
                     id: m.id,
                     name: m.name.clone(),
                 },
+            },
+            Event::PanelistRemoved { panelist } => EventBody::PanelistRemoved {
+                panelist_id: *panelist,
+            },
+            Event::ModeratorRemoved { moderator } => EventBody::ModeratorRemoved {
+                moderator_id: *moderator,
             },
             Event::QuestionAsked {
                 question,
@@ -409,6 +421,12 @@ impl From<EventBody> for Event {
                 id: m.id,
                 name: m.name,
             }),
+            EventBody::PanelistRemoved { panelist_id } => Event::PanelistRemoved {
+                panelist: panelist_id,
+            },
+            EventBody::ModeratorRemoved { moderator_id } => Event::ModeratorRemoved {
+                moderator: moderator_id,
+            },
             EventBody::QuestionAsked {
                 question_id,
                 text,

@@ -124,6 +124,7 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         },
         EventBody::PollClosed { poll_id, .. } => PublicEvent::PollClosed { poll_id: *poll_id },
         EventBody::ModeratorAdded { .. }
+        | EventBody::ModeratorRemoved { .. }
         | EventBody::ParticipantMuted { .. }
         | EventBody::ParticipantBanned { .. }
         | EventBody::AnswerWritten { .. }
@@ -141,6 +142,7 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         EventBody::InfoSet(_)
         | EventBody::PhaseChanged { .. }
         | EventBody::PanelistAdded { .. }
+        | EventBody::PanelistRemoved { .. }
         | EventBody::QuestionMerged { .. }
         | EventBody::UpNextSet { .. }
         | EventBody::NowAnswering { .. }

@@ -121,6 +121,8 @@ fn target_of(event: &Event) -> Option<String> {
         }
         Event::PanelistAdded(p) => ("panelist", p.id.to_string()),
         Event::ModeratorAdded(m) => ("moderator", m.id.to_string()),
+        Event::PanelistRemoved { panelist } => ("panelist", panelist.to_string()),
+        Event::ModeratorRemoved { moderator } => ("moderator", moderator.to_string()),
         Event::NowAnswering { question: None }
         | Event::InfoSet(_)
         | Event::PhaseChanged { .. }

@@ -350,6 +350,9 @@ fn v1_events() -> Vec<Recorded> {
                 note: "Privat mark".into(),
             },
         ),
+        // Added with taking people off a dialogue.
+        (organizer, Event::PanelistRemoved { panelist: id(4) }),
+        (organizer, Event::ModeratorRemoved { moderator: id(2) }),
     ];
     events
         .into_iter()

@@ -28,6 +28,7 @@ mod protocol_doc;
 mod proxy;
 mod record;
 mod records;
+mod removal;
 mod resume;
 mod retention;
 mod revocation;

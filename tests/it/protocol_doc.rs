@@ -185,6 +185,8 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::PhaseChanged { .. } => "phase_changed",
         EventBody::PanelistAdded { .. } => "panelist_added",
         EventBody::ModeratorAdded { .. } => "moderator_added",
+        EventBody::PanelistRemoved { .. } => "panelist_removed",
+        EventBody::ModeratorRemoved { .. } => "moderator_removed",
         EventBody::QuestionAsked { .. } => "question_asked",
         EventBody::QuestionApproved { .. } => "question_approved",
         EventBody::QuestionRejected { .. } => "question_rejected",
@@ -253,6 +255,8 @@ struct People {
     organizer: Actor,
     moderator: Actor,
     panelist: Uuid,
+    /// Invited and removed again.
+    gone: Uuid,
     anna: Actor,
     bo: Actor,
 }
@@ -287,6 +291,24 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
         (
             org,
             json!({"kind": "moderator_added", "moderator": {"id": moderator, "name": "Maria"}}),
+        ),
+        // Someone invited and taken off again, from the panel and the moderators.
+        (
+            org,
+            json!({"kind": "panelist_added", "panelist": {"id": p.gone, "name": "Lars", "title": "",
+                   "organisation": "Bostadsbolaget", "kind": "other"}}),
+        ),
+        (
+            org,
+            json!({"kind": "moderator_added", "moderator": {"id": p.gone, "name": "Lars"}}),
+        ),
+        (
+            org,
+            json!({"kind": "panelist_removed", "panelist_id": p.gone}),
+        ),
+        (
+            org,
+            json!({"kind": "moderator_removed", "moderator_id": p.gone}),
         ),
         (org, json!({"kind": "phase_changed", "phase": "live"})),
         (
@@ -509,6 +531,7 @@ fn specimens() -> Specimens {
         organizer: Actor::Organizer(Uuid::new_v4()),
         moderator: Actor::Moderator(Uuid::new_v4()),
         panelist: Uuid::new_v4(),
+        gone: Uuid::new_v4(),
         anna: Actor::Participant(Uuid::new_v4()),
         bo: Actor::Participant(Uuid::new_v4()),
     };

@@ -151,6 +151,12 @@ export class Model {
       case 'moderator_added':
         if (d && d.moderators) d.moderators.push(e.moderator);
         break;
+      case 'panelist_removed':
+        if (d) d.panel = d.panel.filter((p) => p.id !== e.panelist_id);
+        break;
+      case 'moderator_removed':
+        if (d && d.moderators) d.moderators = d.moderators.filter((m) => m.id !== e.moderator_id);
+        break;
       case 'question_asked':
         // The staff view of a new question, with the guard's flags (servers before
         // flags were in this event left them out; the console fetches them then).

@@ -30,6 +30,8 @@ impl Dialogue {
             }
             Event::PanelistAdded(p) => self.panelists.push(p.clone()),
             Event::ModeratorAdded(m) => self.moderators.push(m.clone()),
+            Event::PanelistRemoved { panelist } => self.panelists.retain(|p| p.id != *panelist),
+            Event::ModeratorRemoved { moderator } => self.moderators.retain(|m| m.id != *moderator),
             Event::QuestionAsked {
                 question,
                 text,

@@ -80,6 +80,7 @@ impl Dialogue {
             }
             Command::AddPanelist(p) => Ok(Decision::event(Event::PanelistAdded(p))),
             Command::AddModerator(m) => Ok(Decision::event(Event::ModeratorAdded(m))),
+            Command::RemovePerson { person } => self.remove_person(person),
             Command::Post {
                 post,
                 text,
@@ -182,6 +183,25 @@ impl Dialogue {
 
     /// Written answers and follow-ups are for questions the public can see,
     /// during the meeting or after it.
+    /// Off the panel and off the moderators, whichever the person is on: one
+    /// event per list, so each list reads back on its own.
+    fn remove_person(&self, person: uuid::Uuid) -> Result<Decision, Refusal> {
+        let mut events = Vec::new();
+        if self.panelists.iter().any(|p| p.id == person) {
+            events.push(Event::PanelistRemoved { panelist: person });
+        }
+        if self.moderators.iter().any(|m| m.id == person) {
+            events.push(Event::ModeratorRemoved { moderator: person });
+        }
+        if events.is_empty() {
+            return Err(Refusal::NoSuchPerson);
+        }
+        Ok(Decision {
+            events,
+            ..Decision::default()
+        })
+    }
+
     fn answerable(&self, id: QuestionId) -> Result<&Question, Refusal> {
         let q = self.question(id)?;
         if !q.status.is_public() {

@@ -88,6 +88,7 @@ pub fn rights(cmd: &Command) -> Rights {
         Command::SetInfo(_) => (ORGANIZER, Always),
         Command::AddPanelist(_) => (ORGANIZER, Always),
         Command::AddModerator(_) => (ORGANIZER, Always),
+        Command::RemovePerson { .. } => (ORGANIZER, Always),
         Command::SetTipRecipients { .. } => (ORGANIZER, Always),
         Command::OpenInvitation => (INVITED, Always),
         // Safety walks: planned before, walked live, followed up after.

@@ -126,6 +126,12 @@ pub(super) enum BodyV1 {
     ModeratorAdded {
         moderator: ModeratorV1,
     },
+    PanelistRemoved {
+        panelist_id: Uuid,
+    },
+    ModeratorRemoved {
+        moderator_id: Uuid,
+    },
     QuestionAsked {
         question_id: u64,
         text: String,

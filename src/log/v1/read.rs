@@ -49,6 +49,12 @@ impl From<BodyV1> for Event {
                 id: m.id,
                 name: m.name,
             }),
+            B::PanelistRemoved { panelist_id } => Event::PanelistRemoved {
+                panelist: panelist_id,
+            },
+            B::ModeratorRemoved { moderator_id } => Event::ModeratorRemoved {
+                moderator: moderator_id,
+            },
             B::QuestionAsked {
                 question_id,
                 text: t,

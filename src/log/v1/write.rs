@@ -45,6 +45,12 @@ impl From<&Event> for BodyV1 {
                     name: m.name.clone(),
                 },
             },
+            Event::PanelistRemoved { panelist } => B::PanelistRemoved {
+                panelist_id: *panelist,
+            },
+            Event::ModeratorRemoved { moderator } => B::ModeratorRemoved {
+                moderator_id: *moderator,
+            },
             Event::QuestionAsked {
                 question,
                 text,

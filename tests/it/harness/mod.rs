@@ -9,7 +9,7 @@ pub use server::{
     Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, authed, key, report, service_url,
     skip,
 };
-pub use staff::{grant, ticket_of};
+pub use staff::{Staff, grant, ticket_of};
 
 use std::time::Duration;
 

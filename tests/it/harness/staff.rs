@@ -144,6 +144,16 @@ impl Endpoint {
         self.staff_send("POST", path, staff, body).await
     }
 
+    /// The staff member behind a harness credential string (`session <cookie> <csrf> …`).
+    pub fn staff_of(&self, credential: &str) -> Staff {
+        let mut parts = credential.split(' ').skip(1);
+        Staff {
+            id: Uuid::nil(),
+            cookie: parts.next().unwrap().to_string(),
+            csrf: parts.next().unwrap().to_string(),
+        }
+    }
+
     /// A single-use WebSocket ticket for `dialogue`.
     pub async fn ticket(&self, staff: &Staff, dialogue: Uuid) -> Result<String, (u16, Value)> {
         let (status, body) = self
@@ -170,11 +180,6 @@ impl Endpoint {
 
 /// A ticket for a harness credential string (`session <cookie> <csrf> …`).
 pub async fn ticket_of(endpoint: &Endpoint, credential: &str, dialogue: Uuid) -> String {
-    let mut parts = credential.split(' ').skip(1);
-    let staff = Staff {
-        id: Uuid::nil(),
-        cookie: parts.next().unwrap().to_string(),
-        csrf: parts.next().unwrap().to_string(),
-    };
+    let staff = endpoint.staff_of(credential);
     endpoint.ticket(&staff, dialogue).await.expect("a ticket")
 }
