@@ -177,6 +177,9 @@ pub struct Limits {
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,
     pub outbox_max_bytes: usize,
+    /// A phone's position on a walk is snapped to the centre of a grid cell of
+    /// this many metres before it is kept.
+    pub position_cell_m: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

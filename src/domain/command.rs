@@ -158,6 +158,8 @@ pub enum Command {
         place: Option<Place>,
         category: String,
         felt_safety: FeltSafety,
+        /// On the walk (`InRoom`) or following it from elsewhere (`Remote`).
+        origin: super::question::Origin,
     },
     /// Staff turn observations into an action with someone responsible and a due date.
     CreateAction {

@@ -208,6 +208,12 @@ pub enum ClientMessage {
         client_msg_id: ClientMsgId,
         kinds: Vec<PanelKindWire>,
     },
+    /// Safety walks (`client_walk.rs`).
+    PlanWalk(super::client_walk::PlanWalkMsg),
+    MoveGroup(super::client_walk::MoveGroupMsg),
+    Observe(super::client_walk::ObserveMsg),
+    CreateAction(super::client_walk::CreateActionMsg),
+    SetActionStatus(super::client_walk::SetActionStatusMsg),
 }
 
 /// Why a client message could not be used.
@@ -273,7 +279,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 28] = [
+pub const CLIENT_TYPES: [&str; 33] = [
     "hello",
     "ask",
     "vote",
@@ -302,6 +308,11 @@ pub const CLIENT_TYPES: [&str; 28] = [
     "send_tip",
     "move_to_private",
     "set_tip_recipients",
+    "plan_walk",
+    "move_group",
+    "observe",
+    "create_action",
+    "set_action_status",
 ];
 
 #[cfg(test)]

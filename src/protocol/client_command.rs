@@ -10,11 +10,22 @@ use crate::domain::poll::{MAX_OPTIONS, PollId};
 use crate::domain::{Command, PollKind, QuestionId};
 
 impl ClientMessage {
-    /// Turns a submission into its idempotency key and a domain command.
-    /// `hello` and `ping` are not submissions and give `None`.
+    /// Turns a submission into its idempotency key and a domain command, a
+    /// phone's position snapped to the default grid (`into_command_at`).
     pub fn into_command(
         self,
         max_chars: usize,
+    ) -> Result<Option<(ClientMsgId, Command)>, DecodeError> {
+        self.into_command_at(max_chars, super::client_walk::DEFAULT_POSITION_CELL_M)
+    }
+
+    /// Turns a submission into its idempotency key and a domain command; a phone's
+    /// position becomes the centre of its grid cell of `cell_m` metres.
+    /// `hello` and `ping` are not submissions and give `None`.
+    pub fn into_command_at(
+        self,
+        max_chars: usize,
+        cell_m: u32,
     ) -> Result<Option<(ClientMsgId, Command)>, DecodeError> {
         let q = QuestionId;
         let pair = match self {
@@ -354,6 +365,14 @@ impl ClientMessage {
                 let kinds = kinds.into_iter().map(Into::into).collect();
                 (client_msg_id, Command::SetTipRecipients { kinds })
             }
+            ClientMessage::PlanWalk(m) => {
+                let (id, plan) = m.into_plan()?;
+                (id, Command::PlanWalk(plan))
+            }
+            ClientMessage::MoveGroup(m) => m.into_command(),
+            ClientMessage::Observe(m) => m.into_command(max_chars, cell_m)?,
+            ClientMessage::CreateAction(m) => m.into_command()?,
+            ClientMessage::SetActionStatus(m) => m.into_command()?,
         };
         Ok(Some(pair))
     }

@@ -145,5 +145,7 @@ impl PanelKindWire {
 wire_enum!(PollKindWire <=> PollKind { Single, Multiple, Scale });
 wire_enum!(PollStateWire <=> PollState { Prepared, Open, Closed });
 
+/// A safety walk's client messages (after `walk_wire`, whose shapes they use).
+pub mod client_walk;
 /// A safety walk's shapes (declared after `wire_enum!`, which they use).
 pub mod walk_wire;

@@ -169,6 +169,9 @@ pub struct ReceiptWire<'a> {
     pub merged_into: Option<RecordQuestion<'a>>,
     /// For a question not reached: what the organizer said happens to such questions.
     pub unreached_plan: Option<&'a str>,
+    /// On a walk: the observation this question is, and the actions that came of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub observation: Option<super::walk_wire::ReceiptObservation<'a>>,
 }
 
 /// The question behind a receipt secret, if the secret is one of this dialogue's.
@@ -200,6 +203,7 @@ pub fn receipt<'a>(d: &'a Dialogue, secret: &str) -> Option<ReceiptWire<'a>> {
         merged_into,
         unreached_plan: (fate == Fate::NotReached && !d.info.unreached_plan.is_empty())
             .then_some(d.info.unreached_plan.as_str()),
+        observation: super::walk_wire::ReceiptObservation::of(d, q.id),
     })
 }
 

@@ -39,6 +39,19 @@ pub struct InfoBody {
     /// The district a new dialogue belongs to (create only); may be left out by
     /// staff who organize in one district only.
     pub district: Option<String>,
+    /// `meeting` (the default) or `walk` (create only).
+    pub kind: Option<DialogueKindWire>,
+    /// A walk's plan (create only; required with `kind: walk`).
+    pub walk: Option<super::client_walk::WalkPlanBody>,
+}
+
+/// What a dialogue is: a meeting with questions, or a safety walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialogueKindWire {
+    #[default]
+    Meeting,
+    Walk,
 }
 
 fn rfc3339(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
@@ -51,6 +64,26 @@ fn rfc3339(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
 }
 
 impl InfoBody {
+    /// A new dialogue's kind and, for a walk, its checked plan (taken out of the
+    /// body), or a message naming what is wrong (a `bad_request`).
+    pub fn take_walk(
+        &mut self,
+    ) -> Result<(DialogueKindWire, Option<crate::domain::walk::WalkPlan>), String> {
+        let kind = self.kind.unwrap_or_default();
+        match (kind, self.walk.take()) {
+            (DialogueKindWire::Walk, Some(body)) => {
+                let plan = body.into_plan()?;
+                plan.check().map_err(str::to_string)?;
+                Ok((kind, Some(plan)))
+            }
+            (DialogueKindWire::Walk, None) => Err("a walk needs its plan (\"walk\")".into()),
+            (DialogueKindWire::Meeting, Some(_)) => {
+                Err("a plan (\"walk\") goes with \"kind\": \"walk\"".into())
+            }
+            (DialogueKindWire::Meeting, None) => Ok((kind, None)),
+        }
+    }
+
     /// The checked information, or a message naming what is wrong (a `bad_request`).
     pub fn into_info(self) -> Result<DialogueInfo, String> {
         let title = self.title.trim().to_string();
@@ -102,6 +135,7 @@ pub struct CreatedDialogue {
     pub id: Uuid,
     pub code: String,
     pub join_url: String,
+    pub kind: DialogueKindWire,
 }
 
 #[derive(Deserialize)]

@@ -121,7 +121,7 @@ pub struct WalkReport<'a> {
     pub actions: Vec<ReportAction<'a>>,
 }
 
-fn category<'a>(categories: &'a Categories, code: &'a str) -> CategoryWire<'a> {
+pub(crate) fn category<'a>(categories: &'a Categories, code: &'a str) -> CategoryWire<'a> {
     match categories.get(code) {
         Some(c) => CategoryWire {
             code: &c.code,

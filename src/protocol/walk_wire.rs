@@ -269,28 +269,71 @@ impl<'a> WalkSnapshot<'a> {
             actions: w
                 .actions
                 .values()
-                .map(|a| ActionWire {
-                    id: a.id.0,
-                    title: &a.title,
-                    observation_ids: a
-                        .observations
-                        .iter()
-                        .filter(|q| visible(q))
-                        .map(|q| q.0)
-                        .collect(),
-                    responsible: &a.responsible,
-                    due: a.due,
-                    status: a.status().into(),
-                    history: a
-                        .history
-                        .iter()
-                        .map(|c| super::walk_report::StatusChangeWire {
-                            status: super::walk_report::action_status_wire(c.status),
-                            at: c.at,
-                            note: &c.note,
-                        })
-                        .collect(),
-                })
+                .map(|a| action_wire(a, &visible))
+                .collect(),
+        })
+    }
+}
+
+/// An action as a snapshot and a receipt show it; `visible` says which of its
+/// observations the audience may see.
+pub fn action_wire<'a>(
+    a: &'a crate::domain::walk::Action,
+    visible: impl Fn(&QuestionId) -> bool,
+) -> ActionWire<'a> {
+    ActionWire {
+        id: a.id.0,
+        title: &a.title,
+        observation_ids: a
+            .observations
+            .iter()
+            .filter(|q| visible(q))
+            .map(|q| q.0)
+            .collect(),
+        responsible: &a.responsible,
+        due: a.due,
+        status: a.status().into(),
+        history: a
+            .history
+            .iter()
+            .map(|c| super::walk_report::StatusChangeWire {
+                status: super::walk_report::action_status_wire(c.status),
+                at: c.at,
+                note: &c.note,
+            })
+            .collect(),
+    }
+}
+
+/// What a receipt shows of an observation: where and what it was, the stop's
+/// name, the category's names, and every action that came of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptObservation<'a> {
+    #[serde(flatten)]
+    pub place: ObservationWire,
+    pub stop_name: Option<&'a str>,
+    pub category_name: super::walk_report::CategoryWire<'a>,
+    pub actions: Vec<ActionWire<'a>>,
+}
+
+impl<'a> ReceiptObservation<'a> {
+    /// The observation behind question `q`, if `q` is one.
+    pub fn of(d: &'a crate::domain::Dialogue, q: QuestionId) -> Option<ReceiptObservation<'a>> {
+        let w = d.walk.as_ref()?;
+        let o = w.observations.get(&q)?;
+        let public = |id: &QuestionId| d.questions.get(id).is_some_and(|q| q.status.is_public());
+        Some(ReceiptObservation {
+            place: o.into(),
+            stop_name: w
+                .stop_of(o, 0.0)
+                .and_then(|s| w.stops.get(&s))
+                .map(|s| s.name.as_str()),
+            category_name: super::walk_report::category(&d.categories, &o.category),
+            actions: w
+                .actions
+                .values()
+                .filter(|a| a.observations.contains(&q))
+                .map(|a| action_wire(a, public))
                 .collect(),
         })
     }

@@ -378,7 +378,9 @@ async fn handle_text(
             message: "hello was already said".into(),
             client_msg_id: None,
         }),
-        other => other.into_command(limits.max_question_chars).map(Some),
+        other => other
+            .into_command_at(limits.max_question_chars, limits.position_cell_m)
+            .map(Some),
     });
     match decoded {
         Ok(Some(Some((key, command)))) => {

@@ -77,13 +77,13 @@ pub async fn create_dialogue(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Body(body): Body<InfoBody>,
+    Body(mut body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
     let district = district_for_new(&caller, body.district.as_deref())?;
-    let organizer = authorize_district(&state, &caller, &district, Action::CreateDialogue)
-        .await?
-        .id();
+    let actor = authorize_district(&state, &caller, &district, Action::CreateDialogue).await?;
+    let organizer = actor.id();
     let key = idempotency_key(&headers)?;
+    let (kind, plan) = body.take_walk().map_err(bad_request)?;
     let info = body.into_info().map_err(bad_request)?;
     let now = chrono::Utc::now().timestamp_millis();
     let handle = state
@@ -96,10 +96,18 @@ pub async fn create_dialogue(
             now,
         )
         .await?;
+    // A walk is planned in the same request, under a key of its own: a retry
+    // finds the dialogue made and the plan's saved ack.
+    if let Some(plan) = plan {
+        handle
+            .submit_and_wait(actor, key.scoped("walk"), Command::PlanWalk(plan))
+            .await?;
+    }
     let created = CreatedDialogue {
         id: handle.id,
         join_url: format!("{}/j/{}", public_url(&state), handle.code),
         code: handle.code,
+        kind,
     };
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -245,6 +253,11 @@ pub async fn set_info(
     Path(id): Path<Uuid>,
     Body(body): Body<InfoBody>,
 ) -> Result<Response, ApiError> {
+    if body.kind.is_some() || body.walk.is_some() {
+        return Err(bad_request(
+            "kind and walk are set at creation; a walk is planned again with plan_walk".into(),
+        ));
+    }
     let info = body.into_info().map_err(bad_request)?;
     let ack = organizer_command(
         &state,

@@ -41,3 +41,4 @@ mod tips;
 mod trace_logs;
 mod upgrade;
 mod votes;
+mod walks;

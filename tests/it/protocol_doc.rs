@@ -158,6 +158,11 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::SendTip { .. } => "send_tip",
         ClientMessage::MoveToPrivate { .. } => "move_to_private",
         ClientMessage::SetTipRecipients { .. } => "set_tip_recipients",
+        ClientMessage::PlanWalk(_) => "plan_walk",
+        ClientMessage::MoveGroup(_) => "move_group",
+        ClientMessage::Observe(_) => "observe",
+        ClientMessage::CreateAction(_) => "create_action",
+        ClientMessage::SetActionStatus(_) => "set_action_status",
     }
 }
 

@@ -155,10 +155,10 @@ impl Dialogue {
                 place,
                 category,
                 felt_safety,
+                origin,
             } => {
                 self.pending_caps.check(actor, self.questions.values())?;
-                let asked =
-                    self.ask(text, display_name, None, Origin::InRoom, ctx.receipt_secret)?;
+                let asked = self.ask(text, display_name, None, origin, ctx.receipt_secret)?;
                 self.observe(asked, group, place, category, felt_safety)
             }
             Command::CreateAction {

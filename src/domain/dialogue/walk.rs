@@ -11,37 +11,15 @@ use crate::domain::walk::{
 };
 use std::collections::HashSet;
 
-/// Most stops on one walk and groups walking it.
-pub const MAX_STOPS: usize = 40;
-pub const MAX_GROUPS: usize = 12;
-
 impl Dialogue {
     fn walk(&self) -> Result<&Walk, Refusal> {
         self.walk.as_ref().ok_or(Refusal::NotAWalk)
     }
 
     pub(super) fn plan_walk(&self, plan: WalkPlan) -> Result<Decision, Refusal> {
-        if plan.stops.is_empty() || plan.stops.len() > MAX_STOPS {
-            return Err(Refusal::BadWalk("a walk has 1 to 40 stops"));
-        }
-        if plan.groups.is_empty() || plan.groups.len() > MAX_GROUPS {
-            return Err(Refusal::BadWalk("a walk has 1 to 12 groups"));
-        }
+        plan.check().map_err(Refusal::BadWalk)?;
         let stops: HashSet<StopId> = plan.stops.iter().map(|s| s.id).collect();
-        if stops.len() != plan.stops.len() {
-            return Err(Refusal::BadWalk("two stops have the same number"));
-        }
         let groups: HashSet<GroupId> = plan.groups.iter().map(|g| g.id).collect();
-        if groups.len() != plan.groups.len() {
-            return Err(Refusal::BadWalk("two groups have the same number"));
-        }
-        for g in &plan.groups {
-            if g.route.is_empty() || g.route.iter().any(|s| !stops.contains(s)) {
-                return Err(Refusal::BadWalk(
-                    "a group's route names a stop the walk lacks",
-                ));
-            }
-        }
         // Observations already made keep their stop and group.
         if let Some(walk) = &self.walk {
             let kept = walk.observations.values().all(|o| {

@@ -15,7 +15,7 @@ pub use category::{Categories, Category, FeltSafety};
 pub use geo::{Position, PositionError};
 
 use super::question::QuestionId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 /// A stop's number on the walk, 1, 2, 3… as the leader says it ("stopp 3").
@@ -111,6 +111,39 @@ pub struct WalkPlan {
     pub groups: Vec<Group>,
     pub before: Option<String>,
     pub after: Option<String>,
+}
+
+/// Most stops on one walk and groups walking it.
+pub const MAX_STOPS: usize = 40;
+pub const MAX_GROUPS: usize = 12;
+
+impl WalkPlan {
+    /// A plan's own rules, whatever the walk holds already: 1 to 40 stops, 1 to 12
+    /// groups, numbers used once, every route of the walk's stops.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.stops.is_empty() || self.stops.len() > MAX_STOPS {
+            return Err("a walk has 1 to 40 stops");
+        }
+        if self.groups.is_empty() || self.groups.len() > MAX_GROUPS {
+            return Err("a walk has 1 to 12 groups");
+        }
+        let stops: HashSet<StopId> = self.stops.iter().map(|s| s.id).collect();
+        if stops.len() != self.stops.len() {
+            return Err("two stops have the same number");
+        }
+        let groups: HashSet<GroupId> = self.groups.iter().map(|g| g.id).collect();
+        if groups.len() != self.groups.len() {
+            return Err("two groups have the same number");
+        }
+        if self
+            .groups
+            .iter()
+            .any(|g| g.route.is_empty() || g.route.iter().any(|s| !stops.contains(s)))
+        {
+            return Err("a group's route names a stop the walk lacks");
+        }
+        Ok(())
+    }
 }
 
 /// The whole walk: plan, live positions, observations and what came of them.

@@ -5,6 +5,8 @@ use super::lang::Lang;
 use super::{answer_and_follow_up, fate_label, head, html, restarting};
 use crate::protocol::public_record::{self, ReceiptWire};
 use crate::protocol::rest::LangQuery;
+use crate::protocol::walk_report::action_status_wire;
+use crate::protocol::walk_wire::ReceiptObservation;
 use crate::protocol::{ErrorCode, receipt};
 use crate::transport::{ApiError, AppState};
 use axum::Json;
@@ -146,7 +148,67 @@ fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
             text(target.text)
         );
     }
+    if let Some(o) = &r.observation {
+        observation_html(out, lang, o);
+    }
     out.push_str("</section>");
+}
+
+/// An observation's place, category and rating, and every action that came of it
+/// with its dated history.
+fn observation_html(out: &mut String, lang: &Lang, o: &ReceiptObservation<'_>) {
+    let place = match (o.place.stop, o.stop_name) {
+        (Some(n), Some(name)) => format!("{} {n}: {}", lang.t("rec_walk_stop"), text(name)),
+        (Some(n), None) => format!("{} {n}", lang.t("rec_walk_stop")),
+        (None, _) => lang.t("rec_walk_near").to_string(),
+    };
+    let category = if lang.en {
+        o.category_name.en
+    } else {
+        o.category_name.sv
+    };
+    let _ = write!(
+        out,
+        "<h3>{}</h3><p>{place}</p><p>{} {}</p><p>{} {}</p><h3>{}</h3>",
+        lang.t("rec_walk_observation"),
+        lang.t("rec_walk_category"),
+        text(category),
+        lang.t("rec_walk_felt_safety"),
+        o.place.felt_safety,
+        lang.t("rec_walk_actions"),
+    );
+    if o.actions.is_empty() {
+        let _ = write!(out, "<p>{}</p>", lang.t("rec_walk_no_actions"));
+        return;
+    }
+    out.push_str("<ul class=\"actions\">");
+    for a in &o.actions {
+        let status = action_status_wire(a.status.into());
+        let _ = write!(
+            out,
+            "<li><strong>{}</strong> · {} {} · {} {} · <span class=\"status status-{status}\">{}</span><ol>",
+            text(a.title),
+            lang.t("rec_owner"),
+            text(a.responsible),
+            lang.t("rec_due"),
+            a.due,
+            lang.t(&format!("rec_walk_status_{status}")),
+        );
+        for c in &a.history {
+            let _ = write!(
+                out,
+                "<li>{}: {}",
+                lang.time(c.at),
+                lang.t(&format!("rec_walk_status_{}", c.status)),
+            );
+            if !c.note.is_empty() {
+                let _ = write!(out, " – {}", text(c.note));
+            }
+            out.push_str("</li>");
+        }
+        out.push_str("</ol></li>");
+    }
+    out.push_str("</ul>");
 }
 
 pub(super) fn receipt_form(out: &mut String, lang: &Lang, value: &str) {

@@ -45,6 +45,7 @@ fn observe(m: &mut Meeting, who: &Actor, place: Option<Place>) -> Result<Decisio
             place,
             category: "lighting".into(),
             felt_safety: FeltSafety::new(2).unwrap(),
+            origin: crate::domain::Origin::InRoom,
         },
     )
 }
@@ -148,6 +149,7 @@ fn a_meeting_takes_no_observations_and_unknown_categories_are_refused() {
             place: Some(Place::Stop(StopId(1))),
             category: "weather".into(),
             felt_safety: FeltSafety::new(4).unwrap(),
+            origin: crate::domain::Origin::Remote,
         },
     );
     assert_eq!(r, Err(Refusal::NoSuchWalkPart("category")));
