@@ -134,13 +134,9 @@ impl App {
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
         let tokens_secret = crate::auth::secret(&settings.auth, &settings.server.data_dir)?;
         let news = bus.subscribe();
-        let hub = crate::hub::HubThread::start()?;
-        let registry = Arc::new(Registry::new(
-            store,
-            bus,
-            HubSettings::from_settings(&settings),
-            hub,
-        ));
+        let hub_settings = HubSettings::from_settings(&settings);
+        let hub = crate::hub::HubThreads::start(hub_settings.threads)?;
+        let registry = Arc::new(Registry::new(store, bus, hub_settings, hub));
         if let Some(news) = news {
             registry.follow(news);
         }
@@ -199,8 +195,23 @@ impl App {
         let store = registry.store().clone();
         if let Some((listener, handle)) = self.metrics {
             let registry = Arc::downgrade(&registry);
-            let live = move || registry.upgrade().map_or(0, |r| r.live_dialogues());
-            tokio::spawn(crate::telemetry::serve(listener, handle, live));
+            let scrape = move || {
+                let Some(r) = registry.upgrade() else {
+                    return crate::telemetry::Scrape {
+                        live: 0,
+                        threads: Vec::new(),
+                    };
+                };
+                crate::telemetry::Scrape {
+                    live: r.live_dialogues(),
+                    threads: r
+                        .thread_loads()
+                        .into_iter()
+                        .map(|t| (t.dialogues, t.busy))
+                        .collect(),
+                }
+            };
+            tokio::spawn(crate::telemetry::serve(listener, handle, scrape));
         }
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
         let serve_settings = transport::ServeSettings {

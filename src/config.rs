@@ -193,6 +193,9 @@ pub struct HubConfig {
     /// Acks of recent submissions kept in memory per dialogue; an older retry
     /// is answered from the store.
     pub acks_cached: usize,
+    /// Hub threads the dialogues are spread over (each with its staff
+    /// connections); 0: one per core the process may use.
+    pub threads: usize,
 }
 
 /// Retention periods per class of data, in days after the dialogue closed

@@ -30,6 +30,8 @@ pub const JOINS: &str = "dialoghub_joins_total";
 pub const BUS_WAKEUPS: &str = "dialoghub_bus_wakeups_total";
 pub const BUS_LAG_EVENTS: &str = "dialoghub_bus_lag_events";
 pub const STORE_ERRORS: &str = "dialoghub_store_errors_total";
+pub const HUB_THREAD_DIALOGUES: &str = "dialoghub_hub_thread_dialogues";
+pub const HUB_THREAD_BUSY: &str = "dialoghub_hub_thread_busy_seconds";
 
 /// The process's one recorder: installed on first use, shared by every `App`
 /// built in the process (tests build several).
@@ -77,6 +79,16 @@ fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_gauge!(CONNECTIONS, "Open WebSocket connections, by role");
     describe_gauge!(DIALOGUES_LIVE, "Dialogues loaded in memory on this node");
+    describe_gauge!(
+        HUB_THREAD_DIALOGUES,
+        "Dialogues placed on a hub thread, by thread number"
+    );
+    // A gauge only because the facade's counters are whole numbers: it only grows.
+    describe_gauge!(
+        HUB_THREAD_BUSY,
+        Unit::Seconds,
+        "Time a hub thread has spent running its dialogues and staff connections since the start (only grows; use rate()), by thread number"
+    );
     describe_counter!(EVENTS_COMMITTED, "Events appended to dialogue logs");
     describe_counter!(COMMITS, "Group commits (one transaction each)");
     describe_histogram!(COMMIT_BATCH_SIZE, "Submissions per group commit");
@@ -189,15 +201,23 @@ fn role_label(role: Role) -> &'static str {
     }
 }
 
-/// Serves `GET /metrics` on its own listener until the process ends. `live`
-/// counts the dialogues in memory at each scrape.
+/// What the registry tells `/metrics` at each scrape.
+pub struct Scrape {
+    /// Dialogues in memory.
+    pub live: usize,
+    /// Per hub thread, in thread order: its dialogues and its busy time.
+    pub threads: Vec<(usize, Duration)>,
+}
+
+/// Serves `GET /metrics` on its own listener until the process ends. `scrape`
+/// reads the dialogues in memory and the hub threads' load at each scrape.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     handle: PrometheusHandle,
-    live: impl Fn() -> usize + Send + Sync + 'static,
+    scrape: impl Fn() -> Scrape + Send + Sync + 'static,
 ) {
     use axum::routing::get;
-    let live = std::sync::Arc::new(live);
+    let scrape = std::sync::Arc::new(scrape);
     let upkeep = handle.clone();
     // Histograms keep raw samples until rendered or upkept: bound them.
     tokio::spawn(async move {
@@ -210,9 +230,16 @@ pub async fn serve(
     let router = axum::Router::new().route(
         "/metrics",
         get(move || {
-            let (handle, live) = (handle.clone(), live.clone());
+            let (handle, scrape) = (handle.clone(), scrape.clone());
             async move {
-                gauge!(DIALOGUES_LIVE).set(live() as f64);
+                let now = scrape();
+                gauge!(DIALOGUES_LIVE).set(now.live as f64);
+                // One series per thread: `hub.threads` bounds the label's values.
+                for (thread, (dialogues, busy)) in now.threads.into_iter().enumerate() {
+                    let thread = thread.to_string();
+                    gauge!(HUB_THREAD_DIALOGUES, "thread" => thread.clone()).set(dialogues as f64);
+                    gauge!(HUB_THREAD_BUSY, "thread" => thread).set(busy.as_secs_f64());
+                }
                 (
                     [(
                         axum::http::header::CONTENT_TYPE,

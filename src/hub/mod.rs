@@ -17,7 +17,7 @@ pub use outbox::{Drained, Outbox};
 pub use registry::{DialogueHandle, Registry};
 pub use stored::{rebuild, rebuild_with};
 pub use task::Request;
-pub use thread::HubThread;
+pub use thread::{HubThreads, ThreadLoad};
 
 use crate::protocol::{self, AckWire, ErrorWire, ServerMessage};
 use std::sync::Arc;
@@ -42,6 +42,8 @@ pub struct HubSettings {
     pub pending_caps: crate::domain::PendingCaps,
     /// Acks of recent submissions kept in memory per dialogue, for retries.
     pub acks_cached: usize,
+    /// Hub threads the dialogues are spread over; 0: one per core.
+    pub threads: usize,
 }
 
 impl HubSettings {
@@ -55,6 +57,7 @@ impl HubSettings {
             max_question_chars: settings.limits.max_question_chars,
             idle_unload: Duration::from_secs(settings.hub.idle_unload_secs.max(1)),
             acks_cached: settings.hub.acks_cached.max(1),
+            threads: settings.hub.threads,
             danger_phrases: Arc::new(crate::domain::DangerPhrases::new(
                 &settings.safety.danger_phrases,
             )),

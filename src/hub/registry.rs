@@ -2,7 +2,7 @@
 
 use super::core::{Join, Submission};
 use super::task::{DialogueTask, Request};
-use super::{HubSettings, HubThread, Reply};
+use super::{HubSettings, HubThreads, Reply};
 use crate::bus::{Bus, News};
 use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
 use crate::protocol::{AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, Frame};
@@ -21,10 +21,19 @@ pub struct DialogueHandle {
     pub code: String,
     /// The epoch the task loaded: a store at another epoch was rewritten under it.
     pub epoch: u64,
+    /// The hub thread the dialogue's task runs on (`hub::HubThreads`).
+    pub thread: usize,
+    runtime: tokio::runtime::Handle,
     tx: mpsc::Sender<Request>,
 }
 
 impl DialogueHandle {
+    /// The runtime of the dialogue's hub thread, for the work every participant
+    /// waits on (its staff connections).
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     /// Queues a submission without waiting. A full queue is `busy`, answered at once.
     pub fn submit(&self, sub: Submission) {
         if let Err(e) = self.tx.try_send(Request::Submit(sub)) {
@@ -127,7 +136,7 @@ pub struct Registry {
     /// Asks the head poller to look now rather than at its next tick.
     poll_now: Arc<Notify>,
     /// Where the dialogue tasks run.
-    hub: HubThread,
+    hub: HubThreads,
 }
 
 /// Join codes: 6 characters without look-alikes (no 0/O, 1/I/L), about 10^9 codes.
@@ -146,7 +155,7 @@ impl Registry {
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         settings: HubSettings,
-        hub: HubThread,
+        hub: HubThreads,
     ) -> Registry {
         Registry {
             dialogues: DashMap::new(),
@@ -160,9 +169,9 @@ impl Registry {
         }
     }
 
-    /// The hub thread's runtime, for work every participant waits on (staff connections).
-    pub fn hub(&self) -> &tokio::runtime::Handle {
-        self.hub.handle()
+    /// What each hub thread holds and has done (for `/metrics`).
+    pub fn thread_loads(&self) -> Vec<super::thread::ThreadLoad> {
+        self.hub.loads()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -230,11 +239,20 @@ impl Registry {
             self.settings.clone(),
         )?;
         let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
-        self.hub.handle().spawn(task.run(rx));
+        // The dialogue stays on this thread until its task ends, which gives the
+        // place back.
+        let placed = self.hub.place();
+        let (thread, runtime) = (placed.index, placed.handle.clone());
+        runtime.spawn(async move {
+            let _placed = placed;
+            task.run(rx).await
+        });
         let handle = DialogueHandle {
             id,
             code,
             epoch,
+            thread,
+            runtime,
             tx,
         };
         self.dialogues.insert(id, handle.clone());

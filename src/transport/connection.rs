@@ -43,12 +43,10 @@ pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) 
         return serve(sink, stream, state, session, slot).await;
     }
     // Staff and screens are few, and every participant waits on what they send:
-    // their connections run on the hub thread, beside the dialogue tasks, not in
-    // the queue of participants' writers. If this task is dropped, so is that one.
-    let task = state
-        .registry
-        .hub()
-        .spawn(serve(sink, stream, state.clone(), session, slot));
+    // their connections run on their dialogue's hub thread, beside its task, not
+    // in the queue of participants' writers. If this task is dropped, so is that one.
+    let runtime = session.dialogue.runtime().clone();
+    let task = runtime.spawn(serve(sink, stream, state.clone(), session, slot));
     let _ = AbortOnDropHandle::new(task).await;
 }
 

@@ -37,6 +37,7 @@ mod sessions;
 mod slow;
 mod soak;
 mod store;
+mod threads;
 mod tips;
 mod trace_logs;
 mod upgrade;

@@ -173,7 +173,7 @@ async fn metrics_parse_and_move_as_a_meeting_runs_without_personal_data() {
     for sample in &after.samples {
         for (label, _) in sample.labels.iter() {
             assert!(
-                ["role", "code", "via", "op", "le", "quantile"].contains(&label.as_str()),
+                ["role", "code", "via", "op", "le", "quantile", "thread"].contains(&label.as_str()),
                 "unexpected label {label} on {}",
                 sample.metric
             );

@@ -46,6 +46,8 @@ pub struct TestApp {
     pub organizer: String,
     /// The server's store, to make staff as `dialoghub admin` does.
     pub store: std::sync::Arc<dyn dialoghub::store::Store>,
+    /// The server's live dialogues, to see where each one runs.
+    pub registry: std::sync::Arc<dialoghub::hub::Registry>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -59,6 +61,14 @@ pub fn test_settings(dir: &Path) -> Settings {
     // tests/it/flood.rs sets and tests the caps on pending questions.
     s.limits.pending_questions_per_participant = 1_000_000;
     s.limits.pending_questions_per_dialogue = 1_000_000;
+    // The hub tests run with one thread and with two (`DIALOGHUB_HUB__THREADS`,
+    // which the server processes of `TestServer` read too); unset: one per core.
+    if let Some(n) = std::env::var("DIALOGHUB_HUB__THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        s.hub.threads = n;
+    }
     s
 }
 
@@ -76,6 +86,7 @@ impl TestApp {
         let app = App::build(settings).await.expect("server starts");
         let endpoint = Endpoint::new(app.port(), app.tokens().clone());
         let store = app.state().registry.store().clone();
+        let registry = app.state().registry.clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
         let organizer = endpoint.organizer(store.as_ref()).await;
         TestApp {
@@ -84,6 +95,7 @@ impl TestApp {
             _dir: dir,
             organizer,
             store,
+            registry,
             server,
         }
     }

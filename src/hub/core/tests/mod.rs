@@ -26,6 +26,7 @@ fn settings(replay_window: usize) -> HubSettings {
         danger_phrases: Default::default(),
         pending_caps: Default::default(),
         acks_cached: 4096,
+        threads: 1,
     }
 }
 
