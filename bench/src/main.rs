@@ -3,6 +3,7 @@
 //! the options of each.
 
 mod floor;
+mod many;
 mod publish;
 mod run;
 mod servers;

@@ -18,21 +18,28 @@ pub struct Dialogue {
 
 /// Creates a dialogue over REST and opens it (draft → live).
 pub async fn create_dialogue(port: u16) -> Result<Dialogue, String> {
+    create_dialogue_numbered(port, 0).await
+}
+
+/// Creates dialogue number `n` of a scenario (each number its own dialogue:
+/// the number is in the idempotency keys) and opens it.
+pub async fn create_dialogue_numbered(port: u16, n: usize) -> Result<Dialogue, String> {
+    let (create_key, live_key) = (format!("bench-create-{n}"), format!("bench-live-{n}"));
     let staff = crate::staff::headers(port).await?;
-    let with = |key: &'static str| {
+    fn with<'a>(staff: &'a [(String, String)], key: &'a str) -> Vec<(&'a str, &'a str)> {
         let mut h: Vec<(&str, &str)> = staff
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         h.push(("Idempotency-Key", key));
         h
-    };
+    }
     let (status, v) = util::http_json(
         port,
         "POST",
         "/api/dialogues",
         Some(&json!({ "title": "Trygghetsdialog (benchmark)", "purpose": "Mätning av hur snabbt händelser når deltagarna." })),
-        &with("bench-create"),
+        &with(&staff, &create_key),
     )
     .await?;
     if status != 201 && status != 200 {
@@ -51,7 +58,7 @@ pub async fn create_dialogue(port: u16) -> Result<Dialogue, String> {
         "POST",
         &format!("/api/dialogues/{id}/phase"),
         Some(&json!({ "phase": "live", "expected": "draft" })),
-        &with("bench-live"),
+        &with(&staff, &live_key),
     )
     .await?;
     if status != 200 {
@@ -191,7 +198,18 @@ impl DhConn {
         n: usize,
         rate: Option<f64>,
     ) -> Result<(Published, Vec<u64>), String> {
-        let frames = (0..n)
+        self.ask_from(0, n, rate).await
+    }
+
+    /// Asks questions number `from` to `from + n` (their `client_msg_id`s: a
+    /// number asked before would be a retry, answered with its first ack).
+    pub async fn ask_from(
+        &mut self,
+        from: usize,
+        n: usize,
+        rate: Option<f64>,
+    ) -> Result<(Published, Vec<u64>), String> {
+        let frames = (from..from + n)
             .map(|i| {
                 let id = format!("ask-{i}");
                 let text = format!(

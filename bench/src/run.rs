@@ -33,7 +33,8 @@ pub struct Merged {
     pub votes_sent: u64,
     pub votes_acked: u64,
     pub votes_unanswered: u64,
-    pub tally: BTreeMap<u64, i64>,
+    /// (dialogue, question) → clients whose last acknowledged vote is "on".
+    pub tally: BTreeMap<(usize, u64), i64>,
     pub last_vote_sent_us: u64,
     pub last_vote_ack_us: u64,
     pub finals: Vec<FinalView>,
@@ -75,18 +76,23 @@ pub fn merge(reports: &[Report]) -> Merged {
         m.votes_sent += r.votes_sent;
         m.votes_acked += r.votes_acked;
         m.votes_unanswered += r.votes_unanswered;
-        for (q, n) in &r.tally {
-            *m.tally.entry(*q).or_default() += n;
+        for (d, q, n) in &r.tally {
+            *m.tally.entry((*d, *q)).or_default() += n;
         }
         m.last_vote_sent_us = m.last_vote_sent_us.max(r.last_vote_sent_us);
         m.last_vote_ack_us = m.last_vote_ack_us.max(r.last_vote_ack_us);
         for f in &r.final_views {
-            match m.finals.iter_mut().find(|x| x.votes == f.votes) {
+            match m
+                .finals
+                .iter_mut()
+                .find(|x| x.dialogue == f.dialogue && x.votes == f.votes)
+            {
                 Some(x) => {
                     x.clients += f.clients;
                     x.latest_since_us = x.latest_since_us.max(f.latest_since_us);
                 }
                 None => m.finals.push(FinalView {
+                    dialogue: f.dialogue,
                     votes: f.votes.clone(),
                     clients: f.clients,
                     latest_since_us: f.latest_since_us,
@@ -101,11 +107,12 @@ pub fn merge(reports: &[Report]) -> Merged {
 }
 
 impl Merged {
-    fn expected_tally(&self) -> BTreeMap<u64, u64> {
+    /// The tallies of `dialogue` implied by the acknowledged votes.
+    pub fn expected_tally(&self, dialogue: usize) -> BTreeMap<u64, u64> {
         self.tally
             .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(q, n)| (*q, *n as u64))
+            .filter(|((d, _), n)| *d == dialogue && **n > 0)
+            .map(|((_, q), n)| (*q, *n as u64))
             .collect()
     }
 
@@ -126,7 +133,7 @@ impl Merged {
     }
 }
 
-fn spec(system: System, port: u16, first: usize, count: usize) -> WorkerSpec {
+pub(crate) fn spec(system: System, port: u16, first: usize, count: usize) -> WorkerSpec {
     WorkerSpec {
         system,
         port,
@@ -136,10 +143,16 @@ fn spec(system: System, port: u16, first: usize, count: usize) -> WorkerSpec {
         spread_ms: 0,
         deadline_secs: 900,
         dh: None,
+        dialogues: Vec::new(),
+        first_dialogue: 0,
     }
 }
 
-fn dh_spec(d: &crate::publish::Dialogue, rest_join: bool, votes: Option<VoteSpec>) -> DhSpec {
+pub(crate) fn dh_spec(
+    d: &crate::publish::Dialogue,
+    rest_join: bool,
+    votes: Option<VoteSpec>,
+) -> DhSpec {
     DhSpec {
         secret: servers::SECRET.into(),
         dialogue_id: d.id,
@@ -149,7 +162,7 @@ fn dh_spec(d: &crate::publish::Dialogue, rest_join: bool, votes: Option<VoteSpec
     }
 }
 
-fn start(ctx: &Ctx, system: System, env: &[(&str, String)]) -> Result<Server, String> {
+pub(crate) fn start(ctx: &Ctx, system: System, env: &[(&str, String)]) -> Result<Server, String> {
     match system {
         System::Dialoghub => servers::start_dialoghub(&ctx.dialoghub, env),
         System::Nats => servers::start_nats(&ctx.nats),
@@ -157,7 +170,7 @@ fn start(ctx: &Ctx, system: System, env: &[(&str, String)]) -> Result<Server, St
     }
 }
 
-fn mem_json(base: &ProcSample, loaded: &ProcSample, connected: u64) -> Value {
+pub(crate) fn mem_json(base: &ProcSample, loaded: &ProcSample, connected: u64) -> Value {
     let per = if connected > 0 {
         (loaded.rss_kib.saturating_sub(base.rss_kib)) as f64 / connected as f64
     } else {
@@ -170,14 +183,14 @@ fn mem_json(base: &ProcSample, loaded: &ProcSample, connected: u64) -> Value {
     })
 }
 
-fn raised_limits() -> Vec<(&'static str, String)> {
+pub(crate) fn raised_limits() -> Vec<(&'static str, String)> {
     vec![
         ("DIALOGHUB_LIMITS__MESSAGES_PER_SEC", "100000".into()),
         ("DIALOGHUB_LIMITS__MESSAGES_BURST", "100000".into()),
     ]
 }
 
-fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
+pub(crate) fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
     workers
         .pids()
         .iter()
@@ -404,7 +417,7 @@ pub async fn vote_storm(
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let reports = workers.report().await?;
     let m = merge(&reports);
-    let expected = m.expected_tally();
+    let expected = m.expected_tally(0);
     let agree = m.finals.len() == 1 && m.finals[0].votes == expected && m.no_tallies == 0;
     let latest = m
         .finals
@@ -584,6 +597,26 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
         ];
         let r = vote_storm(ctx, "vote-storm-raised", voters, 20.0, 4, secs, &env).await;
         record(r, "vote-storm-raised", "dialoghub");
+    }
+    // Many dialogues at once, with one hub thread per core and with one, in turn.
+    let (dialogues, per, secs) = if ctx.quick {
+        (20, 50, 5)
+    } else {
+        (200, 50, 20)
+    };
+    let name = format!("many-{dialogues}x{per}");
+    if want(&name) {
+        for threads in [2, 1] {
+            let system = format!("dialoghub-threads-{threads}");
+            eprintln!("bench: {name} on {system} …");
+            let size = crate::many::Size {
+                dialogues,
+                per,
+                secs,
+                threads,
+            };
+            record(crate::many::many(ctx, &name, &size).await, &name, &system);
+        }
     }
     let joins = if ctx.quick { 500 } else { 5000 };
     if want("join-storm") {
@@ -890,7 +923,7 @@ pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> 
     let reports = workers.report().await?;
     let m = merge(&reports);
     drop(server);
-    let expected = m.expected_tally();
+    let expected = m.expected_tally(0);
     let rest_joined: u64 = serde_json::from_str::<Value>(&ready[1])
         .ok()
         .and_then(|v| v["connected"].as_u64())
@@ -962,6 +995,22 @@ pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> 
             ),
         ),
     ];
+    // Many dialogues at once, on two hub threads: the same promises in each.
+    let size = crate::many::Size {
+        dialogues: 4,
+        per: 10,
+        secs: 4,
+        threads: 2,
+    };
+    let many = crate::many::many(ctx, "many-smoke", &size).await;
+    let mut checks: Vec<(String, bool, String)> = checks
+        .into_iter()
+        .map(|(name, ok, detail)| (name.to_string(), ok, detail))
+        .collect();
+    match many {
+        Ok(v) => checks.extend(crate::many::checks(&v)),
+        Err(e) => checks.push(("many dialogues ran".into(), false, e)),
+    }
     let mut passed = 0;
     for (name, ok, detail) in &checks {
         println!("{} {name}: {detail}", if *ok { "ok  " } else { "FAIL" });

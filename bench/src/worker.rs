@@ -49,6 +49,42 @@ pub struct WorkerSpec {
     /// The worker reports and exits by itself after this long, whatever happens.
     pub deadline_secs: u64,
     pub dh: Option<DhSpec>,
+    /// Several dialogues (the many-dialogues scenario): the clients are split
+    /// into as many equal blocks, in order; `dh` is not used then.
+    #[serde(default)]
+    pub dialogues: Vec<DhSpec>,
+    /// The scenario-wide number of `dialogues[0]` (tallies and `expect-each`
+    /// are per dialogue, numbered across all workers).
+    #[serde(default)]
+    pub first_dialogue: usize,
+}
+
+impl WorkerSpec {
+    /// The scenario-wide number of client `i`'s dialogue (0 with one dialogue).
+    fn dialogue_of(&self, i: usize) -> usize {
+        if self.dialogues.is_empty() {
+            0
+        } else {
+            self.first_dialogue + i * self.dialogues.len() / self.count.max(1)
+        }
+    }
+
+    /// The dialogue client `i` joins.
+    fn dh_for(&self, i: usize) -> Option<&DhSpec> {
+        if self.dialogues.is_empty() {
+            self.dh.as_ref()
+        } else {
+            self.dialogues
+                .get(self.dialogue_of(i) - self.first_dialogue)
+        }
+    }
+
+    fn votes(&self) -> bool {
+        self.dh
+            .iter()
+            .chain(&self.dialogues)
+            .any(|d| d.votes.is_some())
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -103,8 +139,9 @@ struct Stats {
     votes_sent: u64,
     votes_acked: u64,
     votes_unanswered: u64,
-    /// For each question, how many of this worker's clients' last acknowledged vote is "on".
-    tally: BTreeMap<u64, i64>,
+    /// For each (dialogue, question), how many of this worker's clients' last
+    /// acknowledged vote is "on".
+    tally: BTreeMap<(usize, u64), i64>,
     last_vote_sent_us: u64,
     last_vote_ack_us: u64,
     frames: u64,
@@ -114,6 +151,8 @@ struct Stats {
 /// What the runner needs to see of each client at the end.
 #[derive(Default, Clone)]
 struct View {
+    /// The scenario-wide number of the client's dialogue.
+    dialogue: usize,
     alive: bool,
     last_seq: u64,
     /// The vote tallies this client shows now, and since when.
@@ -124,6 +163,9 @@ struct View {
 
 #[derive(Serialize, Deserialize, Default)]
 pub struct FinalView {
+    /// The dialogue these tallies are of (its scenario-wide number).
+    #[serde(default)]
+    pub dialogue: usize,
     pub votes: BTreeMap<u64, u64>,
     pub clients: u64,
     /// The latest moment one of these clients first showed these tallies.
@@ -145,7 +187,8 @@ pub struct Report {
     pub votes_sent: u64,
     pub votes_acked: u64,
     pub votes_unanswered: u64,
-    pub tally: BTreeMap<u64, i64>,
+    /// (dialogue, question, clients whose last acknowledged vote is "on").
+    pub tally: Vec<(usize, u64, i64)>,
     pub last_vote_sent_us: u64,
     pub last_vote_ack_us: u64,
     pub final_views: Vec<FinalView>,
@@ -212,8 +255,14 @@ async fn run(spec: WorkerSpec) {
             }
         }
     });
+    let views = (0..spec.count)
+        .map(|i| View {
+            dialogue: spec.dialogue_of(i),
+            ..View::default()
+        })
+        .collect();
     let shared = Rc::new(Shared {
-        views: RefCell::new(vec![View::default(); spec.count]),
+        views: RefCell::new(views),
         gate: Semaphore::new(spec.connect_concurrency.max(1)),
         spec,
         stats: RefCell::new(Stats::default()),
@@ -247,6 +296,8 @@ async fn run(spec: WorkerSpec) {
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut ready_sent = false;
     let mut expect: Option<u64> = None;
+    // `expect-each`: the last `seq` of each dialogue, by scenario-wide number.
+    let mut expect_each: Option<Vec<u64>> = None;
     let mut voting = false;
     loop {
         tokio::select! {
@@ -255,10 +306,12 @@ async fn run(spec: WorkerSpec) {
                 let cmd = cmd.unwrap_or_else(|| "report".into());
                 if cmd == "report" { break; }
                 if cmd == "go" {
-                    voting = shared.spec.dh.as_ref().is_some_and(|d| d.votes.is_some());
+                    voting = shared.spec.votes();
                     let _ = go_tx.send(true);
                 } else if let Some(n) = cmd.strip_prefix("expect ") {
                     expect = n.parse().ok();
+                } else if let Some(each) = cmd.strip_prefix("expect-each ") {
+                    expect_each = serde_json::from_str(each).ok();
                 }
             }
             _ = tick.tick() => {
@@ -276,6 +329,14 @@ async fn run(spec: WorkerSpec) {
                     let views = shared.views.borrow();
                     if views.iter().filter(|v| v.alive).all(|v| v.last_seq >= n) {
                         expect = None;
+                        out("complete");
+                    }
+                }
+                if let Some(each) = &expect_each {
+                    let views = shared.views.borrow();
+                    let reached = |v: &View| v.last_seq >= each.get(v.dialogue).copied().unwrap_or(0);
+                    if views.iter().filter(|v| v.alive).all(reached) {
+                        expect_each = None;
                         out("complete");
                     }
                 }
@@ -307,12 +368,16 @@ fn report(shared: &Shared) -> Report {
     for v in views.iter() {
         match &v.votes {
             None => no_tallies += 1,
-            Some(map) => match finals.iter_mut().find(|f| &f.votes == map) {
+            Some(map) => match finals
+                .iter_mut()
+                .find(|f| f.dialogue == v.dialogue && &f.votes == map)
+            {
                 Some(f) => {
                     f.clients += 1;
                     f.latest_since_us = f.latest_since_us.max(v.votes_since_us);
                 }
                 None => finals.push(FinalView {
+                    dialogue: v.dialogue,
                     votes: map.clone(),
                     clients: 1,
                     latest_since_us: v.votes_since_us,
@@ -350,7 +415,7 @@ fn report(shared: &Shared) -> Report {
         votes_sent: st.votes_sent,
         votes_acked: st.votes_acked,
         votes_unanswered: st.votes_unanswered,
-        tally: st.tally.clone(),
+        tally: st.tally.iter().map(|((d, q), n)| (*d, *q, *n)).collect(),
         last_vote_sent_us: st.last_vote_sent_us,
         last_vote_ack_us: st.last_vote_ack_us,
         final_views: finals,
@@ -379,7 +444,7 @@ async fn connect(s: &Shared, i: usize) -> Option<(Ws, u64)> {
     let spec = &s.spec;
     let handshake = async {
         match spec.system {
-            System::Dialoghub => dh_connect(spec).await,
+            System::Dialoghub => dh_connect(spec, i).await,
             System::Nats => nats_connect(spec.port).await.map(|ws| (ws, 0)),
             System::Floor => util::dial(spec.port, "/sub").await.map(|ws| (ws, 0)),
         }
@@ -392,7 +457,6 @@ async fn connect(s: &Shared, i: usize) -> Option<(Ws, u64)> {
     let mut st = s.stats.borrow_mut();
     st.connected += 1;
     st.join.record(now_us() - t0);
-    let _ = i;
     Some(result)
 }
 
@@ -407,8 +471,8 @@ struct In<'a> {
     votes: Option<BTreeMap<u64, u64>>,
 }
 
-async fn dh_connect(spec: &WorkerSpec) -> Result<(Ws, u64), String> {
-    let dh = spec.dh.as_ref().ok_or("no dialoghub spec")?;
+async fn dh_connect(spec: &WorkerSpec, i: usize) -> Result<(Ws, u64), String> {
+    let dh = spec.dh_for(i).ok_or("no dialoghub spec")?;
     let token = if dh.rest_join {
         let body = serde_json::json!({ "code": dh.code });
         let (status, v) = util::http_json(spec.port, "POST", "/api/join", Some(&body), &[]).await?;
@@ -619,7 +683,7 @@ async fn dh_client(
 ) {
     let mut epoch = 0u64;
     let mut last_seq = s.views.borrow()[i].last_seq;
-    let votes = s.spec.dh.as_ref().and_then(|d| d.votes.clone());
+    let votes = s.spec.dh_for(i).and_then(|d| d.votes.clone());
     let mut started = false;
     let mut voting = false;
     let mut vote_end = Instant::now();
@@ -776,8 +840,9 @@ async fn dh_client(
 
 fn finish_votes(s: &Shared, i: usize, mine: &BTreeMap<u64, bool>) {
     let mut st = s.stats.borrow_mut();
+    let dialogue = s.views.borrow()[i].dialogue;
     for (q, on) in mine {
-        *st.tally.entry(*q).or_default() += i64::from(*on);
+        *st.tally.entry((dialogue, *q)).or_default() += i64::from(*on);
     }
     s.views.borrow_mut()[i].voting_done = true;
 }

@@ -1,0 +1,317 @@
+//! Many dialogues at once: a city-wide evening. `dialogues` × `per` participants,
+//! each joining by code (`POST /api/join`) as real clients do; in every
+//! dialogue a moderator approves one question a second (its text carries the
+//! send time, so each participant's receipt is a delivery sample), a
+//! participant asks one a second, and the participants vote 20 times a second
+//! in total, so presence and tallies flow throughout.
+
+use crate::publish::{DhConn, Dialogue, Published, create_dialogue_numbered};
+use crate::run::{Ctx, dh_spec, loadgen_cpu, merge, raised_limits, spec, start};
+use crate::servers::{PER_WORKER, Workers};
+use crate::util::{self, Hist, ProcSample, cpu_percent, now_us};
+use crate::worker::{System, VoteSpec, WorkerSpec};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Questions approved before the run, for the participants to vote on.
+const VOTED: usize = 5;
+/// Votes a second per dialogue, all its participants together.
+const VOTES_PER_DIALOGUE: f64 = 20.0;
+/// The moderator's approvals and the asker's questions a second, per dialogue.
+const RATE: f64 = 1.0;
+
+pub struct Size {
+    pub dialogues: usize,
+    pub per: usize,
+    pub secs: u64,
+    /// `hub.threads` of the server under test.
+    pub threads: usize,
+}
+
+/// One dialogue's own connections: its asker and its moderator.
+struct Room {
+    dialogue: Dialogue,
+    asker: DhConn,
+    moderator: DhConn,
+    /// Asked before the run, approved one a second during it.
+    to_approve: Vec<u64>,
+    voted: Vec<u64>,
+}
+
+async fn room(port: u16, n: usize, secs: usize) -> Result<Room, String> {
+    let dialogue = create_dialogue_numbered(port, n).await?;
+    let mut asker = DhConn::open(port, "participant", dialogue.id).await?;
+    let (_, ids) = asker.ask(VOTED + secs, None).await?;
+    let mut moderator = DhConn::open(port, "moderator", dialogue.id).await?;
+    let approved = moderator.approve(&ids[..VOTED], 0, None, 0).await?;
+    if !approved.errors.is_empty() {
+        return Err(format!("approvals refused: {:?}", approved.errors));
+    }
+    Ok(Room {
+        dialogue,
+        asker,
+        moderator,
+        voted: ids[..VOTED].to_vec(),
+        to_approve: ids[VOTED..].to_vec(),
+    })
+}
+
+/// What one dialogue's moderator and asker did during the run.
+struct Run {
+    approved: Result<Published, String>,
+    asked: Result<Published, String>,
+}
+
+pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
+    let mut env = raised_limits();
+    env.push(("DIALOGHUB_HUB__THREADS", size.threads.to_string()));
+    let server = start(ctx, System::Dialoghub, &env)?;
+    let port = server.port;
+    let secs = size.secs as usize;
+    let t_setup = now_us();
+    // Sign in once before the dialogues are set up side by side: the link is single-use.
+    crate::staff::headers(port).await?;
+    // Sixteen dialogues set up at a time: each is a few REST calls and two sockets.
+    let mut rooms: Vec<Room> = futures_util::stream::iter(0..size.dialogues)
+        .map(|n| room(port, n, secs))
+        .buffered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let setup_ms = (now_us() - t_setup) / 1000;
+    let base = util::sample(server.pid);
+    // Whole dialogues per worker, at most PER_WORKER clients each.
+    let per_worker = (PER_WORKER / size.per).max(1);
+    let specs: Vec<WorkerSpec> = rooms
+        .chunks(per_worker)
+        .enumerate()
+        .map(|(w, chunk)| {
+            let first_dialogue = w * per_worker;
+            WorkerSpec {
+                dialogues: chunk
+                    .iter()
+                    .map(|r| {
+                        let votes = VoteSpec {
+                            questions: r.voted.clone(),
+                            per_sec: VOTES_PER_DIALOGUE / size.per as f64,
+                            window: 4,
+                            duration_ms: size.secs * 1000,
+                        };
+                        dh_spec(&r.dialogue, true, Some(votes))
+                    })
+                    .collect(),
+                first_dialogue,
+                ..spec(
+                    System::Dialoghub,
+                    port,
+                    first_dialogue * size.per,
+                    chunk.len() * size.per,
+                )
+            }
+        })
+        .collect();
+    let t_connect = now_us();
+    let mut workers = Workers::spawn(&ctx.bench, &specs)?;
+    let lg_before: Vec<ProcSample> = workers.pids().iter().map(|p| util::sample(*p)).collect();
+    workers.wait("ready ", Duration::from_secs(300)).await?;
+    let connect_ms = (now_us() - t_connect) / 1000;
+    let idle = util::sample(server.pid);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = util::sample(server.pid);
+    let go_us = now_us();
+    workers.send("go");
+    let runs: Vec<Run> = futures_util::future::join_all(rooms.iter_mut().map(|r| async move {
+        let (approved, asked) = tokio::join!(
+            r.moderator.approve(&r.to_approve, 1, Some(RATE), 100),
+            r.asker.ask_from(VOTED + secs, secs, Some(RATE)),
+        );
+        Run {
+            approved,
+            asked: asked.map(|(p, _)| p),
+        }
+    }))
+    .await;
+    let votes_done = workers
+        .wait("votes-done", Duration::from_secs(size.secs + 60))
+        .await;
+    let after = util::sample(server.pid);
+    let run_s = (now_us() - go_us) as f64 / 1e6;
+    // The last event of each dialogue: its last approval or question.
+    let mut last_seq = Vec::with_capacity(runs.len());
+    let (mut approve_ack, mut ask_ack) = (Hist::default(), Hist::default());
+    let mut publisher_errors: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut approvals, mut asks) = (0u64, 0u64);
+    for run in &runs {
+        let mut last = 0;
+        for (kind, p) in [("approve", &run.approved), ("ask", &run.asked)] {
+            match p {
+                Ok(p) => {
+                    last = last.max(p.last_seq);
+                    let hist = if kind == "approve" {
+                        approvals += p.acks.count;
+                        &mut approve_ack
+                    } else {
+                        asks += p.acks.count;
+                        &mut ask_ack
+                    };
+                    hist.merge(&p.acks);
+                    for (code, n) in &p.errors {
+                        *publisher_errors
+                            .entry(format!("{kind} {code}"))
+                            .or_default() += n;
+                    }
+                }
+                Err(e) => *publisher_errors.entry(format!("{kind}: {e}")).or_default() += 1,
+            }
+        }
+        last_seq.push(last);
+    }
+    workers.send(&format!(
+        "expect-each {}",
+        serde_json::to_string(&last_seq).unwrap_or_default()
+    ));
+    let complete = workers.wait("complete", Duration::from_secs(60)).await;
+    // Tallies go out every 250 ms; give them time to land everywhere.
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let lg_cpu = loadgen_cpu(&workers, &lg_before);
+    let reports = workers.report().await?;
+    let m = merge(&reports);
+    let mut exact = 0;
+    let mut wrong = Vec::new();
+    for d in 0..rooms.len() {
+        let expected = m.expected_tally(d);
+        let views: Vec<_> = m.finals.iter().filter(|f| f.dialogue == d).collect();
+        if views.len() == 1 && views[0].votes == expected && !expected.is_empty() {
+            exact += 1;
+        } else if wrong.len() < 5 {
+            wrong.push(json!({
+                "dialogue": d,
+                "expected": expected,
+                "shown": views.iter().map(|f| json!({ "votes": f.votes, "clients": f.clients })).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    let own_gaps: u64 = rooms.iter().map(|r| r.moderator.gaps + r.asker.gaps).sum();
+    let phase = m.phases.get(&1);
+    drop(server);
+    Ok(json!({
+        "scenario": name,
+        "system": format!("dialoghub-threads-{}", size.threads),
+        "hub_threads": size.threads,
+        "dialogues": size.dialogues,
+        "participants_per_dialogue": size.per,
+        "secs": size.secs,
+        "requested": size.dialogues * size.per,
+        "connected": m.connected,
+        "connect_failed": m.failed,
+        "setup_ms": setup_ms,
+        "connect_ms": connect_ms,
+        "join": m.join.summary_ms(),
+        "deliveries": phase.map_or(0, |p| p.0),
+        "expected_deliveries": approvals * size.per as u64,
+        "delivery": phase.map(|p| p.2.summary_ms()).unwrap_or(Value::Null),
+        "vote_ack": m.ack.summary_ms(),
+        "approve_ack": approve_ack.summary_ms(),
+        "ask_ack": ask_ack.summary_ms(),
+        "approvals": approvals,
+        "asks": asks,
+        "votes_sent": m.votes_sent,
+        "votes_acked": m.votes_acked,
+        "votes_unanswered": m.votes_unanswered,
+        "votes_per_s": (m.votes_acked as f64 / run_s).round(),
+        "tallies": {
+            "dialogues_exact": exact,
+            "clients_without_tallies": m.no_tallies,
+            "not_exact": wrong,
+        },
+        "server": {
+            "cpu_pct": cpu_percent(&before, &after),
+            "rss_idle_mib": idle.rss_kib / 1024,
+            "rss_end_mib": after.rss_kib / 1024,
+            "rss_base_mib": base.rss_kib / 1024,
+        },
+        "loadgen": { "processes": reports.len(), "cpu_s": (lg_cpu * 10.0).round() / 10.0 },
+        "gaps": m.gaps + own_gaps,
+        "errors": m.errors,
+        "publisher_errors": publisher_errors,
+        "closed": m.closed,
+        "unparsed": m.unparsed,
+        "votes_done": votes_done.is_ok(),
+        "complete": complete.is_ok(),
+    }))
+}
+
+/// The smoke's share: whether `many` kept every promise. `(name, ok, detail)`.
+pub fn checks(v: &Value) -> Vec<(String, bool, String)> {
+    let n = |k: &str| v[k].as_u64().unwrap_or(0);
+    let count = |k: &str| match &v[k] {
+        Value::Object(o) => o.values().filter_map(Value::as_u64).sum(),
+        _ => 0,
+    };
+    let dialogues = n("dialogues");
+    let label = |what: &str| format!("{dialogues} dialogues: {what}");
+    vec![
+        (
+            label("every client joined by code"),
+            n("connected") == n("requested") && count("connect_failed") == 0,
+            format!(
+                "{} of {}, failures {}",
+                n("connected"),
+                n("requested"),
+                v["connect_failed"]
+            ),
+        ),
+        (
+            label("no seq gaps anywhere"),
+            n("gaps") == 0,
+            format!("{} gaps", n("gaps")),
+        ),
+        (
+            label("no errors, closes or unreadable frames"),
+            count("errors") + count("publisher_errors") + count("closed") + n("unparsed") == 0,
+            format!(
+                "errors {}, publisher {}, closed {}, unparsed {}",
+                v["errors"],
+                v["publisher_errors"],
+                v["closed"],
+                n("unparsed")
+            ),
+        ),
+        (
+            label("every approval and question acknowledged"),
+            n("approvals") == dialogues * n("secs") && n("asks") == dialogues * n("secs"),
+            format!("{} approvals, {} questions", n("approvals"), n("asks")),
+        ),
+        (
+            label("every vote acknowledged"),
+            v["votes_done"] == true
+                && n("votes_sent") > 0
+                && n("votes_acked") == n("votes_sent")
+                && n("votes_unanswered") == 0,
+            format!(
+                "{} of {} acked, {} unanswered",
+                n("votes_acked"),
+                n("votes_sent"),
+                n("votes_unanswered")
+            ),
+        ),
+        (
+            label("every client got every event of its dialogue"),
+            v["complete"] == true && n("deliveries") == n("expected_deliveries"),
+            format!(
+                "{} of {} approvals delivered",
+                n("deliveries"),
+                n("expected_deliveries")
+            ),
+        ),
+        (
+            label("every client shows its dialogue's tallies of the acked votes"),
+            v["tallies"]["dialogues_exact"].as_u64() == Some(dialogues)
+                && v["tallies"]["clients_without_tallies"] == 0,
+            format!("{}", v["tallies"]),
+        ),
+    ]
+}
