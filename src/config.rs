@@ -25,6 +25,31 @@ pub struct Settings {
     #[serde(default)]
     pub districts: Vec<DistrictSettings>,
     pub oidc: OidcSettings,
+    pub mail: MailSettings,
+}
+
+/// Opt-in e-mail notes to participants on their question's fate. Off while
+/// `smtp_host` is empty.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none` (plain, for a relay on the same host), `starttls` or `tls`.
+    pub security: String,
+    pub username: String,
+    pub password: String,
+    /// The sender, e.g. `Trygghetsdialog <noreply@example.se>`.
+    pub from: String,
+    /// How often the subscribed questions are checked for a change.
+    pub scan_ms: u64,
+    /// How often the outbox is checked for notes due.
+    pub send_ms: u64,
+    /// The wait after a first failed delivery, doubled after each further one.
+    pub retry_initial_ms: u64,
+    /// The longest wait between two attempts.
+    pub retry_max_secs: u64,
+    /// How long one SMTP exchange may take.
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

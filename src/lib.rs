@@ -15,6 +15,7 @@
 //! - [`log`]: the stored log's codec, versioned, below the protocol.
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.
 //! - [`retention`]: retention and erasure plans (public-records duties).
+//! - [`mail`]: opt-in e-mail notes on a question's fate, from an outbox in the store.
 //! - [`app`]: builds all of it from [`config::Settings`].
 
 pub mod app;
@@ -26,6 +27,7 @@ pub mod hub;
 pub mod identity;
 pub mod log;
 pub mod log_filter;
+pub mod mail;
 pub mod photo;
 pub mod private_files;
 pub mod protocol;

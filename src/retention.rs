@@ -35,6 +35,8 @@ pub struct Counts {
     pub receipts: usize,
     pub participants_pseudonymised: usize,
     pub audit_rows: u64,
+    /// Addresses left for e-mail notes, deleted with the identities.
+    pub mail_subscriptions: u64,
 }
 
 impl Counts {
@@ -50,6 +52,7 @@ impl Counts {
         self.receipts += o.receipts;
         self.participants_pseudonymised += o.participants_pseudonymised;
         self.audit_rows += o.audit_rows;
+        self.mail_subscriptions += o.mail_subscriptions;
     }
 }
 
@@ -133,6 +136,16 @@ fn pseudonymise(
         }
     }
     map
+}
+
+/// Whether the participants' identities of the dialogue are past their period.
+fn identities_expired(
+    record: &DialogueRecord,
+    periods: &RetentionSettings,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let ed = Editable::new(record)?;
+    Ok(closed_at(&ed).is_some_and(|c| now >= c + periods.participant_identities_days * DAY_MS))
 }
 
 /// When the dialogue closed, if it did.
@@ -351,6 +364,14 @@ pub async fn erase_participant(
     };
     let (scrub, erased) = plan_erasure(&record, participant, replace_text)?;
     store.scrub(dialogue, &scrub).await?;
+    // The addresses they left for notes on their questions go with them.
+    let asked: Vec<u64> = erased
+        .questions_marked
+        .iter()
+        .chain(&erased.questions_kept)
+        .copied()
+        .collect();
+    let addresses = store.mail_forget(dialogue, &asked).await?;
     let detail = serde_json::json!({
         "questions_marked": erased.questions_marked.len(),
         "questions_kept": erased.questions_kept.len(),
@@ -376,6 +397,7 @@ pub async fn erase_participant(
         questions_marked = erased.questions_marked.len(),
         questions_kept = erased.questions_kept.len(),
         tips_marked = erased.tips_marked,
+        mail_subscriptions = addresses,
         "participant erased"
     );
     Ok(Some(erased))
@@ -399,6 +421,10 @@ pub async fn run_retention(
             store.scrub(id, &scrub).await?;
             changed.push(id);
         }
+        // Addresses for notes last as long as the identities they belong to.
+        if identities_expired(&record, periods, now)? {
+            total.mail_subscriptions += store.mail_forget_dialogue(id).await?;
+        }
         total.add(&counts);
     }
     total.audit_rows = store
@@ -414,6 +440,7 @@ pub async fn run_retention(
             receipts = total.receipts,
             participants_pseudonymised = total.participants_pseudonymised,
             audit_rows = total.audit_rows,
+            mail_subscriptions = total.mail_subscriptions,
             "retention run"
         );
     }

@@ -228,3 +228,16 @@ pub struct LangQuery {
     pub lang: Option<String>,
     pub code: Option<String>,
 }
+
+/// `POST /api/receipts/{receipt}/mail`: the address for notes on the question.
+#[derive(Debug, Deserialize)]
+pub struct MailNoteBody {
+    pub address: String,
+}
+
+/// `POST /r/{receipt}/mail`: the receipt page's form.
+#[derive(Debug, Deserialize)]
+pub struct MailNoteForm {
+    pub address: String,
+    pub lang: Option<String>,
+}

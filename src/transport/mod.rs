@@ -17,6 +17,7 @@ mod web;
 
 pub use client_addr::{TrustedProxies, limit_key};
 pub use error::ApiError;
+pub use pages::locale_text;
 pub use rest::Body;
 pub use serve::{MAX_REQUEST_HEAD_BYTES, ServeSettings, serve};
 pub use upgrade::origin_allowed;
@@ -92,6 +93,15 @@ pub fn router(state: AppState) -> Router {
         .route("/d/{code}/record.csv", get(pages::record_csv))
         .route("/r", get(pages::receipt_page))
         .route("/r/{receipt}", get(pages::receipt_page))
+        .route("/r/{receipt}/mail", post(pages::subscribe_form))
+        .route(
+            "/api/receipts/{receipt}/mail",
+            post(pages::subscribe_json).delete(pages::unsubscribe_json),
+        )
+        .route(
+            "/u/{token}",
+            get(pages::unsubscribe_page).post(pages::unsubscribe_now),
+        )
         .route(
             "/api/dialogues/{id}/invitees/{person}/calendar.ics",
             get(pages::invitee_calendar),

@@ -156,7 +156,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Every file under `dir`, read whole, searched for every needle.
-fn files_holding(dir: &Path, texts: &[String]) -> Vec<String> {
+pub fn files_holding(dir: &Path, texts: &[String]) -> Vec<String> {
     let needles = needles(texts);
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

@@ -16,6 +16,7 @@ mod erasure_on_disk;
 mod exports;
 mod flood;
 mod guard_set;
+mod mail;
 mod meeting;
 mod meeting_day;
 mod model;

@@ -6,13 +6,23 @@ use serde_json::json;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const SECRET: &str = "privacy-secret-privacy-secret-privacy-secret-0123";
+pub const SECRET: &str = "privacy-secret-privacy-secret-privacy-secret-0123";
 
 /// Starts the binary with every log level on and its logs in a file: stderr in
 /// `server.log`, and stdout (where the log lines go) after the port line too.
 pub async fn start_logged(dir: &std::path::Path, rust_log: &str) -> (tokio::process::Child, u16) {
+    start_logged_with(dir, rust_log, &[]).await
+}
+
+/// As `start_logged`, with more settings in the environment.
+pub async fn start_logged_with(
+    dir: &std::path::Path,
+    rust_log: &str,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, u16) {
     let log = std::fs::File::create(dir.join("server.log")).unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dialoghub"))
+        .envs(env.iter().copied())
         .env("DIALOGHUB_SERVER__PORT", "0")
         .env("DIALOGHUB_SERVER__DATA_DIR", dir)
         .env(

@@ -93,6 +93,7 @@ contract!(
     staff_events_and_appended_actions_make_the_audit_trail,
     every_dialogue_is_listed_and_a_live_store_answers_a_ping_until_closed,
     the_attendance_peak_is_kept_and_only_ever_raised,
+    mail_notes_are_queued_once_and_each_is_claimed_by_one_node,
 );
 
 const ORGANIZER: Uuid = Uuid::from_u128(0x0f);
@@ -716,4 +717,96 @@ fn the_contract_calls_every_method_of_the_store() {
             "the store contract never calls `{m}`"
         );
     }
+}
+
+/// E-mail notes: one row per (subscription, change) however often and by whom
+/// it is queued; two nodes claiming at once get disjoint notes; a failed note
+/// waits until its next attempt; the unsubscribe token works once.
+async fn mail_notes_are_queued_once_and_each_is_claimed_by_one_node(b: &Backend) {
+    use dialoghub::store::MailAddress;
+    use dialoghub::store::mail::NewNote;
+    let s = &b.store;
+    let other = b.another_node().await;
+    let dialogue = Uuid::new_v4();
+    let first = MailAddress::new("forsta@example.org".into());
+    let second = MailAddress::new("andra@example.org".into());
+    s.mail_subscribe(dialogue, 1, "AAAAAA-BBBBBBBBBB", &first, 10)
+        .await
+        .unwrap();
+    s.mail_subscribe(dialogue, 2, "AAAAAA-CCCCCCCCCC", &first, 10)
+        .await
+        .unwrap();
+    // A second address for the same question replaces the first.
+    other
+        .mail_subscribe(dialogue, 1, "AAAAAA-BBBBBBBBBB", &second, 11)
+        .await
+        .unwrap();
+    let subs = s.mail_subscriptions().await.unwrap();
+    assert_eq!(subs.len(), 2, "{}", b.name);
+    for sub in &subs {
+        let note = NewNote {
+            subscription: &sub.id,
+            change: "fate",
+            fate: "answered_live",
+            title: "T",
+            now: 20,
+        };
+        assert!(s.mail_enqueue(&note).await.unwrap());
+        assert!(!other.mail_enqueue(&note).await.unwrap(), "queued once");
+        assert!(!s.mail_enqueue(&note).await.unwrap(), "queued once");
+    }
+    let (a, b2) = tokio::join!(
+        s.mail_claim("node-a", 30, 1000, 10),
+        other.mail_claim("node-b", 30, 1000, 10)
+    );
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    assert_eq!(a.len() + b2.len(), 2, "each note claimed by one node");
+    let mut claimed: Vec<_> = a
+        .iter()
+        .map(|n| (n, "node-a"))
+        .chain(b2.iter().map(|n| (n, "node-b")))
+        .collect();
+    claimed.sort_by_key(|(n, _)| n.receipt.clone());
+    assert_eq!(claimed[0].0.address, second, "the newer address");
+    assert!(
+        s.mail_claim("node-c", 40, 1000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    let ((sent, _), (failed, owner)) = (claimed[0], claimed[1]);
+    s.mail_sent(&sent.id, 50, false).await.unwrap();
+    s.mail_failed(&failed.id, owner, 2000).await.unwrap();
+    assert!(
+        s.mail_claim("node-c", 1500, 3000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let again = other.mail_claim("node-c", 2000, 3000, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].id.as_str(), again[0].attempts),
+        (failed.id.as_str(), 1)
+    );
+    s.mail_set_unsubscribe(&again[0].id, "node-c", "hash-of-token")
+        .await
+        .unwrap();
+    assert!(s.mail_unsubscribe_token("hash-of-token").await.unwrap());
+    assert!(
+        !other.mail_unsubscribe_token("hash-of-token").await.unwrap(),
+        "single use"
+    );
+    assert_eq!(s.mail_subscription_count().await.unwrap(), 1);
+    assert_eq!(s.mail_forget(dialogue, &[1, 2]).await.unwrap(), 1);
+    assert_eq!(s.mail_subscription_count().await.unwrap(), 0);
+    assert!(
+        s.mail_claim("node-c", 9000, 10_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the notes went with it"
+    );
 }

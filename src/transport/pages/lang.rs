@@ -19,6 +19,11 @@ pub(super) static SV: LazyLock<Strings> = LazyLock::new(|| load_locale("sv"));
 
 pub(super) static EN: LazyLock<Strings> = LazyLock::new(|| load_locale("en"));
 
+/// A string of the locale files, Swedish unless `en` (for the e-mail notes).
+pub fn locale_text(en: bool, key: &str) -> &'static str {
+    Lang { en }.t(key)
+}
+
 /// Swedish unless English is asked for.
 #[derive(Clone, Copy)]
 pub(super) struct Lang {

@@ -7,15 +7,20 @@
 //!
 //! Here: what every page shares (head, security headers, labels) and the public
 //! page and JSON record; `public_page.rs` renders the page, `exports.rs` the CSV
-//! and calendar files, `receipt_lookup.rs` the receipt lookup, `lang.rs` the
-//! two languages.
+//! and calendar files, `receipt_lookup.rs` the receipt lookup, `mail_notes.rs` the
+//! e-mail notes a receipt holder may ask for, `lang.rs` the two languages.
 
 mod exports;
 mod lang;
+mod mail_notes;
 mod public_page;
 mod receipt_lookup;
 
 pub use exports::{invitee_calendar, public_calendar, record_csv};
+pub use lang::locale_text;
+pub use mail_notes::{
+    subscribe_form, subscribe_json, unsubscribe_json, unsubscribe_now, unsubscribe_page,
+};
 pub use receipt_lookup::{receipt_json, receipt_page};
 
 use super::rest::public_url;

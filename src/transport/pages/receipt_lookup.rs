@@ -3,6 +3,7 @@
 
 use super::lang::Lang;
 use super::{answer_and_follow_up, fate_label, head, html, restarting};
+use crate::domain::{Dialogue, DialogueId};
 use crate::protocol::public_record::{self, ReceiptWire};
 use crate::protocol::rest::LangQuery;
 use crate::protocol::walk_report::action_status_wire;
@@ -25,6 +26,32 @@ async fn lookup<T: Send + 'static>(
     raw: &str,
     make: impl FnOnce(&ReceiptWire<'_>) -> T + Send + 'static,
 ) -> Result<T, ApiError> {
+    let (_, _, found) = find(state, peer, raw, move |d, secret| {
+        public_record::receipt(d, secret).map(|r| make(&r))
+    })
+    .await?;
+    Ok(found)
+}
+
+/// The dialogue and question behind a receipt, and the receipt as printed;
+/// a miss counts as in a lookup.
+pub(super) async fn question_of(
+    state: &AppState,
+    peer: SocketAddr,
+    raw: &str,
+) -> Result<(DialogueId, String, u64), ApiError> {
+    find(state, peer, raw, |d, secret| {
+        d.receipts.get(secret).map(|q| q.0)
+    })
+    .await
+}
+
+async fn find<T: Send + 'static>(
+    state: &AppState,
+    peer: SocketAddr,
+    raw: &str,
+    make: impl FnOnce(&Dialogue, &str) -> Option<T> + Send + 'static,
+) -> Result<(DialogueId, String, T), ApiError> {
     let now = Instant::now();
     if state.limits.receipts_blocked(peer.ip(), now) {
         return Err(ApiError::new(
@@ -40,11 +67,12 @@ async fn lookup<T: Send + 'static>(
     let Some(handle) = state.registry.by_code(&code).await? else {
         return Err(miss());
     };
+    let printed = receipt::full(&code, &secret);
     let found = handle
-        .read(move |d| public_record::receipt(d, &secret).map(|r| make(&r)))
+        .read(move |d| make(d, &secret))
         .await
         .ok_or_else(restarting)?;
-    found.ok_or_else(miss)
+    Ok((handle.id, printed, found.ok_or_else(miss)?))
 }
 
 /// `GET /api/receipts/{receipt}`: one question's fate, as JSON.
@@ -81,7 +109,12 @@ pub async fn receipt_page(
         })
         .await;
         match found {
-            Ok(html) => out.push_str(&html),
+            Ok(html) => {
+                out.push_str(&html);
+                if crate::mail::enabled(&state.settings) {
+                    super::mail_notes::form(&mut out, &lang, &raw, None);
+                }
+            }
             Err(e) => {
                 status = e.status();
                 let key = if e.code() == ErrorCode::RateLimited {
