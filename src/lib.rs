@@ -14,6 +14,8 @@
 //!   who is asking, revocation and security events.
 //! - [`log`]: the stored log's codec, versioned, below the protocol.
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.
+//! - [`district`]: the district's page, feeds and information posts, read from
+//!   the store beside the live dialogues (a cache by log head), never inside them.
 //! - [`retention`]: retention and erasure plans (public-records duties).
 //! - [`mail`]: opt-in e-mail notes on a question's fate, from an outbox in the store.
 //! - [`app`]: builds all of it from [`config::Settings`].
@@ -21,7 +23,9 @@
 pub mod app;
 pub mod auth;
 pub mod bus;
+pub mod clock;
 pub mod config;
+pub mod district;
 pub mod domain;
 pub mod hub;
 pub mod identity;

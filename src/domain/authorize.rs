@@ -36,6 +36,9 @@ pub enum Action<'a> {
     PostInfo,
     /// `POST /api/dialogues/{id}/questions/{q}/outcome`.
     RecordOutcome,
+    /// `POST /api/districts/{district}/posts` (in a district): an information
+    /// post, with a data series, on the district's page.
+    PostDistrictInfo,
     /// `GET /api/dialogues/{id}/audit`.
     ExportAudit,
     /// `POST /api/dialogues/{id}/erasures`.
@@ -83,6 +86,7 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         Action::RemovePerson => ORGANIZERS,
         Action::PostInfo => ORGANIZERS,
         Action::RecordOutcome => ORGANIZERS,
+        Action::PostDistrictInfo => ORGANIZERS,
         Action::ExportAudit => ORGANIZERS,
         Action::Erase => ORGANIZERS,
         Action::SetTipRecipients => ORGANIZERS,
@@ -117,7 +121,7 @@ pub fn role_of(standing: Standing) -> Option<Role> {
 }
 
 /// Every REST action with its name, for the printed table and the matrix test.
-pub const REST_ACTIONS: [(Action<'static>, &str); 15] = [
+pub const REST_ACTIONS: [(Action<'static>, &str); 16] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
@@ -128,6 +132,7 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 15] = [
     (Action::RemovePerson, "remove_person"),
     (Action::PostInfo, "post_info"),
     (Action::RecordOutcome, "record_outcome"),
+    (Action::PostDistrictInfo, "post_district_info"),
     (Action::ExportAudit, "export_audit"),
     (Action::Erase, "erase"),
     (Action::SetTipRecipients, "set_tip_recipients"),

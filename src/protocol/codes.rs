@@ -35,6 +35,9 @@ pub enum ErrorCode {
     /// Too many questions are waiting for a moderator (the participant's own, or
     /// the dialogue's); ask again once some are handled.
     TooManyPending,
+    /// A posted data series (CSV) that cannot be read as one: the message says
+    /// which row and column.
+    BadCsv,
 }
 
 impl ErrorCode {
@@ -55,6 +58,7 @@ impl ErrorCode {
             Self::Busy => "busy",
             Self::Unavailable => "unavailable",
             Self::TooManyPending => "too_many_pending",
+            Self::BadCsv => "bad_csv",
         }
     }
 
@@ -65,7 +69,7 @@ impl ErrorCode {
 
     pub fn http_status(self) -> u16 {
         match self {
-            Self::Malformed | Self::UnknownType | Self::BadRequest => 400,
+            Self::Malformed | Self::UnknownType | Self::BadRequest | Self::BadCsv => 400,
             Self::Unauthorized => 401,
             Self::Forbidden | Self::Muted | Self::Banned => 403,
             Self::NotFound => 404,

@@ -200,6 +200,52 @@ pub struct PostBody {
     pub link: Option<String>,
 }
 
+/// `POST /api/districts/{district}/posts`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictPostBody {
+    pub title: String,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+    /// A small data series drawn as a chart beside the text.
+    pub data: Option<SeriesBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesBody {
+    /// A header row, then a label and 1 to 4 numbers per row (`,` or `;` between fields).
+    pub csv: String,
+    /// Where the numbers come from.
+    pub source: String,
+}
+
+/// A district post as stored; the answer to `POST /api/districts/{district}/posts`.
+#[derive(Debug, Serialize)]
+pub struct DistrictPostWire {
+    pub id: uuid::Uuid,
+    pub district: String,
+    pub title: String,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+    pub data_source: Option<String>,
+    /// The chart's address, when the post has data.
+    pub chart: Option<String>,
+    pub posted_at: i64,
+}
+
+/// `GET /o/{district}`: the language and the promise filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct DistrictPageQuery {
+    pub lang: Option<String>,
+    /// `open`, `overdue`, `done` or `will_not_be_done`; all when absent.
+    pub status: Option<String>,
+    /// A dialogue's join code: only its promises.
+    pub place: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeBody {

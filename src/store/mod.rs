@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod district;
 pub mod identity;
 mod identity_statements;
 pub mod mail;
@@ -19,6 +20,7 @@ mod statements;
 
 pub use crate::log::StoredEvent;
 pub use audit::{AuditEntry, AuditRow};
+pub use district::{DistrictPost, DistrictStore};
 pub use identity::{IdentityStore, SessionPrincipal, SessionRecord, StaffRecord};
 pub use mail::{MailAddress, MailStore};
 pub use postgres::PostgresStore;
@@ -204,7 +206,7 @@ impl From<crate::log::LogError> for StoreError {
 }
 
 #[async_trait]
-pub trait Store: IdentityStore + MailStore + Send + Sync + 'static {
+pub trait Store: IdentityStore + MailStore + DistrictStore + Send + Sync + 'static {
     async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError>;
     async fn load(&self, id: DialogueId) -> Result<Option<DialogueRecord>, StoreError>;
     async fn find_code(&self, code: &str) -> Result<Option<DialogueId>, StoreError>;

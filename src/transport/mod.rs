@@ -4,6 +4,7 @@ mod audit;
 mod body_deadline;
 mod client_addr;
 mod connection;
+mod district_posts;
 mod error;
 mod join_code;
 mod limits;
@@ -46,6 +47,10 @@ pub struct AppState {
     pub revocations: Arc<crate::identity::revocation::Revocations>,
     /// Staff sign-in with the municipality's OpenID provider, when `[oidc]` names one.
     pub oidc: Option<Arc<crate::identity::oidc::Oidc>>,
+    /// What the read side takes as now (a test scripts it to pass due dates).
+    pub clock: crate::clock::Clock,
+    /// The district pages' read model: dialogues rebuilt from the store.
+    pub district: Arc<crate::district::Reader>,
 }
 
 impl AppState {
@@ -64,6 +69,8 @@ impl AppState {
             next_conn: Arc::new(AtomicU64::new(1)),
             revocations: Arc::default(),
             oidc: None,
+            clock: crate::clock::Clock::system(),
+            district: Arc::default(),
         }
     }
 }
@@ -91,6 +98,17 @@ pub fn router(state: AppState) -> Router {
         .route("/d/{code}/calendar.ics", get(pages::public_calendar))
         .route("/d/{code}/record.json", get(pages::record_json))
         .route("/d/{code}/record.csv", get(pages::record_csv))
+        .route("/o/{district}", get(pages::district_page))
+        .route("/o/{district}/calendar.ics", get(pages::district_calendar))
+        .route("/o/{district}/feed.atom", get(pages::district_feed))
+        .route(
+            "/o/{district}/posts/{post}/chart.svg",
+            get(pages::district_chart),
+        )
+        .route(
+            "/api/districts/{district}/posts",
+            post(district_posts::post_to_district),
+        )
         .route("/r", get(pages::receipt_page))
         .route("/r/{receipt}", get(pages::receipt_page))
         .route("/r/{receipt}/mail", post(pages::subscribe_form))

@@ -33,7 +33,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 }
 
 /// Every submission carries an idempotency key; over HTTP it is this header.
-fn idempotency_key(headers: &HeaderMap) -> Result<ClientMsgId, ApiError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<ClientMsgId, ApiError> {
     let raw = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -335,9 +335,24 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
             let grant = json!({"name": "Ny kollega", "grants": [{"district": district, "role": "moderator"}]});
             let (staff_status, staff_text) =
                 send(&app, "POST", "/api/staff", &person.credential, grant).await;
-            cells += 2;
+            let post = json!({"title": "Fakta", "text": "Färre anmälda brott.", "source": "Brå"});
+            let (post_status, post_text) = send(
+                &app,
+                "POST",
+                &format!("/api/districts/{district}/posts"),
+                &person.credential,
+                post,
+            )
+            .await;
+            cells += 3;
             for (action, status, text, what) in [
                 (Action::CreateDialogue, status, text, "create a dialogue"),
+                (
+                    Action::PostDistrictInfo,
+                    post_status,
+                    post_text,
+                    "post to the district",
+                ),
                 (
                     Action::ManageStaff,
                     staff_status,

@@ -11,6 +11,7 @@ mod bus;
 mod cluster;
 mod crash;
 mod crash_loop;
+mod district_page;
 mod edges;
 mod erasure_on_disk;
 mod exports;

@@ -110,7 +110,7 @@ fn event_kind_names() -> BTreeSet<String> {
     names_in_unknown_variant_message(&err.to_string())
 }
 
-const ERROR_CODES: [ErrorCode; 14] = [
+const ERROR_CODES: [ErrorCode; 15] = [
     ErrorCode::Malformed,
     ErrorCode::UnknownType,
     ErrorCode::BadRequest,
@@ -125,6 +125,7 @@ const ERROR_CODES: [ErrorCode; 14] = [
     ErrorCode::Busy,
     ErrorCode::Unavailable,
     ErrorCode::TooManyPending,
+    ErrorCode::BadCsv,
 ];
 
 /// Exhaustive: a new client message does not compile until it is named here.

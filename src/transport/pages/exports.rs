@@ -78,6 +78,19 @@ pub async fn record_csv(
 /// An RFC 5545 calendar with the meeting. The UID stays the dialogue's; SEQUENCE
 /// grows when the time or place changes, so calendars update the entry.
 pub fn calendar(d: &Dialogue, link: &str, note: &str) -> Option<String> {
+    let event = calendar_event(d, link, note)?;
+    let mut cal = icalendar::Calendar::new();
+    cal.append_property(ics_property("NAME", &d.info.title))
+        .append_property(ics_property("X-WR-CALNAME", &d.info.title))
+        .push(event);
+    Some(cal.done().to_string())
+}
+
+use crate::transport::safe_text::{ics_property, ics_text};
+
+/// The meeting as one calendar entry (none without a start time), for a file of
+/// its own or the district's calendar.
+pub fn calendar_event(d: &Dialogue, link: &str, note: &str) -> Option<icalendar::Event> {
     use icalendar::{Component, EventLike};
     let start = chrono::DateTime::from_timestamp_millis(d.info.starts_at?)?;
     let end = d
@@ -100,7 +113,6 @@ pub fn calendar(d: &Dialogue, link: &str, note: &str) -> Option<String> {
     description.push_str(link);
     // Every text is cleaned (ics_text) before the crate escapes it; the title
     // also names the calendar, a property the crate would write raw.
-    use crate::transport::safe_text::{ics_property, ics_text};
     let mut event = icalendar::Event::new();
     event
         .uid(&format!("{}@dialoghub", d.id))
@@ -115,11 +127,7 @@ pub fn calendar(d: &Dialogue, link: &str, note: &str) -> Option<String> {
     if d.phase == Phase::Closed {
         event.status(icalendar::EventStatus::Confirmed);
     }
-    let mut cal = icalendar::Calendar::new();
-    cal.append_property(ics_property("NAME", &d.info.title))
-        .append_property(ics_property("X-WR-CALNAME", &d.info.title))
-        .push(event.done());
-    Some(cal.done().to_string())
+    Some(event.done())
 }
 
 fn ics(body: Option<String>, code: &str) -> Result<Response, ApiError> {

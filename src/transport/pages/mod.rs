@@ -8,14 +8,20 @@
 //! Here: what every page shares (head, security headers, labels) and the public
 //! page and JSON record; `public_page.rs` renders the page, `exports.rs` the CSV
 //! and calendar files, `receipt_lookup.rs` the receipt lookup, `mail_notes.rs` the
-//! e-mail notes a receipt holder may ask for, `lang.rs` the two languages.
+//! e-mail notes a receipt holder may ask for, `lang.rs` the two languages,
+//! `district.rs` the district's page and `district_feeds.rs` its calendar, Atom
+//! feed and charts.
 
+mod district;
+mod district_feeds;
 mod exports;
 mod lang;
 mod mail_notes;
 mod public_page;
 mod receipt_lookup;
 
+pub use district::district_page;
+pub use district_feeds::{district_calendar, district_chart, district_feed};
 pub use exports::{invitee_calendar, public_calendar, record_csv};
 pub use lang::locale_text;
 pub use mail_notes::{

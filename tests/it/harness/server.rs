@@ -46,7 +46,9 @@ pub struct TestApp {
     pub organizer: String,
     /// The server's store, to make staff as `dialoghub admin` does.
     pub store: std::sync::Arc<dyn dialoghub::store::Store>,
-    /// The server's live dialogues, to see where each one runs.
+    /// The read side's clock: a test may script it (`clock.set`).
+    pub clock: dialoghub::clock::Clock,
+    /// The live dialogues, for commands no wire carries yet.
     pub registry: std::sync::Arc<dialoghub::hub::Registry>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -86,6 +88,7 @@ impl TestApp {
         let app = App::build(settings).await.expect("server starts");
         let endpoint = Endpoint::new(app.port(), app.tokens().clone());
         let store = app.state().registry.store().clone();
+        let clock = app.state().clock.clone();
         let registry = app.state().registry.clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
         let organizer = endpoint.organizer(store.as_ref()).await;
@@ -95,6 +98,7 @@ impl TestApp {
             _dir: dir,
             organizer,
             store,
+            clock,
             registry,
             server,
         }

@@ -1,0 +1,170 @@
+//! The district's calendar (RFC 5545, the `icalendar` crate as for one dialogue)
+//! and Atom feed (RFC 4287, the `atom_syndication` crate), and the SVG charts of
+//! its posts. A calendar app or feed reader polls these; each read comes from the
+//! district read model.
+
+use super::district::{district_data, lang_of};
+use super::exports::calendar_event;
+use super::lang::{EN, SV};
+use crate::district::chart;
+use crate::district::feed::{self, NewsKind};
+use crate::district::series::Series;
+use crate::domain::access::DistrictId;
+use crate::protocol::ErrorCode;
+use crate::protocol::rest::DistrictPageQuery;
+use crate::transport::rest::public_url;
+use crate::transport::safe_text::ics_property;
+use crate::transport::{ApiError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+fn typed(body: String, mime: &'static str) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, mime)], body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    response
+}
+
+/// `GET /o/{district}/calendar.ics`: the district's upcoming dialogues and walks.
+/// Each entry keeps its dialogue's UID; SEQUENCE and LAST-MODIFIED move when its
+/// time or place changes.
+pub async fn district_calendar(
+    State(state): State<AppState>,
+    Path(district): Path<String>,
+) -> Result<Response, ApiError> {
+    use icalendar::Component;
+    let data = district_data(&state, &district).await?;
+    let now = state.clock.now_ms();
+    let base = public_url(&state);
+    let name = SV
+        .get("dist_title")
+        .map_or(data.name.clone(), |t| t.replace("{name}", &data.name));
+    let note = SV.get("dist_ics_note").map_or("", |s| s);
+    let mut cal = icalendar::Calendar::new();
+    cal.append_property(ics_property("NAME", &name))
+        .append_property(ics_property("X-WR-CALNAME", &name));
+    for s in data.dialogues.iter().filter(|s| s.upcoming(now)) {
+        let link = format!("{base}/d/{}", s.dialogue.code);
+        if let Some(mut event) = calendar_event(&s.dialogue, &link, note) {
+            if let Some(at) = chrono::DateTime::from_timestamp_millis(s.schedule_changed_at) {
+                event.last_modified(at);
+            }
+            cal.push(event);
+        }
+    }
+    Ok(typed(
+        cal.done().to_string(),
+        "text/calendar; charset=utf-8",
+    ))
+}
+
+fn atom_time(ms: i64) -> atom_syndication::FixedDateTime {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .fixed_offset()
+}
+
+/// `GET /o/{district}/feed.atom`: what changed, newest first (a record
+/// published, a promise kept, closed or overdue, an information post).
+pub async fn district_feed(
+    State(state): State<AppState>,
+    Path(district): Path<String>,
+    Query(q): Query<DistrictPageQuery>,
+) -> Result<Response, ApiError> {
+    use atom_syndication::{Entry, Feed, Link, Person, Text};
+    let data = district_data(&state, &district).await?;
+    let now = state.clock.now_ms();
+    let lang = lang_of(&q);
+    let strings = if lang.en { &EN } else { &SV };
+    let t = |k: &str| {
+        strings
+            .get(k)
+            .or_else(|| SV.get(k))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let base = public_url(&state);
+    let page = format!("{base}/o/{}", data.id.as_str());
+    let link = |href: String, rel: &str, mime: &str| Link {
+        href,
+        rel: rel.to_string(),
+        mime_type: Some(mime.to_string()),
+        ..Link::default()
+    };
+    let entries: Vec<Entry> = feed::news(&data, now)
+        .into_iter()
+        .take(100)
+        .map(|n| {
+            let what = t(match n.kind {
+                NewsKind::RecordPublished => "dist_feed_record",
+                NewsKind::PromiseDone => "dist_feed_done",
+                NewsKind::PromiseWillNotBeDone => "dist_feed_wont",
+                NewsKind::PromiseOverdue => "dist_feed_overdue",
+                NewsKind::InfoPosted => "dist_feed_post",
+            });
+            Entry {
+                id: format!("urn:uuid:{}", n.id),
+                title: Text::plain(format!("{what}: {}", n.title)),
+                updated: atom_time(n.at),
+                published: Some(atom_time(n.at)),
+                links: vec![link(format!("{base}{}", n.path), "alternate", "text/html")],
+                summary: (!n.text.is_empty()).then(|| Text::plain(n.text)),
+                categories: vec![atom_syndication::Category {
+                    term: n.kind.code().to_string(),
+                    ..Default::default()
+                }],
+                ..Entry::default()
+            }
+        })
+        .collect();
+    let feed = Feed {
+        id: page.clone(),
+        title: Text::plain(t("dist_title").replace("{name}", &data.name)),
+        updated: atom_time(feed::last_updated(&data, now)),
+        authors: vec![Person {
+            name: data.name.clone(),
+            uri: Some(page.clone()),
+            ..Person::default()
+        }],
+        links: vec![
+            link(
+                format!("{page}/feed.atom{}", if lang.en { "?lang=en" } else { "" }),
+                "self",
+                "application/atom+xml",
+            ),
+            link(page, "alternate", "text/html"),
+        ],
+        lang: Some(lang.code().to_string()),
+        entries,
+        ..Feed::default()
+    };
+
+    Ok(typed(
+        feed.to_string(),
+        "application/atom+xml; charset=utf-8",
+    ))
+}
+
+/// `GET /o/{district}/posts/{post}/chart.svg`: a post's data series, drawn.
+pub async fn district_chart(
+    State(state): State<AppState>,
+    Path((district, post)): Path<(String, uuid::Uuid)>,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::new(ErrorCode::NotFound, "no such chart");
+    let district = DistrictId::parse(&district).map_err(|_| missing())?;
+    let posts = state.registry.store().district_posts(&district).await?;
+    let p = posts.iter().find(|p| p.id == post).ok_or_else(missing)?;
+    let series = p
+        .series_csv
+        .as_deref()
+        .and_then(|c| Series::parse(c).ok())
+        .ok_or_else(missing)?;
+    let svg = chart::svg(&series, &p.title).map_err(|e| {
+        tracing::error!(error = %e, "chart failed");
+        ApiError::new(ErrorCode::Unavailable, "the chart could not be drawn")
+    })?;
+    Ok(typed(svg, "image/svg+xml"))
+}
