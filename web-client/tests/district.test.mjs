@@ -1,0 +1,124 @@
+// The district's page about its safety work (server-rendered, no JavaScript) in
+// real headless Chromium: upcoming dialogues, a past one with its record, a
+// promise that is overdue and one that is done, and an information post with its
+// chart and table; axe-core in Swedish and in English, and the screenshots.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, api, screenshot, checkAxe, asOrganizer, PHONE } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+}, { timeout: 90000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+}, { timeout: 30000 });
+
+const PURPOSE = 'Du kan påverka var stadsdelen sätter in belysning och fältassistenter nästa år. Budgeten är redan beslutad.';
+
+function day(days) {
+  return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+}
+
+/**
+ * A question asked, approved and given a follow-up, over the WebSocket as the
+ * participant page and the moderator console do it; run in a page of this server
+ * so the socket comes from its own origin (Node has no WebSocket of its own here).
+ */
+async function promiseFollowUp(page, dialogue, text, owner, due) {
+  return page.evaluate(async ({ dialogue, text, owner, due, csrf }) => {
+    const ws = (hello) => new Promise((resolve, reject) => {
+      const s = new WebSocket(`${location.origin.replace('http', 'ws')}/ws`);
+      const waiting = new Map();
+      s.onmessage = (m) => {
+        const msg = JSON.parse(m.data);
+        if (msg.type === 'welcome') resolve(send);
+        const done = waiting.get(msg.client_msg_id);
+        if (done) done(msg);
+      };
+      s.onerror = reject;
+      s.onopen = () => s.send(JSON.stringify({ type: 'hello', v: 1, ...hello }));
+      let n = 0;
+      const send = (msg) => new Promise((ok) => {
+        const id = `t-${Date.now()}-${n++}`;
+        waiting.set(id, ok);
+        s.send(JSON.stringify({ ...msg, client_msg_id: id }));
+      });
+    });
+    const joined = await (await fetch('/api/join', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: dialogue.code }) })).json();
+    const resident = await ws({ token: joined.token });
+    const asked = await resident({ type: 'ask', text });
+    const ticket = await (await fetch('/api/ws-ticket', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify({ dialogue_id: dialogue.id }) })).json();
+    const staff = await ws({ ticket: ticket.ticket });
+    const approved = await staff({ type: 'approve', question_id: asked.question_id, expected: 'pending' });
+    const promised = await staff({ type: 'promise_follow_up', question_id: asked.question_id, owner, due });
+    return { question: asked.question_id, acks: [asked.type, approved.type, promised.type] };
+  }, { dialogue, text, owner, due, csrf: server.organizer.csrf });
+}
+
+test('the district page: what is coming, what was, every promise and the facts, in Swedish and English', { timeout: 180000 }, async (t) => {
+  const soon = await api(server, 'POST', '/api/dialogues', {
+    title: 'Trygghetsdialog på torget', purpose: PURPOSE,
+    starts_at: new Date(Date.now() + 9 * 86400000).toISOString(),
+    venue: 'Medborgarhuset', address: 'Torget 1', livestream_url: 'https://play.example.se/trygghet',
+  });
+  await api(server, 'POST', `/api/dialogues/${soon.id}/phase`, { phase: 'open', expected: 'draft' });
+  const spring = await api(server, 'POST', '/api/dialogues', {
+    title: 'Vårens trygghetsdialog', purpose: PURPOSE,
+    starts_at: new Date(Date.now() - 20 * 86400000).toISOString(), venue: 'Biblioteket', address: 'Skolvägen 3',
+  });
+  await api(server, 'POST', `/api/dialogues/${spring.id}/phase`, { phase: 'live', expected: 'draft' });
+
+  const { context, page } = await newPage(browser);
+  await asOrganizer(context, server);
+  await page.goto(`${server.base}/organize`);
+  const late = await promiseFollowUp(page, spring, 'Varför är det så mörkt i gångtunneln vid skolan?', 'Trafikkontoret', day(-3));
+  const kept = await promiseFollowUp(page, spring, 'Kan fritidsgården ha öppet längre på fredagar?', 'Fritidsgården', day(14));
+  assert.deepEqual(late.acks, ['ack', 'ack', 'ack']);
+  assert.deepEqual(kept.acks, ['ack', 'ack', 'ack']);
+  await api(server, 'POST', `/api/dialogues/${spring.id}/questions/${kept.question}/outcome`, { outcome: 'Fritidsgården har öppet till 23 på fredagar från februari.' });
+  await api(server, 'POST', `/api/dialogues/${spring.id}/phase`, { phase: 'closed', expected: 'live' });
+  await api(server, 'POST', '/api/districts/default/posts', {
+    title: 'Anmälda brott i stadsdelen',
+    text: 'Antalet anmälda brott har minskat under våren.',
+    source: 'Stadsdelsförvaltningen',
+    data: { csv: 'Månad;Anmälda brott;Varav inbrott\njan;41;7\nfeb;38;6\nmar;33;5\napr;29;4\n', source: 'Brå, anmälda brott per månad' },
+  });
+
+  for (const [lang, query, name] of [['sv', '', 'district-sv'], ['en', '?lang=en', 'district-en']]) {
+    await page.goto(`${server.base}/o/default${query}`);
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    await page.locator('#h-upcoming').waitFor();
+    const upcoming = await page.locator('section[aria-labelledby=h-upcoming]').innerText();
+    assert.match(upcoming, /Trygghetsdialog på torget/);
+    assert.match(upcoming, /CES?T/, 'the time zone is named');
+    const statuses = await page.locator('tr.promise').evaluateAll((rows) => rows.map((r) => r.className));
+    assert.deepEqual(statuses.sort(), ['promise status-done', 'promise status-overdue']);
+    assert.equal(await page.locator('table.data tbody tr').count(), 4, 'the chart’s numbers as a table');
+    const chart = page.locator('figure.chart img');
+    assert.ok((await chart.getAttribute('alt')).length > 20, 'the chart is described in words');
+    assert.ok(await chart.evaluate((img) => img.complete && img.naturalWidth > 0), 'the chart loads');
+    await checkAxe(page, `district page (${lang})`, t);
+    await screenshot(page, name, { fullPage: true });
+  }
+
+  // The filter works without JavaScript: a form that submits itself.
+  await page.goto(`${server.base}/o/default`);
+  await page.selectOption('#f-status', 'overdue');
+  await page.click('form.filters button[type=submit]');
+  await page.waitForURL(/status=overdue/);
+  assert.equal(await page.locator('tr.promise').count(), 1);
+  await checkAxe(page, 'district page, filtered', t);
+
+  // At 200 % text on a phone nothing pushes the page sideways but the tables, which scroll in their box.
+  await page.setViewportSize(PHONE);
+  await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; });
+  const scroll = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(scroll <= 1, `the page scrolls sideways by ${scroll}px`);
+  await context.close();
+});
