@@ -269,7 +269,7 @@ impl<'a> WalkSnapshot<'a> {
             actions: w
                 .actions
                 .values()
-                .map(|a| action_wire(a, &visible))
+                .map(|a| action_wire(a, visible))
                 .collect(),
         })
     }

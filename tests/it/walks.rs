@@ -255,6 +255,8 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
     let mut rejected = BTreeSet::new();
     let mut receipts = Vec::new();
     let mut at: [Option<u64>; 2] = [None, None];
+    // The step indexes both groups' routes, and picks who observes.
+    #[allow(clippy::needless_range_loop)]
     for step in 0..4 {
         for (g, leader) in [&mut lena, &mut sam].into_iter().enumerate() {
             let to = routes[g][step];
@@ -267,8 +269,7 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
         }
         // Every follower hears where both groups are now.
         for f in remote.iter_mut() {
-            for g in 0..2 {
-                let want = at[g];
+            for (g, want) in at.iter().copied().enumerate() {
                 f.wait_for("group_moved", |v| {
                     v["event"]["kind"] == "group_moved"
                         && v["event"]["group"] == g as u64 + 1
