@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { page("index.html") }))
         .route("/j/{code}", get(|| async { page("index.html") }))
+        .route("/w/{code}", get(|| async { page("walk.html") }))
         .route("/moderate", get(|| async { page("moderate.html") }))
         .route("/panel", get(|| async { page("panel.html") }))
         .route("/screen", get(|| async { page("screen.html") }))
