@@ -6,7 +6,7 @@
 use super::event_parts::{AddresseeWire, AttendanceWire};
 use super::server::{DialogueWire, FateWire, FollowUpWire, PollWire, PostWire};
 use super::{OriginWire, PhaseWire, ReasonWire};
-use crate::domain::{Audience, Dialogue, Fate, Phase, Question, QuestionId};
+use crate::domain::{Audience, Dialogue, Fate, Phase, Question, QuestionId, QuestionStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -126,11 +126,19 @@ pub fn record(d: &Dialogue) -> RecordWire<'_> {
             Fate::FollowUp => {
                 figures.approved += 1;
                 figures.followed_up += 1;
+                if q.written_answer().is_some() {
+                    figures.answered_in_writing += 1;
+                }
             }
             Fate::NotReached => {
                 figures.approved += 1;
                 figures.not_reached += 1;
             }
+        }
+        // The fate names the newest word on a question; the figures count what
+        // happened, so a question answered on stage and then in writing counts in both.
+        if q.status == QuestionStatus::Answered && !matches!(fate, Fate::AnsweredLive) {
+            figures.answered_live += 1;
         }
         if listed(fate) {
             questions.push(record_question(d, q));

@@ -17,6 +17,7 @@ mod erasure_on_disk;
 mod exports;
 mod flood;
 mod guard_set;
+mod languages;
 mod mail;
 mod meeting;
 mod meeting_day;
