@@ -4,6 +4,11 @@
 //! so a bus that loses a message (Redis pub/sub does) loses nothing. Every node
 //! also polls the heads of its live dialogues (`Registry::poll_heads`), which is
 //! what keeps a cluster going, slower, while the bus is down.
+//!
+//! The bus also carries withdrawn credentials ([`Withdrawal`]): a sign-out or a
+//! removal on one node closes the sockets they opened on every other node at
+//! once. Each node's revocation watcher still checks the store every
+//! `auth.revocation_poll_ms`, which is what holds when such a message is lost.
 
 mod local;
 mod redis;
@@ -26,10 +31,24 @@ pub struct Wake {
     pub votes_version: u64,
 }
 
+/// Credentials that no longer hold: the sockets they opened close now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// A session ended: the SHA-256 the store keeps of its id (not the secret).
+    Session(String),
+    /// A person taken off one dialogue, or (`None`) off the staff.
+    Person {
+        person: uuid::Uuid,
+        dialogue: Option<DialogueId>,
+    },
+}
+
 /// What a bus hands the registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum News {
     Wake(Wake),
+    /// Another node withdrew these credentials.
+    Withdrawn(Withdrawal),
     /// The bus (re)connected and may have missed messages: look at every head now.
     Resync,
 }
@@ -40,6 +59,9 @@ pub trait Bus: Send + Sync + 'static {
     /// calls this after each commit, and a message the bus cannot deliver is
     /// dropped (polling finds the change).
     async fn publish(&self, wake: Wake);
+    /// Tells the other nodes that credentials were withdrawn. Never waits on the
+    /// network either; a lost message is found by the next revocation check.
+    async fn withdraw(&self, withdrawal: Withdrawal);
     /// The news from other nodes; `None` when there is nobody else. Taken once.
     fn subscribe(&self) -> Option<mpsc::Receiver<News>>;
 }

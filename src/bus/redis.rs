@@ -7,9 +7,10 @@
 //! second, so a stopped or half-dead Redis is noticed, and after each (re)subscribe
 //! asks the registry to look at every head at once ([`News::Resync`]), since
 //! whatever was published meanwhile is gone. Polling (`Registry::poll_heads`) fills
-//! any other gap.
+//! any other gap. Withdrawn credentials go on a channel of their own, one
+//! message each (never coalesced); a lost one is found by the revocation check.
 
-use super::{Bus, News, Wake};
+use super::{Bus, News, Wake, Withdrawal};
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -20,6 +21,8 @@ use uuid::Uuid;
 /// Every node publishes and listens on this one channel; a node ignores wakes for
 /// dialogues it does not serve.
 const CHANNEL: &str = "dialoghub:wake";
+/// Withdrawn credentials (sign-outs, removals), for every node.
+const WITHDRAWN: &str = "dialoghub:withdrawn";
 /// How long one Redis operation may take before the connection counts as broken.
 const IO_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often the subscriber checks that its connection still answers.
@@ -33,8 +36,14 @@ const BACKOFF: [Duration; 4] = [
 ];
 const QUEUE: usize = 4096;
 
+/// What the publisher sends.
+enum Outgoing {
+    Wake(Wake),
+    Withdrawn(Withdrawal),
+}
+
 pub struct RedisBus {
-    outgoing: mpsc::Sender<Wake>,
+    outgoing: mpsc::Sender<Outgoing>,
     incoming: Mutex<Option<mpsc::Receiver<News>>>,
 }
 
@@ -60,7 +69,12 @@ impl RedisBus {
 impl Bus for RedisBus {
     async fn publish(&self, wake: Wake) {
         // A full queue means Redis is not keeping up; polling finds this change.
-        let _ = self.outgoing.try_send(wake);
+        let _ = self.outgoing.try_send(Outgoing::Wake(wake));
+    }
+
+    async fn withdraw(&self, withdrawal: Withdrawal) {
+        // Full or down: the revocation check finds it within one poll.
+        let _ = self.outgoing.try_send(Outgoing::Withdrawn(withdrawal));
     }
 
     fn subscribe(&self) -> Option<mpsc::Receiver<News>> {
@@ -92,6 +106,38 @@ fn decode(payload: &str) -> Option<(Wake, &str)> {
     ))
 }
 
+/// `session <hash> <node>` or `person <id> <dialogue or -> <node>`.
+fn encode_withdrawal(w: &Withdrawal, node: &str) -> String {
+    match w {
+        Withdrawal::Session(hash) => format!("session {hash} {node}"),
+        Withdrawal::Person { person, dialogue } => {
+            let dialogue = dialogue.map_or_else(|| "-".to_string(), |d| d.to_string());
+            format!("person {person} {dialogue} {node}")
+        }
+    }
+}
+
+fn decode_withdrawal(payload: &str) -> Option<(Withdrawal, &str)> {
+    let parts: Vec<&str> = payload.split(' ').collect();
+    match parts.as_slice() {
+        ["session", hash, node] => Some((Withdrawal::Session((*hash).to_string()), *node)),
+        ["person", person, dialogue, node] => {
+            let dialogue = match *dialogue {
+                "-" => None,
+                d => Some(d.parse().ok()?),
+            };
+            Some((
+                Withdrawal::Person {
+                    person: person.parse().ok()?,
+                    dialogue,
+                },
+                *node,
+            ))
+        }
+        _ => None,
+    }
+}
+
 async fn connect(client: &redis::Client) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
     let config = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(IO_TIMEOUT))
@@ -101,14 +147,22 @@ async fn connect(client: &redis::Client) -> redis::RedisResult<redis::aio::Multi
         .await
 }
 
-async fn publisher(client: redis::Client, node: String, mut queued: mpsc::Receiver<Wake>) {
+async fn publisher(client: redis::Client, node: String, mut queued: mpsc::Receiver<Outgoing>) {
     let mut conn = None;
     let mut batch = Vec::new();
     let mut failures = 0usize;
     while queued.recv_many(&mut batch, QUEUE).await > 0 {
-        // Only the latest head of each dialogue matters.
+        // Only the latest head of each dialogue matters; every withdrawal does.
         let mut latest: HashMap<Uuid, Wake> = HashMap::new();
-        for w in batch.drain(..) {
+        let mut withdrawn = Vec::new();
+        for out in batch.drain(..) {
+            let w = match out {
+                Outgoing::Wake(w) => w,
+                Outgoing::Withdrawn(w) => {
+                    withdrawn.push(w);
+                    continue;
+                }
+            };
             let e = latest.entry(w.dialogue).or_insert(w);
             e.head = e.head.max(w.head);
             e.votes_version = e.votes_version.max(w.votes_version);
@@ -140,6 +194,12 @@ async fn publisher(client: redis::Client, node: String, mut queued: mpsc::Receiv
             pipe.cmd("PUBLISH")
                 .arg(CHANNEL)
                 .arg(encode(w, &node))
+                .ignore();
+        }
+        for w in &withdrawn {
+            pipe.cmd("PUBLISH")
+                .arg(WITHDRAWN)
+                .arg(encode_withdrawal(w, &node))
                 .ignore();
         }
         if let Err(e) = pipe.query_async::<()>(c).await {
@@ -180,7 +240,7 @@ enum Listen {
 async fn listen(client: &redis::Client, node: &str, news: &mpsc::Sender<News>) -> Listen {
     let setup = async {
         let mut pubsub = client.get_async_pubsub().await?;
-        pubsub.subscribe(CHANNEL).await?;
+        pubsub.subscribe(&[CHANNEL, WITHDRAWN]).await?;
         Ok::<_, redis::RedisError>(pubsub)
     };
     let pubsub = match tokio::time::timeout(IO_TIMEOUT, setup).await {
@@ -207,6 +267,18 @@ async fn listen(client: &redis::Client, node: &str, news: &mpsc::Sender<News>) -
                     Ok(p) => p,
                     Err(_) => continue,
                 };
+                if msg.get_channel_name() == WITHDRAWN {
+                    match decode_withdrawal(&payload) {
+                        Some((_, from)) if from == node => {}
+                        Some((w, _)) => {
+                            if let Err(mpsc::error::TrySendError::Closed(_)) = news.try_send(News::Withdrawn(w)) {
+                                return Listen::RegistryGone;
+                            }
+                        }
+                        None => tracing::debug!("ignoring an unreadable withdrawal"),
+                    }
+                    continue;
+                }
                 match decode(&payload) {
                     Some((_, from)) if from == node => {}
                     Some((wake, _)) => {
@@ -245,5 +317,24 @@ mod tests {
         let text = encode(&wake, "node-a");
         assert_eq!(decode(&text), Some((wake, "node-a")));
         assert_eq!(decode("garbage"), None);
+    }
+
+    #[test]
+    fn a_withdrawal_reads_back_as_written() {
+        for w in [
+            Withdrawal::Session("ab12".repeat(16)),
+            Withdrawal::Person {
+                person: Uuid::new_v4(),
+                dialogue: Some(Uuid::new_v4()),
+            },
+            Withdrawal::Person {
+                person: Uuid::new_v4(),
+                dialogue: None,
+            },
+        ] {
+            let text = encode_withdrawal(&w, "node-a");
+            assert_eq!(decode_withdrawal(&text), Some((w, "node-a")));
+        }
+        assert_eq!(decode_withdrawal("person x - n"), None);
     }
 }

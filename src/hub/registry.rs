@@ -3,7 +3,7 @@
 use super::core::{Join, Submission};
 use super::task::{DialogueTask, Request};
 use super::{HubSettings, HubThreads, Reply};
-use crate::bus::{Bus, News};
+use crate::bus::{Bus, News, Withdrawal};
 use crate::domain::{Actor, Audience, Command, DialogueId, DialogueInfo, Event, Recorded};
 use crate::protocol::{AckWire, ClientMsgId, CloseCode, ErrorCode, ErrorWire, Frame};
 use crate::store::{Created, NewDialogue, Store, StoreError};
@@ -137,6 +137,8 @@ pub struct Registry {
     poll_now: Arc<Notify>,
     /// Where the dialogue tasks run.
     hub: HubThreads,
+    /// Credentials other nodes withdrew, for this node's revocation watcher.
+    withdrawn: tokio::sync::broadcast::Sender<Withdrawal>,
 }
 
 /// Join codes: 6 characters without look-alikes (no 0/O, 1/I/L), about 10^9 codes.
@@ -166,12 +168,23 @@ impl Registry {
             settings,
             poll_now: Arc::new(Notify::new()),
             hub,
+            withdrawn: tokio::sync::broadcast::channel(256).0,
         }
     }
 
     /// What each hub thread holds and has done (for `/metrics`).
     pub fn thread_loads(&self) -> Vec<super::thread::ThreadLoad> {
         self.hub.loads()
+    }
+
+    /// Tells the other nodes that credentials were withdrawn.
+    pub async fn withdraw(&self, withdrawal: Withdrawal) {
+        self.bus.withdraw(withdrawal).await;
+    }
+
+    /// What other nodes withdraw from now on.
+    pub fn withdrawals(&self) -> tokio::sync::broadcast::Receiver<Withdrawal> {
+        self.withdrawn.subscribe()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -346,6 +359,10 @@ impl Registry {
                         registry.wake(w.dialogue, w.head, w.votes_version);
                     }
                     News::Resync => registry.poll_now.notify_one(),
+                    // Nobody listening (no socket opened by a session yet) is fine.
+                    News::Withdrawn(w) => {
+                        let _ = registry.withdrawn.send(w);
+                    }
                 }
             }
         });

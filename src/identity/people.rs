@@ -4,6 +4,7 @@
 //! (`revocation.rs`). And admins inviting colleagues.
 
 use super::{Caller, authorize, authorize_district, now_ms, security};
+use crate::bus::Withdrawal;
 use crate::domain::access::{DistrictId, DistrictScope, Grant, StaffRole};
 use crate::domain::authorize::Action;
 use crate::domain::{Actor, Command};
@@ -31,7 +32,11 @@ pub async fn remove_person(
         .store()
         .end_sessions_of(person, Some(id))
         .await?;
-    state.revocations.person_removed(person, Some(id));
+    let gone = Withdrawal::Person {
+        person,
+        dialogue: Some(id),
+    };
+    super::revocation::withdraw(&state, gone).await;
     security::record(
         state.registry.store().as_ref(),
         security::Event::Revoked {
@@ -204,7 +209,11 @@ pub async fn remove_staff(
         take_off(&state, Actor::Organizer(by), dialogue, person).await?;
     }
     let ended = store.end_sessions_of(person, None).await?;
-    state.revocations.person_removed(person, None);
+    let gone = Withdrawal::Person {
+        person,
+        dialogue: None,
+    };
+    super::revocation::withdraw(&state, gone).await;
     security::record(
         store.as_ref(),
         security::Event::Revoked {

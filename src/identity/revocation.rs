@@ -1,16 +1,18 @@
 //! Sockets opened with a session, and closing them when it no longer holds.
 //!
 //! Every node keeps the sockets it serves that were opened with a ticket. A
-//! sign-out on this node closes them at once. Everything else (a sign-out or a
-//! removal on another node, an expired session, grants taken away, a moderator
-//! or panelist taken off the dialogue, an invitee's dialogue closed past its
-//! grace) is found by a watcher that looks again every `auth.revocation_poll_ms`:
-//! the store is what every node shares, so a withdrawal made on any node is seen
-//! on every node within one poll. Closed with `4410` (`credentials_withdrawn`).
+//! sign-out or a removal closes them at once on the node that made it, and goes
+//! out on the cluster bus ([`Withdrawal`]) so every other node closes its own
+//! at once too. What the bus loses, and everything else (an expired session,
+//! grants taken away, an invitee's dialogue closed past its grace), is found by
+//! a watcher that looks again every `auth.revocation_poll_ms`: the store is what
+//! every node shares, so a withdrawal made on any node is seen on every node
+//! within one poll. Closed with `4410` (`credentials_withdrawn`).
 
 use super::caller::principal_of;
 use super::now_ms;
 use super::routes::standing_in;
+use crate::bus::Withdrawal;
 use crate::domain::DialogueId;
 use crate::domain::access::Standing;
 use crate::hub::Outbox;
@@ -85,17 +87,16 @@ impl Revocations {
         }
     }
 
-    /// Closes this node's sockets of a session that just ended here.
-    pub fn session_ended(&self, session_hash: &str) {
-        self.close_where(|_, o| o.session_hash == session_hash);
-    }
-
-    /// Closes this node's sockets of a person taken off a dialogue (or, with
-    /// `None`, off the staff).
-    pub fn person_removed(&self, person: uuid::Uuid, dialogue: Option<DialogueId>) {
-        self.close_where(|_, o| {
-            o.principal.id() == person && dialogue.is_none_or(|d| d == o.dialogue)
-        });
+    /// Closes this node's sockets that `w` withdrew: those of a session that
+    /// ended, or of a person taken off a dialogue (or, with no dialogue, off
+    /// the staff).
+    fn close_withdrawn(&self, w: &Withdrawal) {
+        match w {
+            Withdrawal::Session(hash) => self.close_where(|_, o| o.session_hash == *hash),
+            Withdrawal::Person { person, dialogue } => self.close_where(|_, o| {
+                o.principal.id() == *person && dialogue.is_none_or(|d| d == o.dialogue)
+            }),
+        }
     }
 
     fn close_where(&self, mut pred: impl FnMut(u64, &Open) -> bool) {
@@ -120,8 +121,35 @@ impl Revocations {
     }
 }
 
+/// Closes the sockets `w` withdrew on this node now, and tells every other node.
+pub async fn withdraw(state: &AppState, w: Withdrawal) {
+    state.revocations.close_withdrawn(&w);
+    state.registry.withdraw(w).await;
+}
+
+/// Closes this node's sockets that other nodes withdraw, as the bus reports it.
+fn follow_bus(state: &AppState) {
+    let mut withdrawn = state.registry.withdrawals();
+    let revocations = Arc::downgrade(&state.revocations);
+    tokio::spawn(async move {
+        loop {
+            let w = match withdrawn.recv().await {
+                Ok(w) => w,
+                // Missed some: the next check of the store finds them.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let Some(r) = revocations.upgrade() else {
+                return;
+            };
+            r.close_withdrawn(&w);
+        }
+    });
+}
+
 /// Looks at every open session socket of this node every `revocation_poll_ms`.
 pub fn watch(state: AppState) {
+    follow_bus(&state);
     let every = Duration::from_millis(state.settings.auth.revocation_poll_ms.max(50));
     tokio::spawn(async move {
         let mut rounds: u64 = 0;

@@ -77,7 +77,8 @@ async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Respo
     };
     let store = state.registry.store();
     store.end_session(&session.id_hash).await?;
-    state.revocations.session_ended(&session.id_hash);
+    let ended = crate::bus::Withdrawal::Session(session.id_hash.clone());
+    super::revocation::withdraw(&state, ended).await;
     security::record(
         store.as_ref(),
         security::Event::SignedOut {

@@ -8,7 +8,7 @@
 //! tests say they were skipped, and under CI they fail.
 
 use crate::harness::service_url;
-use dialoghub::bus::{self, Bus, News, Wake};
+use dialoghub::bus::{self, Bus, News, Wake, Withdrawal};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -68,6 +68,7 @@ contract!(
     publishing_never_waits,
     a_wake_reaches_the_other_node_and_never_its_own,
     a_burst_of_wakes_ends_at_the_latest_head,
+    a_withdrawal_reaches_the_other_node_and_never_its_own,
 );
 
 fn wake(dialogue: Uuid, head: u64) -> Wake {
@@ -100,7 +101,7 @@ async fn listening(rx: &mut mpsc::Receiver<News>) {
         loop {
             match rx.recv().await {
                 Some(News::Resync) => return,
-                Some(News::Wake(_)) => continue,
+                Some(News::Wake(_) | News::Withdrawn(_)) => continue,
                 None => panic!("the bus closed its news"),
             }
         }
@@ -184,4 +185,45 @@ async fn a_burst_of_wakes_ends_at_the_latest_head(nodes: Nodes) {
 fn a_bus_url_of_another_kind_is_refused() {
     assert!(bus::open(Some("nats://127.0.0.1:4222")).is_err());
     assert!(bus::open(Some("  ")).unwrap().subscribe().is_none());
+}
+
+async fn a_withdrawal_reaches_the_other_node_and_never_its_own(nodes: Nodes) {
+    let person = Uuid::new_v4();
+    let gone = Withdrawal::Person {
+        person,
+        dialogue: Some(Uuid::new_v4()),
+    };
+    let (Some(mut a_news), Some(mut b_news)) = (nodes.a.subscribe(), nodes.b.subscribe()) else {
+        // Nobody else to tell: the local bus drops it, and must not fail.
+        nodes.a.withdraw(gone).await;
+        return;
+    };
+    listening(&mut a_news).await;
+    listening(&mut b_news).await;
+    // Other tests' nodes share the channel: only ours count.
+    let ended = Withdrawal::Session(Uuid::new_v4().simple().to_string());
+    let ours = [gone.clone(), ended.clone()];
+    nodes.a.withdraw(gone.clone()).await;
+    nodes.a.withdraw(ended.clone()).await;
+    let mut got = Vec::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(5);
+    while got.len() < 2 {
+        match tokio::time::timeout_at(until, b_news.recv()).await {
+            Ok(Some(News::Withdrawn(w))) if ours.contains(&w) => got.push(w),
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => break,
+        }
+    }
+    assert_eq!(got, ours);
+    let own = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            if let Some(News::Withdrawn(w)) = a_news.recv().await {
+                if ours.contains(&w) {
+                    return w;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(own.is_err(), "a node heard its own withdrawal: {own:?}");
 }

@@ -111,3 +111,76 @@ async fn a_removed_moderator_and_a_closed_dialogues_panelist_are_cut_off_on_ever
         assert!(refused.is_err(), "the panelist got back in");
     }
 }
+
+/// With the store check slowed to once a minute, only the bus can close the
+/// other node's sockets within 2 s: a removal and a sign-out made on node 0
+/// close the sockets they opened on node 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_reaches_the_other_node_over_the_bus() {
+    let test = "revocation_over_the_bus";
+    let Some(db) = TestDb::create(test).await else {
+        return;
+    };
+    let Some(bus) = service_url("REDIS_URL", test) else {
+        return;
+    };
+    let config = NodeConfig {
+        store_url: db.url.clone(),
+        bus_url: Some(bus),
+        poll_ms: None,
+    };
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let env = [("DIALOGHUB_AUTH__REVOCATION_POLL_MS", "60000")];
+        let node = TestServer::start_node_with(dir.path(), &config, &env).await;
+        nodes.push((dir, node));
+    }
+    let (n0, n1) = (&nodes[0].1, &nodes[1].1);
+    let organizer = n0.organizer().await;
+    let id = n0.endpoint.live_dialogue(&organizer).await.id;
+    // Both nodes subscribed: a message published before would be lost.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (status, inv) = n0
+        .endpoint
+        .post(
+            &format!("/api/dialogues/{id}/moderators"),
+            &organizer,
+            json!({"name": "Mona"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{inv}");
+    let person = inv["id"].as_str().unwrap().to_string();
+    let moderator = n0.endpoint.accept(&inv, id).await;
+    let mut on_n1 = Client::connect(&n1.endpoint.ws, &moderator, None).await;
+    let staff = n0.endpoint.staff_of(&organizer);
+    let started = Instant::now();
+    let path = format!("/api/dialogues/{id}/people/{person}");
+    let (status, _) = n0
+        .endpoint
+        .staff_send("DELETE", &path, &staff, json!({}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(on_n1.closed_with().await, Some(4410));
+    let took = started.elapsed();
+    report(&format!(
+        "removal over the bus: the other node's socket closed in {took:?}"
+    ));
+    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+
+    let mut organizer_n1 =
+        Client::connect(&n1.endpoint.ws, &format!("{organizer} {id}"), None).await;
+    let started = Instant::now();
+    let (status, _) = n0
+        .endpoint
+        .staff_post("/api/session/sign-out", &staff, json!({}))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(organizer_n1.closed_with().await, Some(4410));
+    let took = started.elapsed();
+    report(&format!(
+        "sign-out over the bus: the other node's socket closed in {took:?}"
+    ));
+    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+}
