@@ -49,6 +49,8 @@ pub enum Action<'a> {
     InviteeCalendar,
     /// `POST /api/ws-ticket`: a socket to the dialogue.
     OpenSocket,
+    /// `read_pending` over the WebSocket: a page of the moderator's queue.
+    ReadPending,
     /// A command over the WebSocket.
     Submit(&'a Command),
 }
@@ -92,6 +94,7 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         Action::SetTipRecipients => ORGANIZERS,
         Action::InviteeCalendar => ORGANIZERS,
         Action::OpenSocket => ANY_PART,
+        Action::ReadPending => STAFF,
         Action::Submit(cmd) => {
             let roles = rights(cmd).roles;
             return Standing::ALL
@@ -108,6 +111,15 @@ pub fn may(standing: Standing, action: Action<'_>) -> bool {
     allowed(action).contains(&standing)
 }
 
+/// Whether a socket's role may take `action`: a socket knows its holder by the
+/// role the dialogue's rules use (an organizer, district admin and municipality
+/// admin all act as `organizer`), as for commands.
+pub fn role_may(role: Role, action: Action<'_>) -> bool {
+    allowed(action)
+        .into_iter()
+        .any(|s| role_of(s) == Some(role))
+}
+
 /// The role the dialogue's own rules know a standing by.
 pub fn role_of(standing: Standing) -> Option<Role> {
     match standing {
@@ -120,8 +132,9 @@ pub fn role_of(standing: Standing) -> Option<Role> {
     }
 }
 
-/// Every REST action with its name, for the printed table and the matrix test.
-pub const REST_ACTIONS: [(Action<'static>, &str); 16] = [
+/// Every action but commands with its name, for the printed table and the
+/// matrix test (REST, and the WebSocket's `read_pending`).
+pub const REST_ACTIONS: [(Action<'static>, &str); 17] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
@@ -138,6 +151,7 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 16] = [
     (Action::SetTipRecipients, "set_tip_recipients"),
     (Action::InviteeCalendar, "invitee_calendar"),
     (Action::OpenSocket, "open_socket"),
+    (Action::ReadPending, "read_pending"),
 ];
 
 /// The name of an action, for security events.

@@ -10,6 +10,7 @@ pub mod dialogue;
 pub mod event;
 pub mod feedback;
 pub mod pending_caps;
+pub mod pending_queue;
 pub mod poll;
 pub mod question;
 pub mod refusal;
@@ -23,6 +24,7 @@ pub use dialogue::{Context, Decision, Dialogue, Rights, VoteChange, When, rights
 pub use event::{Event, Recorded};
 pub use feedback::{Attendance, Fate, FollowUp, InfoPost, PostId, WrittenAnswer};
 pub use pending_caps::PendingCaps;
+pub use pending_queue::{PENDING_PAGE, PendingPage, QueueCursor, QueueOrder};
 pub use poll::{Poll, PollAnswer, PollId, PollKind, PollResults, PollState};
 pub use question::{Addressee, Origin, Question, QuestionId, QuestionStatus, RejectReason};
 pub use refusal::Refusal;

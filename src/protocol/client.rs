@@ -165,6 +165,14 @@ pub enum ClientMessage {
         outcome: String,
     },
     Ping {},
+    /// A page of the moderator's queue (staff); answered with `pending_page`.
+    ReadPending {
+        client_msg_id: ClientMsgId,
+        order: super::pending_page::QueueOrderWire,
+        /// The `next` of the previous page; absent or null for the first.
+        #[serde(default)]
+        after: Option<super::pending_page::CursorWire>,
+    },
     CreatePoll {
         client_msg_id: ClientMsgId,
         question: String,
@@ -279,7 +287,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 33] = [
+pub const CLIENT_TYPES: [&str; 34] = [
     "hello",
     "ask",
     "vote",
@@ -313,6 +321,7 @@ pub const CLIENT_TYPES: [&str; 33] = [
     "observe",
     "create_action",
     "set_action_status",
+    "read_pending",
 ];
 
 #[cfg(test)]

@@ -29,7 +29,11 @@ impl ClientMessage {
     ) -> Result<Option<(ClientMsgId, Command)>, DecodeError> {
         let q = QuestionId;
         let pair = match self {
-            ClientMessage::Hello(_) | ClientMessage::Ping {} => return Ok(None),
+            ClientMessage::Hello(_)
+            | ClientMessage::Ping {}
+            | ClientMessage::ReadPending { .. } => {
+                return Ok(None);
+            }
             ClientMessage::Ask {
                 client_msg_id,
                 text,

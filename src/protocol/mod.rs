@@ -15,6 +15,7 @@ mod event_parts;
 pub mod identity;
 pub mod oidc;
 pub mod overview;
+pub mod pending_page;
 mod public_event;
 pub mod public_record;
 pub mod receipt;

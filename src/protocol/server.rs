@@ -41,6 +41,8 @@ pub enum ServerMessage<'a> {
     Tip(&'a TipMessage<'a>),
     /// Text that signals immediate danger arrived: for staff only.
     Alert(&'a AlertWire),
+    /// A page of the moderator's queue, the answer to `read_pending`.
+    PendingPage(super::pending_page::PendingPageWire<'a>),
 }
 
 /// An event body for one audience.
@@ -238,6 +240,9 @@ pub struct Snapshot<'a> {
     pub seq: u64,
     pub dialogue: DialogueWire,
     pub questions: Vec<QuestionWire<'a>>,
+    /// Staff only: the queue's size and its first page in each order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<super::pending_page::PendingWire>,
     pub posts: Vec<PostWire<'a>>,
     pub up_next: Vec<u64>,
     pub now_answering: Option<u64>,
@@ -369,18 +374,25 @@ impl<'a> QuestionWire<'a> {
 /// Everything an audience may see of the dialogue now.
 pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
     let staff = audience == Audience::Staff;
-    let questions = d
-        .questions
-        .values()
-        .filter(|q| staff || q.status.is_public())
-        .map(|q| {
-            if staff {
-                QuestionWire::staff(q)
-            } else {
-                QuestionWire::public(q)
-            }
-        })
-        .collect();
+    // Staff get every question but the pending ones, of which only the first
+    // page in each order: a flooded queue must not make every snapshot huge.
+    let (questions, pending) = if staff {
+        let (first, pending) = super::pending_page::first_pages(d);
+        let mut shown: Vec<&Question> = d
+            .questions
+            .values()
+            .filter(|q| q.status != crate::domain::QuestionStatus::Pending)
+            .chain(first)
+            .collect();
+        shown.sort_unstable_by_key(|q| q.id);
+        (
+            shown.into_iter().map(QuestionWire::staff).collect(),
+            Some(pending),
+        )
+    } else {
+        let public = d.questions.values().filter(|q| q.status.is_public());
+        (public.map(QuestionWire::public).collect(), None)
+    };
     let sorted = |set: &std::collections::HashSet<Uuid>| {
         let mut v: Vec<Uuid> = set.iter().copied().collect();
         v.sort();
@@ -391,6 +403,7 @@ pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
         seq: d.head_seq,
         dialogue: DialogueWire::new(d, audience),
         questions,
+        pending,
         posts: d.posts.values().map(Into::into).collect(),
         up_next: d.up_next.iter().map(|q| q.0).collect(),
         now_answering: d.now_answering.map(|q| q.0),

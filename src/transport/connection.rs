@@ -371,6 +371,11 @@ async fn handle_text(
 ) -> Result<(), CloseCode> {
     let decoded = protocol::decode(text).and_then(|m| match m {
         ClientMessage::Ping {} => Ok(None),
+        ClientMessage::ReadPending {
+            client_msg_id,
+            order,
+            after,
+        } => Ok(Some(Err((client_msg_id, order, after)))),
         ClientMessage::Hello(_) => Err(protocol::DecodeError {
             code: ErrorCode::BadRequest,
             message: "hello was already said".into(),
@@ -378,10 +383,11 @@ async fn handle_text(
         }),
         other => other
             .into_command_at(limits.max_question_chars, limits.position_cell_m)
-            .map(Some),
+            .map(|c| c.map(Ok)),
     });
     match decoded {
-        Ok(Some(Some((key, command)))) => {
+        Ok(Some(Err((id, order, after)))) => pending_page(session, outbox, id, order, after).await,
+        Ok(Some(Ok((key, command)))) => {
             let Ok(slot) = in_flight.clone().acquire_owned().await else {
                 return Err(CloseCode::InternalError);
             };
@@ -401,6 +407,48 @@ async fn handle_text(
         Err(e) => push_error(outbox, e.code, &e.message, e.client_msg_id),
     }
     Ok(())
+}
+
+/// A page of the moderator's queue, read in the dialogue's task (staff only).
+async fn pending_page(
+    session: &Session,
+    outbox: &Outbox,
+    id: protocol::ClientMsgId,
+    order: protocol::pending_page::QueueOrderWire,
+    after: Option<protocol::pending_page::CursorWire>,
+) {
+    use crate::domain::authorize::{Action, role_may};
+    if !role_may(session.actor.role(), Action::ReadPending) {
+        let message = "only staff read the queue";
+        return push_error(
+            outbox,
+            ErrorCode::Forbidden,
+            message,
+            Some(id.as_str().into()),
+        );
+    }
+    let key = id.as_str().to_owned();
+    let page = session
+        .dialogue
+        .read(move |d| {
+            let page = protocol::pending_page::PendingPageWire::new(d, &key, order, after);
+            protocol::encode(&ServerMessage::PendingPage(page))
+        })
+        .await;
+    match page {
+        Some(frame) => {
+            outbox.push(frame);
+        }
+        None => {
+            let message = "the dialogue is being reloaded; try again";
+            push_error(
+                outbox,
+                ErrorCode::Unavailable,
+                message,
+                Some(id.as_str().into()),
+            );
+        }
+    }
 }
 
 fn push_error(outbox: &Outbox, code: ErrorCode, message: &str, id: Option<String>) {

@@ -3,6 +3,9 @@
 //! identities cannot bury the moderator's queue.
 
 use crate::harness::{Client, TestApp};
+use dialoghub::domain::text::QuestionText;
+use dialoghub::domain::{Actor, Event, Origin, QuestionId, Recorded};
+use dialoghub::store::Batch;
 use serde_json::{Value, json};
 
 async fn ask(c: &mut Client, text: &str) -> Value {
@@ -74,4 +77,151 @@ async fn pending_questions_are_capped_per_participant_and_per_dialogue() {
         .filter(|q| q["status"] == "pending")
         .count();
     assert_eq!(pending, 5, "{view}");
+}
+
+/// Reads the whole queue in `order` through `pending_page`, from `after`.
+async fn read_queue(moderator: &mut Client, order: &str, mut after: Value) -> Vec<u64> {
+    let mut ids = Vec::new();
+    loop {
+        let id = moderator.key();
+        moderator
+            .send(json!({"type": "read_pending", "client_msg_id": id, "order": order, "after": after}))
+            .await;
+        let page = moderator
+            .wait_for("a page of the queue", |v| v["client_msg_id"] == id.as_str())
+            .await;
+        assert_eq!(page["type"], "pending_page", "{page}");
+        let questions = page["questions"].as_array().unwrap();
+        assert!(questions.len() <= 50, "a page holds at most 50");
+        for q in questions {
+            assert_eq!(q["status"], "pending", "{q}");
+            ids.push(q["id"].as_u64().unwrap());
+        }
+        after = page["next"].clone();
+        if after.is_null() {
+            return ids;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooded_queue_reaches_the_moderator_in_pages_and_each_question_once() {
+    const FLOOD: usize = 10_000;
+    const ASKED: usize = 200;
+    let app = TestApp::spawn_with(|s| {
+        s.limits.pending_questions_per_participant = FLOOD;
+        s.limits.pending_questions_per_dialogue = FLOOD;
+        s.limits.messages_burst = 100_000;
+        s.limits.messages_per_sec = 100_000;
+    })
+    .await;
+    let d = app.live_dialogue().await;
+    let mut asked = std::collections::BTreeSet::new();
+    let mut flooder = d.participant().await;
+    let mut keys = Vec::new();
+    for i in 0..ASKED {
+        let id = flooder.key();
+        let text = format!("Fråga {i} om belysningen vid torget");
+        flooder
+            .send(json!({"type": "ask", "client_msg_id": id, "text": text}))
+            .await;
+        keys.push(id);
+    }
+    for id in keys {
+        let ack = flooder.reply(&id).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        asked.insert(ack["question_id"].as_u64().unwrap());
+    }
+    flooder.close().await;
+    // The rest of the flood comes as another node would commit it (asking
+    // 10,000 questions one by one through a debug build takes minutes): 100
+    // identities, appended to the store; this node catches up by the head poll.
+    let head = app.store.heads(&[d.id]).await.unwrap()[0].1.seq;
+    let authors: Vec<uuid::Uuid> = (0..100).map(|_| uuid::Uuid::new_v4()).collect();
+    let events: Vec<_> = (1..=(FLOOD - ASKED) as u64)
+        .map(|i| {
+            let question = asked.last().unwrap() + i;
+            asked.insert(question);
+            dialoghub::log::encode(&Recorded {
+                seq: head + i,
+                at: 1_795_617_463_460 + i as i64,
+                by: Actor::Participant(authors[i as usize % authors.len()]),
+                event: Event::QuestionAsked {
+                    question: QuestionId(question),
+                    text: QuestionText::from_trusted(format!("Flodfråga {i} om torget")),
+                    display_name: None,
+                    addressee: None,
+                    origin: Origin::Remote,
+                    approved: false,
+                    receipt: None,
+                },
+            })
+        })
+        .collect();
+    let batch = Batch {
+        events: &events,
+        votes: &[],
+        answers: &[],
+        acks: &[],
+    };
+    app.store.append(d.id, head, batch).await.unwrap();
+    assert_eq!(asked.len(), FLOOD);
+
+    // The moderator joins once this node has caught up with the whole flood.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut moderator = loop {
+        let m = d.moderator().await;
+        if m.snapshot.as_ref().unwrap()["pending"]["count"] == FLOOD {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "never caught up");
+        m.close().await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    // The moderator's snapshot stays small: the flood before the fix made it 6.6 MB.
+    let snapshot = moderator.snapshot.clone().expect("a snapshot");
+    let bytes = moderator
+        .raw
+        .iter()
+        .find(|t| t.starts_with(r#"{"type":"snapshot""#))
+        .map(String::len)
+        .unwrap();
+    assert!(bytes < 100_000, "the staff snapshot is {bytes} bytes");
+    let pending = &snapshot["pending"];
+    assert_eq!(pending["count"], FLOOD, "{pending}");
+    assert_eq!(pending["page_size"], 50);
+    let shown = snapshot["questions"].as_array().unwrap();
+    assert!(shown.len() <= 100, "{} questions shown", shown.len());
+    let newest: Vec<u64> = pending["newest"]["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(newest.len(), 50);
+    assert_eq!(newest[0], *asked.last().unwrap(), "newest first");
+
+    // Paging on from the snapshot's first page, and from the start in the
+    // other order, shows every pending question exactly once.
+    let mut all = newest.clone();
+    all.extend(read_queue(&mut moderator, "newest", pending["newest"]["next"].clone()).await);
+    let voted = read_queue(&mut moderator, "most_voted", Value::Null).await;
+    for (order, ids) in [("newest", &all), ("most_voted", &voted)] {
+        let unique: std::collections::BTreeSet<u64> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), FLOOD, "{order}: {} ids", ids.len());
+        assert_eq!(unique, asked, "{order}");
+    }
+    assert!(
+        all.windows(2).all(|w| w[0] > w[1]),
+        "newest first throughout"
+    );
+
+    // Only staff read the queue.
+    let mut participant = d.participant().await;
+    let id = participant.key();
+    participant
+        .send(json!({"type": "read_pending", "client_msg_id": id, "order": "newest"}))
+        .await;
+    let refused = participant.reply(&id).await;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
 }

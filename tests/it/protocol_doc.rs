@@ -164,6 +164,7 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::Observe(_) => "observe",
         ClientMessage::CreateAction(_) => "create_action",
         ClientMessage::SetActionStatus(_) => "set_action_status",
+        ClientMessage::ReadPending { .. } => "read_pending",
     }
 }
 
@@ -180,6 +181,7 @@ fn server_type(msg: &ServerMessage) -> &'static str {
         ServerMessage::Pong {} => "pong",
         ServerMessage::Tip(_) => "tip",
         ServerMessage::Alert(_) => "alert",
+        ServerMessage::PendingPage(_) => "pending_page",
     }
 }
 
@@ -239,6 +241,7 @@ struct Specimens {
     pong: Vec<Value>,
     tip: Vec<Value>,
     alert: Vec<Value>,
+    pending_page: Vec<Value>,
 }
 
 impl Specimens {
@@ -252,6 +255,7 @@ impl Specimens {
             "pong" => &self.pong,
             "tip" => &self.tip,
             "alert" => &self.alert,
+            "pending_page" => &self.pending_page,
             other => panic!("no plain specimens for {other}"),
         }
     }
@@ -685,6 +689,25 @@ fn specimens() -> Specimens {
             id,
         )))
     };
+    // More pending questions than a page holds, so a page has a `next`.
+    let mut flooded = Dialogue::new(Uuid::new_v4(), "FLD234".into(), 5);
+    for id in 1..=60 {
+        let event = json!({"kind": "question_asked", "question_id": id, "text": "Varför?",
+            "display_name": null, "addressee": null, "origin": "remote", "approved": false});
+        flooded.apply(&Recorded {
+            seq: id,
+            at,
+            by: people.anna,
+            event: serde_json::from_value::<EventBody>(event).unwrap().into(),
+        });
+    }
+    use protocol::pending_page::QueueOrderWire;
+    let page = |d: &Dialogue, order, after| {
+        use protocol::pending_page::PendingPageWire;
+        to_value(&ServerMessage::PendingPage(PendingPageWire::new(
+            d, "p2", order, after,
+        )))
+    };
     let notice = NoticeWire {
         seq: 12,
         question_id: 2,
@@ -728,6 +751,11 @@ fn specimens() -> Specimens {
         pong: vec![to_value(&ServerMessage::Pong {})],
         tip: vec![tip(1), tip(2), tip(3)],
         alert: vec![alert(Some(4), None), alert(None, Some(2))],
+        pending_page: vec![
+            page(&flooded, QueueOrderWire::Newest, None),
+            page(&flooded, QueueOrderWire::MostVoted, None),
+            page(&bare, QueueOrderWire::Newest, None),
+        ],
     }
 }
 
@@ -902,7 +930,10 @@ fn check_client_example(text: &str, ty: &str, problems: &mut Vec<String>) {
     if client_type(&msg) != ty {
         problems.push(format!("decodes as {} instead of {ty}", client_type(&msg)));
     }
-    let submission = !matches!(msg, ClientMessage::Hello(_) | ClientMessage::Ping {});
+    let submission = !matches!(
+        msg,
+        ClientMessage::Hello(_) | ClientMessage::Ping {} | ClientMessage::ReadPending { .. }
+    );
     match msg.into_command(MAX_CHARS) {
         Ok(Some(_)) if submission => {}
         Ok(None) if !submission => {}
@@ -964,12 +995,13 @@ fn every_json_example_in_the_protocol_document_is_what_the_server_speaks() {
         &specimens.pong,
         &specimens.tip,
         &specimens.alert,
+        &specimens.pending_page,
     ]
     .into_iter()
     .flatten()
     .map(|s| s["type"].as_str().unwrap().to_string())
     .collect();
-    assert_eq!(server_types.len(), 10, "a specimen of every server message");
+    assert_eq!(server_types.len(), 11, "a specimen of every server message");
 
     let mut failures = Vec::new();
     let mut seen_client = BTreeSet::new();

@@ -6,6 +6,7 @@ import {
 import { staffCredential, staffHeaders } from './session.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
+import { PendingQueue, flagsRefresher } from './moderate_queue.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -14,7 +15,8 @@ let token = null;
 let dialogueId = null;
 let editing = null; // {id, mode: 'edit' | 'reject' | 'merge' | 'follow' | 'answer'}
 let floorReceipt = null; // {id, receipt} of the last floor question, to read out
-let refreshTimer = null;
+const queue = new PendingQueue();
+const refreshFlags = flagsRefresher({ model, url: () => `/api/dialogues/${dialogueId}`, headers: () => staffHeaders(token), render: () => render() });
 const alerts = []; // danger alerts not yet acknowledged
 
 async function main() {
@@ -34,6 +36,11 @@ async function main() {
     ev.preventDefault();
     createPoll();
   });
+  $('pending-order').addEventListener('change', () => {
+    queue.order = $('pending-order').value;
+    render();
+  });
+  $('pending-more').addEventListener('click', () => queue.more(conn));
   $('poll-kind').addEventListener('change', () => {
     $('poll-options-field').hidden = $('poll-kind').value === 'scale';
   });
@@ -52,7 +59,11 @@ function onMessage(msg) {
       break;
     case 'snapshot':
       model.snapshot(msg);
+      queue.snapshot(msg, model);
       render();
+      break;
+    case 'pending_page':
+      if (queue.page(msg, model)) render();
       break;
     case 'event':
       model.apply(msg.event, msg.by, msg.at);
@@ -80,28 +91,6 @@ function onMessage(msg) {
     default:
       break;
   }
-}
-
-/**
- * Older servers sent `question_asked` without the confidentiality flags; the
- * staff snapshot has them. Fetch it shortly after new questions arrive then.
- */
-function refreshFlags() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(async () => {
-    try {
-      const res = await fetch(`/api/dialogues/${dialogueId}`, { headers: staffHeaders(token), credentials: 'same-origin' });
-      if (!res.ok) return;
-      const snap = await res.json();
-      for (const s of snap.questions) {
-        const q = model.questions.get(s.id);
-        if (q) Object.assign(q, { flags: s.flags, redacted_text: s.redacted_text, private_signals: s.private_signals, author: s.author, asked_at: s.asked_at });
-      }
-      render();
-    } catch {
-      /* the next new question tries again */
-    }
-  }, 100);
 }
 
 // ---------------------------------------------------------------- actions
@@ -336,9 +325,12 @@ function sigOf(q, extra) {
 }
 
 function renderPending() {
-  const pending = model.byStatus('pending').sort((a, b) => a.id - b.id);
-  $('pending-count').textContent = String(pending.length);
-  $('pending-empty').hidden = pending.length > 0;
+  const pending = queue.sorted(model);
+  const total = queue.total(model);
+  $('pending-count').textContent = String(total);
+  $('pending-empty').hidden = total > 0;
+  $('pending-shown').textContent = pending.length < total ? t('pending_shown', { shown: pending.length, total }) : '';
+  $('pending-more').hidden = !queue.hasMore();
   const mergeTargets = model.byStatus('approved');
   syncList($('pending'), pending.map((q) => ({
     key: q.id,
