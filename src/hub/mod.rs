@@ -6,6 +6,7 @@
 pub mod core;
 mod fanout;
 mod outbox;
+mod public_view;
 mod registry;
 mod stored;
 mod task;
@@ -14,6 +15,7 @@ mod thread;
 pub use core::{DialogueCore, Join, Submission};
 pub use fanout::ConnId;
 pub use outbox::{Drained, Outbox};
+pub use public_view::PublicView;
 pub use registry::{DialogueHandle, Registry};
 pub use stored::{rebuild, rebuild_with};
 pub use task::Request;

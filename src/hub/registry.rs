@@ -25,6 +25,7 @@ pub struct DialogueHandle {
     pub thread: usize,
     runtime: tokio::runtime::Handle,
     tx: mpsc::Sender<Request>,
+    public: Arc<super::PublicView>,
 }
 
 impl DialogueHandle {
@@ -107,6 +108,13 @@ impl DialogueHandle {
         });
         self.tx.send(Request::Read(read)).await.ok()?;
         rx.await.ok()
+    }
+
+    /// The state as the public may read it: a shared copy the task makes at
+    /// most once per change, rendered from by the caller, outside the task.
+    pub async fn published(&self) -> Option<Arc<crate::domain::Dialogue>> {
+        let copy = || self.read(|d| Arc::new(d.clone()));
+        self.public.read(copy).await
     }
 
     pub async fn view(&self, audience: Audience) -> Option<Frame> {
@@ -252,6 +260,7 @@ impl Registry {
             self.settings.clone(),
         )?;
         let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
+        let public = task.public_view();
         // The dialogue stays on this thread until its task ends, which gives the
         // place back.
         let placed = self.hub.place();
@@ -267,6 +276,7 @@ impl Registry {
             thread,
             runtime,
             tx,
+            public,
         };
         self.dialogues.insert(id, handle.clone());
         self.codes.insert(handle.code.clone(), id);

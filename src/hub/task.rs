@@ -77,6 +77,11 @@ impl DialogueTask {
         })
     }
 
+    /// The read model the dialogue's public pages are rendered from.
+    pub fn public_view(&self) -> Arc<super::PublicView> {
+        self.core.public_view()
+    }
+
     pub async fn run(mut self, mut inbox: mpsc::Receiver<Request>) {
         let kept = self.core.peak();
         let mut live_tick = tokio::time::interval(self.settings.live_interval / LIVE_SLICES as u32);

@@ -11,7 +11,7 @@ use crate::protocol::rest::{
     CreatedDialogue, HealthWire, InfoBody, Invitation, JoinBody, Joined, ModeratorBody,
     OutcomeBody, PanelistBody, PhaseBody, PostBody,
 };
-use crate::protocol::{ClientMsgId, ErrorCode, PhaseWire};
+use crate::protocol::{ClientMsgId, ErrorCode, PhaseWire, ServerMessage};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -216,12 +216,15 @@ pub async fn public_view(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let handle = super::join_code::find(&state, peer.ip(), &code).await?;
-    let frame = handle.view(Audience::Public).await.ok_or_else(stopped)?;
-    let snapshot: serde_json::Value = serde_json::from_str(frame.as_str()).unwrap_or_default();
-    if snapshot["dialogue"]["phase"] == "draft" {
+    // Encoded here, from the shared copy: not in the dialogue's task.
+    let dialogue = handle.published().await.ok_or_else(stopped)?;
+    if dialogue.phase == crate::domain::Phase::Draft {
         return Err(super::join_code::missed(&state, peer.ip()));
     }
-    Ok(json_frame(frame))
+    let snapshot = crate::protocol::snapshot(&dialogue, Audience::Public);
+    Ok(json_frame(crate::protocol::encode(
+        &ServerMessage::Snapshot(snapshot),
+    )))
 }
 
 /// Submits an organizer's command. The key is kept apart per endpoint, so the same

@@ -239,6 +239,13 @@ impl DialogueCore {
             .zip(&staged.bodies)
             .map(|(rec, body)| Arc::new(Logged::encode_body(&self.dialogue, rec, body)))
             .collect();
+        // Before the acks: a client that has its ack reads a page at least this new.
+        if !staged.records.is_empty() {
+            self.public.events_changed();
+        }
+        if own_change == 1 {
+            self.public.votes_changed();
+        }
         self.answer(submissions, staged.outcomes, logged);
         self.io = Some(Io::Publish(Wake {
             dialogue: self.dialogue.id,

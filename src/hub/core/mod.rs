@@ -187,6 +187,8 @@ pub struct DialogueCore {
     io: Option<Io>,
     /// While a catch-up or reload is out: the head the members had seen before it.
     reading_from: u64,
+    /// Told of every change, so public readers know when their copy is behind.
+    public: Arc<super::PublicView>,
 }
 
 impl DialogueCore {
@@ -218,6 +220,7 @@ impl DialogueCore {
             work: None,
             io: None,
             reading_from: 0,
+            public: Arc::default(),
         };
         core.encode_live();
         Ok(core)
@@ -225,6 +228,11 @@ impl DialogueCore {
 
     pub fn dialogue(&self) -> &Dialogue {
         &self.dialogue
+    }
+
+    /// The read model public pages are rendered from (`hub/public_view.rs`).
+    pub fn public_view(&self) -> Arc<super::PublicView> {
+        self.public.clone()
     }
 
     /// The state, unless it may hold a batch that was never committed.
@@ -422,6 +430,7 @@ impl DialogueCore {
         }
         self.snapshots.clear();
         self.live.dirty = true;
+        self.public.events_changed();
         // Encoded right after each event, as close as this node can get to the
         // writer's own encoding (after its batch), so every node shows the same.
         for rec in &records {
@@ -466,6 +475,8 @@ impl DialogueCore {
         self.peak.remote = self.peak.remote.max(loaded.peak.remote);
         self.snapshots.clear();
         self.live.dirty = true;
+        self.public.events_changed();
+        self.public.votes_changed();
         for rec in loaded.log.iter().filter(|r| r.seq > committed_head) {
             self.fanout
                 .send(Arc::new(Logged::encode(&self.dialogue, rec)));
@@ -486,6 +497,7 @@ impl DialogueCore {
             });
         }
         self.live.dirty = true;
+        self.public.votes_changed();
     }
 }
 

@@ -59,12 +59,12 @@ async fn read_published<T: Send + 'static>(
     make: impl FnOnce(&Dialogue) -> T + Send + 'static,
 ) -> Result<(String, T), ApiError> {
     let handle = super::join_code::find(state, peer.ip(), code).await?;
-    let made = handle
-        .read(|d| (d.phase != Phase::Draft).then(|| make(d)))
-        .await
-        .ok_or_else(restarting)?
-        .ok_or_else(|| super::join_code::missed(state, peer.ip()))?;
-    Ok((handle.code, made))
+    // Rendered here, from the shared copy: not in the dialogue's task.
+    let dialogue = handle.published().await.ok_or_else(restarting)?;
+    if dialogue.phase == Phase::Draft {
+        return Err(super::join_code::missed(state, peer.ip()));
+    }
+    Ok((handle.code, make(&dialogue)))
 }
 
 fn restarting() -> ApiError {
