@@ -62,7 +62,7 @@ impl Dialogue {
                     .map(|q| (self.tally(q.id), q))
                     .filter(|(votes, q)| after.is_none_or(|c| (*votes, q.id) < (c.votes, c.id)))
                     .collect();
-                all.sort_unstable_by(|a, b| (b.0, b.1.id).cmp(&(a.0, a.1.id)));
+                all.sort_unstable_by_key(|&(votes, q)| std::cmp::Reverse((votes, q.id)));
                 all.truncate(limit + 1);
                 all
             }
