@@ -268,7 +268,7 @@ pub struct SafetyNumbers<'a> {
     pub danger_phrases: &'a [String],
 }
 
-/// The query of the server-rendered pages: `?lang=en`, and on the receipt page `?code=…`.
+/// The query of the server-rendered pages: `?lang=` (`sv`, `en`, `ar`, `so`), and on the receipt page `?code=…`.
 #[derive(Deserialize)]
 pub struct LangQuery {
     pub lang: Option<String>,

@@ -1,29 +1,75 @@
-// Strings: Swedish first, English on request (locales/sv.json, locales/en.json),
-// and what the pages say in words (dates, times, error codes, addressees).
-// No dependencies and no build step: the server serves these files as they are.
+// Strings: Swedish first. The participant's pages speak the districts'
+// languages (locales/sv.json, en.json, ar.json, so.json and lattlast.json, plain
+// Swedish); staff pages speak Swedish and English and add their own strings
+// (locales/staff/). Also what the pages say in words (dates, times, error codes,
+// addressees). No dependencies and no build step: the server serves these files
+// as they are.
 
 import { safeGet, safeSet } from './storage.js';
 
 const LANG_KEY = 'dialoghub.lang';
 
-const LANGS = ['sv', 'en'];
+/**
+ * Every language a page may speak, named in itself. `lang` is the document's
+ * language tag (plain Swedish is Swedish to a screen reader), `intl` the one
+ * dates and numbers are written in (Arabic with the digits of the join codes).
+ */
+export const LANGUAGES = {
+  sv: { name: 'Svenska', lang: 'sv', dir: 'ltr', intl: 'sv-SE' },
+  lattlast: { name: 'Lättläst svenska', lang: 'sv', dir: 'ltr', intl: 'sv-SE' },
+  en: { name: 'English', lang: 'en', dir: 'ltr', intl: 'en-GB' },
+  ar: { name: 'العربية', lang: 'ar', dir: 'rtl', intl: 'ar-u-nu-latn' },
+  so: { name: 'Soomaali', lang: 'so', dir: 'ltr', intl: 'so-SO' },
+};
+
+/** The participant's pages offer every language; staff pages Swedish and English. */
+const OFFERED = { public: ['sv', 'lattlast', 'en', 'ar', 'so'], staff: ['sv', 'en'] };
 
 let strings = {};
 
 let lang = 'sv';
 
+let offered = OFFERED.staff;
+
+let scope = 'staff';
+
 export function currentLang() {
   return lang;
 }
 
-/** Loads the chosen language (Swedish unless the visitor chose English before). */
-export async function loadStrings(choice) {
+/** The language the browser asks for first, among those offered (never plain Swedish: no browser asks for it). */
+export function browserLang(langs, offer) {
+  for (const tag of langs || []) {
+    const primary = String(tag).toLowerCase().split('-')[0];
+    if (primary !== 'lattlast' && offer.includes(primary)) return primary;
+  }
+  return null;
+}
+
+/**
+ * Loads the page's language: `choice` if given, else the one chosen before on
+ * this browser, else the browser's own (on a first visit), else Swedish.
+ * `pageScope` is 'public' on the participant's page, 'staff' elsewhere.
+ */
+export async function loadStrings(choice, pageScope = scope) {
+  scope = pageScope;
+  offered = OFFERED[scope] || OFFERED.staff;
   const stored = safeGet(LANG_KEY);
-  lang = LANGS.includes(choice) ? choice : LANGS.includes(stored) ? stored : 'sv';
-  const res = await fetch(`/assets/locales/${lang}.json`, { cache: 'no-cache' });
-  strings = await res.json();
-  document.documentElement.lang = lang;
+  lang = [choice, stored, browserLang(navigator.languages, offered)].find((l) => offered.includes(l)) || 'sv';
+  const files = [`/assets/locales/${lang}.json`];
+  if (scope === 'staff') files.push(`/assets/locales/staff/${lang}.json`);
+  const tables = await Promise.all(files.map((f) => fetch(f, { cache: 'no-cache' }).then((r) => r.json())));
+  strings = Object.assign({}, ...tables);
+  const info = LANGUAGES[lang];
+  document.documentElement.lang = info.lang;
+  document.documentElement.dir = info.dir;
+  document.documentElement.dataset.language = lang;
   applyStrings(document);
+}
+
+/** The `?lang=` of the server-rendered pages (/d, /r) in this page's language; plain Swedish reads them in Swedish. */
+export function langQuery() {
+  return ['en', 'ar', 'so'].includes(lang) ? `?lang=${lang}` : '';
 }
 
 /** A string by key; `{name}` placeholders are filled from `vars`; `{n}` = 1 picks `key_one` if there is one. */
@@ -49,33 +95,48 @@ export function applyStrings(root) {
 }
 
 /**
- * Wires the language button: it names the other language in that language
- * ("English" on a Swedish page), remembers the choice and re-renders in place,
- * so nothing typed is lost.
+ * Wires the language choice, remembers it and re-renders in place, so nothing
+ * typed is lost. A staff page has one button that names the other language in
+ * that language ("English" on a Swedish page); the participant's page has a
+ * list of every language, each named in itself.
  */
 export function setupLanguageButton(rerender) {
-  const button = document.getElementById('lang-toggle');
-  if (!button) return;
-  const label = () => {
-    // The button names the other language in that language, so its lang is the other one.
-    button.textContent = t('switch_language');
-    button.lang = lang === 'sv' ? 'en' : 'sv';
-  };
-  label();
-  button.addEventListener('click', async () => {
-    const next = lang === 'sv' ? 'en' : 'sv';
+  const choose = async (next) => {
     safeSet(LANG_KEY, next);
     await loadStrings(next);
     label();
     rerender();
-  });
+  };
+  const button = document.getElementById('lang-toggle');
+  const select = document.getElementById('lang-select');
+  const label = () => {
+    if (button) {
+      // The button names the other language in that language, so its lang is the other one.
+      button.textContent = t('switch_language');
+      button.lang = lang === 'sv' ? 'en' : 'sv';
+    }
+    if (select) select.value = lang;
+  };
+  if (select) {
+    select.replaceChildren(...offered.map((code) => {
+      const option = document.createElement('option');
+      option.value = code;
+      option.textContent = LANGUAGES[code].name;
+      option.lang = LANGUAGES[code].lang;
+      option.dir = LANGUAGES[code].dir;
+      return option;
+    }));
+    select.addEventListener('change', () => choose(select.value));
+  }
+  if (button) button.addEventListener('click', () => choose(lang === 'sv' ? 'en' : 'sv'));
+  label();
 }
 
 /** A date `YYYY-MM-DD` in words (a follow-up's due day). */
 export function formatDay(day) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || '');
   if (!m) return day || '';
-  return new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' })
+  return new Intl.DateTimeFormat(LANGUAGES[lang].intl, { dateStyle: 'long', timeZone: 'UTC' })
     .format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
 }
 
@@ -86,7 +147,7 @@ export function formatDay(day) {
 export const TIME_ZONE = 'Europe/Stockholm';
 
 function zoneParts(date) {
-  const parts = new Intl.DateTimeFormat(lang === 'sv' ? 'sv-SE' : 'en-GB', {
+  const parts = new Intl.DateTimeFormat(LANGUAGES[lang].intl, {
     timeZone: TIME_ZONE, year: 'numeric', month: 'long', day: 'numeric',
     hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
   }).formatToParts(date);
@@ -97,7 +158,7 @@ function zoneParts(date) {
 export function formatTime(ms) {
   if (!ms) return '';
   const p = zoneParts(new Date(ms));
-  const at = lang === 'sv' ? `kl. ${p.hour}:${p.minute}` : `${p.hour}:${p.minute}`;
+  const at = LANGUAGES[lang].lang === 'sv' ? `kl. ${p.hour}:${p.minute}` : `${p.hour}:${p.minute}`;
   return `${p.day} ${p.month} ${p.year}, ${at} ${p.timeZoneName}`;
 }
 

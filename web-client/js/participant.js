@@ -1,13 +1,14 @@
 // The participant page (/ and /j/CODE): join, ask, upvote, follow "now answering".
 import {
   Connection, Model, addresseeOptions, copyText, currentLang, syncList, announce, applyStrings, errorText,
-  formatTime, h, loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
+  formatTime, h, langQuery, loadStrings, safeGet, safeSet, setupLanguageButton, showConnection, t,
 } from './common.js';
 import {
-  codeFromPath, fateOf, joinDialogue, keepReceipt as keepReceiptIn, keptReceiptItem, keptReceipts,
+  codeFromPath, fateOf, joinDialogue, keepReceipt as keepReceiptIn,
   loadReceipts, mineItem, pollItem, postItem, questionItem, renderCrimeNotes, tipItem, unsentItem,
 } from './participant_parts.js';
 import { notePolls, renderDangerAdvice, renderStream, setupAskJump } from './participant_layout.js';
+import { renderJoin, showJoin } from './participant_join.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -34,12 +35,15 @@ function keepReceipt(id, receipt, text, fate) {
 }
 
 async function main() {
-  await loadStrings();
+  // A link from a server-rendered page carries its language (`?lang=ar`): the visitor chose it there.
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (asked) safeSet('dialoghub.lang', asked);
+  await loadStrings(asked, 'public');
   setupLanguageButton(() => {
     applyStrings(document);
-    renderCrimeNotes(safety, $('danger-advice').dataset.sig = '');
+    renderCrimeNotes(safety);
     render();
-    if (!$('join-view').hidden) renderKeptReceipts();
+    if (!$('join-view').hidden) renderJoin(model.dialogue, code);
   });
   renderCrimeNotes(safety);
   // The numbers are the deployment's (configurable); the defaults above are Sweden's.
@@ -54,7 +58,7 @@ async function main() {
   $('receipt-copy').addEventListener('click', () => lastReceipt && copyText(lastReceipt, $('receipt-code'), t('receipt_copied', { code: lastReceipt })));
   code = codeFromPath();
   if (!code) {
-    showJoin(false);
+    showJoin(null, code, false);
     return;
   }
   try {
@@ -68,35 +72,13 @@ async function main() {
   }
   const res = await fetch(`/api/public/${encodeURIComponent(code)}`);
   if (!res.ok) {
-    showJoin(false, t('err_no_dialogue'));
+    showJoin(null, code, false, t('err_no_dialogue'));
     $('join-code').value = code;
     return;
   }
   model.snapshot(await res.json());
   renderHeader();
-  showJoin(true);
-}
-
-function showJoin(codeKnown, error) {
-  $('join-view').hidden = false;
-  $('dialogue-view').hidden = true;
-  $('code-field').hidden = codeKnown;
-  $('join-error').textContent = error || '';
-  if (codeKnown && model.dialogue) {
-    $('join-heading').textContent = model.dialogue.title;
-    // What one can influence decides whether one takes part: say it before joining.
-    $('join-purpose').hidden = !model.dialogue.purpose;
-    $('join-purpose-text').textContent = model.dialogue.purpose || '';
-    $('join-public-link').href = `/d/${encodeURIComponent(code)}${langQuery()}`;
-  }
-  $('receipt-lookup-link').href = `/r${langQuery()}`;
-  renderKeptReceipts();
-}
-
-function renderKeptReceipts() {
-  const kept = keptReceipts();
-  $('kept-receipts').hidden = kept.length === 0;
-  $('kept-list').replaceChildren(...kept.map((r) => keptReceiptItem(r, langQuery())));
+  showJoin(model.dialogue, code, true);
 }
 
 function setupForms() {
@@ -373,9 +355,6 @@ function render() {
   renderCount();
   renderPolls();
 }
-
-/** The server-rendered pages (/d, /r) in the language of this page. */
-const langQuery = () => (currentLang() === 'en' ? '?lang=en' : '');
 
 function renderHeader() {
   if (code) $('public-link').href = `/d/${encodeURIComponent(code)}${langQuery()}`;

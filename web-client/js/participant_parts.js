@@ -115,7 +115,7 @@ export function mineItem(q, seen) {
     h('div', { class: 'fate' }, fate),
     shown ? answerParts(shown) : null,
     receipt ? h('p', { class: 'receipt-line' },
-      `${t('receipt_label')} `, h('code', { class: 'receipt' }, receipt), ' · ',
+      `${t('receipt_label')} `, h('code', { class: 'receipt', dir: 'ltr' }, receipt), ' · ',
       h('a', { href: `/r/${encodeURIComponent(receipt)}${langQuery}` }, t('receipt_look_up'))) : null));
 }
 
@@ -162,7 +162,7 @@ export function keptReceiptItem(r, langQuery) {
   return h('li', { class: 'question', 'data-receipt': r.receipt }, h('div', { class: 'body' },
     h('p', { class: 'text' }, r.text),
     h('span', { class: `badge fate-${r.fate}` }, t(`rec_fate_${r.fate || 'pending'}`)),
-    h('p', { class: 'receipt-line' }, `${t('receipt_label')} `, h('code', { class: 'receipt' }, r.receipt), ' · ',
+    h('p', { class: 'receipt-line' }, `${t('receipt_label')} `, h('code', { class: 'receipt', dir: 'ltr' }, r.receipt), ' · ',
       h('a', { href: `/r/${encodeURIComponent(r.receipt)}${langQuery}` }, t('receipt_look_up')))));
 }
 

@@ -97,7 +97,7 @@ for (const lang of ['sv', 'en']) {
     // The participant page in use (own questions, a rejection, now answering), switched with the language button.
     const p = meeting.participant.page;
     if ((await p.getAttribute('html', 'lang')) !== lang) {
-      await p.click('#lang-toggle');
+      await p.selectOption('#lang-select', lang);
       await p.locator(`html[lang=${lang}]`).waitFor();
     }
     await checkAxe(p, `participant ${lang}`, t);
@@ -114,7 +114,7 @@ test('the language choice is remembered and nothing typed is lost when switching
   await page.getByRole('button', { name: 'Gå med' }).click();
   await page.locator('html[data-connection=open]').waitFor();
   await page.fill('#ask-text', 'Halvskriven fråga');
-  await page.click('#lang-toggle');
+  await page.selectOption('#lang-select', 'en');
   await page.locator('#ask-heading', { hasText: 'Ask a question' }).waitFor();
   assert.equal(await page.inputValue('#ask-text'), 'Halvskriven fråga');
   await page.reload();

@@ -1,7 +1,7 @@
 //! The record's exports (JSON is in `mod.rs`; CSV here) and the calendar files,
 //! for the public and for each invited panelist or moderator.
 
-use super::lang::SV;
+use super::lang::Lang;
 use super::{download, read_published, restarting};
 use crate::domain::authorize::Action;
 use crate::domain::{Dialogue, Phase, Role};
@@ -149,7 +149,7 @@ pub async fn public_calendar(
     let base = public_url(&state).to_string();
     let (code, body) = read_published(&state, peer, &code, move |d| {
         let link = format!("{base}/d/{}", d.code);
-        calendar(d, &link, SV.get("rec_ics_public").map_or("", |s| s))
+        calendar(d, &link, Lang::Sv.t("rec_ics_public"))
     })
     .await?;
     ics(body, &code)
@@ -190,7 +190,7 @@ pub async fn invitee_calendar(
     };
     let link = format!("{}/{page}?dialogue={id}", public_url(&state));
     let body = handle
-        .read(move |d| calendar(d, &link, SV.get("rec_ics_invitee").map_or("", |s| s)))
+        .read(move |d| calendar(d, &link, Lang::Sv.t("rec_ics_invitee")))
         .await
         .ok_or_else(restarting)?;
     ics(body, &handle.code)

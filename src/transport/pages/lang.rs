@@ -1,7 +1,9 @@
-//! The pages' two languages: the web client's locale files, Swedish first, and
-//! dates as people in Sweden write them.
+//! The pages' languages: the web client's public locale files (Swedish first,
+//! English, Arabic, Somali), picked by `?lang=`, else by the browser's
+//! `Accept-Language`, else Swedish; and dates as people in Sweden write them.
 
 use crate::protocol::rest::LangQuery;
+use axum::http::{HeaderMap, header};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -9,53 +11,97 @@ pub(super) const TZ: chrono_tz::Tz = chrono_tz::Europe::Stockholm;
 
 pub(super) type Strings = HashMap<String, String>;
 
+/// A locale file's strings; its other fields (whether a native speaker checked
+/// it) are for the people who keep the translations.
 fn load_locale(lang: &str) -> Strings {
     let file = crate::transport::web::Assets::get(&format!("locales/{lang}.json"))
         .expect("locale files are embedded");
-    serde_json::from_slice(&file.data).expect("locale files are valid JSON")
+    let all: HashMap<String, serde_json::Value> =
+        serde_json::from_slice(&file.data).expect("locale files are valid JSON");
+    all.into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
+        .collect()
 }
 
-pub(super) static SV: LazyLock<Strings> = LazyLock::new(|| load_locale("sv"));
-
-pub(super) static EN: LazyLock<Strings> = LazyLock::new(|| load_locale("en"));
+static TABLES: LazyLock<[Strings; 4]> = LazyLock::new(|| Lang::ALL.map(|l| load_locale(l.code())));
 
 /// A string of the locale files, Swedish unless `en` (for the e-mail notes).
 pub fn locale_text(en: bool, key: &str) -> &'static str {
-    Lang { en }.t(key)
+    if en { Lang::En } else { Lang::Sv }.t(key)
 }
 
-/// Swedish unless English is asked for.
-#[derive(Clone, Copy)]
-pub(super) struct Lang {
-    pub(super) en: bool,
+/// A language of the public pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Lang {
+    Sv,
+    En,
+    Ar,
+    So,
 }
 
 impl Lang {
-    pub(super) fn of(q: &LangQuery) -> Lang {
-        Lang {
-            en: q.lang.as_deref() == Some("en"),
+    pub(super) const ALL: [Lang; 4] = [Lang::Sv, Lang::En, Lang::Ar, Lang::So];
+
+    fn parse(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next()?.trim().to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// The language a form names (`lang=ar`), else Swedish.
+    pub(super) fn named(code: Option<&str>) -> Lang {
+        code.and_then(Lang::parse).unwrap_or(Lang::Sv)
+    }
+
+    /// `?lang=` when it names a language of ours, else the first of the browser's
+    /// languages we speak, else Swedish.
+    pub(super) fn of(q: &LangQuery, headers: &HeaderMap) -> Lang {
+        if let Some(l) = q.lang.as_deref().and_then(Lang::parse) {
+            return l;
         }
+        let accepted = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        accept_language::parse(accepted)
+            .iter()
+            .find_map(|tag| Lang::parse(tag))
+            .unwrap_or(Lang::Sv)
     }
 
     pub(super) fn t(&self, key: &str) -> &'static str {
-        let table: &'static Strings = if self.en { &EN } else { &SV };
-        table
+        let tables: &'static [Strings; 4] = &TABLES;
+        tables[*self as usize]
             .get(key)
-            .or_else(|| SV.get(key))
+            .or_else(|| tables[Lang::Sv as usize].get(key))
             .map_or("", String::as_str)
     }
 
     pub(super) fn code(&self) -> &'static str {
-        if self.en { "en" } else { "sv" }
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+            Lang::Ar => "ar",
+            Lang::So => "so",
+        }
     }
 
-    /// The other language's link and name, for the language switch.
-    pub(super) fn other(&self) -> (&'static str, &'static str, &'static str) {
-        if self.en {
-            ("?lang=sv", "sv", "Svenska")
-        } else {
-            ("?lang=en", "en", "English")
+    /// The language's name in itself, for the language switch.
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Lang::Sv => "Svenska",
+            Lang::En => "English",
+            Lang::Ar => "العربية",
+            Lang::So => "Soomaali",
         }
+    }
+
+    pub(super) fn dir(&self) -> &'static str {
+        if *self == Lang::Ar { "rtl" } else { "ltr" }
+    }
+
+    /// `?lang=xx` for links to the other pages, so they stay in this language.
+    pub(super) fn query(&self) -> String {
+        format!("?lang={}", self.code())
     }
 
     pub(super) fn time(&self, ms: i64) -> String {
@@ -63,10 +109,8 @@ impl Lang {
             return String::new();
         };
         let local = t.with_timezone(&TZ);
-        if self.en {
-            local.format("%-d %B %Y, %H:%M %Z").to_string()
-        } else {
-            let month = [
+        let months: [&str; 12] = match self {
+            Lang::Sv => [
                 "januari",
                 "februari",
                 "mars",
@@ -79,15 +123,63 @@ impl Lang {
                 "oktober",
                 "november",
                 "december",
-            ][chrono::Datelike::month0(&local) as usize];
-            // The zone is named ("CET", "CEST"), as on the client pages.
-            format!(
-                "{} {month} {}, kl. {} {}",
-                local.format("%-d"),
-                local.format("%Y"),
-                local.format("%H:%M"),
-                local.format("%Z")
-            )
+            ],
+            Lang::En => [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ],
+            // As the client pages write them (the browser's Arabic).
+            Lang::Ar => [
+                "يناير",
+                "فبراير",
+                "مارس",
+                "أبريل",
+                "مايو",
+                "يونيو",
+                "يوليو",
+                "أغسطس",
+                "سبتمبر",
+                "أكتوبر",
+                "نوفمبر",
+                "ديسمبر",
+            ],
+            Lang::So => [
+                "Janaayo",
+                "Febraayo",
+                "Maarso",
+                "Abriil",
+                "Maajo",
+                "Juun",
+                "Luuliyo",
+                "Ogost",
+                "Sebtembar",
+                "Oktoobar",
+                "Nofembar",
+                "Desembar",
+            ],
+        };
+        let month = months[chrono::Datelike::month0(&local) as usize];
+        let (day, year, clock, zone) = (
+            local.format("%-d"),
+            local.format("%Y"),
+            local.format("%H:%M"),
+            local.format("%Z"),
+        );
+        // The zone is named ("CET", "CEST"), as on the client pages.
+        match self {
+            Lang::Sv => format!("{day} {month} {year}, kl. {clock} {zone}"),
+            Lang::Ar => format!("{day} {month} {year}، {clock} {zone}"),
+            Lang::En | Lang::So => format!("{day} {month} {year}, {clock} {zone}"),
         }
     }
 }
@@ -95,15 +187,74 @@ impl Lang {
 #[cfg(test)]
 mod tests {
     use super::Lang;
+    use crate::protocol::rest::LangQuery;
+    use axum::http::{HeaderMap, HeaderValue, header};
 
     #[test]
     fn times_are_swedish_time_with_the_zone_named() {
         let winter = 1_773_334_800_000; // 2026-03-12 17:00 UTC
         let summer = 1_783_875_600_000; // 2026-07-12 17:00 UTC
-        let sv = Lang { en: false };
-        let en = Lang { en: true };
-        assert_eq!(sv.time(winter), "12 mars 2026, kl. 18:00 CET");
-        assert_eq!(sv.time(summer), "12 juli 2026, kl. 19:00 CEST");
-        assert_eq!(en.time(winter), "12 March 2026, 18:00 CET");
+        assert_eq!(Lang::Sv.time(winter), "12 mars 2026, kl. 18:00 CET");
+        assert_eq!(Lang::Sv.time(summer), "12 juli 2026, kl. 19:00 CEST");
+        assert_eq!(Lang::En.time(winter), "12 March 2026, 18:00 CET");
+        assert_eq!(Lang::So.time(winter), "12 Maarso 2026, 18:00 CET");
+        assert_eq!(Lang::Ar.time(winter), "12 مارس 2026، 18:00 CET");
+    }
+
+    fn pick(query: Option<&str>, accept: Option<&str>) -> Lang {
+        let mut headers = HeaderMap::new();
+        if let Some(a) = accept {
+            headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(a).unwrap());
+        }
+        let q = LangQuery {
+            lang: query.map(str::to_string),
+            code: None,
+        };
+        Lang::of(&q, &headers)
+    }
+
+    #[test]
+    fn the_query_wins_then_the_browser_then_swedish() {
+        assert_eq!(pick(Some("so"), Some("ar-SE,ar;q=0.9")), Lang::So);
+        assert_eq!(pick(None, Some("ar-SE,ar;q=0.9,sv;q=0.5")), Lang::Ar);
+        assert_eq!(pick(None, Some("de-DE,so;q=0.8,en;q=0.5")), Lang::So);
+        assert_eq!(pick(None, Some("en;q=0.4,sv;q=0.9")), Lang::Sv);
+        assert_eq!(pick(None, Some("de-DE")), Lang::Sv);
+        assert_eq!(pick(None, None), Lang::Sv);
+        assert_eq!(pick(Some("xx"), Some("en-GB")), Lang::En);
+    }
+
+    /// Every language has every key the Swedish file has, and no other; and every
+    /// key these pages ask for is there (a missing one would show Swedish).
+    #[test]
+    fn every_language_has_every_swedish_key_and_every_key_the_pages_use() {
+        let keys = |l: Lang| {
+            let file = crate::transport::web::Assets::get(&format!("locales/{}.json", l.code()))
+                .expect("embedded");
+            let all: std::collections::BTreeMap<String, serde_json::Value> =
+                serde_json::from_slice(&file.data).expect("valid JSON");
+            all.into_keys().collect::<Vec<_>>()
+        };
+        let swedish = keys(Lang::Sv);
+        for l in Lang::ALL {
+            assert_eq!(keys(l), swedish, "locales/{}.json", l.code());
+        }
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("public_page.rs"),
+            include_str!("receipt_lookup.rs"),
+            include_str!("exports.rs"),
+        ];
+        let used: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| s.split("lang.t(\"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(used.len() > 40, "found {} keys", used.len());
+        for l in Lang::ALL {
+            for key in &used {
+                assert!(!l.t(key).is_empty(), "{key} in locales/{}.json", l.code());
+            }
+        }
     }
 }

@@ -92,9 +92,7 @@ pub async fn subscribe_form(
     Path(raw): Path<String>,
     Form(f): Form<MailNoteForm>,
 ) -> Response {
-    let lang = Lang {
-        en: f.lang.as_deref() == Some("en"),
-    };
+    let lang = Lang::named(f.lang.as_deref());
     let mut out = String::new();
     head(&mut out, &lang, lang.t("notify_title"));
     let _ = write!(out, "<h1>{}</h1>", lang.t("notify_title"));
@@ -152,8 +150,12 @@ pub(super) fn form(out: &mut String, lang: &Lang, receipt: &str, typed: Option<&
 }
 
 /// `GET /u/{token}`: asks before unsubscribing, since mail scanners open links.
-pub async fn unsubscribe_page(Path(token): Path<String>, Query(q): Query<LangQuery>) -> Response {
-    let lang = Lang::of(&q);
+pub async fn unsubscribe_page(
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let lang = Lang::of(&q, &headers);
     let mut out = String::new();
     head(&mut out, &lang, lang.t("unsub_title"));
     let _ = write!(

@@ -36,7 +36,7 @@ use crate::protocol::public_record;
 use crate::protocol::rest::LangQuery;
 use crate::protocol::{ErrorCode, FateWire, FollowUpWire};
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use html_escape::encode_text as text;
 use lang::Lang;
@@ -78,6 +78,8 @@ fn html(body: String) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(POLICY),
     );
+    // The language follows the browser's Accept-Language when the address names none.
+    h.insert(header::VARY, HeaderValue::from_static("accept-language"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -90,22 +92,38 @@ fn html(body: String) -> Response {
 }
 
 fn head(out: &mut String, lang: &Lang, title: &str) {
-    let (href, other_code, other_name) = lang.other();
     let _ = write!(
         out,
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} – {}</title><link rel=\"stylesheet\" href=\"/assets/css/record.css\"></head>\
          <body><a class=\"skip\" href=\"#main\">{}</a><header class=\"bar\"><p class=\"brand\">{}</p>\
-         <nav aria-label=\"{}\"><a href=\"{href}\" lang=\"{other_code}\" hreflang=\"{other_code}\">{other_name}</a></nav></header>\
-         <main id=\"main\">",
+         <nav aria-label=\"{}\"><ul class=\"langs\">",
         lang.code(),
+        lang.dir(),
         text(title),
         lang.t("brand"),
         lang.t("skip_to_content"),
         lang.t("brand"),
         lang.t("rec_language"),
     );
+    // Every language named in itself, so a visitor finds theirs whatever the page speaks.
+    for other in Lang::ALL {
+        let current = if other == *lang {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<li><a href=\"{}\" lang=\"{code}\" hreflang=\"{code}\" dir=\"{}\"{current}>{}</a></li>",
+            other.query(),
+            other.dir(),
+            other.name(),
+            code = other.code(),
+        );
+    }
+    out.push_str("</ul></nav></header><main id=\"main\">");
 }
 
 fn fate_label(lang: &Lang, fate: FateWire) -> &'static str {
@@ -165,8 +183,9 @@ pub async fn public_page(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let lang = Lang::of(&q);
+    let lang = Lang::of(&q, &headers);
     let base = public_url(&state).to_string();
     let (_, body) = read_published(&state, peer, &code, move |d| {
         let join_url = format!("{base}/j/{}", d.code);

@@ -66,8 +66,9 @@ pub(super) fn page_html(rec: &RecordWire<'_>, lang: &Lang, join_url: &str, plan:
     if taking {
         let _ = write!(
             out,
-            "<p><a class=\"cta\" href=\"/j/{}\">{}</a></p>",
+            "<p><a class=\"cta\" href=\"/j/{}{}\">{}</a></p>",
             attr(&d.code),
+            lang.query(),
             lang.t("rec_ask_now")
         );
     }
@@ -120,7 +121,7 @@ pub(super) fn page_html(rec: &RecordWire<'_>, lang: &Lang, join_url: &str, plan:
         let _ = write!(
             out,
             "<section aria-labelledby=\"h-remote\"><h2 id=\"h-remote\">{}</h2><p>{}</p>\
-             <p><a href=\"{}\">{}</a> · {} <strong>{}</strong></p>\
+             <p><a href=\"{}\"><bdi dir=\"ltr\">{}</bdi></a> · {} <strong><bdi dir=\"ltr\">{}</bdi></strong></p>\
              <img class=\"qr\" src=\"/qr/{}\" alt=\"{}\" width=\"160\" height=\"160\"></section>",
             lang.t("rec_remote_title"),
             lang.t("rec_remote_howto"),

@@ -12,6 +12,7 @@ use crate::protocol::{ErrorCode, receipt};
 use crate::transport::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use std::fmt::Write;
@@ -94,8 +95,9 @@ pub async fn receipt_page(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     raw: Option<Path<String>>,
     Query(q): Query<LangQuery>,
+    headers: HeaderMap,
 ) -> Response {
-    let lang = Lang::of(&q);
+    let lang = Lang::of(&q, &headers);
     let raw = raw.map(|Path(r)| r).or(q.code.clone()).unwrap_or_default();
     let mut out = String::new();
     head(&mut out, &lang, lang.t("rec_receipt_title"));
@@ -140,10 +142,11 @@ pub async fn receipt_page(
 fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
     let _ = write!(
         out,
-        "<section class=\"receipt\" aria-labelledby=\"h-fate\"><p>{} <a href=\"/d/{}\">{}</a></p>\
+        "<section class=\"receipt\" aria-labelledby=\"h-fate\"><p>{} <a href=\"/d/{}{}\">{}</a></p>\
          <h2 id=\"h-fate\">{} {}</h2>",
         lang.t("rec_receipt_in"),
         attr(r.code),
+        lang.query(),
         text(r.dialogue_title),
         lang.t("rec_question"),
         r.question_id
@@ -195,7 +198,8 @@ fn observation_html(out: &mut String, lang: &Lang, o: &ReceiptObservation<'_>) {
         (Some(n), None) => format!("{} {n}", lang.t("rec_walk_stop")),
         (None, _) => lang.t("rec_walk_near").to_string(),
     };
-    let category = if lang.en {
+    // Categories are named in Swedish and English only.
+    let category = if *lang == Lang::En {
         o.category_name.en
     } else {
         o.category_name.sv
@@ -249,7 +253,7 @@ pub(super) fn receipt_form(out: &mut String, lang: &Lang, value: &str) {
         out,
         "<section aria-labelledby=\"h-receipt\" class=\"receipt-form\"><h2 id=\"h-receipt\">{}</h2>\
          <form action=\"/r\" method=\"get\"><input type=\"hidden\" name=\"lang\" value=\"{}\">\
-         <label for=\"receipt-code\">{}</label> <input id=\"receipt-code\" name=\"code\" \
+         <label for=\"receipt-code\">{}</label> <input id=\"receipt-code\" name=\"code\" dir=\"ltr\" \
          autocomplete=\"off\" spellcheck=\"false\" value=\"{}\"> <button type=\"submit\">{}</button></form></section>",
         lang.t("rec_receipt_title"),
         lang.code(),
