@@ -177,8 +177,9 @@ pub async fn unsubscribe_now(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let lang = Lang::of(&q);
+    let lang = Lang::of(&q, &headers);
     let gone = state
         .registry
         .store()
