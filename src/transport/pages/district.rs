@@ -15,6 +15,7 @@ use crate::protocol::rest::{DistrictPageQuery, LangQuery};
 use crate::store::DistrictPost;
 use crate::transport::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use std::fmt::Write;
@@ -32,11 +33,14 @@ pub(super) async fn district_data(
         .ok_or_else(missing)
 }
 
-pub(super) fn lang_of(q: &DistrictPageQuery) -> Lang {
-    Lang::of(&LangQuery {
-        lang: q.lang.clone(),
-        code: None,
-    })
+pub(super) fn lang_of(q: &DistrictPageQuery, headers: &HeaderMap) -> Lang {
+    Lang::of(
+        &LangQuery {
+            lang: q.lang.clone(),
+            code: None,
+        },
+        headers,
+    )
 }
 
 /// `GET /o/{district}`.
@@ -44,10 +48,11 @@ pub async fn district_page(
     State(state): State<AppState>,
     Path(district): Path<String>,
     Query(q): Query<DistrictPageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = district_data(&state, &district).await?;
     let now = state.clock.now_ms();
-    let lang = lang_of(&q);
+    let lang = lang_of(&q, &headers);
     Ok(html(page(&data, &lang, &q, now)))
 }
 
@@ -157,8 +162,12 @@ fn upcoming(out: &mut String, data: &DistrictData, lang: &Lang, now: i64) {
     out.push_str("</section>");
 }
 
-fn lang_suffix(lang: &Lang) -> &'static str {
-    if lang.en { "?lang=en" } else { "" }
+fn lang_suffix(lang: &Lang) -> String {
+    if *lang == Lang::Sv {
+        String::new()
+    } else {
+        lang.query()
+    }
 }
 
 fn promise_table(
@@ -189,8 +198,12 @@ fn promise_table(
         attr(data.id.as_str()),
         lang.t("dist_filter"),
     );
-    if lang.en {
-        out.push_str("<input type=\"hidden\" name=\"lang\" value=\"en\">");
+    if *lang != Lang::Sv {
+        let _ = write!(
+            out,
+            "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
+            lang.code()
+        );
     }
     let _ = write!(
         out,
@@ -333,7 +346,7 @@ fn post(out: &mut String, data: &DistrictData, lang: &Lang, p: &DistrictPost) {
     }
     out.push_str("</p>");
     if let Some(series) = p.series_csv.as_deref().and_then(|c| Series::parse(c).ok()) {
-        let summary = chart::summary(&series, lang.en);
+        let summary = chart::summary(&series, *lang == Lang::En);
         let _ = write!(
             out,
             "<figure class=\"chart\"><img src=\"/o/{}/posts/{}/chart.svg\" width=\"720\" height=\"360\" alt=\"{}: {}\">\
@@ -366,7 +379,7 @@ fn series_table(out: &mut String, lang: &Lang, series: &Series) {
     for (label, values) in &series.rows {
         let _ = write!(out, "<tr><th scope=\"row\">{}</th>", text(label));
         for v in values {
-            let _ = write!(out, "<td>{}</td>", chart::number(*v, lang.en));
+            let _ = write!(out, "<td>{}</td>", chart::number(*v, *lang == Lang::En));
         }
         out.push_str("</tr>");
     }

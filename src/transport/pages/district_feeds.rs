@@ -5,7 +5,7 @@
 
 use super::district::{district_data, lang_of};
 use super::exports::calendar_event;
-use super::lang::{EN, SV};
+use super::lang::Lang;
 use crate::district::chart;
 use crate::district::feed::{self, NewsKind};
 use crate::district::series::Series;
@@ -16,6 +16,7 @@ use crate::transport::rest::public_url;
 use crate::transport::safe_text::ics_property;
 use crate::transport::{ApiError, AppState};
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
@@ -39,10 +40,8 @@ pub async fn district_calendar(
     let data = district_data(&state, &district).await?;
     let now = state.clock.now_ms();
     let base = public_url(&state);
-    let name = SV
-        .get("dist_title")
-        .map_or(data.name.clone(), |t| t.replace("{name}", &data.name));
-    let note = SV.get("dist_ics_note").map_or("", |s| s);
+    let name = Lang::Sv.t("dist_title").replace("{name}", &data.name);
+    let note = Lang::Sv.t("dist_ics_note");
     let mut cal = icalendar::Calendar::new();
     cal.append_property(ics_property("NAME", &name))
         .append_property(ics_property("X-WR-CALNAME", &name));
@@ -73,19 +72,13 @@ pub async fn district_feed(
     State(state): State<AppState>,
     Path(district): Path<String>,
     Query(q): Query<DistrictPageQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     use atom_syndication::{Entry, Feed, Link, Person, Text};
     let data = district_data(&state, &district).await?;
     let now = state.clock.now_ms();
-    let lang = lang_of(&q);
-    let strings = if lang.en { &EN } else { &SV };
-    let t = |k: &str| {
-        strings
-            .get(k)
-            .or_else(|| SV.get(k))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let lang = lang_of(&q, &headers);
+    let t = |k: &str| lang.t(k).to_string();
     let base = public_url(&state);
     let page = format!("{base}/o/{}", data.id.as_str());
     let link = |href: String, rel: &str, mime: &str| Link {
@@ -131,7 +124,14 @@ pub async fn district_feed(
         }],
         links: vec![
             link(
-                format!("{page}/feed.atom{}", if lang.en { "?lang=en" } else { "" }),
+                format!(
+                    "{page}/feed.atom{}",
+                    if lang == Lang::Sv {
+                        String::new()
+                    } else {
+                        lang.query()
+                    }
+                ),
                 "self",
                 "application/atom+xml",
             ),
