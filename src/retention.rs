@@ -37,6 +37,8 @@ pub struct Counts {
     pub audit_rows: u64,
     /// Addresses left for e-mail notes, deleted with the identities.
     pub mail_subscriptions: u64,
+    /// A walk's photos never published.
+    pub private_photos: u64,
 }
 
 impl Counts {
@@ -53,6 +55,7 @@ impl Counts {
         self.participants_pseudonymised += o.participants_pseudonymised;
         self.audit_rows += o.audit_rows;
         self.mail_subscriptions += o.mail_subscriptions;
+        self.private_photos += o.private_photos;
     }
 }
 
@@ -372,10 +375,13 @@ pub async fn erase_participant(
         .copied()
         .collect();
     let addresses = store.mail_forget(dialogue, &asked).await?;
+    // Their photos too, published or not: a photo is what the person gave.
+    let photos = store.delete_photos_of(dialogue, participant).await?;
     let detail = serde_json::json!({
         "questions_marked": erased.questions_marked.len(),
         "questions_kept": erased.questions_kept.len(),
         "tips_marked": erased.tips_marked,
+        "photos_deleted": photos,
     });
     store
         .audit_append(
@@ -426,6 +432,12 @@ pub async fn run_retention(
             total.mail_subscriptions += store.mail_forget_dialogue(id).await?;
         }
         total.add(&counts);
+        // A walk's photos never published are private originals: they go when
+        // redacted originals do. Beside the log, so no rewrite of it.
+        let closed = closed_at(&Editable::new(&record)?);
+        if closed.is_some_and(|c| now >= c + periods.redacted_originals_days * DAY_MS) {
+            total.private_photos += store.delete_private_photos(id).await?;
+        }
     }
     total.audit_rows = store
         .purge_audit_before(now - periods.audit_days.max(0) * DAY_MS)
@@ -441,6 +453,7 @@ pub async fn run_retention(
             participants_pseudonymised = total.participants_pseudonymised,
             audit_rows = total.audit_rows,
             mail_subscriptions = total.mail_subscriptions,
+            private_photos = total.private_photos,
             "retention run"
         );
     }

@@ -51,6 +51,16 @@ pub enum Action<'a> {
     OpenSocket,
     /// `read_pending` over the WebSocket: a page of the moderator's queue.
     ReadPending,
+    /// `POST /api/dialogues/{id}/photos`: a participant's photo for an observation.
+    UploadPhoto,
+    /// `GET /api/dialogues/{id}/photos/{photo}` and `POST …/photos/{photo}/preview`:
+    /// a photo before it is published, and a blurred preview of it.
+    ViewPhoto,
+    /// `POST /api/dialogues/{id}/photos/{photo}/approve` and `…/reject`.
+    ModeratePhoto,
+    /// What the public reads: `GET /d/{code}` and its exports (the record, a walk's
+    /// report, GeoJSON, Open311), published photos.
+    ReadPublic,
     /// A command over the WebSocket.
     Submit(&'a Command),
 }
@@ -61,6 +71,17 @@ use Standing::*;
 const ORGANIZERS: &[Standing] = &[Organizer, DistrictAdmin, MunicipalityAdmin];
 /// Staff who see a dialogue's pending questions.
 const STAFF: &[Standing] = &[Moderator, Organizer, DistrictAdmin, MunicipalityAdmin];
+/// Anyone, with or without a credential.
+const EVERYONE: &[Standing] = &[
+    Stranger,
+    Participant,
+    Screen,
+    Panelist,
+    Moderator,
+    Organizer,
+    DistrictAdmin,
+    MunicipalityAdmin,
+];
 /// Those who manage a district's staff.
 const ADMINS: &[Standing] = &[DistrictAdmin, MunicipalityAdmin];
 /// Everyone with a part in the dialogue.
@@ -95,6 +116,11 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         Action::InviteeCalendar => ORGANIZERS,
         Action::OpenSocket => ANY_PART,
         Action::ReadPending => STAFF,
+        // An observation's photo comes from who observes (`observe`: participants).
+        Action::UploadPhoto => &[Participant],
+        Action::ViewPhoto => STAFF,
+        Action::ModeratePhoto => STAFF,
+        Action::ReadPublic => EVERYONE,
         Action::Submit(cmd) => {
             let roles = rights(cmd).roles;
             return Standing::ALL
@@ -134,7 +160,7 @@ pub fn role_of(standing: Standing) -> Option<Role> {
 
 /// Every action but commands with its name, for the printed table and the
 /// matrix test (REST, and the WebSocket's `read_pending`).
-pub const REST_ACTIONS: [(Action<'static>, &str); 17] = [
+pub const REST_ACTIONS: [(Action<'static>, &str); 21] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
@@ -152,6 +178,10 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 17] = [
     (Action::InviteeCalendar, "invitee_calendar"),
     (Action::OpenSocket, "open_socket"),
     (Action::ReadPending, "read_pending"),
+    (Action::UploadPhoto, "upload_photo"),
+    (Action::ViewPhoto, "view_photo"),
+    (Action::ModeratePhoto, "moderate_photo"),
+    (Action::ReadPublic, "read_public"),
 ];
 
 /// The name of an action, for security events.
@@ -191,10 +221,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strangers_may_do_nothing_and_only_admins_manage_staff() {
+    fn strangers_may_only_read_and_only_admins_manage_staff() {
         for (action, name) in REST_ACTIONS {
-            assert!(!may(Stranger, action), "{name}");
+            assert_eq!(
+                may(Stranger, action),
+                action == Action::ReadPublic,
+                "{name}"
+            );
         }
+        assert!(!may(Participant, Action::ViewPhoto));
+        assert!(may(Moderator, Action::ModeratePhoto));
+        assert!(!may(Panelist, Action::ModeratePhoto));
         assert!(!may(Organizer, Action::ManageStaff));
         assert!(may(DistrictAdmin, Action::ManageStaff));
         assert!(!may(Moderator, Action::ExportAudit));

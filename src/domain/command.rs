@@ -3,7 +3,7 @@
 use super::poll::{PollId, PollKind, PollState};
 use super::question::{Addressee, Origin, QuestionId, QuestionStatus, RejectReason};
 use super::text::{DisplayName, QuestionText};
-use super::walk::{ActionId, ActionStatus, FeltSafety, GroupId, Place, StopId, WalkPlan};
+use super::walk::{ActionId, ActionStatus, FeltSafety, GroupId, PhotoId, Place, StopId, WalkPlan};
 use super::{DialogueInfo, Moderator, PanelKind, Panelist, Phase};
 use uuid::Uuid;
 
@@ -160,6 +160,9 @@ pub enum Command {
         felt_safety: FeltSafety,
         /// On the walk (`InRoom`) or following it from elsewhere (`Remote`).
         origin: super::question::Origin,
+        /// A photo the participant uploaded before (`POST …/photos`), private
+        /// until a moderator publishes it.
+        photo: Option<PhotoId>,
     },
     /// Staff turn observations into an action with someone responsible and a due date.
     CreateAction {

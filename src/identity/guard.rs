@@ -21,6 +21,23 @@ pub async fn authorize(
     decide(state, caller, standing, action, Some(dialogue)).await
 }
 
+/// Whether the table lets the caller take `action` on the dialogue, for actions
+/// that need no actor of their own (reading what is public: a stranger may).
+pub async fn permit(
+    state: &AppState,
+    caller: &Caller,
+    dialogue: DialogueId,
+    action: Action<'_>,
+) -> Result<(), ApiError> {
+    let standing = super::standing_in(state, &caller.principal, dialogue).await?;
+    if may(standing, action) {
+        return Ok(());
+    }
+    decide(state, caller, standing, action, Some(dialogue))
+        .await
+        .map(|_| ())
+}
+
 /// The caller's actor in `district` if the table lets them take `action` there.
 pub async fn authorize_district(
     state: &AppState,

@@ -16,7 +16,7 @@ mod routes;
 pub mod security;
 
 pub use caller::{Caller, SESSION_COOKIE, bearer_token};
-pub use guard::{authorize, authorize_district};
+pub use guard::{authorize, authorize_district, permit};
 pub use routes::routes;
 pub(crate) use routes::{redeem_ticket, standing_in};
 

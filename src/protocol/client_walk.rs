@@ -102,6 +102,9 @@ pub struct ObserveMsg {
     /// Default `in_room`: on the walk; a remote follower sends `remote`.
     #[serde(default)]
     pub origin: Option<OriginWire>,
+    /// A photo uploaded before (`POST /api/dialogues/{id}/photos`): its `photo_id`.
+    #[serde(default)]
+    pub photo: Option<String>,
 }
 
 /// `create_action` (moderator, organizer).
@@ -251,6 +254,13 @@ impl ObserveMsg {
             category,
             felt_safety,
             origin: self.origin.map_or(Origin::InRoom, Into::into),
+            photo: match self.photo.as_deref() {
+                None => None,
+                Some(p) => Some(
+                    crate::domain::walk::PhotoId::parse(p)
+                        .ok_or_else(|| bad("photo is the photo_id an upload answered"))?,
+                ),
+            },
         };
         Ok((id, cmd))
     }

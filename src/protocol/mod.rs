@@ -16,6 +16,7 @@ pub mod identity;
 pub mod oidc;
 pub mod overview;
 pub mod pending_page;
+pub mod photo_wire;
 mod public_event;
 pub mod public_record;
 pub mod receipt;

@@ -13,6 +13,7 @@ pub mod identity;
 mod identity_statements;
 pub mod mail;
 mod mail_statements;
+pub mod photos;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -23,6 +24,7 @@ pub use audit::{AuditEntry, AuditRow};
 pub use district::{DistrictPost, DistrictStore};
 pub use identity::{IdentityStore, SessionPrincipal, SessionRecord, StaffRecord};
 pub use mail::{MailAddress, MailStore};
+pub use photos::{NewPhoto, PhotoRecord, PhotoStatus, PhotoStore};
 pub use postgres::PostgresStore;
 pub use sql::{Dialect, SqlStore};
 pub use sqlite::SqliteStore;
@@ -206,7 +208,9 @@ impl From<crate::log::LogError> for StoreError {
 }
 
 #[async_trait]
-pub trait Store: IdentityStore + MailStore + DistrictStore + Send + Sync + 'static {
+pub trait Store:
+    IdentityStore + MailStore + DistrictStore + PhotoStore + Send + Sync + 'static
+{
     async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError>;
     async fn load(&self, id: DialogueId) -> Result<Option<DialogueRecord>, StoreError>;
     async fn find_code(&self, code: &str) -> Result<Option<DialogueId>, StoreError>;

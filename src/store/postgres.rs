@@ -67,7 +67,7 @@ impl Dialect for Postgres {
     /// drops the old files. It holds each table's exclusive lock while it runs,
     /// so appends wait (erasures and retention are rare; docs/operations.md).
     async fn after_scrub(pool: &PgPool) -> Result<(), StoreError> {
-        sqlx::query("VACUUM FULL events, votes, poll_answers, submissions")
+        sqlx::query("VACUUM FULL events, votes, poll_answers, submissions, walk_photos")
             .execute(pool)
             .await?;
         Ok(())

@@ -242,6 +242,9 @@ where
     String: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
     Option<i64>: for<'q> Encode<'q, D>,
     Option<String>: for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
+    // Photos (`photos.rs`) are bytes.
+    Vec<u8>: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
+    Option<Vec<u8>>: for<'r> Decode<'r, D>,
     for<'a> &'a str: ColumnIndex<D::Row>,
 {
     async fn create_dialogue(&self, d: &NewDialogue) -> Result<Created, StoreError> {

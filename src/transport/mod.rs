@@ -9,6 +9,7 @@ mod error;
 mod join_code;
 mod limits;
 mod pages;
+mod photos;
 mod rest;
 mod safe_text;
 mod safety;
@@ -109,6 +110,18 @@ pub fn router(state: AppState) -> Router {
             "/api/districts/{district}/posts",
             post(district_posts::post_to_district),
         )
+        .route("/d/{code}/report.json", get(pages::report_json))
+        .route("/d/{code}/report.csv", get(pages::report_csv))
+        .route("/d/{code}/actions.csv", get(pages::report_actions_csv))
+        .route("/d/{code}/report.geojson", get(pages::report_geojson))
+        .route(
+            "/d/{code}/open311/services.json",
+            get(pages::open311_services_json),
+        )
+        .route(
+            "/d/{code}/open311/requests.json",
+            get(pages::open311_requests_json),
+        )
         .route("/r", get(pages::receipt_page))
         .route("/r/{receipt}", get(pages::receipt_page))
         .route("/r/{receipt}/mail", post(pages::subscribe_form))
@@ -149,6 +162,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(safety::set_tip_recipients),
         )
         .route("/api/safety", get(safety::safety))
+        .merge(photos::routes())
         .merge(web::routes())
         .merge(crate::identity::routes())
         .merge(crate::identity::oidc::routes())
@@ -159,6 +173,8 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             body_deadline::MAX_BODY_BYTES,
         ))
+        // After the 64 KiB cap and its deadline: the upload has its own of each.
+        .merge(photos::upload_routes())
         // No browser guesses a type other than the one sent (a CSV or JSON
         // export read as HTML would run what a participant wrote).
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(

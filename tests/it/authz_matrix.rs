@@ -114,6 +114,37 @@ fn dialogue_endpoints(d: Uuid) -> Vec<(Action<'static>, &'static str, String, Va
             json!(null),
         ),
         (
+            // Not a walk: an allowed caller hears so (400), after the table.
+            Action::UploadPhoto,
+            "POST",
+            format!("/api/dialogues/{d}/photos"),
+            json!({}),
+        ),
+        (
+            Action::ViewPhoto,
+            "GET",
+            format!("/api/dialogues/{d}/photos/{}", "0".repeat(64)),
+            json!(null),
+        ),
+        (
+            Action::ViewPhoto,
+            "POST",
+            format!("/api/dialogues/{d}/photos/{}/preview", "0".repeat(64)),
+            json!({"regions": []}),
+        ),
+        (
+            Action::ModeratePhoto,
+            "POST",
+            format!("/api/dialogues/{d}/photos/{}/approve", "0".repeat(64)),
+            json!({"regions": []}),
+        ),
+        (
+            Action::ModeratePhoto,
+            "POST",
+            format!("/api/dialogues/{d}/photos/{}/reject", "0".repeat(64)),
+            json!(null),
+        ),
+        (
             Action::OpenSocket,
             "POST",
             "/api/ws-ticket".to_string(),

@@ -45,4 +45,6 @@ mod tips;
 mod trace_logs;
 mod upgrade;
 mod votes;
+mod walk_photos;
+mod walk_report;
 mod walks;

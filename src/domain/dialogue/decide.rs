@@ -156,10 +156,11 @@ impl Dialogue {
                 category,
                 felt_safety,
                 origin,
+                photo,
             } => {
                 self.pending_caps.check(actor, self.questions.values())?;
                 let asked = self.ask(text, display_name, None, origin, ctx.receipt_secret)?;
-                self.observe(asked, group, place, category, felt_safety)
+                self.observe(asked, group, place, category, felt_safety, photo)
             }
             Command::CreateAction {
                 title,

@@ -6,8 +6,8 @@ use crate::domain::event::{Event, Recorded};
 use crate::domain::question::QuestionId;
 use crate::domain::refusal::Refusal;
 use crate::domain::walk::{
-    Action, ActionId, ActionStatus, FeltSafety, GroupId, Observation, Place, StatusChange, StopId,
-    Walk, WalkPlan,
+    Action, ActionId, ActionStatus, FeltSafety, GroupId, Observation, PhotoId, Place, StatusChange,
+    StopId, Walk, WalkPlan,
 };
 use std::collections::HashSet;
 
@@ -70,6 +70,7 @@ impl Dialogue {
         place: Option<Place>,
         category: String,
         felt_safety: FeltSafety,
+        photo: Option<PhotoId>,
     ) -> Result<Decision, Refusal> {
         let walk = self.walk()?;
         let g = match group {
@@ -103,7 +104,7 @@ impl Dialogue {
             place,
             category,
             felt_safety,
-            photo: None,
+            photo,
         }));
         Ok(decision)
     }

@@ -244,6 +244,7 @@ mod tests {
             include_str!("public_page.rs"),
             include_str!("receipt_lookup.rs"),
             include_str!("exports.rs"),
+            include_str!("walk.rs"),
         ];
         let used: Vec<&str> = sources
             .iter()

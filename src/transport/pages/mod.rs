@@ -19,6 +19,7 @@ mod lang;
 mod mail_notes;
 mod public_page;
 mod receipt_lookup;
+mod walk;
 
 pub use district::district_page;
 pub use district_feeds::{district_calendar, district_chart, district_feed};
@@ -28,6 +29,10 @@ pub use mail_notes::{
     subscribe_form, subscribe_json, unsubscribe_json, unsubscribe_now, unsubscribe_page,
 };
 pub use receipt_lookup::{receipt_json, receipt_page};
+pub use walk::{
+    open311_requests_json, open311_services_json, report_actions_csv, report_csv, report_geojson,
+    report_json,
+};
 
 use super::rest::public_url;
 use super::{ApiError, AppState};
@@ -177,15 +182,21 @@ fn answer_and_follow_up(
     }
 }
 
-/// `/d/{code}`: the announcement before the meeting, the record after it.
+/// `/d/{code}`: the announcement before the meeting, the record after it; a
+/// walk's report.
 pub async fn public_page(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: crate::identity::Caller,
     Path(code): Path<String>,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(&q, &headers);
+    // A walk's page is its report.
+    if let Some(page) = walk::walk_page(&state, peer, &caller, &code, lang).await? {
+        return Ok(html(page));
+    }
     let base = public_url(&state).to_string();
     let (_, body) = read_published(&state, peer, &code, move |d| {
         let join_url = format!("{base}/j/{}", d.code);

@@ -46,6 +46,7 @@ fn observe(m: &mut Meeting, who: &Actor, place: Option<Place>) -> Result<Decisio
             category: "lighting".into(),
             felt_safety: FeltSafety::new(2).unwrap(),
             origin: crate::domain::Origin::InRoom,
+            photo: None,
         },
     )
 }
@@ -150,6 +151,7 @@ fn a_meeting_takes_no_observations_and_unknown_categories_are_refused() {
             category: "weather".into(),
             felt_safety: FeltSafety::new(4).unwrap(),
             origin: crate::domain::Origin::Remote,
+            photo: None,
         },
     );
     assert_eq!(r, Err(Refusal::NoSuchWalkPart("category")));
