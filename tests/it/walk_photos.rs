@@ -157,6 +157,7 @@ impl Walk {
                     place: Some(Place::Stop(StopId(stop))),
                     category: category.into(),
                     felt_safety: FeltSafety::new(felt).unwrap(),
+                    origin: dialoghub::domain::Origin::InRoom,
                     photo: photo.map(|p| PhotoId::parse(p).unwrap()),
                 },
             )
