@@ -217,6 +217,7 @@ async fn the_district_page_lists_what_is_coming_what_was_and_every_promise_as_da
             category: "lighting".into(),
             felt_safety: FeltSafety::new(2).unwrap(),
             origin: dialoghub::domain::Origin::InRoom,
+            photo: None,
         },
     )
     .await;
