@@ -34,53 +34,46 @@ pub(super) async fn read_walk<T: Send + 'static>(
 ) -> Result<(String, Option<T>), ApiError> {
     let handle = super::super::join_code::find(state, peer.ip(), code).await?;
     permit(state, caller, handle.id, Action::ReadPublic).await?;
-    let is_walk = handle
-        .read(|d| (d.phase != Phase::Draft).then_some(d.walk.is_some()))
-        .await
-        .ok_or_else(restarting)?
-        .ok_or_else(|| super::super::join_code::missed(state, peer.ip()))?;
-    if !is_walk {
-        return Ok((handle.code, None));
+    // Rendered here, from the shared copy: not in the dialogue's task.
+    let d = handle.published().await.ok_or_else(restarting)?;
+    if d.phase == Phase::Draft {
+        return Err(super::super::join_code::missed(state, peer.ip()));
     }
+    let Some(mut walk) = d.walk.clone() else {
+        return Ok((handle.code, None));
+    };
     let published = state.registry.store().published_photos(handle.id).await?;
-    let made = handle
-        .read(move |d| {
-            let mut walk = d.walk.clone()?;
-            // The photos' state is beside the log: the published copies are the store's.
-            for (uploaded, copy) in published {
-                let (Some(uploaded), Some(copy)) =
-                    (PhotoId::parse(&uploaded), PhotoId::parse(&copy))
-                else {
-                    continue;
-                };
-                let question = walk
-                    .observations
-                    .values()
-                    .find(|o| o.photo.as_ref() == Some(&uploaded))
-                    .map(|o| o.question);
-                if let Some(question) = question {
-                    walk.photos.insert(
-                        uploaded,
-                        PhotoEntry {
-                            question,
-                            state: PhotoState::Published(copy),
-                        },
-                    );
-                }
-            }
-            let parts = ReportParts {
-                code: &d.code,
-                title: &d.info.title,
-                closed_at: d.closed_at,
-                walk: &walk,
-                questions: &d.questions,
-                categories: &d.categories,
-            };
-            Some(make(d, &parts))
-        })
-        .await
-        .ok_or_else(restarting)?;
-    Ok((handle.code, made))
+    // The photos' state is beside the log: the published copies are the store's.
+    for (uploaded, copy) in published {
+        let (Some(uploaded), Some(copy)) = (PhotoId::parse(&uploaded), PhotoId::parse(&copy))
+        else {
+            continue;
+        };
+        let question = walk
+            .observations
+            .values()
+            .find(|o| o.photo.as_ref() == Some(&uploaded))
+            .map(|o| o.question);
+        if let Some(question) = question {
+            walk.photos.insert(
+                uploaded,
+                PhotoEntry {
+                    question,
+                    state: PhotoState::Published(copy),
+                },
+            );
+        }
+    }
+    let parts = ReportParts {
+        code: &d.code,
+        title: &d.info.title,
+        closed_at: d.closed_at,
+        walk: &walk,
+        questions: &d.questions,
+        categories: &d.categories,
+    };
+    let made = make(&d, &parts);
+    Ok((handle.code, Some(made)))
 }
 
 fn status_label(lang: &Lang, status: &str) -> &'static str {
