@@ -33,7 +33,7 @@ pub use public_event::public_event;
 pub use server::{
     AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, FollowUpWire, LiveWire,
     NoticeWire, PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire,
-    Welcome, mine, my_answers, snapshot,
+    Welcome, mine, my_answers, snapshot, snapshot_whole,
 };
 
 use crate::domain::{

@@ -371,19 +371,33 @@ impl<'a> QuestionWire<'a> {
     }
 }
 
-/// Everything an audience may see of the dialogue now.
+/// Everything an audience may see of the dialogue now, as a WebSocket snapshot:
+/// staff get every question but the pending ones, of which only the first page
+/// in each order, so a flooded queue does not make every snapshot huge.
 pub fn snapshot(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
+    snapshot_paged(d, audience, true)
+}
+
+/// The staff view over REST (`GET /api/dialogues/{id}`): every question,
+/// pending ones included, read once rather than pushed to every socket.
+pub fn snapshot_whole(d: &Dialogue, audience: Audience) -> Snapshot<'_> {
+    snapshot_paged(d, audience, false)
+}
+
+fn snapshot_paged(d: &Dialogue, audience: Audience, paged: bool) -> Snapshot<'_> {
     let staff = audience == Audience::Staff;
-    // Staff get every question but the pending ones, of which only the first
-    // page in each order: a flooded queue must not make every snapshot huge.
     let (questions, pending) = if staff {
         let (first, pending) = super::pending_page::first_pages(d);
-        let mut shown: Vec<&Question> = d
-            .questions
-            .values()
-            .filter(|q| q.status != crate::domain::QuestionStatus::Pending)
-            .chain(first)
-            .collect();
+        let is_pending = |q: &&Question| q.status == crate::domain::QuestionStatus::Pending;
+        let mut shown: Vec<&Question> = if paged {
+            d.questions
+                .values()
+                .filter(|q| !is_pending(q))
+                .chain(first)
+                .collect()
+        } else {
+            d.questions.values().collect()
+        };
         shown.sort_unstable_by_key(|q| q.id);
         (
             shown.into_iter().map(QuestionWire::staff).collect(),

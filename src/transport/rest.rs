@@ -193,9 +193,14 @@ pub async fn staff_view(
     Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &caller, id, Action::ViewStaff).await?;
+    // Every pending question, unlike a socket's snapshot (protocol 6.4).
     let frame = dialogue(&state, id)
         .await?
-        .view(Audience::Staff)
+        .read(|d| {
+            crate::protocol::encode(&crate::protocol::ServerMessage::Snapshot(
+                crate::protocol::snapshot_whole(d, Audience::Staff),
+            ))
+        })
         .await
         .ok_or_else(stopped)?;
     Ok(json_frame(frame))
