@@ -270,7 +270,9 @@ function shortcut(ev) {
 /** After approving from the keyboard, the next pending question gets focus. */
 async function approveAndFocus(q, text) {
   const cards = [...document.querySelectorAll('#pending [data-key]')];
-  const next = cards[cards.findIndex((c) => c.dataset.key === String(q.id)) + 1];
+  const i = cards.findIndex((c) => c.dataset.key === String(q.id));
+  // The one after it, or (at the end of the list) the one before: still to review.
+  const next = cards[i + 1] ?? cards[i - 1];
   if (await approve(q, text)) {
     if (next && document.contains(next)) next.focus();
     else $('pending-heading').focus();
