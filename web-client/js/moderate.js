@@ -7,6 +7,7 @@ import { staffCredential, staffHeaders } from './session.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
+import { walkDesk } from './moderate_walk.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -18,6 +19,7 @@ let floorReceipt = null; // {id, receipt} of the last floor question, to read ou
 const queue = new PendingQueue();
 const refreshFlags = flagsRefresher({ model, url: () => `/api/dialogues/${dialogueId}`, headers: () => staffHeaders(token), render: () => render() });
 const alerts = []; // danger alerts not yet acknowledged
+const walkView = walkDesk({ model, photoBase: (photo) => `/api/dialogues/${dialogueId}/photos/${photo}`, headers: () => staffHeaders(token) });
 
 async function main() {
   await loadStrings();
@@ -53,6 +55,7 @@ async function main() {
 }
 
 function onMessage(msg) {
+  walkView.onMessage(msg);
   switch (msg.type) {
     case 'welcome':
       dialogueId = msg.dialogue_id;
@@ -299,6 +302,7 @@ function render(force) {
   renderFloorReceipt();
   renderPolls();
   renderTips();
+  walkView.render();
 }
 
 function renderNow() {

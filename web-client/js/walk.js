@@ -3,7 +3,7 @@
 // observations and the actions, live. The server rounds a position to about
 // 100 m before it keeps it; this page rounds to three decimals before sending.
 import {
-  Connection, announce, applyStrings, errorText, h, loadStrings, safeGet, safeSet, setupLanguageButton,
+  Connection, announce, applyStrings, errorText, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton,
   showConnection, syncList, t,
 } from './common.js';
 import { joinDialogue } from './participant_parts.js';
@@ -13,6 +13,8 @@ const CATEGORIES = ['lighting', 'sightlines', 'vegetation', 'path', 'people', 't
 
 let code = null;
 let conn = null;
+let dialogueId = null;
+let photoKey = null; // the upload's idempotency key, kept while the same photo is retried
 let title = '';
 const walk = { stops: [], groups: [], observations: new Map(), actions: new Map() };
 const texts = new Map(); // question id -> published text
@@ -79,6 +81,7 @@ function start(session) {
 }
 
 function onMessage(msg) {
+  if (msg.type === 'welcome') dialogueId = msg.dialogue_id;
   if (msg.type === 'snapshot') {
     title = msg.dialogue.title;
     const w = msg.walk || { stops: [], groups: [], observations: [], actions: [] };
@@ -185,6 +188,28 @@ function position() {
   });
 }
 
+/** Uploads the chosen photo (6.27); its id, or null with the reason shown. */
+async function uploadPhoto(file) {
+  photoKey = photoKey || newId();
+  let res;
+  try {
+    res = await fetch(`/api/dialogues/${dialogueId}/photos`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${conn.token}`, 'content-type': file.type || 'application/octet-stream', 'idempotency-key': photoKey },
+      body: file,
+    });
+  } catch {
+    $('obs-error').textContent = t('err_network');
+    return null;
+  }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    $('obs-error').textContent = body.reason ? t('walk_photo_refused') : errorText(body);
+    return null;
+  }
+  return body.photo_id;
+}
+
 async function observe() {
   const text = $('obs-text').value.trim();
   $('obs-error').textContent = '';
@@ -211,9 +236,17 @@ async function observe() {
   } else if ($('obs-stop').value) {
     msg.stop = Number($('obs-stop').value);
   }
+  const file = $('obs-photo').files[0];
+  if (file) {
+    const photo = await uploadPhoto(file);
+    if (!photo) return;
+    msg.photo = photo;
+  }
   try {
     const ack = await conn.submit(msg);
     $('obs-text').value = '';
+    $('obs-photo').value = '';
+    photoKey = null;
     $('obs-result').textContent = t('walk_sent', { code: ack.receipt });
   } catch (err) {
     $('obs-error').textContent = errorText(err);

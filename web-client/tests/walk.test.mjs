@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
+import { asStaff, waitText } from './walk_helpers.mjs';
 
 let server;
 let browser;
@@ -19,64 +20,6 @@ after(async () => {
   await server?.stop();
 }, { timeout: 30000 });
 
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
-
-/**
- * Sends staff messages from the moderator's page over a socket of its own (a
- * ticket with the page's session), as a leader's device would; returns the answers.
- */
-async function asStaff(page, dialogueId, messages) {
-  return page.evaluate(async ({ dialogueId, messages }) => {
-    const session = await fetch('/api/session').then((r) => r.json());
-    const ticket = await fetch('/api/ws-ticket', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf },
-      body: JSON.stringify({ dialogue_id: dialogueId }),
-    }).then((r) => r.json());
-    const ws = new WebSocket(`ws://${location.host}/ws`);
-    const frames = [];
-    const waiters = [];
-    ws.onmessage = (m) => {
-      const v = JSON.parse(m.data);
-      frames.push(v);
-      for (const w of waiters.splice(0)) w();
-    };
-    const next = (pred) => new Promise((resolve, reject) => {
-      const check = () => {
-        const found = frames.find(pred);
-        if (found) return resolve(found);
-        waiters.push(check);
-      };
-      setTimeout(() => reject(new Error('no answer')), 10000);
-      check();
-    });
-    await new Promise((r) => { ws.onopen = r; });
-    ws.send(JSON.stringify({ type: 'hello', v: 1, ticket: ticket.ticket }));
-    const snapshot = await next((v) => v.type === 'snapshot');
-    const answers = [];
-    for (let i = 0; i < messages.length; i++) {
-      let msg = messages[i];
-      if (msg === 'approve_pending') {
-        for (const q of snapshot.questions.filter((x) => x.status === 'pending')) {
-          const id = `approve-${q.id}-${Date.now()}`;
-          ws.send(JSON.stringify({ type: 'approve', client_msg_id: id, question_id: q.id, expected: 'pending' }));
-          answers.push(await next((v) => v.client_msg_id === id));
-        }
-        continue;
-      }
-      const id = `m-${i}-${Date.now()}`;
-      ws.send(JSON.stringify({ ...msg, client_msg_id: id }));
-      answers.push(await next((v) => v.client_msg_id === id));
-    }
-    ws.close();
-    return answers;
-  }, { dialogueId, messages });
-}
 
 test('the walk page on a phone: groups live, observations at a stop and at a position, actions', { timeout: 180000 }, async (t) => {
   const d = await api(server, 'POST', '/api/dialogues', {
