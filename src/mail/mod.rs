@@ -1,5 +1,6 @@
 //! Opt-in e-mail notes: a participant who left an address for one question
-//! hears when its fate is final and when the follow-up it led to is done.
+//! hears when its fate is final, when the follow-up it led to is done, and
+//! when an action a walk's observation led to changes status.
 //!
 //! Two loops per node. The scan reads the subscriptions, rebuilds the
 //! dialogues whose log moved since it last looked, and queues the notes their
@@ -102,12 +103,13 @@ impl Scan {
             };
             let (dialogue, _) = crate::hub::rebuild(&record)?;
             for s in group {
-                for (change, fate) in notes::due(&dialogue, s.question).unwrap_or_default() {
+                for due in notes::due(&dialogue, s.question).unwrap_or_default() {
                     let note = NewNote {
                         subscription: &s.id,
-                        change,
-                        fate,
+                        change: &due.change,
+                        fate: due.outcome,
                         title: &dialogue.info.title,
+                        last: due.last,
                         now,
                     };
                     queued += u64::from(store.mail_enqueue(&note).await?);

@@ -1,31 +1,89 @@
 //! Which notes a subscribed question calls for, and their words. Pure: the
 //! dialogue's state comes in, the changes due come out.
 //!
-//! A question gets at most two notes: one when its fate is final (answered live
-//! or in writing, a follow-up promised, merged, not reached at the close,
-//! rejected with a reason, moved to the private channel, hidden), and one when
-//! the follow-up it led to is done (its outcome recorded). Each is keyed by the
+//! A question gets one note when its fate is final (answered live or in
+//! writing, a follow-up promised, merged, not reached at the close, rejected
+//! with a reason, moved to the private channel, hidden), one when the follow-up
+//! it led to is done (its outcome recorded), and, for a walk's observation, one
+//! for every change of status of an action it led to. Each is keyed by the
 //! change, so seeing the same state again queues nothing.
 
+use crate::domain::walk::Action;
 use crate::domain::{Dialogue, Fate, QuestionId};
 use crate::protocol::FateWire;
+use crate::protocol::walk_report::action_status_wire;
 
 /// The change a note tells of, as the outbox keys it.
 pub const FATE: &str = "fate";
 pub const FOLLOW_UP_DONE: &str = "follow_up_done";
+/// An action's change of status: `action:{action}:{line of its history}`.
+const ACTION: &str = "action:";
 
-/// What a question's state calls for: `(change, fate code)` for every note due
-/// by now. `None` when the question is not (or no longer) in the dialogue.
-pub fn due(d: &Dialogue, question: u64) -> Option<Vec<(&'static str, &'static str)>> {
-    let q = d.questions.get(&QuestionId(question))?;
+/// One note due: what changed (the outbox's key), what it came to (a fate's
+/// code, or an action's new status), and whether nothing can follow it, so
+/// the address goes once it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub change: String,
+    pub outcome: &'static str,
+    pub last: bool,
+}
+
+/// Whether a note on the change ends what a subscription can lead to: the
+/// follow-up done, or a fate after which nothing more comes.
+pub fn ends_subscription(change: &str, outcome: &str) -> bool {
+    change == FOLLOW_UP_DONE
+        || (change == FATE && matches!(outcome, "rejected" | "moved_to_private" | "merged"))
+}
+
+/// Whether a note tells of an action's change of status.
+pub fn is_action(change: &str) -> bool {
+    change.starts_with(ACTION)
+}
+
+/// Every note the question's state calls for by now. `None` when the question
+/// is not (or no longer) in the dialogue.
+pub fn due(d: &Dialogue, question: u64) -> Option<Vec<Due>> {
+    let id = QuestionId(question);
+    let q = d.questions.get(&id)?;
     let fate = q.fate(d.phase);
     let code = FateWire::from(fate).code();
     let mut out = Vec::new();
+    let mut push = |change: String, outcome: &'static str, last: bool| {
+        out.push(Due {
+            change,
+            outcome,
+            last,
+        })
+    };
     if !matches!(fate, Fate::Pending | Fate::Queued) {
-        out.push((FATE, code));
+        push(FATE.into(), code, ends_subscription(FATE, code));
     }
     if q.follow_up.as_ref().is_some_and(|f| f.done_at.is_some()) {
-        out.push((FOLLOW_UP_DONE, code));
+        push(FOLLOW_UP_DONE.into(), code, true);
+    }
+    let actions: Vec<&Action> = d
+        .walk
+        .iter()
+        .flat_map(|w| w.actions.values())
+        .filter(|a| a.observations.contains(&id))
+        .collect();
+    // The change that closed the last open action ends the subscription.
+    let all_closed = actions.iter().all(|a| a.status().is_closed());
+    let closing = actions
+        .iter()
+        .map(|a| (a.updated_at(), a.id, a.history.len() - 1))
+        .max();
+    for a in &actions {
+        // The first line is the action made (`reported`): not a change of status.
+        for (line, change) in a.history.iter().enumerate().skip(1) {
+            let last = all_closed && closing == Some((change.at, a.id, line));
+            push(
+                format!("{ACTION}{}:{line}", a.id.0),
+                action_status_wire(change.status),
+                last && change.status.is_closed(),
+            );
+        }
     }
     Some(out)
 }
@@ -58,6 +116,9 @@ pub fn compose(
     let part = |en: bool| {
         let what = if change == FOLLOW_UP_DONE {
             text(en, "mail_follow_up_done").to_string()
+        } else if is_action(change) {
+            text(en, "mail_action_status")
+                .replace("{status}", text(en, &format!("rec_walk_status_{fate}")))
         } else {
             text(en, "mail_fate").replace("{fate}", text(en, &format!("rec_fate_{fate}")))
         };
@@ -72,6 +133,8 @@ pub fn compose(
     };
     let subject_key = if change == FOLLOW_UP_DONE {
         "mail_subject_follow_up"
+    } else if is_action(change) {
+        "mail_subject_action"
     } else {
         "mail_subject_fate"
     };
@@ -130,5 +193,23 @@ mod tests {
             done.body
                 .contains("Uppföljningen som din fråga i T ledde till är klar.")
         );
+        let action = compose("action:2:1", "in_progress", "T", &links, words);
+        assert_eq!(
+            action.subject,
+            "Ny status för åtgärden efter din iakttagelse / New status for the action on your observation"
+        );
+        assert!(
+            action
+                .body
+                .contains("ledde till har fått ny status: Pågår.")
+        );
+        assert!(
+            action
+                .body
+                .contains("led to has a new status: In progress.")
+        );
+        assert!(is_action("action:2:1") && !is_action(FATE));
+        assert!(ends_subscription(FOLLOW_UP_DONE, "follow_up"));
+        assert!(ends_subscription(FATE, "merged") && !ends_subscription(FATE, "answered_live"));
     }
 }

@@ -1,6 +1,6 @@
 //! Sends the outbox's notes over SMTP (`lettre`), one claimed row at a time.
 
-use super::notes::{self, FOLLOW_UP_DONE, Links};
+use super::notes::{self, Links};
 use crate::config::Settings;
 use crate::store::Store;
 use crate::store::mail::ClaimedNote;
@@ -116,11 +116,7 @@ impl Sender {
         match self.send(note, &token).await {
             Ok(()) => {
                 // After the last note a subscription can lead to, the address goes.
-                let last = note.change == FOLLOW_UP_DONE
-                    || matches!(
-                        note.fate.as_str(),
-                        "rejected" | "moved_to_private" | "merged"
-                    );
+                let last = note.last;
                 store.mail_sent(&note.id, now, last).await?;
                 tracing::info!(note = %note.id, change = %note.change, last, "mail note sent");
             }

@@ -45,11 +45,14 @@ pub struct Subscription {
 #[derive(Debug, Clone)]
 pub struct ClaimedNote {
     pub id: String,
-    /// What changed: `fate` or `follow_up_done`.
+    /// What changed: `fate`, `follow_up_done` or `action:{action}:{line}`.
     pub change: String,
-    /// The question's fate when the note was queued (`FateWire`'s code).
+    /// The question's fate when the note was queued (`FateWire`'s code), or
+    /// the action's new status.
     pub fate: String,
     pub title: String,
+    /// Nothing can follow this note: the subscription ends once it is sent.
+    pub last: bool,
     pub attempts: u32,
     pub receipt: String,
     pub address: MailAddress,
@@ -62,6 +65,7 @@ pub struct NewNote<'a> {
     pub change: &'a str,
     pub fate: &'a str,
     pub title: &'a str,
+    pub last: bool,
     pub now: i64,
 }
 
@@ -178,6 +182,7 @@ where
             .bind(note.change.to_string())
             .bind(note.fate.to_string())
             .bind(note.title.to_string())
+            .bind(i64::from(note.last))
             .bind(note.now)
             .bind(note.now)
             .execute(&self.write)
@@ -211,6 +216,7 @@ where
                 change: r.get("change"),
                 fate: r.get("fate"),
                 title: r.get("title"),
+                last: r.get::<i64, _>("is_last") != 0,
                 attempts: r.get::<i64, _>("attempts").max(0) as u32,
                 receipt: r.get("receipt"),
                 address: MailAddress(r.get("address")),

@@ -36,11 +36,11 @@ pub(super) const SUBSCRIPTIONS: Sql = Sql {
 };
 pub(super) const ENQUEUE: Sql = Sql {
     sqlite:
-        "INSERT INTO mail_outbox (id, subscription_id, change, fate, title, created, next_attempt)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscription_id, change) DO NOTHING",
+        "INSERT INTO mail_outbox (id, subscription_id, change, fate, title, is_last, created, next_attempt)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscription_id, change) DO NOTHING",
     postgres:
-        "INSERT INTO mail_outbox (id, subscription_id, change, fate, title, created, next_attempt)
-               VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (subscription_id, change) DO NOTHING",
+        "INSERT INTO mail_outbox (id, subscription_id, change, fate, title, is_last, created, next_attempt)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (subscription_id, change) DO NOTHING",
 };
 /// Claims due notes for one sender: PostgreSQL skips rows another node is
 /// claiming at this moment; SQLite has one writer, so the claim is whole.
@@ -55,10 +55,10 @@ pub(super) const CLAIM: Sql = Sql {
                             ORDER BY created LIMIT $5 FOR UPDATE SKIP LOCKED)",
 };
 pub(super) const CLAIMED: Sql = Sql {
-    sqlite: "SELECT o.id, o.change, o.fate, o.title, o.attempts, s.receipt, s.address
+    sqlite: "SELECT o.id, o.change, o.fate, o.title, o.is_last, o.attempts, s.receipt, s.address
              FROM mail_outbox o JOIN mail_subscriptions s ON s.id = o.subscription_id
              WHERE o.lease_owner = ? AND o.sent IS NULL ORDER BY o.created",
-    postgres: "SELECT o.id, o.change, o.fate, o.title, o.attempts, s.receipt, s.address
+    postgres: "SELECT o.id, o.change, o.fate, o.title, o.is_last, o.attempts, s.receipt, s.address
                FROM mail_outbox o JOIN mail_subscriptions s ON s.id = o.subscription_id
                WHERE o.lease_owner = $1 AND o.sent IS NULL ORDER BY o.created",
 };

@@ -401,3 +401,75 @@ async fn no_address_token_or_note_text_reaches_the_logs() {
         assert!(!logs.contains(needle), "{needle} in the logs");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_change_of_an_action_an_observation_led_to_is_one_note() {
+    let smtp_dir = tempfile::tempdir().unwrap();
+    let test = "mail::each_change_of_an_action_an_observation_led_to_is_one_note";
+    let Some(mut smtp) = Smtp::start(smtp_dir.path(), test).await else {
+        return;
+    };
+    let port = smtp.port;
+    let app = TestApp::spawn_with(|s| mail_settings(s, port)).await;
+    let d = app.live_dialogue().await;
+    let mut organizer = crate::walks::organizer_socket(&app, d.id).await;
+    let mut plan = crate::walks::plan([None, None], "", "");
+    plan["type"] = json!("plan_walk");
+    ok(&mut organizer, plan).await;
+    let mut moderator = d.moderator().await;
+    let mut walker = d.participant().await;
+    let ack = ok(
+        &mut walker,
+        json!({"type": "observe", "text": "Lampan i tunneln är trasig", "stop": 1,
+               "category": "lighting", "felt_safety": 2}),
+    )
+    .await;
+    let (receipt, q) = (
+        ack["receipt"].as_str().unwrap().to_string(),
+        ack["question_id"].as_u64().unwrap(),
+    );
+    let address = "walter.tunnel@example.org";
+    subscribe(&d, &receipt, address).await;
+    ok(
+        &mut moderator,
+        json!({"type": "approve", "question_id": q, "expected": "pending"}),
+    )
+    .await;
+    ok(
+        &mut moderator,
+        json!({"type": "create_action", "title": "Byt belysning i tunneln",
+        "observation_ids": [q], "responsible": "Trafikkontoret", "due": "2030-03-31"}),
+    )
+    .await;
+    // Approved and made an action: a change of nothing yet, so no note.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(smtp.to(address).is_empty(), "{:?}", smtp.to(address));
+
+    let status = |to: &str, from: &str, note: &str| {
+        json!({"type": "set_action_status",
+        "action_id": 1, "status": to, "expected": from, "note": note})
+    };
+    ok(&mut moderator, status("planned", "reported", "Beställt")).await;
+    let notes = smtp.expect(address, 1).await;
+    assert!(notes[0].contains(&format!("/r/{receipt}")), "{}", notes[0]);
+    assert!(notes[0].contains("Planerad"), "Swedish first: {}", notes[0]);
+    assert_eq!(app.store.mail_subscription_count().await.unwrap(), 1);
+
+    // The SMTP server is down while the action is done: the note waits and
+    // arrives once, after the server is back; it is the last.
+    smtp.down().await;
+    ok(&mut moderator, status("done", "planned", "Nya armaturer")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(smtp.to(address).len(), 1);
+    smtp.up().await;
+    let notes = smtp.expect(address, 2).await;
+    // Quoted-printable: soft line breaks joined again.
+    let last = notes[1].replace("=\r\n", "");
+    assert!(last.contains("ny status: Klar."), "{last}");
+    assert!(last.contains("has a new status: Done."), "{last}");
+    assert_eq!(
+        app.store.mail_subscription_count().await.unwrap(),
+        0,
+        "the address goes with the last note"
+    );
+}

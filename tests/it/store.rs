@@ -749,6 +749,7 @@ async fn mail_notes_are_queued_once_and_each_is_claimed_by_one_node(b: &Backend)
             change: "fate",
             fate: "answered_live",
             title: "T",
+            last: false,
             now: 20,
         };
         assert!(s.mail_enqueue(&note).await.unwrap());

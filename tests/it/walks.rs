@@ -17,7 +17,7 @@ const REJECTED_MARK: &str = "Zebrabänken";
 const PERSONNUMMER: &str = "811228-9874";
 const PHONE: &str = "070-123 45 67";
 
-fn plan(leaders: [Option<Uuid>; 2], before: &str, after: &str) -> Value {
+pub(crate) fn plan(leaders: [Option<Uuid>; 2], before: &str, after: &str) -> Value {
     json!({
         "stops": [
             {"id": 1, "name": "Tunneln under Hägerstensvägen", "address": "Hägerstensvägen 100",
@@ -90,7 +90,7 @@ async fn leader(d: &Dialogue, name: &str) -> (Uuid, Client) {
     (id, Client::connect(&d.endpoint.ws, &credential, None).await)
 }
 
-async fn organizer_socket(app: &TestApp, dialogue: Uuid) -> Client {
+pub(crate) async fn organizer_socket(app: &TestApp, dialogue: Uuid) -> Client {
     let ticket = ticket_of(&app.endpoint, &app.organizer, dialogue).await;
     greeted(
         Client::connect_with_hello(
