@@ -203,10 +203,14 @@ pub enum Standing {
     Organizer,
     DistrictAdmin,
     MunicipalityAdmin,
+    /// Whoever presents the secret a link names (a receipt code, a note's
+    /// unsubscribe token), whatever else they are: a capability, checked by the
+    /// handler against the store before it asks the table.
+    Holder,
 }
 
 impl Standing {
-    pub const ALL: [Standing; 8] = [
+    pub const ALL: [Standing; 9] = [
         Standing::Stranger,
         Standing::Participant,
         Standing::Screen,
@@ -215,6 +219,7 @@ impl Standing {
         Standing::Organizer,
         Standing::DistrictAdmin,
         Standing::MunicipalityAdmin,
+        Standing::Holder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -227,6 +232,7 @@ impl Standing {
             Standing::Organizer => "organizer",
             Standing::DistrictAdmin => "district admin",
             Standing::MunicipalityAdmin => "municipality admin",
+            Standing::Holder => "holder",
         }
     }
 
@@ -234,7 +240,7 @@ impl Standing {
     pub fn actor(self, id: Uuid) -> Option<super::Actor> {
         use super::Actor;
         match self {
-            Standing::Stranger => None,
+            Standing::Stranger | Standing::Holder => None,
             Standing::Participant => Some(Actor::Participant(id)),
             Standing::Screen => Some(Actor::Screen(id)),
             Standing::Panelist => Some(Actor::Panelist(id)),

@@ -61,6 +61,12 @@ pub enum Action<'a> {
     /// What the public reads: `GET /d/{code}` and its exports (the record, a walk's
     /// report, GeoJSON, Open311), published photos.
     ReadPublic,
+    /// `POST /api/receipts/{receipt}/mail`, `DELETE …/mail` and the receipt page's
+    /// `POST /r/{receipt}/mail`: leaving or withdrawing an address for e-mail notes
+    /// on the receipt's question.
+    ReceiptMail,
+    /// `POST /u/{token}`: ending the e-mail notes whose note carried the token.
+    Unsubscribe,
     /// A command over the WebSocket.
     Submit(&'a Command),
 }
@@ -81,6 +87,7 @@ const EVERYONE: &[Standing] = &[
     Organizer,
     DistrictAdmin,
     MunicipalityAdmin,
+    Holder,
 ];
 /// Those who manage a district's staff.
 const ADMINS: &[Standing] = &[DistrictAdmin, MunicipalityAdmin];
@@ -121,6 +128,9 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         Action::ViewPhoto => STAFF,
         Action::ModeratePhoto => STAFF,
         Action::ReadPublic => EVERYONE,
+        // Capabilities: the secret in the path is the credential, whoever sends it.
+        Action::ReceiptMail => &[Holder],
+        Action::Unsubscribe => &[Holder],
         Action::Submit(cmd) => {
             let roles = rights(cmd).roles;
             return Standing::ALL
@@ -149,7 +159,7 @@ pub fn role_may(role: Role, action: Action<'_>) -> bool {
 /// The role the dialogue's own rules know a standing by.
 pub fn role_of(standing: Standing) -> Option<Role> {
     match standing {
-        Stranger => None,
+        Stranger | Holder => None,
         Participant => Some(Role::Participant),
         Screen => Some(Role::Screen),
         Panelist => Some(Role::Panelist),
@@ -160,7 +170,7 @@ pub fn role_of(standing: Standing) -> Option<Role> {
 
 /// Every action but commands with its name, for the printed table and the
 /// matrix test (REST, and the WebSocket's `read_pending`).
-pub const REST_ACTIONS: [(Action<'static>, &str); 21] = [
+pub const REST_ACTIONS: [(Action<'static>, &str); 23] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
@@ -182,6 +192,8 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 21] = [
     (Action::ViewPhoto, "view_photo"),
     (Action::ModeratePhoto, "moderate_photo"),
     (Action::ReadPublic, "read_public"),
+    (Action::ReceiptMail, "receipt_mail"),
+    (Action::Unsubscribe, "unsubscribe"),
 ];
 
 /// The name of an action, for security events.
@@ -237,6 +249,22 @@ mod tests {
         assert!(!may(Moderator, Action::ExportAudit));
         assert!(may(Moderator, Action::ViewStaff));
         assert!(!may(Panelist, Action::ViewStaff));
+    }
+
+    #[test]
+    fn a_secret_in_a_link_is_a_capability_and_nothing_more() {
+        for (action, name) in REST_ACTIONS {
+            let capability = matches!(action, Action::ReceiptMail | Action::Unsubscribe);
+            assert_eq!(
+                may(Holder, action),
+                capability || action == Action::ReadPublic,
+                "{name}"
+            );
+            if capability {
+                assert_eq!(allowed(action), [Holder], "{name}: the secret alone");
+            }
+        }
+        assert!(!may(Holder, Action::Submit(&Command::OpenInvitation)));
     }
 
     #[test]

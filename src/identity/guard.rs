@@ -49,6 +49,22 @@ pub async fn authorize_district(
     decide(state, caller, standing, action, None).await
 }
 
+/// For the actions whose credential is a secret the path names (a receipt
+/// code, a note's unsubscribe token): the handler has found what the secret
+/// opens, so the caller stands as `Holder`, and the table says whether that is
+/// enough. A secret that opens nothing is the handler's 404 (never 401 or 403,
+/// so nobody learns which secrets exist).
+pub fn holder(action: Action<'_>) -> Result<(), ApiError> {
+    if may(Standing::Holder, action) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "you may not do this here",
+        ))
+    }
+}
+
 async fn decide(
     state: &AppState,
     caller: &Caller,

@@ -16,7 +16,7 @@ mod routes;
 pub mod security;
 
 pub use caller::{Caller, SESSION_COOKIE, bearer_token};
-pub use guard::{authorize, authorize_district, permit};
+pub use guard::{authorize, authorize_district, holder, permit};
 pub use routes::routes;
 pub(crate) use routes::{redeem_ticket, standing_in};
 
@@ -152,7 +152,7 @@ pub(crate) fn new_secret() -> String {
 }
 
 /// What the store keeps of a secret.
-pub(crate) fn hash(secret: &str) -> String {
+pub fn hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 

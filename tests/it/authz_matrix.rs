@@ -4,7 +4,9 @@
 //! another dialogue of the same district, and a dialogue of another district.
 //! Each cell's expected answer comes from the one table (`domain::authorize`);
 //! every cell is sent to the running server. A private tip is looked for in
-//! every answer, and only staff of its dialogue may ever get it.
+//! every answer, and only staff of its dialogue may ever get it. The
+//! capabilities (a receipt code, a note's unsubscribe token) are sent by every
+//! person, once genuine (a holder) and once forged (a stranger).
 
 use crate::harness::{Client, TestApp, grant, report};
 use dialoghub::domain::access::Standing;
@@ -248,6 +250,14 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
         // Every client message from one socket in a row: no rate limit in the way.
         s.limits.messages_burst = 10_000;
         s.limits.messages_per_sec = 10_000;
+        // Forged receipts on purpose, from one address.
+        s.limits.receipt_misses_per_ip_per_minute = 10_000;
+        // Mail on, so the receipt's mail endpoints answer; the sender waits
+        // (nothing is sent here: the test writes the notes' tokens itself).
+        s.mail.smtp_host = "127.0.0.1".into();
+        s.mail.smtp_port = 9;
+        s.mail.security = "none".into();
+        s.mail.send_ms = 3_600_000;
     })
     .await;
     let muni = staff(&app, "Mia", "*", "admin").await;
@@ -273,6 +283,11 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
         .submit(json!({"type": "send_tip", "text": TIP}))
         .await;
     assert_eq!(ack["type"], "ack", "{ack}");
+    let asked = tipper
+        .submit(json!({"type": "ask", "text": "Varför är gångtunneln så mörk?"}))
+        .await;
+    let receipt = asked["receipt"].as_str().expect("a receipt").to_string();
+    let forged_receipt = forge(&receipt);
 
     use Standing::*;
     let s = Stranger;
@@ -403,6 +418,48 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
                 }
             }
         }
+        // Capabilities: the secret decides, whatever the person is otherwise.
+        for (secret, standing) in [(&receipt, Holder), (&forged_receipt, Stranger)] {
+            let path = format!("/api/receipts/{secret}/mail");
+            let subscribe = json!({"address": "matris@example.org"});
+            let (status, text) = send(&app, "POST", &path, &person.credential, subscribe).await;
+            capability_cell(
+                &mut failures,
+                person,
+                standing,
+                Action::ReceiptMail,
+                ("POST", &path),
+                status,
+                &text,
+            );
+            let token = if standing == Holder {
+                note_token(&app).await
+            } else {
+                forge(&"0".repeat(64))
+            };
+            let stop = format!("/u/{token}");
+            let (status, text) = send(&app, "POST", &stop, &person.credential, json!(null)).await;
+            capability_cell(
+                &mut failures,
+                person,
+                standing,
+                Action::Unsubscribe,
+                ("POST", &stop),
+                status,
+                &text,
+            );
+            let (status, text) = send(&app, "DELETE", &path, &person.credential, json!(null)).await;
+            capability_cell(
+                &mut failures,
+                person,
+                standing,
+                Action::ReceiptMail,
+                ("DELETE", &path),
+                status,
+                &text,
+            );
+            cells += 3;
+        }
         // The lists show exactly the dialogues whose staff view the person may see.
         for path in ["/api/dialogues", "/api/overview"] {
             let (status, text) = send(&app, "GET", path, &person.credential, json!(null)).await;
@@ -491,6 +548,75 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// A capability's cell: allowed is a success, refused is `404 not_found` (not
+/// 401 or 403: a forged secret must not tell whether another would work).
+fn capability_cell(
+    failures: &mut Vec<String>,
+    person: &Person,
+    standing: Standing,
+    action: Action<'_>,
+    (method, path): (&str, &str),
+    status: u16,
+    text: &str,
+) {
+    let answered = if may(standing, action) {
+        (200..300).contains(&status)
+    } else {
+        status == 404
+    };
+    if !answered {
+        failures.push(format!(
+            "{} as {}: {method} {path} gave {status}: {text}",
+            person.label,
+            standing.as_str()
+        ));
+    }
+    if text.contains(TIP_MARK) || text.contains("matris@") {
+        failures.push(format!(
+            "{} got private text from {method} {path}",
+            person.label
+        ));
+    }
+}
+
+/// The same secret with its last character changed.
+fn forge(secret: &str) -> String {
+    let mut forged = secret.to_string();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '2' { '3' } else { '2' });
+    forged
+}
+
+/// A note queued for the one subscription there is, claimed as a sender does,
+/// carrying a fresh unsubscribe token: the token.
+async fn note_token(app: &TestApp) -> String {
+    use dialoghub::store::mail::NewNote;
+    let store = app.store.as_ref();
+    let subscription = store.mail_subscriptions().await.unwrap();
+    assert_eq!(subscription.len(), 1, "the receipt's subscription");
+    let now = chrono::Utc::now().timestamp_millis();
+    let note = NewNote {
+        subscription: &subscription[0].id,
+        change: "fate",
+        fate: "answered_live",
+        title: "Trygghetsdialog",
+        last: false,
+        now,
+    };
+    assert!(store.mail_enqueue(&note).await.unwrap());
+    let claimed = store
+        .mail_claim("matrix", now, now + 600_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    store
+        .mail_set_unsubscribe(&claimed[0].id, "matrix", &dialoghub::identity::hash(&token))
+        .await
+        .unwrap();
+    token
 }
 
 /// What the person is to a district: 0 = the own dialogue's (norr), 2 = syd.

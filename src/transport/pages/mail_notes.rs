@@ -6,6 +6,7 @@
 use super::lang::Lang;
 use super::receipt_lookup::question_of;
 use super::{head, html};
+use crate::domain::authorize::Action;
 use crate::protocol::ErrorCode;
 use crate::protocol::rest::{LangQuery, MailNoteBody, MailNoteForm};
 use crate::store::MailAddress;
@@ -49,6 +50,7 @@ async fn subscribe(
     mail_on(state)?;
     let address = parse_address(address)?;
     let (dialogue, printed, question) = question_of(state, peer, raw).await?;
+    crate::identity::holder(Action::ReceiptMail)?;
     let now = chrono::Utc::now().timestamp_millis();
     state
         .registry
@@ -77,6 +79,7 @@ pub async fn unsubscribe_json(
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let (dialogue, _, question) = question_of(&state, peer, &raw).await?;
+    crate::identity::holder(Action::ReceiptMail)?;
     state
         .registry
         .store()
@@ -180,6 +183,9 @@ pub async fn unsubscribe_now(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = Lang::of(&q, &headers);
+    // The token is checked by the one statement that ends what it opens; the
+    // table is asked first, since nothing can be asked after it is gone.
+    crate::identity::holder(Action::Unsubscribe)?;
     let gone = state
         .registry
         .store()
