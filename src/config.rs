@@ -26,6 +26,17 @@ pub struct Settings {
     pub districts: Vec<DistrictSettings>,
     pub oidc: OidcSettings,
     pub mail: MailSettings,
+    pub walks: WalkSettings,
+}
+
+/// The map of a walk (the walk page and the moderator's view): where its tiles come from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WalkSettings {
+    /// A tile server's URL template (`{z}`, `{x}`, `{y}`, optionally `{s}` and `{r}`),
+    /// `http://` or `https://`; empty: no map, the list alone.
+    pub tile_url: String,
+    /// The attribution its licence asks for, shown on the map (plain text).
+    pub tile_attribution: String,
 }
 
 /// Opt-in e-mail notes to participants on their question's fate. Off while

@@ -20,8 +20,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { page("index.html") }))
         .route("/j/{code}", get(|| async { page("index.html") }))
-        .route("/w/{code}", get(|| async { page("walk.html") }))
-        .route("/moderate", get(|| async { page("moderate.html") }))
+        .route("/w/{code}", get(map_page("walk.html")))
+        .route("/moderate", get(map_page("moderate.html")))
         .route("/panel", get(|| async { page("panel.html") }))
         .route("/screen", get(|| async { page("screen.html") }))
         .route("/organize", get(|| async { page("organize.html") }))
@@ -43,11 +43,13 @@ const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'sel
 
 fn page(name: &str) -> Response {
     let mut response = asset(name);
+    secure(&mut response, header::HeaderValue::from_static(PAGE_POLICY));
+    response
+}
+
+fn secure(response: &mut Response, policy: header::HeaderValue) {
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        header::HeaderValue::from_static(PAGE_POLICY),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     headers.insert(
         header::REFERRER_POLICY,
         header::HeaderValue::from_static("no-referrer"),
@@ -56,7 +58,71 @@ fn page(name: &str) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
     );
-    response
+}
+
+/// Where a page with a walk's map finds it: `<meta name="dialoghub-map">`.
+const MAP_META: &str = r#"<meta name="dialoghub-map" content="">"#;
+
+/// A page with a walk's map: the configured tile server named in the page
+/// (`[walks] tile_url` and its attribution) and allowed in its policy's
+/// `img-src`, for tiles only. A template that names no plain host gets no map.
+fn map_page(
+    name: &'static str,
+) -> impl Fn(axum::extract::State<AppState>) -> std::future::Ready<Response> + Clone {
+    move |axum::extract::State(state): axum::extract::State<AppState>| {
+        let walks = &state.settings.walks;
+        let Some(origin) = tile_origin(&walks.tile_url) else {
+            return std::future::ready(page(name));
+        };
+        let Some(file) = Assets::get(name) else {
+            return std::future::ready(asset(name));
+        };
+        let html = String::from_utf8_lossy(&file.data).replacen(
+            MAP_META,
+            &format!(
+                r#"<meta name="dialoghub-map" content="{}" data-attribution="{}">"#,
+                html_escape::encode_double_quoted_attribute(&walks.tile_url),
+                html_escape::encode_double_quoted_attribute(&walks.tile_attribution),
+            ),
+            1,
+        );
+        let policy = PAGE_POLICY.replace(
+            "img-src 'self' data:",
+            &format!("img-src 'self' data: {origin}"),
+        );
+        let mut response = (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+                (header::CACHE_CONTROL, "no-cache".to_string()),
+            ],
+            html,
+        )
+            .into_response();
+        match header::HeaderValue::from_str(&policy) {
+            Ok(policy) => secure(&mut response, policy),
+            Err(_) => return std::future::ready(page(name)),
+        }
+        std::future::ready(response)
+    }
+}
+
+/// The scheme and host of a tile URL template, as a policy source
+/// (`https://{s}.tile.example.org/…` gives `https://*.tile.example.org`); `None`
+/// for an empty template or one whose host is not plainly a host.
+fn tile_origin(template: &str) -> Option<String> {
+    let (scheme, rest) = template.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let host = rest.split('/').next()?;
+    let host = host
+        .strip_prefix("{s}.")
+        .map_or(host.to_string(), |h| format!("*.{h}"));
+    let plain = host
+        .trim_start_matches("*.")
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    (plain && !host.trim_start_matches("*.").is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
 fn asset(path: &str) -> Response {
@@ -103,5 +169,36 @@ async fn qr_svg(
             "could not make a QR code",
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tile_origin;
+
+    #[test]
+    fn a_tile_template_gives_its_origin_or_none() {
+        assert_eq!(
+            tile_origin("https://tile.openstreetmap.org/{z}/{x}/{y}.png").as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        assert_eq!(
+            tile_origin("https://{s}.tiles.example.se/{z}/{x}/{y}.png").as_deref(),
+            Some("https://*.tiles.example.se")
+        );
+        assert_eq!(
+            tile_origin("http://127.0.0.1:1/{z}/{x}/{y}.png").as_deref(),
+            Some("http://127.0.0.1:1")
+        );
+        for bad in [
+            "",
+            "tile.example.org/{z}",
+            "javascript://x",
+            "https://{z}.example.org/",
+            "https://a.example.org;script-src *",
+            "https:///{z}",
+        ] {
+            assert_eq!(tile_origin(bad), None, "{bad}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 import { h, syncList, t } from './common.js';
 import { blurTool } from './photo_blur.js';
+import { WalkMap } from './walk_map.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,6 +90,8 @@ export function walkDesk({ model, photoBase, headers }) {
   const walk = new WalkState();
   const decided = new Map(); // photo id -> {state: 'published' | 'rejected', published}, decided on this page
   const tools = new Map(); // photo id -> its tool, built once so typing and drawing survive updates
+  let map = null;
+  const approved = (o) => ['approved', 'answered'].includes(model.questions.get(o.question_id)?.status);
 
   function groupLine(g) {
     const name = g.leader ? `${g.name} (${g.leader})` : g.name;
@@ -126,8 +129,11 @@ export function walkDesk({ model, photoBase, headers }) {
     syncList($('walk-groups'), walk.groups.map((g) => ({
       key: g.id, sig: `${groupLine(g)}`, render: () => h('li', { class: 'question' }, groupLine(g)),
     })));
+    const shown = [...walk.observations.values()].filter(approved);
+    if (!map) map = new WalkMap($('walk-map'));
+    map.draw({ stops: walk.stops, groups: walk.groups, observations: shown });
     syncList($('walk-stops'), walk.stops.map((s) => {
-      const count = [...walk.observations.values()].filter((o) => o.stop === s.id).length;
+      const count = shown.filter((o) => o.stop === s.id).length;
       const line = [`${s.id}. ${s.name}`, s.address, t('mod_walk_observations_n', { n: count })].filter(Boolean).join(' · ');
       return { key: s.id, sig: line, render: () => h('li', {}, line) };
     }));

@@ -7,6 +7,7 @@ import {
   showConnection, syncList, t,
 } from './common.js';
 import { joinDialogue } from './participant_parts.js';
+import { WalkMap } from './walk_map.js';
 
 const $ = (id) => document.getElementById(id);
 const CATEGORIES = ['lighting', 'sightlines', 'vegetation', 'path', 'people', 'transport', 'damage', 'other'];
@@ -18,6 +19,8 @@ let photoKey = null; // the upload's idempotency key, kept while the same photo 
 let title = '';
 const walk = { stops: [], groups: [], observations: new Map(), actions: new Map() };
 const texts = new Map(); // question id -> published text
+const photos = new Map(); // question id -> path of its published (blurred) photo
+let map = null;
 
 const sessionKey = () => `dialoghub.walk.${code}`;
 
@@ -92,6 +95,7 @@ function onMessage(msg) {
     texts.clear();
     for (const q of msg.questions) texts.set(q.id, q.text);
     render();
+    loadPhotos();
     return;
   }
   if (msg.type !== 'event') return;
@@ -112,6 +116,7 @@ function onMessage(msg) {
     case 'question_published':
       texts.set(e.question.id, e.question.text);
       if (e.observation) walk.observations.set(e.observation.question_id, e.observation);
+      if (e.observation && e.observation.photo) loadPhotos();
       break;
     case 'action_created':
       walk.actions.set(e.action_id, {
@@ -162,19 +167,59 @@ function render() {
   options($('obs-stop'), [['', t('walk_stop_current')], ...walk.stops.map((s) => [String(s.id), `${s.id}. ${s.name}`])], '');
   options($('obs-category'), CATEGORIES.map((c) => [c, t(`walk_cat_${c}`)]), 'lighting');
   const shown = [...walk.observations.values()].filter((o) => texts.has(o.question_id));
+  renderRoute(shown);
   $('observations-empty').hidden = shown.length > 0;
   syncList($('observations'), shown.map((o) => {
     const where = o.stop ? `${o.stop}. ${stopName(o.stop)}` : t('walk_near');
     const line = `${where} · ${t(`walk_cat_${o.category}`)} · ${t('walk_felt_value', { n: o.felt_safety })}`;
+    const photo = photos.get(o.question_id);
     return {
-      key: o.question_id, sig: `${line}|${texts.get(o.question_id)}`,
-      render: () => h('li', { class: 'question' }, h('p', { class: 'meta' }, line), h('p', { text: texts.get(o.question_id) })),
+      key: o.question_id, sig: `${line}|${texts.get(o.question_id)}|${photo || ''}`,
+      render: () => h('li', { class: 'question' }, h('p', { class: 'meta' }, line), h('p', { text: texts.get(o.question_id) }),
+        photo ? h('img', { class: 'walk-photo', src: photo, alt: `${t('walk_photo_alt')} ${o.question_id}: ${texts.get(o.question_id)}`, loading: 'lazy' }) : null),
     };
   }));
   syncList($('actions'), [...walk.actions.values()].map((a) => {
     const line = t('walk_action_line', { title: a.title, who: a.responsible, due: a.due, status: t(`rec_walk_status_${a.status}`) });
     return { key: a.id, sig: line, render: () => h('li', { class: 'question' }, line) };
   }));
+}
+
+/** Each group's route as a list, the group's current stop said in words; the map beside it. */
+function renderRoute(shown) {
+  const byId = new Map(walk.stops.map((s) => [s.id, s]));
+  $('route').replaceChildren(...walk.groups.map((g) => h('div', { class: 'route' },
+    h('h3', {}, g.leader ? `${g.name} (${g.leader})` : g.name),
+    h('ol', {}, ...g.route.map((id) => {
+      const s = byId.get(id);
+      if (!s) return null;
+      const count = shown.filter((o) => o.stop === id).length;
+      return h('li', { class: g.at === id ? 'here' : null, 'aria-current': g.at === id ? 'location' : null },
+        [s.name, s.address].filter(Boolean).join(', '),
+        count ? ` · ${count} ${t('walk_observations')}` : null,
+        g.at === id ? h('strong', {}, ` – ${t('walk_group_here', { group: g.name })}`) : null);
+    })))));
+  if (!map) map = new WalkMap($('walk-map'));
+  map.draw({ stops: walk.stops, groups: walk.groups, observations: shown });
+}
+
+/**
+ * The published photos, from the walk's public report: a photo is published
+ * by a moderator beside the log, so its public copy's path is read there when
+ * an observation with a photo arrives, and once more a little later (the report
+ * follows the log by a moment).
+ */
+let photoTimer = null;
+async function loadPhotos(again = true) {
+  clearTimeout(photoTimer);
+  try {
+    const report = await fetch(`/d/${code}/report.json`, { cache: 'no-store' }).then((r) => (r.ok ? r.json() : null));
+    for (const o of report?.observations || []) if (o.photo) photos.set(o.id, o.photo);
+  } catch {
+    /* the list serves without photos */
+  }
+  render();
+  if (again) photoTimer = setTimeout(() => loadPhotos(false), 3000);
 }
 
 function position() {

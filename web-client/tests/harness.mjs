@@ -40,6 +40,9 @@ export async function startServer({ env: extraEnv = {} } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'dialoghub-web-'));
   const env = {
     ...process.env,
+    // A walk's map tiles: an address here that refuses, as no outside server is
+    // reachable in a test (and none may be asked); pages must work without tiles.
+    DIALOGHUB_WALKS__TILE_URL: 'http://127.0.0.1:9/{z}/{x}/{y}.png',
     ...extraEnv,
     DIALOGHUB_SERVER__PORT: '0',
     DIALOGHUB_SERVER__HOST: '127.0.0.1',

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
-import { asStaff, waitText } from './walk_helpers.mjs';
+import { asStaff, checkerPng, waitText } from './walk_helpers.mjs';
 
 let server;
 let browser;
@@ -59,11 +59,16 @@ test('the walk page on a phone: groups live, observations at a stop and at a pos
   assert.equal(moved.type, 'ack', JSON.stringify(moved));
   await waitText(anna, '#groups li', 'vid stopp 1, Tunneln', 'Anna sees the stop');
   await waitText(bo, '#groups li', 'at stop 1, Tunneln', 'Bo sees the stop');
+  // The route's list says it in words; the map beside it marks it (its tiles never load here).
+  await waitText(bo, '#route li[aria-current=location]', 'Grupp norr is here now', 'the route list marks the stop');
+  assert.equal(await bo.locator('#walk-map.leaflet-container').isVisible(), true, 'the map is shown');
+  assert.equal(await bo.locator('#walk-map .leaflet-tooltip').count(), 2, 'both stops on the map');
 
   // Anna observes at the group's stop, then at her (coarsened) position.
   await anna.getByLabel('Kategori').selectOption('lighting');
   await anna.getByLabel('2', { exact: true }).check();
   await anna.getByLabel('Vad ser du?').fill('Lampan i tunneln är trasig');
+  await anna.getByLabel('Foto (frivilligt)').setInputFiles({ name: 'lampan.png', mimeType: 'image/png', buffer: checkerPng() });
   await anna.getByRole('button', { name: 'Skicka iakttagelsen' }).click();
   await waitText(anna, '#obs-result', 'kvittokod', 'Anna gets a receipt');
   await anna.getByLabel('Kategori').selectOption('vegetation');
@@ -75,12 +80,22 @@ test('the walk page on a phone: groups live, observations at a stop and at a pos
 
   // Nothing is public before a moderator approves.
   assert.equal(await bo.locator('#observations li').count(), 0);
+  // The leader publishes the photo from the console's walk view, as it is.
+  const tool = lead.locator('#walk-photos .blur-tool[data-ready=true]');
+  await tool.waitFor();
+  await tool.getByRole('button', { name: 'Godkänn och publicera fotot' }).click();
+  await waitText(lead, '#walk-photos li', 'Fotot är publicerat', 'the photo is published');
   const approved = await asStaff(lead, d.id, ['approve_pending']);
   assert.equal(approved.length, 2, JSON.stringify(approved));
   assert.ok(approved.every((a) => a.type === 'ack'), JSON.stringify(approved));
   await waitText(bo, '#observations li', 'Lampan i tunneln är trasig', 'Bo sees the first observation');
   await waitText(bo, '#observations li', 'near an approximate position', 'Bo sees the one at a position');
   await waitText(bo, '#observations li', 'Lighting', 'the category in English');
+  // The remote follower sees the published photo come in with its observation.
+  await bo.locator('#observations li img.walk-photo').waitFor();
+  const photoSrc = await bo.locator('#observations li img.walk-photo').getAttribute('src');
+  assert.match(photoSrc, new RegExp(`^/d/${d.code}/photos/[0-9a-f]+\\.jpg$`));
+  assert.equal((await fetch(server.base + photoSrc)).status, 200, 'the published copy is public');
 
   // An action from the first observation, followed live.
   const [made, planned] = await asStaff(lead, d.id, [
@@ -99,6 +114,8 @@ test('the walk page on a phone: groups live, observations at a stop and at a pos
   assert.ok(Math.abs(near.lat_e6 - 59334612) < 1000, JSON.stringify(near));
 
   await screenshot(anna, 'walk-phone', { fullPage: true });
+  await screenshot(bo, 'walk-follower-en-phone', { fullPage: true });
+  await screenshot(lead, 'moderator-walk-desktop');
   await checkAxe(anna, 'the walk page in Swedish', t);
   await checkAxe(bo, 'the walk page in English', t);
   assert.deepEqual(problems, []);
