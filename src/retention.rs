@@ -120,8 +120,9 @@ fn pseudonymise(
             *id = to(id);
             *changed = true;
         }
-        if let Event::ParticipantMuted { participant } | Event::ParticipantBanned { participant } =
-            &mut rec.event
+        if let Event::ParticipantMuted { participant }
+        | Event::ParticipantBanned { participant }
+        | Event::ParticipantUnbanned { participant } = &mut rec.event
             && who(participant)
         {
             *participant = to(participant);

@@ -63,6 +63,10 @@ pub enum Command {
     Ban {
         participant: Uuid,
     },
+    /// Takes a ban back: the participant may come back and take part again.
+    Unban {
+        participant: Uuid,
+    },
     SetPhase {
         to: Phase,
         expected: Phase,

@@ -68,6 +68,9 @@ pub enum Event {
     ParticipantBanned {
         participant: Uuid,
     },
+    ParticipantUnbanned {
+        participant: Uuid,
+    },
     InfoPosted {
         post: PostId,
         text: String,
@@ -159,6 +162,8 @@ impl Event {
     /// what the `live` stream carries. A newly published question has no votes
     /// yet (clients count a question missing from the tallies as 0), so
     /// publishing one does not need a new `live` frame to every connection.
+    /// A ban does: the banned participant's connections close with it, so they
+    /// are no longer counted as present.
     pub fn changes_live(&self) -> bool {
         !matches!(
             self,
@@ -174,7 +179,7 @@ impl Event {
                 | Event::NowAnswering { .. }
                 | Event::QuestionAnswered { .. }
                 | Event::ParticipantMuted { .. }
-                | Event::ParticipantBanned { .. }
+                | Event::ParticipantUnbanned { .. }
                 | Event::InfoPosted { .. }
                 | Event::InfoPostEdited { .. }
                 | Event::AnswerWritten { .. }

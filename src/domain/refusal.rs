@@ -43,6 +43,8 @@ pub enum Refusal {
     Muted,
     #[error("the participant is banned")]
     Banned,
+    #[error("the participant is not banned")]
+    NotBanned,
     #[error("poll {} does not exist", .0.0)]
     NoSuchPoll(PollId),
     #[error("poll {} is {}, not {}", poll.0, lower(actual), lower(expected))]

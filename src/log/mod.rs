@@ -95,7 +95,7 @@ struct Version {
 }
 
 /// The stored name of every kind of event, as in the body's `kind` field.
-pub const KINDS: [&str; 35] = [
+pub const KINDS: [&str; 36] = [
     "info_set",
     "phase_changed",
     "panelist_added",
@@ -131,6 +131,7 @@ pub const KINDS: [&str; 35] = [
     "action_status_changed",
     "panelist_removed",
     "moderator_removed",
+    "participant_unbanned",
 ];
 
 /// The stored name of an event's kind (what the audit trail calls the action).
@@ -171,6 +172,7 @@ pub fn kind(e: &Event) -> &'static str {
         Event::ActionStatusChanged { .. } => 32,
         Event::PanelistRemoved { .. } => 33,
         Event::ModeratorRemoved { .. } => 34,
+        Event::ParticipantUnbanned { .. } => 35,
     }]
 }
 

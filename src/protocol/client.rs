@@ -130,6 +130,10 @@ pub enum ClientMessage {
         client_msg_id: ClientMsgId,
         participant_id: Uuid,
     },
+    Unban {
+        client_msg_id: ClientMsgId,
+        participant_id: Uuid,
+    },
     SetPhase {
         client_msg_id: ClientMsgId,
         phase: PhaseWire,
@@ -287,7 +291,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 34] = [
+pub const CLIENT_TYPES: [&str; 35] = [
     "hello",
     "ask",
     "vote",
@@ -301,6 +305,7 @@ pub const CLIENT_TYPES: [&str; 34] = [
     "floor_question",
     "mute",
     "ban",
+    "unban",
     "set_phase",
     "post",
     "write_answer",

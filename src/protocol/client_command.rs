@@ -181,6 +181,15 @@ impl ClientMessage {
                     participant: participant_id,
                 },
             ),
+            ClientMessage::Unban {
+                client_msg_id,
+                participant_id,
+            } => (
+                client_msg_id,
+                Command::Unban {
+                    participant: participant_id,
+                },
+            ),
             ClientMessage::SetPhase {
                 client_msg_id,
                 phase,

@@ -92,7 +92,8 @@ impl From<&Refusal> for ErrorCode {
             | Refusal::NowAnsweringConflict { .. }
             | Refusal::PhaseConflict { .. }
             | Refusal::PurposeMissing
-            | Refusal::PurposeRemoved => ErrorCode::Conflict,
+            | Refusal::PurposeRemoved
+            | Refusal::NotBanned => ErrorCode::Conflict,
             Refusal::PhaseTransition { .. } | Refusal::InvalidTarget(_) => ErrorCode::Conflict,
             Refusal::NotNow(_) => ErrorCode::NotNow,
             Refusal::Muted => ErrorCode::Muted,

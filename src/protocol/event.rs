@@ -94,6 +94,9 @@ pub enum EventBody {
     ParticipantBanned {
         participant_id: Uuid,
     },
+    ParticipantUnbanned {
+        participant_id: Uuid,
+    },
     InfoPosted {
         post_id: u64,
         text: String,
@@ -282,6 +285,9 @@ impl From<&Event> for EventBody {
                 participant_id: *participant,
             },
             Event::ParticipantBanned { participant } => EventBody::ParticipantBanned {
+                participant_id: *participant,
+            },
+            Event::ParticipantUnbanned { participant } => EventBody::ParticipantUnbanned {
                 participant_id: *participant,
             },
             Event::InfoPosted {
@@ -479,6 +485,9 @@ impl From<EventBody> for Event {
                 participant: participant_id,
             },
             EventBody::ParticipantBanned { participant_id } => Event::ParticipantBanned {
+                participant: participant_id,
+            },
+            EventBody::ParticipantUnbanned { participant_id } => Event::ParticipantUnbanned {
                 participant: participant_id,
             },
             EventBody::InfoPosted {

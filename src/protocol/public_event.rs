@@ -127,6 +127,7 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         | EventBody::ModeratorRemoved { .. }
         | EventBody::ParticipantMuted { .. }
         | EventBody::ParticipantBanned { .. }
+        | EventBody::ParticipantUnbanned { .. }
         | EventBody::AnswerWritten { .. }
         | EventBody::InvitationOpened {} => PublicEvent::Internal,
         // An observation's place is public with its question, once approved.

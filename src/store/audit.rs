@@ -116,9 +116,9 @@ fn target_of(event: &Event) -> Option<String> {
         Event::ActionCreated { action, .. } | Event::ActionStatusChanged { action, .. } => {
             ("action", action.0.to_string())
         }
-        Event::ParticipantMuted { participant } | Event::ParticipantBanned { participant } => {
-            ("participant", participant.to_string())
-        }
+        Event::ParticipantMuted { participant }
+        | Event::ParticipantBanned { participant }
+        | Event::ParticipantUnbanned { participant } => ("participant", participant.to_string()),
         Event::PanelistAdded(p) => ("panelist", p.id.to_string()),
         Event::ModeratorAdded(m) => ("moderator", m.id.to_string()),
         Event::PanelistRemoved { panelist } => ("panelist", panelist.to_string()),

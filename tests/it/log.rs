@@ -353,6 +353,8 @@ fn v1_events() -> Vec<Recorded> {
         // Added with taking people off a dialogue.
         (organizer, Event::PanelistRemoved { panelist: id(4) }),
         (organizer, Event::ModeratorRemoved { moderator: id(2) }),
+        // Added with taking a ban back.
+        (moderator, Event::ParticipantUnbanned { participant: id(6) }),
     ];
     events
         .into_iter()

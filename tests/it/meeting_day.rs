@@ -1,8 +1,13 @@
 //! Issue 21's server parts: what the pages need on the day of a meeting.
 
-use crate::harness::TestApp;
+use crate::harness::{Client, TestApp};
 use dialoghub::domain::text::normalize;
 use dialoghub::domain::{DangerPhrases, sensitive};
+use serde_json::{Value, json};
+
+fn present(v: &Value) -> u64 {
+    v["present"]["in_room"].as_u64().unwrap_or(0) + v["present"]["remote"].as_u64().unwrap_or(0)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_favicon_is_served() {
@@ -36,4 +41,69 @@ fn masking_a_named_person_and_a_disguised_address() {
         sensitive::redact(&text, &flags),
         "[…] hotar folk, mejla mig på […]"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_is_taken_back_in_the_log_and_the_banned_are_no_longer_counted_present() {
+    let app = TestApp::spawn().await;
+    let dialogue = app.live_dialogue().await;
+    let mut moderator = dialogue.moderator().await;
+    let mut screen = dialogue.screen().await;
+    let mut anna = dialogue.participant().await;
+    let token = dialogue.participant_token().await;
+    let mut bo = Client::connect(&dialogue.endpoint.ws, &token, None).await;
+    let bo_id = bo.you();
+    screen.live_until("two present", |v| present(v) == 2).await;
+
+    let ack = moderator
+        .submit(json!({"type": "ban", "participant_id": bo_id}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(bo.closed_with().await, Some(4403));
+    // The room no longer counts the banned participant.
+    screen
+        .live_until("one present after the ban", |v| present(v) == 1)
+        .await;
+
+    // Only a ban can be taken back.
+    let refused = moderator
+        .submit(json!({"type": "unban", "participant_id": anna.you()}))
+        .await;
+    assert_eq!(refused["code"], "conflict", "{refused}");
+    // A participant may not take a ban back.
+    let refused = anna
+        .submit(json!({"type": "unban", "participant_id": bo_id}))
+        .await;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+
+    let ack = moderator
+        .submit(json!({"type": "unban", "participant_id": bo_id}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let event = moderator.event("participant_unbanned").await;
+    assert_eq!(event["event"]["participant_id"], bo_id.as_str());
+    // The public learn nothing but that the log moved on.
+    let seen = screen
+        .wait_for("the unban's place", |v| {
+            v["type"] == "event" && v["seq"] == ack["seq"]
+        })
+        .await;
+    assert_eq!(seen["event"]["kind"], "internal", "{seen}");
+    let (status, staff) = dialogue
+        .endpoint
+        .get(
+            &format!("/api/dialogues/{}", dialogue.id),
+            Some(&dialogue.organizer),
+        )
+        .await;
+    assert_eq!(status, 200, "{staff}");
+    assert_eq!(staff["banned"], json!([]), "{staff}");
+
+    // Back with the same identity: welcome, counted, and heard again.
+    let mut again = Client::connect(&dialogue.endpoint.ws, &token, None).await;
+    assert_eq!(again.you(), bo_id);
+    again.ask("Får jag fråga igen om belysningen?").await;
+    screen
+        .live_until("two present again", |v| present(v) == 2)
+        .await;
 }

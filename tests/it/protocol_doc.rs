@@ -144,6 +144,7 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::FloorQuestion { .. } => "floor_question",
         ClientMessage::Mute { .. } => "mute",
         ClientMessage::Ban { .. } => "ban",
+        ClientMessage::Unban { .. } => "unban",
         ClientMessage::SetPhase { .. } => "set_phase",
         ClientMessage::Post { .. } => "post",
         ClientMessage::WriteAnswer { .. } => "write_answer",
@@ -205,6 +206,7 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::QuestionArchived { .. } => "question_archived",
         EventBody::ParticipantMuted { .. } => "participant_muted",
         EventBody::ParticipantBanned { .. } => "participant_banned",
+        EventBody::ParticipantUnbanned { .. } => "participant_unbanned",
         EventBody::InfoPosted { .. } => "info_posted",
         EventBody::InfoPostEdited { .. } => "info_post_edited",
         EventBody::AnswerWritten { .. } => "answer_written",
@@ -398,6 +400,10 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
         (
             m,
             json!({"kind": "participant_banned", "participant_id": anna.id()}),
+        ),
+        (
+            m,
+            json!({"kind": "participant_unbanned", "participant_id": anna.id()}),
         ),
         (
             Actor::Panelist(panelist),

@@ -59,3 +59,29 @@ export function undoable(said, ms, run) {
     }, ms);
   });
 }
+
+/** How long "Ångra avstängning" stays offered after a ban went out. */
+export const UNBAN_OFFER_MS = 60000;
+
+/**
+ * After an action went out: shows "`said` – `label`" for `ms`; the button runs
+ * `undo()` (a reversing command, such as `unban`). Resolves to undo's result, or
+ * to null when the offer ran out.
+ */
+export function offerUndo(said, label, ms, undo) {
+  return new Promise((resolve) => {
+    let timer = null;
+    const bar = h('div', { class: 'undo-bar', role: 'status', 'data-offer': '' },
+      h('span', {}, said),
+      h('button', { type: 'button', class: 'secondary small', 'data-undo': '', onclick: async () => {
+        clearTimeout(timer);
+        bar.remove();
+        resolve(await undo());
+      } }, label));
+    document.body.append(bar);
+    timer = setTimeout(() => {
+      bar.remove();
+      resolve(null);
+    }, ms);
+  });
+}

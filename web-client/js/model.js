@@ -229,6 +229,9 @@ export class Model {
       case 'participant_banned':
         this.banned.add(e.participant_id);
         break;
+      case 'participant_unbanned':
+        this.banned.delete(e.participant_id);
+        break;
       case 'poll_created':
         this.polls.set(e.poll_id, { id: e.poll_id, question: e.question, poll_kind: e.poll_kind, options: e.options, state: 'prepared', results_shown: false });
         break;

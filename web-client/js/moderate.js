@@ -4,7 +4,7 @@ import {
   formatTime, h, loadStrings, setupLanguageButton, syncList, t,
 } from './common.js';
 import { staffCredential, staffHeaders } from './session.js';
-import { UNDO_MS, confirmAction, undoable } from './confirm.js';
+import { ban as banFlow, renderBanned } from './moderate_bans.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
 import { walkDesk } from './moderate_walk.js';
@@ -132,11 +132,7 @@ async function writeAnswer(q, text) {
   render();
 }
 
-/** Confirmed, then undoable for a few seconds before it is sent. */
-async function ban(id) {
-  const sure = await confirmAction({ title: t('ban_confirm_title'), body: t('ban_confirm_body'), choices: [['ban', t('ban_confirm_yes'), 'danger']] });
-  if (sure) await undoable(t('ban_pending'), UNDO_MS, () => act({ type: 'ban', participant_id: id }, t('done_banned')));
-}
+const ban = (id) => banFlow(act, id);
 
 const moveToPrivate = (q) => act({ type: 'move_to_private', question_id: q.id, expected: q.status }, t('done_moved'));
 
@@ -303,6 +299,7 @@ function render(force) {
   renderPolls();
   renderTips();
   walkView.render();
+  renderBanned(model, act);
 }
 
 function renderNow() {

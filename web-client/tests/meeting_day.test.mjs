@@ -83,8 +83,24 @@ test('ban asks first and can be undone; the guard masks a named person', { timeo
   await bo.click('#ask-submit');
   await mod.locator('#pending li', { hasText: 'cyklarna' }).getByRole('button', { name: 'Stäng av' }).click();
   await mod.getByRole('dialog').getByRole('button', { name: 'Ja, stäng av' }).click();
-  await mod.locator('.undo-bar').waitFor({ state: 'detached', timeout: 15000 });
+  // Sent after the grace period; then the ban can still be taken back in the log.
+  const offer = mod.locator('.undo-bar[data-offer]');
+  await offer.getByRole('button', { name: 'Ångra avstängning' }).waitFor({ timeout: 15000 });
   await mod.waitForFunction(() => window.dialoghub.model.banned.size === 1);
+  await bo.locator('html[data-connection=closed]').waitFor();
+  const listed = mod.locator('#banned-section li', { hasText: 'cyklarna' });
+  await listed.waitFor();
+  await checkAxe(mod, 'moderator with a banned participant');
+  await screenshot(mod, 'moderator-banned-list');
+  // Undone from the list of banned participants: unbanned for everyone, and back in.
+  await listed.getByRole('button', { name: /Ångra avstängning/ }).click();
+  await mod.waitForFunction(() => window.dialoghub.model.banned.size === 0);
+  await mod.locator('#banned-section').waitFor({ state: 'hidden' });
+  await bo.reload();
+  await bo.locator('html[data-connection=open]').waitFor();
+  await bo.fill('#ask-text', 'Tack, nu kan jag fråga igen om belysningen');
+  await bo.click('#ask-submit');
+  await waitText(mod, '#pending li', 'fråga igen', 'the unbanned participant is heard again');
   assert.deepEqual(problems, []);
 });
 

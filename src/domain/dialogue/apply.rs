@@ -113,6 +113,9 @@ impl Dialogue {
             Event::ParticipantBanned { participant } => {
                 self.banned.insert(*participant);
             }
+            Event::ParticipantUnbanned { participant } => {
+                self.banned.remove(participant);
+            }
             Event::InfoPosted {
                 post,
                 text,

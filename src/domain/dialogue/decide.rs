@@ -70,6 +70,12 @@ impl Dialogue {
             Command::Ban { participant } => {
                 Ok(Decision::event(Event::ParticipantBanned { participant }))
             }
+            Command::Unban { participant } => {
+                if !self.banned.contains(&participant) {
+                    return Err(Refusal::NotBanned);
+                }
+                Ok(Decision::event(Event::ParticipantUnbanned { participant }))
+            }
             Command::SetPhase { to, expected } => self.set_phase(to, expected, ctx.attendance),
             Command::SetInfo(info) => {
                 // People were invited on a purpose: it cannot be taken away.

@@ -70,6 +70,7 @@ pub fn rights(cmd: &Command) -> Rights {
         Command::MoveToPrivate { .. } => (MODERATION, TakingQuestions),
         Command::Mute { .. } => (MODERATION, TakingQuestions),
         Command::Ban { .. } => (MODERATION, TakingQuestions),
+        Command::Unban { .. } => (MODERATION, TakingQuestions),
         // Polls.
         Command::CreatePoll { .. } => (MODERATION, NotClosed),
         Command::OpenPoll { .. } => (MODERATION, TakingQuestions),

@@ -172,6 +172,9 @@ pub(super) enum BodyV1 {
     ParticipantBanned {
         participant_id: Uuid,
     },
+    ParticipantUnbanned {
+        participant_id: Uuid,
+    },
     InfoPosted {
         post_id: u64,
         text: String,

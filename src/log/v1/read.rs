@@ -111,6 +111,9 @@ impl From<BodyV1> for Event {
             B::ParticipantBanned { participant_id } => Event::ParticipantBanned {
                 participant: participant_id,
             },
+            B::ParticipantUnbanned { participant_id } => Event::ParticipantUnbanned {
+                participant: participant_id,
+            },
             B::InfoPosted {
                 post_id,
                 text,

@@ -101,6 +101,9 @@ impl From<&Event> for BodyV1 {
             Event::ParticipantBanned { participant } => B::ParticipantBanned {
                 participant_id: *participant,
             },
+            Event::ParticipantUnbanned { participant } => B::ParticipantUnbanned {
+                participant_id: *participant,
+            },
             Event::InfoPosted {
                 post,
                 text,
