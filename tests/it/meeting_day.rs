@@ -107,3 +107,36 @@ async fn a_ban_is_taken_back_in_the_log_and_the_banned_are_no_longer_counted_pre
         .live_until("two present again", |v| present(v) == 2)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_page_keeps_its_code_when_the_language_changes() {
+    let app = TestApp::spawn().await;
+    let dialogue = app.live_dialogue().await;
+    let mut anna = dialogue.participant().await;
+    let ack = anna
+        .submit(json!({"type": "ask", "text": "Varför är det så mörkt i tunneln?"}))
+        .await;
+    let receipt = ack["receipt"].as_str().expect("a receipt").to_string();
+    // The lookup form answers at /r?code=…: each language link keeps the code.
+    let (status, _, page) = app
+        .endpoint
+        .get_text(&format!("/r?code={receipt}"), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let english = format!("href=\"?lang=en&amp;code={receipt}\"");
+    assert!(page.contains(&english), "no {english} in {page}");
+    // Followed, the link shows the same receipt in English.
+    let (status, _, page) = app
+        .endpoint
+        .get_text(&format!("/r?lang=en&code={receipt}"), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<html lang=\"en\""), "{page}");
+    assert!(page.contains(&format!("/d/{}", dialogue.code)), "{page}");
+    // A typed code with odd characters stays one query value.
+    let (_, _, page) = app.endpoint.get_text("/r?code=AB%26C%20D", None).await;
+    assert!(
+        page.contains("href=\"?lang=en&amp;code=AB%26C%20D\""),
+        "{page}"
+    );
+}

@@ -97,6 +97,12 @@ fn html(body: String) -> Response {
 }
 
 fn head(out: &mut String, lang: &Lang, title: &str) {
+    head_keeping(out, lang, title, "");
+}
+
+/// The page's head, its language links keeping `keep` (`&name=value…`, already
+/// URL-encoded): what the page was asked for besides the language.
+fn head_keeping(out: &mut String, lang: &Lang, title: &str, keep: &str) {
     let _ = write!(
         out,
         "<!doctype html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">\
@@ -121,8 +127,9 @@ fn head(out: &mut String, lang: &Lang, title: &str) {
         };
         let _ = write!(
             out,
-            "<li><a href=\"{}\" lang=\"{code}\" hreflang=\"{code}\" dir=\"{}\"{current}>{}</a></li>",
+            "<li><a href=\"{}{}\" lang=\"{code}\" hreflang=\"{code}\" dir=\"{}\"{current}>{}</a></li>",
             other.query(),
+            html_escape::encode_double_quoted_attribute(keep),
             other.dir(),
             other.name(),
             code = other.code(),

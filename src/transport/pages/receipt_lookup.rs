@@ -2,7 +2,7 @@
 //! as JSON and as a page usable without JavaScript. Misses are rate-limited.
 
 use super::lang::Lang;
-use super::{answer_and_follow_up, fate_label, head, html, restarting};
+use super::{answer_and_follow_up, fate_label, head_keeping, html, restarting};
 use crate::domain::{Dialogue, DialogueId};
 use crate::protocol::public_record::{self, ReceiptWire};
 use crate::protocol::rest::LangQuery;
@@ -98,9 +98,15 @@ pub async fn receipt_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::of(&q, &headers);
+    // `/r?code=…` (the form's answer) keeps its code when the language changes;
+    // `/r/{receipt}` keeps it in the path.
+    let keep = match (&raw, &q.code) {
+        (None, Some(code)) => format!("&code={}", url_encoded(code)),
+        _ => String::new(),
+    };
     let raw = raw.map(|Path(r)| r).or(q.code.clone()).unwrap_or_default();
     let mut out = String::new();
-    head(&mut out, &lang, lang.t("rec_receipt_title"));
+    head_keeping(&mut out, &lang, lang.t("rec_receipt_title"), &keep);
     let _ = write!(out, "<h1>{}</h1>", lang.t("rec_receipt_title"));
     let mut status = axum::http::StatusCode::OK;
     if !raw.trim().is_empty() {
@@ -137,6 +143,20 @@ pub async fn receipt_page(
     let mut response = html(out);
     *response.status_mut() = status;
     response
+}
+
+/// A query value, percent-encoded (a receipt code is letters and digits, but the
+/// form takes whatever is typed).
+fn url_encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
