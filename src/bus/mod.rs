@@ -5,9 +5,9 @@
 //! also polls the heads of its live dialogues (`Registry::poll_heads`), which is
 //! what keeps a cluster going, slower, while the bus is down.
 //!
-//! The bus also carries withdrawn credentials ([`Withdrawal`]): a sign-out or a
-//! removal on one node closes the sockets they opened on every other node at
-//! once. Each node's revocation watcher still checks the store every
+//! The bus also carries withdrawn credentials ([`Withdrawal`]): a sign-out, a
+//! removal or a closed dialogue on one node closes the sockets they opened on
+//! every other node at once. Each node's revocation watcher still checks the store every
 //! `auth.revocation_poll_ms`, which is what holds when such a message is lost.
 
 mod local;
@@ -41,6 +41,10 @@ pub enum Withdrawal {
         person: uuid::Uuid,
         dialogue: Option<DialogueId>,
     },
+    /// A dialogue closed (its log's event `head`): its invitees' sessions end
+    /// with it, past `auth.invitee_grace_secs`. Every node catches the dialogue
+    /// up to `head` and looks at the sockets it serves for it.
+    Closed { dialogue: DialogueId, head: u64 },
 }
 
 /// What a bus hands the registry.

@@ -21,7 +21,7 @@ use uuid::Uuid;
 /// Every node publishes and listens on this one channel; a node ignores wakes for
 /// dialogues it does not serve.
 const CHANNEL: &str = "dialoghub:wake";
-/// Withdrawn credentials (sign-outs, removals), for every node.
+/// Withdrawn credentials (sign-outs, removals, closed dialogues), for every node.
 const WITHDRAWN: &str = "dialoghub:withdrawn";
 /// How long one Redis operation may take before the connection counts as broken.
 const IO_TIMEOUT: Duration = Duration::from_secs(1);
@@ -114,6 +114,7 @@ fn encode_withdrawal(w: &Withdrawal, node: &str) -> String {
             let dialogue = dialogue.map_or_else(|| "-".to_string(), |d| d.to_string());
             format!("person {person} {dialogue} {node}")
         }
+        Withdrawal::Closed { dialogue, head } => format!("closed {dialogue} {head} {node}"),
     }
 }
 
@@ -134,6 +135,13 @@ fn decode_withdrawal(payload: &str) -> Option<(Withdrawal, &str)> {
                 *node,
             ))
         }
+        ["closed", dialogue, head, node] => Some((
+            Withdrawal::Closed {
+                dialogue: dialogue.parse().ok()?,
+                head: head.parse().ok()?,
+            },
+            *node,
+        )),
         _ => None,
     }
 }
@@ -330,6 +338,10 @@ mod tests {
             Withdrawal::Person {
                 person: Uuid::new_v4(),
                 dialogue: None,
+            },
+            Withdrawal::Closed {
+                dialogue: Uuid::new_v4(),
+                head: 42,
             },
         ] {
             let text = encode_withdrawal(&w, "node-a");

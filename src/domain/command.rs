@@ -198,4 +198,47 @@ impl Command {
             Command::Ask { .. } | Command::FloorQuestion { .. } | Command::Observe { .. }
         )
     }
+
+    /// The command's name, as a client sends its message `type` (commands that
+    /// come only over REST by their action): for security events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Ask { .. } => "ask",
+            Command::Vote { .. } => "vote",
+            Command::Approve { .. } => "approve",
+            Command::Reject { .. } => "reject",
+            Command::Merge { .. } => "merge",
+            Command::SetUpNext { .. } => "set_up_next",
+            Command::SetNowAnswering { .. } => "set_now_answering",
+            Command::MarkAnswered { .. } => "mark_answered",
+            Command::Archive { .. } => "archive",
+            Command::FloorQuestion { .. } => "floor_question",
+            Command::Mute { .. } => "mute",
+            Command::Ban { .. } => "ban",
+            Command::SetPhase { .. } => "set_phase",
+            Command::SetInfo(_) => "set_info",
+            Command::AddPanelist(_) => "add_panelist",
+            Command::AddModerator(_) => "add_moderator",
+            Command::RemovePerson { .. } => "remove_person",
+            Command::Post { .. } => "post",
+            Command::WriteAnswer { .. } => "write_answer",
+            Command::PublishAnswer { .. } => "publish_answer",
+            Command::PromiseFollowUp { .. } => "promise_follow_up",
+            Command::RecordOutcome { .. } => "record_outcome",
+            Command::OpenInvitation => "open_invitation",
+            Command::CreatePoll { .. } => "create_poll",
+            Command::OpenPoll { .. } => "open_poll",
+            Command::ClosePoll { .. } => "close_poll",
+            Command::ShowPollResults { .. } => "show_poll_results",
+            Command::AnswerPoll { .. } => "answer_poll",
+            Command::SendTip { .. } => "send_tip",
+            Command::MoveToPrivate { .. } => "move_to_private",
+            Command::SetTipRecipients { .. } => "set_tip_recipients",
+            Command::PlanWalk(_) => "plan_walk",
+            Command::MoveGroup { .. } => "move_group",
+            Command::Observe { .. } => "observe",
+            Command::CreateAction { .. } => "create_action",
+            Command::SetActionStatus { .. } => "set_action_status",
+        }
+    }
 }

@@ -94,6 +94,19 @@ pub enum Role {
     Screen,
 }
 
+impl Role {
+    /// The role's name, as the log and the audit trail write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Organizer => "organizer",
+            Role::Moderator => "moderator",
+            Role::Panelist => "panelist",
+            Role::Participant => "participant",
+            Role::Screen => "screen",
+        }
+    }
+}
+
 /// Who may see what. One encoding per audience, never one per connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Audience {

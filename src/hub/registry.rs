@@ -258,6 +258,7 @@ impl Registry {
             self.store.clone(),
             self.bus.clone(),
             self.settings.clone(),
+            self.withdrawn.clone(),
         )?;
         let (tx, rx) = mpsc::channel(self.settings.inbox_capacity);
         let public = task.public_view();

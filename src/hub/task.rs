@@ -5,14 +5,14 @@
 use super::core::{DialogueCore, Input, Io, Join, ReadFailure, Submission};
 use super::core::{LIVE_SLICES, PING_SLICES};
 use super::{HubSettings, stored};
-use crate::bus::Bus;
+use crate::bus::{Bus, Withdrawal};
 use crate::domain::{Audience, Dialogue};
 use crate::protocol::receipt::{RECEIPT_ALPHABET, RECEIPT_LEN};
 use crate::protocol::{CloseCode, Frame};
 use crate::store::{Batch, DialogueRecord, Store, StoreError, StoredEvent};
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 // Submissions are nearly every request; boxing them would allocate once per message.
 #[allow(clippy::large_enum_variant)]
@@ -45,6 +45,8 @@ pub struct DialogueTask {
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
     settings: HubSettings,
+    /// This node's own news of withdrawn credentials (the revocation watcher's).
+    withdrawn: broadcast::Sender<Withdrawal>,
 }
 
 /// A receipt's secret part, from the operating system's random source.
@@ -66,6 +68,7 @@ impl DialogueTask {
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         settings: HubSettings,
+        withdrawn: broadcast::Sender<Withdrawal>,
     ) -> Result<DialogueTask, StoreError> {
         let mut loaded = stored::load(record, &settings.danger_phrases)?;
         loaded.dialogue.pending_caps = settings.pending_caps;
@@ -74,6 +77,7 @@ impl DialogueTask {
             store,
             bus,
             settings,
+            withdrawn,
         })
     }
 
@@ -232,9 +236,19 @@ impl DialogueTask {
                     };
                     let started = std::time::Instant::now();
                     let appended = self.store.append(id, head, batch).await;
-                    if appended.is_ok() {
+                    let closed = if appended.is_ok() {
                         let took = started.elapsed();
                         crate::telemetry::committed(staged.submissions(), events.len(), took);
+                        security_events(id, &staged.records)
+                    } else {
+                        None
+                    };
+                    if let Some(head) = closed {
+                        // Its invitees' sessions end with it (past the grace):
+                        // every node looks at its sockets now, this one too.
+                        let closed = Withdrawal::Closed { dialogue: id, head };
+                        let _ = self.withdrawn.send(closed.clone());
+                        self.bus.withdraw(closed).await;
                     }
                     Input::Appended(appended)
                 }
@@ -279,4 +293,33 @@ impl DialogueTask {
             self.core.handle(input, now_ms());
         }
     }
+}
+
+/// Logs the security events among committed events (bans, in the shape of
+/// `identity::security`'s; their audit rows were written with them), and
+/// returns the `seq` of a close of the dialogue, if the batch closed it.
+fn security_events(
+    id: crate::domain::DialogueId,
+    records: &[crate::domain::Recorded],
+) -> Option<u64> {
+    use crate::domain::{Event, Phase};
+    let mut closed = None;
+    for r in records {
+        match &r.event {
+            Event::ParticipantBanned { participant } => tracing::info!(
+                security = "banned",
+                actor_role = r.by.role().as_str(),
+                actor = %r.by.id(),
+                dialogue = ?Some(id),
+                target = format!("participant:{participant}").as_str(),
+                detail = "",
+                "security event"
+            ),
+            Event::PhaseChanged {
+                to: Phase::Closed, ..
+            } => closed = Some(r.seq),
+            _ => {}
+        }
+    }
+    closed
 }

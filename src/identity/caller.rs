@@ -193,7 +193,7 @@ async fn check_csrf(
         return Ok(());
     }
     security::record(
-        state.registry.store().as_ref(),
+        state,
         security::Event::CsrfRefused {
             who: session.principal.id(),
         },

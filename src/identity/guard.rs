@@ -79,7 +79,7 @@ async fn decide(
         }
     }
     security::record(
-        state.registry.store().as_ref(),
+        state,
         security::Event::Refused {
             who: id,
             standing: standing.as_str(),

@@ -62,7 +62,7 @@ pub async fn sign_in_external(
     let now = now_ms();
     if who.grants.is_empty() {
         security::record(
-            store.as_ref(),
+            state,
             security::Event::SignInRefused {
                 reason: "no_district",
             },
@@ -80,7 +80,7 @@ pub async fn sign_in_external(
     store.set_grants(id, &who.grants).await?;
     let signed = start_session(state, SessionPrincipal::Staff(id), now).await?;
     security::record(
-        store.as_ref(),
+        state,
         security::Event::SignedIn {
             who: id,
             how: "external",

@@ -473,7 +473,7 @@ async fn failed(state: &AppState, f: Failure) -> Response {
     // `sign_in_external` recorded the refusal of someone with no district.
     if f != Failure::NoDistrict {
         let event = super::security::Event::SignInRefused { reason: f.code() };
-        super::security::record(state.registry.store().as_ref(), event, super::now_ms()).await;
+        super::security::record(state, event, super::now_ms()).await;
     }
     failure_page(f)
 }

@@ -38,7 +38,7 @@ pub async fn remove_person(
     };
     super::revocation::withdraw(&state, gone).await;
     security::record(
-        state.registry.store().as_ref(),
+        &state,
         security::Event::Revoked {
             by,
             whom: person,
@@ -166,7 +166,7 @@ pub async fn invite_staff(
     )
     .await?;
     security::record(
-        state.registry.store().as_ref(),
+        &state,
         security::Event::Invited {
             by,
             whom: id,
@@ -215,7 +215,7 @@ pub async fn remove_staff(
     };
     super::revocation::withdraw(&state, gone).await;
     security::record(
-        store.as_ref(),
+        &state,
         security::Event::Revoked {
             by,
             whom: person,

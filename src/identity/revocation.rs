@@ -3,11 +3,13 @@
 //! Every node keeps the sockets it serves that were opened with a ticket. A
 //! sign-out or a removal closes them at once on the node that made it, and goes
 //! out on the cluster bus ([`Withdrawal`]) so every other node closes its own
-//! at once too. What the bus loses, and everything else (an expired session,
-//! grants taken away, an invitee's dialogue closed past its grace), is found by
-//! a watcher that looks again every `auth.revocation_poll_ms`: the store is what
-//! every node shares, so a withdrawal made on any node is seen on every node
-//! within one poll. Closed with `4410` (`credentials_withdrawn`).
+//! at once too. A dialogue that closes does the same from the node that
+//! committed the close: every node catches the dialogue up and looks at its
+//! sockets for it at once, and again when the invitees' grace is over. What
+//! the bus loses, and everything else (an expired session, grants taken away),
+//! is found by a watcher that looks again every `auth.revocation_poll_ms`: the
+//! store is what every node shares, so a withdrawal made on any node is seen on
+//! every node within one poll. Closed with `4410` (`credentials_withdrawn`).
 
 use super::caller::principal_of;
 use super::now_ms;
@@ -43,6 +45,9 @@ pub struct Revocations {
     // A std mutex: held for a lookup or an insert, never across an await.
     open: Mutex<HashMap<u64, Open>>,
     touched: Mutex<HashMap<String, i64>>,
+    /// Dialogues whose sockets the watcher looks at now (closed ones).
+    recheck: Mutex<HashSet<DialogueId>>,
+    recheck_now: tokio::sync::Notify,
 }
 
 /// Unregisters its socket when dropped.
@@ -96,7 +101,26 @@ impl Revocations {
             Withdrawal::Person { person, dialogue } => self.close_where(|_, o| {
                 o.principal.id() == *person && dialogue.is_none_or(|d| d == o.dialogue)
             }),
+            // Who still has a part after a close is the store's and the
+            // dialogue's to say: the watcher looks now.
+            Withdrawal::Closed { dialogue, .. } => self.recheck(*dialogue),
         }
+    }
+
+    /// Has the watcher look at the sockets of `dialogue` now.
+    fn recheck(&self, dialogue: DialogueId) {
+        let serves = self.lock().values().any(|o| o.dialogue == dialogue);
+        if serves {
+            self.recheck
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(dialogue);
+            self.recheck_now.notify_one();
+        }
+    }
+
+    fn take_rechecks(&self) -> HashSet<DialogueId> {
+        std::mem::take(&mut *self.recheck.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn close_where(&self, mut pred: impl FnMut(u64, &Open) -> bool) {
@@ -127,10 +151,13 @@ pub async fn withdraw(state: &AppState, w: Withdrawal) {
     state.registry.withdraw(w).await;
 }
 
-/// Closes this node's sockets that other nodes withdraw, as the bus reports it.
+/// Closes this node's sockets that other nodes withdraw, as the bus reports it
+/// (and this node's dialogues, when one closes).
 fn follow_bus(state: &AppState) {
     let mut withdrawn = state.registry.withdrawals();
     let revocations = Arc::downgrade(&state.revocations);
+    let registry = Arc::downgrade(&state.registry);
+    let grace = Duration::from_secs(state.settings.auth.invitee_grace_secs.max(0) as u64);
     tokio::spawn(async move {
         loop {
             let w = match withdrawn.recv().await {
@@ -142,6 +169,22 @@ fn follow_bus(state: &AppState) {
             let Some(r) = revocations.upgrade() else {
                 return;
             };
+            if let Withdrawal::Closed { dialogue, head } = w {
+                // Catch up to the close first: the bus's wake for it may come later.
+                if let Some(registry) = registry.upgrade() {
+                    registry.wake(dialogue, head, 0);
+                }
+                if !grace.is_zero() {
+                    let later = Arc::downgrade(&r);
+                    tokio::spawn(async move {
+                        // Past the grace, with a moment's margin for the clock.
+                        tokio::time::sleep(grace + Duration::from_millis(100)).await;
+                        if let Some(r) = later.upgrade() {
+                            r.recheck(dialogue);
+                        }
+                    });
+                }
+            }
             r.close_withdrawn(&w);
         }
     });
@@ -154,16 +197,25 @@ pub fn watch(state: AppState) {
     tokio::spawn(async move {
         let mut rounds: u64 = 0;
         loop {
-            tokio::time::sleep(every).await;
+            let only = tokio::select! {
+                () = tokio::time::sleep(every) => None,
+                () = state.revocations.recheck_now.notified() => {
+                    Some(state.revocations.take_rechecks())
+                }
+            };
             // Every other holder of the state (the router, its connections) is
             // gone: the server stopped, and so does this.
             if Arc::strong_count(&state.revocations) == 1 {
                 return;
             }
             let r = state.revocations.clone();
-            if let Err(e) = check(&state, &r).await {
+            if let Err(e) = check(&state, &r, only.as_ref()).await {
                 tracing::debug!(error = e.0.message.as_str(), "checking sessions failed");
             }
+            if only.is_some() {
+                continue;
+            }
+            super::security::sweep(&state, now_ms()).await;
             rounds += 1;
             if rounds % PURGE_EVERY_ROUNDS == 0 {
                 let _ = state.registry.store().purge_expired(now_ms()).await;
@@ -172,8 +224,16 @@ pub fn watch(state: AppState) {
     });
 }
 
-async fn check(state: &AppState, r: &Revocations) -> Result<(), crate::transport::ApiError> {
-    let open = r.snapshot();
+/// Looks at the open sockets (only those of the dialogues `only` names, if given).
+async fn check(
+    state: &AppState,
+    r: &Revocations,
+    only: Option<&HashSet<DialogueId>>,
+) -> Result<(), crate::transport::ApiError> {
+    let mut open = r.snapshot();
+    if let Some(only) = only {
+        open.retain(|o| only.contains(&o.3));
+    }
     if open.is_empty() {
         return Ok(());
     }
@@ -212,7 +272,9 @@ async fn check(state: &AppState, r: &Revocations) -> Result<(), crate::transport
         }
     }
     r.close_conns(&withdrawn);
-    touch_open(state, r, &live, now).await;
+    if only.is_none() {
+        touch_open(state, r, &live, now).await;
+    }
     Ok(())
 }
 

@@ -80,7 +80,7 @@ async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Respo
     let ended = crate::bus::Withdrawal::Session(session.id_hash.clone());
     super::revocation::withdraw(&state, ended).await;
     security::record(
-        store.as_ref(),
+        &state,
         security::Event::SignedOut {
             who: session.principal.id(),
         },
@@ -217,7 +217,7 @@ async fn use_link(State(state): State<AppState>, Path(link): Path<String>) -> Re
         Ok(Some(p)) => p,
         Ok(None) => {
             security::record(
-                store.as_ref(),
+                &state,
                 security::Event::SignInRefused {
                     reason: "link_unknown_used_or_expired",
                 },
@@ -244,12 +244,7 @@ async fn use_link(State(state): State<AppState>, Path(link): Path<String>) -> Re
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    security::record(
-        store.as_ref(),
-        security::Event::SignedIn { who, how: "link" },
-        now,
-    )
-    .await;
+    security::record(&state, security::Event::SignedIn { who, how: "link" }, now).await;
     (
         StatusCode::SEE_OTHER,
         [

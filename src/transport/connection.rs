@@ -120,6 +120,12 @@ async fn serve(
     session.dialogue.leave(conn);
 }
 
+/// A security event of this socket (aggregated, so a flood makes no flood of rows).
+fn security_event(state: &AppState, event: crate::identity::security::Event) {
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::identity::security::note(state, event, now);
+}
+
 /// How long a closing connection waits for its last frames to be written, and
 /// then for the client's close frame.
 const CLOSING_TIME: Duration = Duration::from_secs(2);
@@ -337,6 +343,12 @@ async fn read_loop(
             refused_in_a_row += 1;
             if refused_in_a_row >= limits.flood_close_after {
                 crate::telemetry::rate_limit_closed();
+                let event = crate::identity::security::Event::RateLimitClosed {
+                    who: session.actor.id(),
+                    role: session.actor.role().as_str(),
+                    dialogue: session.dialogue.id,
+                };
+                security_event(state, event);
                 // The acks already due go out before the close frame: wait until
                 // every submission in flight has its answer in the outbox.
                 let all = u32::try_from(limits.in_flight_per_connection).unwrap_or(u32::MAX);
@@ -354,7 +366,8 @@ async fn read_loop(
         refused_in_a_row = 0;
         // Boxed: decoding and submitting take more room than the rest of the reader,
         // and an idle connection, the common case, should not hold it.
-        if let Err(code) = Box::pin(handle_text(limits, session, outbox, &in_flight, &text)).await {
+        let handled = handle_text(state, session, outbox, &in_flight, &text);
+        if let Err(code) = Box::pin(handled).await {
             return Some(code);
         }
     }
@@ -363,12 +376,13 @@ async fn read_loop(
 /// Decodes one text frame and submits its command, or answers it at once.
 /// `Err` when the connection must be closed.
 async fn handle_text(
-    limits: &crate::config::Limits,
+    state: &AppState,
     session: &Session,
     outbox: &Arc<Outbox>,
     in_flight: &Arc<tokio::sync::Semaphore>,
     text: &str,
 ) -> Result<(), CloseCode> {
+    let limits = &state.settings.limits;
     let decoded = protocol::decode(text).and_then(|m| match m {
         ClientMessage::Ping {} => Ok(None),
         ClientMessage::ReadPending {
@@ -386,8 +400,17 @@ async fn handle_text(
             .map(|c| c.map(Ok)),
     });
     match decoded {
-        Ok(Some(Err((id, order, after)))) => pending_page(session, outbox, id, order, after).await,
+        Ok(Some(Err((id, order, after)))) => {
+            let asked = (id, order, after);
+            pending_page(state, session, outbox, asked).await
+        }
         Ok(Some(Ok((key, command)))) => {
+            use crate::domain::authorize::{Action, role_may};
+            // A command the socket's role may never send: a security event. The
+            // dialogue still answers it (`forbidden`), as every refusal.
+            if !role_may(session.actor.role(), Action::Submit(&command)) {
+                refused(state, session, command.name());
+            }
             let Ok(slot) = in_flight.clone().acquire_owned().await else {
                 return Err(CloseCode::InternalError);
             };
@@ -409,16 +432,34 @@ async fn handle_text(
     Ok(())
 }
 
+/// What `read_pending` asks: its key, the order, and where the page starts.
+type PageAsked = (
+    protocol::ClientMsgId,
+    protocol::pending_page::QueueOrderWire,
+    Option<protocol::pending_page::CursorWire>,
+);
+
+/// The authorization table refused what this socket's role asked.
+fn refused(state: &AppState, session: &Session, action: &'static str) {
+    let event = crate::identity::security::Event::Refused {
+        who: session.actor.id(),
+        standing: session.actor.role().as_str(),
+        action,
+        dialogue: Some(session.dialogue.id),
+    };
+    security_event(state, event);
+}
+
 /// A page of the moderator's queue, read in the dialogue's task (staff only).
 async fn pending_page(
+    state: &AppState,
     session: &Session,
     outbox: &Outbox,
-    id: protocol::ClientMsgId,
-    order: protocol::pending_page::QueueOrderWire,
-    after: Option<protocol::pending_page::CursorWire>,
+    (id, order, after): PageAsked,
 ) {
     use crate::domain::authorize::{Action, role_may};
     if !role_may(session.actor.role(), Action::ReadPending) {
+        refused(state, session, "read_pending");
         let message = "only staff read the queue";
         return push_error(
             outbox,

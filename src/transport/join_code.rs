@@ -13,6 +13,7 @@ use std::time::Instant;
 /// The dialogue with this code, if the address may still look codes up.
 pub async fn find(state: &AppState, ip: IpAddr, code: &str) -> Result<DialogueHandle, ApiError> {
     if state.limits.codes_blocked(ip, Instant::now()) {
+        refused_join(state, "code_misses_per_ip_per_minute").await;
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "too many join codes that found nothing; wait a minute",
@@ -29,4 +30,11 @@ pub async fn find(state: &AppState, ip: IpAddr, code: &str) -> Result<DialogueHa
 pub fn missed(state: &AppState, ip: IpAddr) -> ApiError {
     state.limits.code_missed(ip, Instant::now());
     ApiError::new(ErrorCode::NotFound, "no dialogue with that code")
+}
+
+/// A join a per-address limit refused: a security event (the address is not kept).
+pub async fn refused_join(state: &AppState, limit: &'static str) {
+    let event = crate::identity::security::Event::JoinRefused { limit };
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::identity::security::record(state, event, now).await;
 }

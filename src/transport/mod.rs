@@ -46,6 +46,8 @@ pub struct AppState {
     pub next_conn: Arc<AtomicU64>,
     /// This node's sockets opened with a session, closed when it ends.
     pub revocations: Arc<crate::identity::revocation::Revocations>,
+    /// This node's aggregation of flood-prone security events.
+    pub security: Arc<crate::identity::security::Throttle>,
     /// Staff sign-in with the municipality's OpenID provider, when `[oidc]` names one.
     pub oidc: Option<Arc<crate::identity::oidc::Oidc>>,
     /// What the read side takes as now (a test scripts it to pass due dates).
@@ -69,6 +71,7 @@ impl AppState {
             settings: Arc::new(settings),
             next_conn: Arc::new(AtomicU64::new(1)),
             revocations: Arc::default(),
+            security: Arc::default(),
             oidc: None,
             clock: crate::clock::Clock::system(),
             district: Arc::default(),

@@ -328,7 +328,7 @@ async fn invitation(
 ) -> Result<Invitation, ApiError> {
     let path = crate::identity::invite(state, id, dialogue, role).await?;
     crate::identity::security::record(
-        state.registry.store().as_ref(),
+        state,
         crate::identity::security::Event::Invited {
             by,
             whom: id,
@@ -459,6 +459,7 @@ pub async fn join(
     Body(body): Body<JoinBody>,
 ) -> Result<Response, ApiError> {
     if !state.limits.allow_join(peer.ip(), Instant::now()) {
+        super::join_code::refused_join(&state, "joins_per_ip_per_minute").await;
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "too many joins from this address; wait a minute",

@@ -36,6 +36,7 @@ mod resume;
 mod retention;
 mod revocation;
 mod rfc6455;
+mod security_events;
 mod sessions;
 mod slow;
 mod soak;

@@ -184,3 +184,74 @@ async fn a_withdrawal_reaches_the_other_node_over_the_bus() {
     ));
     assert!(took < Duration::from_secs(2), "closed after {took:?}");
 }
+
+/// With the store check slowed to once a minute, a dialogue closed on node 0
+/// closes its panelist's socket on node 1 within 2 s: the close goes out on
+/// the bus (`dialoghub:withdrawn`) from the node that committed it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_dialogue_reaches_the_other_node_over_the_bus() {
+    let test = "revocation_close_over_the_bus";
+    let Some(db) = TestDb::create(test).await else {
+        return;
+    };
+    let Some(bus) = service_url("REDIS_URL", test) else {
+        return;
+    };
+    let config = NodeConfig {
+        store_url: db.url.clone(),
+        bus_url: Some(bus),
+        poll_ms: None,
+    };
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let env = [
+            ("DIALOGHUB_AUTH__REVOCATION_POLL_MS", "60000"),
+            ("DIALOGHUB_AUTH__INVITEE_GRACE_SECS", "0"),
+        ];
+        let node = TestServer::start_node_with(dir.path(), &config, &env).await;
+        nodes.push((dir, node));
+    }
+    let (n0, n1) = (&nodes[0].1, &nodes[1].1);
+    let organizer = n0.organizer().await;
+    let id = n0.endpoint.live_dialogue(&organizer).await.id;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let (status, inv) = n0
+        .endpoint
+        .post(
+            &format!("/api/dialogues/{id}/panelists"),
+            &organizer,
+            json!({"name": "Per", "kind": "police"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{inv}");
+    let panelist = n0.endpoint.accept(&inv, id).await;
+    let mut panel_n1 = Client::connect(&n1.endpoint.ws, &panelist, None).await;
+    assert_eq!(panel_n1.welcome["role"], "panelist");
+    // A staff organizer's socket on node 1 stays: staff keep their standing.
+    let mut organizer_n1 =
+        Client::connect(&n1.endpoint.ws, &format!("{organizer} {id}"), None).await;
+    let started = Instant::now();
+    let (status, body) = n0
+        .endpoint
+        .post(
+            &format!("/api/dialogues/{id}/phase"),
+            &organizer,
+            json!({"phase": "closed", "expected": "live"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(panel_n1.closed_with().await, Some(4410));
+    let took = started.elapsed();
+    report(&format!(
+        "closed dialogue over the bus: the panelist's socket on the other node closed in {took:?}"
+    ));
+    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+    let closing = organizer_n1
+        .wait_for("the close", |v| v["event"]["kind"] == "phase_changed")
+        .await;
+    assert_eq!(closing["event"]["phase"], "closed", "{closing}");
+    let still = organizer_n1.drain_for(Duration::from_millis(300)).await;
+    assert!(organizer_n1.close_code.is_none(), "{still:?}");
+}
