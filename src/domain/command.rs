@@ -215,6 +215,7 @@ impl Command {
             Command::FloorQuestion { .. } => "floor_question",
             Command::Mute { .. } => "mute",
             Command::Ban { .. } => "ban",
+            Command::Unban { .. } => "unban",
             Command::SetPhase { .. } => "set_phase",
             Command::SetInfo(_) => "set_info",
             Command::AddPanelist(_) => "add_panelist",
