@@ -115,6 +115,18 @@ test('the district page: what is coming, what was, every promise and the facts, 
   assert.equal(await page.locator('tr.promise').count(), 1);
   await checkAxe(page, 'district page, filtered', t);
 
+  // On a phone the promises stack, one card each with its columns named: no table to scroll sideways.
+  await page.setViewportSize(PHONE);
+  await page.goto(`${server.base}/o/default`);
+  const promises = page.locator('table.promises');
+  assert.ok(await promises.evaluate((t) => t.scrollWidth <= t.parentElement.clientWidth + 1), 'the promises fit the phone');
+  const cell = page.locator('tr.promise td').nth(2);
+  assert.equal(await cell.evaluate((td) => getComputedStyle(td).display), 'block');
+  assert.equal(await cell.getAttribute('data-label'), 'Ansvarig');
+  assert.notEqual(await cell.evaluate((td) => getComputedStyle(td, '::before').content), 'none', 'the column is named');
+  await checkAxe(page, 'district page on a phone', t);
+  await screenshot(page, 'district-phone', { fullPage: true });
+
   // At 200 % text on a phone nothing pushes the page sideways but the tables, which scroll in their box.
   await page.setViewportSize(PHONE);
   await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; });

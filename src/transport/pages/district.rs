@@ -288,22 +288,30 @@ fn promise_table(
             PromiseKind::FollowUp(q) => ("dist_kind_follow_up", format!("#q{}", q.0)),
             PromiseKind::Action(_) => ("dist_kind_action", String::new()),
         };
+        // Each cell names its column for a phone, where the rows stack (record.css).
         let _ = write!(
             out,
-            "<tr class=\"promise status-{}\"><td><span class=\"meta\">{}</span><br>{}</td>\
-             <td><a href=\"/d/{}{}{}\">{}</a></td><td>{}</td><td><time datetime=\"{}\">{}</time></td>\
-             <td><strong>{}</strong></td><td>{}</td></tr>",
+            "<tr class=\"promise status-{}\"><td data-label=\"{}\"><span class=\"meta\">{}</span><br>{}</td>\
+             <td data-label=\"{}\"><a href=\"/d/{}{}{}\">{}</a></td><td data-label=\"{}\">{}</td>\
+             <td data-label=\"{}\"><time datetime=\"{}\">{}</time></td>\
+             <td data-label=\"{}\"><strong>{}</strong></td><td data-label=\"{}\">{}</td></tr>",
             p.status.code(),
+            attr(lang.t("dist_promise")),
             lang.t(kind_key),
             text(p.what),
+            attr(lang.t("dist_from")),
             attr(&d.code),
             lang_suffix(lang),
             anchor,
             text(&d.info.title),
+            attr(lang.t("dist_owner")),
             text(p.owner),
+            attr(lang.t("dist_due")),
             p.due,
             p.due,
+            attr(lang.t("dist_filter_status")),
             status_label(lang, p.status),
+            attr(lang.t("dist_outcome")),
             text(p.outcome.unwrap_or("")),
         );
     }
