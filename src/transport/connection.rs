@@ -411,6 +411,13 @@ async fn handle_text(
             if !role_may(session.actor.role(), Action::Submit(&command)) {
                 refused(state, session, command.name());
             }
+            let store = state.registry.store();
+            let photo_checked =
+                super::photos::photo_is_theirs(store, session.actor, session.dialogue.id, &command);
+            if let Err((code, message)) = photo_checked.await {
+                push_error(outbox, code, message, Some(key.as_str().into()));
+                return Ok(());
+            }
             let Ok(slot) = in_flight.clone().acquire_owned().await else {
                 return Err(CloseCode::InternalError);
             };

@@ -339,3 +339,35 @@ pub async fn public_photo(
     // Short: an erasure must not live on in caches for long.
     Ok(jpeg(bytes, "public, max-age=300"))
 }
+
+/// An observation names only a photo its own participant uploaded to this
+/// dialogue. Photos live beside the log, so this is read from the store here,
+/// before the command reaches the dialogue's task (whose decisions do no I/O).
+/// Someone else's photo and no photo answer alike: nobody learns whose it is.
+pub(super) async fn photo_is_theirs(
+    store: &std::sync::Arc<dyn crate::store::Store>,
+    actor: Actor,
+    dialogue: Uuid,
+    command: &crate::domain::Command,
+) -> Result<(), (ErrorCode, &'static str)> {
+    let crate::domain::Command::Observe {
+        photo: Some(photo), ..
+    } = command
+    else {
+        return Ok(());
+    };
+    let Actor::Participant(me) = actor else {
+        return Ok(()); // the rights refuse anyone else's observe
+    };
+    match store.photo(dialogue, photo.as_str()).await {
+        Ok(Some(record)) if record.uploaded_by == me => Ok(()),
+        Ok(_) => Err((
+            ErrorCode::NotFound,
+            "you uploaded no photo of that id to this walk",
+        )),
+        Err(_) => Err((
+            ErrorCode::Unavailable,
+            "the photo could not be checked; retry",
+        )),
+    }
+}

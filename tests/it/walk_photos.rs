@@ -598,6 +598,42 @@ async fn a_phone_photo_is_kept_and_published_without_metadata_and_blurred_where_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observation_names_only_a_photo_its_own_participant_uploaded() {
+    let w = Walk::start().await;
+    let (anna_token, _) = w.participant().await;
+    let (bo_token, _) = w.participant().await;
+    let (status, up) = w.upload(&anna_token, phone_photo(3), "image/jpeg").await;
+    assert_eq!(status, 201, "{up}");
+    let annas = up["photo_id"].as_str().unwrap().to_string();
+    let observe = |photo: &str| {
+        json!({"type": "observe", "text": "Trasig lampa", "stop": 1,
+               "category": "lighting", "felt_safety": 2, "photo": photo})
+    };
+    let mut bo = Client::connect(&w.d.endpoint.ws, &bo_token, None).await;
+    // Anna's photo, and a photo nobody uploaded: the same typed answer, nothing kept.
+    for photo in [annas.clone(), "ab".repeat(32)] {
+        let reply = bo.submit(observe(&photo)).await;
+        assert_eq!(reply["type"], "error", "{reply}");
+        assert_eq!(reply["code"], "not_found", "{reply}");
+    }
+    let handle = w.app.registry.get(w.d.id).await.unwrap().unwrap();
+    let observations = handle
+        .read(|d| d.walk.as_ref().map_or(0, |walk| walk.observations.len()))
+        .await;
+    assert_eq!(
+        observations,
+        Some(0),
+        "a refused observation changes nothing"
+    );
+    bo.close().await;
+    // Anna names her own.
+    let mut anna = Client::connect(&w.d.endpoint.ws, &anna_token, None).await;
+    let reply = anna.submit(observe(&annas)).await;
+    assert_eq!(reply["type"], "ack", "{reply}");
+    anna.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_is_not_a_photo_we_take_is_refused_clearly_and_nothing_is_kept() {
     let w = Walk::start().await;
     let (token, _) = w.participant().await;
