@@ -50,18 +50,25 @@ async fn refused(c: &mut Client, msg: Value, code: &str) {
 
 /// A participant joined by code from where they are, connected.
 async fn walker(e: &Endpoint, code: &str, location: &str) -> Client {
+    walker_with_token(e, code, location).await.1
+}
+
+/// A walker and the token they joined with (for their photo uploads).
+async fn walker_with_token(e: &Endpoint, code: &str, location: &str) -> (String, Client) {
     let (status, joined) = e
         .post("/api/join", "", json!({"code": code, "location": location}))
         .await;
     assert_eq!(status, 200, "{joined}");
-    greeted(
+    let token = joined["token"].as_str().unwrap().to_string();
+    let client = greeted(
         Client::connect_with_hello(
             &e.ws,
             json!({"type": "hello", "v": 1, "token": joined["token"], "location": location}),
         )
         .await,
     )
-    .await
+    .await;
+    (token, client)
 }
 
 /// A client that said its own hello, once the welcome and snapshot are in.
@@ -88,6 +95,23 @@ async fn leader(d: &Dialogue, name: &str) -> (Uuid, Client) {
     let id = inv["id"].as_str().unwrap().parse().unwrap();
     let credential = d.endpoint.accept(&inv, d.id).await;
     (id, Client::connect(&d.endpoint.ws, &credential, None).await)
+}
+
+/// Uploads a phone's photo for a walker: its `photo_id`.
+async fn upload_photo(e: &Endpoint, walk: Uuid, token: &str, seed: u32) -> String {
+    let resp = e
+        .http
+        .post(format!("{}/api/dialogues/{walk}/photos", e.base))
+        .bearer_auth(token)
+        .header("content-type", "image/jpeg")
+        .header("idempotency-key", crate::harness::key())
+        .body(crate::walk_photos::phone_photo(seed))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let body: Value = resp.json().await.unwrap();
+    body["photo_id"].as_str().unwrap().to_string()
 }
 
 pub(crate) async fn organizer_socket(app: &TestApp, dialogue: Uuid) -> Client {
@@ -224,8 +248,11 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
 
     // Eight on site (four per group), three following from home.
     let mut on_site = Vec::new();
+    let mut tokens = Vec::new();
     for _ in 0..8 {
-        on_site.push(walker(&e, &walk.code, "in_room").await);
+        let (token, client) = walker_with_token(&e, &walk.code, "in_room").await;
+        tokens.push(token);
+        on_site.push(client);
     }
     let mut remote = Vec::new();
     for _ in 0..3 {
@@ -254,6 +281,8 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
     let mut approved = BTreeSet::new();
     let mut rejected = BTreeSet::new();
     let mut receipts = Vec::new();
+    // Photos: every one uploaded, and the published copies of those approved.
+    let (mut uploaded, mut published_photos) = (BTreeSet::new(), BTreeSet::new());
     let mut at: [Option<u64>; 2] = [None, None];
     // The step indexes both groups' routes, and picks who observes.
     #[allow(clippy::needless_range_loop)]
@@ -301,13 +330,20 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
                     g + 1
                 ),
             };
-            let ack = ok(
-                person,
-                json!({"type": "observe", "text": text, "group": g + 1,
-                    "category": if n % 2 == 0 { "lighting" } else { "sightlines" },
-                    "felt_safety": (n % 5) + 1}),
-            )
-            .await;
+            let mut msg = json!({"type": "observe", "text": text, "group": g + 1,
+                "category": if n % 2 == 0 { "lighting" } else { "sightlines" },
+                "felt_safety": (n % 5) + 1});
+            // At each stop one walker of each group adds a photo.
+            let photo = if n % 4 == step % 4 {
+                let seed = u32::try_from(step * 10 + n).unwrap();
+                let id = upload_photo(&e, walk.id, &tokens[n], seed).await;
+                uploaded.insert(id.clone());
+                msg["photo"] = json!(id);
+                Some(id)
+            } else {
+                None
+            };
+            let ack = ok(person, msg).await;
             let q = ack["question_id"].as_u64().unwrap();
             receipts.push((q, ack["receipt"].as_str().unwrap().to_string()));
             // The moderator sees the guard's flags and decides.
@@ -345,6 +381,36 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
                     )
                     .await;
                     approved.insert(q);
+                }
+                _ if photo.is_some() => {
+                    ok(
+                        &mut lena,
+                        json!({"type": "approve", "question_id": q, "expected": "pending"}),
+                    )
+                    .await;
+                    approved.insert(q);
+                    // The first stop's photos get a face blurred; the others go as they are.
+                    let regions = if step == 0 {
+                        json!([{"x": 40, "y": 30, "width": 96, "height": 96}])
+                    } else {
+                        json!([])
+                    };
+                    let photo = photo.as_deref().unwrap();
+                    let (status, decided) = e
+                        .post(
+                            &format!("/api/dialogues/{}/photos/{photo}/approve", walk.id),
+                            &app.organizer,
+                            json!({ "regions": regions }),
+                        )
+                        .await;
+                    assert_eq!(status, 200, "{decided}");
+                    let copy = decided["published_id"].as_str().unwrap().to_string();
+                    assert_eq!(
+                        copy != photo,
+                        step == 0,
+                        "a blurred copy has an id of its own"
+                    );
+                    published_photos.insert(copy);
                 }
                 _ => {
                     ok(
@@ -531,6 +597,60 @@ async fn a_whole_walk_over_the_wire_publishes_exactly_what_was_approved() {
         for mark in [REJECTED_MARK, PERSONNUMMER, PHONE] {
             assert!(!text.contains(mark), "{mark} is public");
         }
+    }
+
+    // The report and every export hold exactly the published photos: no
+    // original of a blurred one, no photo of a rejected observation, none
+    // left private (the redacted observation's photo was never approved).
+    assert_eq!(
+        (uploaded.len(), published_photos.len()),
+        (8, 5),
+        "{published_photos:?}"
+    );
+    let (status, report) = e.get(&format!("/d/{}/report.json", walk.code), None).await;
+    assert_eq!(status, 200, "{report}");
+    let in_report: BTreeSet<String> = report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["photo"].as_str())
+        .map(|p| {
+            p.rsplit('/')
+                .next()
+                .unwrap()
+                .trim_end_matches(".jpg")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(in_report, published_photos, "{report}");
+    let mut exports = vec![report.to_string()];
+    for path in [
+        "report.csv",
+        "actions.csv",
+        "report.geojson",
+        "open311/requests.json",
+    ] {
+        let (status, _, body) = e.get_text(&format!("/d/{}/{path}", walk.code), None).await;
+        assert_eq!(status, 200, "{path}");
+        exports.push(body);
+    }
+    for private in uploaded.difference(&published_photos) {
+        for text in &exports {
+            assert!(
+                !text.contains(private.as_str()),
+                "a private photo is public: {private}"
+            );
+        }
+        let (status, _, _) = e
+            .get_text(&format!("/d/{}/photos/{private}.jpg", walk.code), None)
+            .await;
+        assert_eq!(status, 404, "a private photo is served");
+    }
+    for copy in &published_photos {
+        let (status, _, _) = e
+            .get_text(&format!("/d/{}/photos/{copy}.jpg", walk.code), None)
+            .await;
+        assert_eq!(status, 200, "a published photo is not served");
     }
 
     // Receipts show an observation's fate and its actions' status.
