@@ -125,6 +125,16 @@ impl App {
                 Some((listener, handle))
             }
         };
+        settings
+            .meetings
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                StartError::Config(format!(
+                    "meetings.time_zone: {:?} is no IANA time zone",
+                    settings.meetings.time_zone
+                ))
+            })?;
         let store = crate::store::open(&settings.store.url).await?;
         for d in &settings.districts {
             let id = crate::domain::access::DistrictId::parse(&d.id).map_err(StartError::Config)?;

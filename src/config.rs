@@ -121,6 +121,13 @@ pub struct MetricsSettings {
 pub struct MeetingSettings {
     /// An invitation published fewer days than this before the meeting is late.
     pub invitation_lead_days: i64,
+    /// The IANA time zone every page shows times in (`Europe/Stockholm`).
+    #[serde(default = "stockholm")]
+    pub time_zone: String,
+}
+
+fn stockholm() -> String {
+    "Europe/Stockholm".to_string()
 }
 
 /// What the participant page tells people about reporting crimes, and the phrases

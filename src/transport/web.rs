@@ -18,13 +18,13 @@ pub(super) struct Assets;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { page("index.html") }))
-        .route("/j/{code}", get(|| async { page("index.html") }))
+        .route("/", get(page_of("index.html")))
+        .route("/j/{code}", get(page_of("index.html")))
         .route("/w/{code}", get(map_page("walk.html")))
         .route("/moderate", get(map_page("moderate.html")))
-        .route("/panel", get(|| async { page("panel.html") }))
-        .route("/screen", get(|| async { page("screen.html") }))
-        .route("/organize", get(|| async { page("organize.html") }))
+        .route("/panel", get(page_of("panel.html")))
+        .route("/screen", get(page_of("screen.html")))
+        .route("/organize", get(page_of("organize.html")))
         .route("/qr/{code}", get(qr_svg))
         // Browsers ask for it whatever the page says; an SVG serves every modern one.
         .route("/favicon.ico", get(|| async { asset("favicon.svg") }))
@@ -41,10 +41,44 @@ const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'sel
      img-src 'self' data:; connect-src 'self'; frame-src https: http:; \
      frame-ancestors 'self'; base-uri 'none'; form-action 'none'; object-src 'none'";
 
-fn page(name: &str) -> Response {
-    let mut response = asset(name);
+/// A page served as it is but for its time zone (below).
+fn page_of(
+    name: &'static str,
+) -> impl Fn(axum::extract::State<AppState>) -> std::future::Ready<Response> + Clone {
+    move |axum::extract::State(state): axum::extract::State<AppState>| {
+        std::future::ready(page(&state, name))
+    }
+}
+
+fn page(state: &AppState, name: &str) -> Response {
+    let Some(html) = page_html(state, name) else {
+        return asset(name);
+    };
+    let mut response = html_response(html);
     secure(&mut response, header::HeaderValue::from_static(PAGE_POLICY));
     response
+}
+
+/// A page's HTML with `<meta name="dialoghub-time-zone">` naming `[meetings]
+/// time_zone`: the zone `i18n.js` shows every time in.
+fn page_html(state: &AppState, name: &str) -> Option<String> {
+    let file = Assets::get(name)?;
+    let zone = format!(
+        "<head>\n  <meta name=\"dialoghub-time-zone\" content=\"{}\">",
+        html_escape::encode_double_quoted_attribute(&state.settings.meetings.time_zone)
+    );
+    Some(String::from_utf8_lossy(&file.data).replacen("<head>", &zone, 1))
+}
+
+fn html_response(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 fn secure(response: &mut Response, policy: header::HeaderValue) {
@@ -72,12 +106,12 @@ fn map_page(
     move |axum::extract::State(state): axum::extract::State<AppState>| {
         let walks = &state.settings.walks;
         let Some(origin) = tile_origin(&walks.tile_url) else {
-            return std::future::ready(page(name));
+            return std::future::ready(page(&state, name));
         };
-        let Some(file) = Assets::get(name) else {
+        let Some(html) = page_html(&state, name) else {
             return std::future::ready(asset(name));
         };
-        let html = String::from_utf8_lossy(&file.data).replacen(
+        let html = html.replacen(
             MAP_META,
             &format!(
                 r#"<meta name="dialoghub-map" content="{}" data-attribution="{}">"#,
@@ -90,17 +124,10 @@ fn map_page(
             "img-src 'self' data:",
             &format!("img-src 'self' data: {origin}"),
         );
-        let mut response = (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-                (header::CACHE_CONTROL, "no-cache".to_string()),
-            ],
-            html,
-        )
-            .into_response();
+        let mut response = html_response(html);
         match header::HeaderValue::from_str(&policy) {
             Ok(policy) => secure(&mut response, policy),
-            Err(_) => return std::future::ready(page(name)),
+            Err(_) => return std::future::ready(page(&state, name)),
         }
         std::future::ready(response)
     }

@@ -140,3 +140,41 @@ async fn the_receipt_page_keeps_its_code_when_the_language_changes() {
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_are_shown_in_the_configured_time_zone() {
+    let app = TestApp::spawn_with(|s| s.meetings.time_zone = "America/New_York".into()).await;
+    // Every web page names the zone its scripts show times in.
+    for page in ["/", "/moderate", "/organize", "/panel", "/screen"] {
+        let (status, _, html) = app.endpoint.get_text(page, None).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            html.contains(r#"<meta name="dialoghub-time-zone" content="America/New_York">"#),
+            "{page}: {html}"
+        );
+    }
+    // The server's pages write the meeting's time there: 17:00 UTC is 12:00 EST.
+    let dialogue = app.live_dialogue().await;
+    let (status, body) = dialogue
+        .endpoint
+        .put(
+            &format!("/api/dialogues/{}/info", dialogue.id),
+            &dialogue.organizer,
+            json!({"title": "Trygghetsdialog", "purpose": "Frågor om trygghet.",
+                   "starts_at": "2026-03-12T17:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, page) = app
+        .endpoint
+        .get_text(&format!("/d/{}?lang=sv", dialogue.code), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("12 mars 2026, kl. 13:00 EDT"), "{page}");
+    // A zone that is none is refused when the server starts.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = crate::harness::test_settings(dir.path());
+    settings.meetings.time_zone = "Europe/Nowhere".into();
+    let refused = dialoghub::app::App::build(settings).await;
+    assert!(refused.is_err(), "a zone that does not exist was taken");
+}

@@ -141,10 +141,12 @@ export function formatDay(day) {
 }
 
 /**
- * The dialogue's time zone: every time is shown in it, with its name, whatever
- * the device's zone is (a visitor abroad, a laptop set to UTC).
+ * The deployment's time zone (`[meetings] time_zone`, named by the server in
+ * `<meta name="dialoghub-time-zone">`): every time is shown in it, with its
+ * name, whatever the device's zone is (a visitor abroad, a laptop set to UTC).
  */
-export const TIME_ZONE = 'Europe/Stockholm';
+export const TIME_ZONE = (typeof document !== 'undefined'
+  && document.querySelector('meta[name="dialoghub-time-zone"]')?.content) || 'Europe/Stockholm';
 
 function zoneParts(date) {
   const parts = new Intl.DateTimeFormat(LANGUAGES[lang].intl, {

@@ -120,8 +120,8 @@ export async function launchBrowser() {
 export const problems = [];
 
 /** A fresh browser context (its own storage, like another person's phone). */
-export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reducedMotion = 'reduce' } = {}) {
-  const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB', timezoneId: 'Europe/Stockholm' });
+export async function newPage(browser, { viewport = DESKTOP, lang = 'sv', reducedMotion = 'reduce', timezoneId = 'Europe/Stockholm' } = {}) {
+  const context = await browser.newContext({ viewport, reducedMotion, locale: lang === 'sv' ? 'sv-SE' : 'en-GB', timezoneId });
   // Generous, for a loaded CI machine; every test also has its own deadline.
   context.setDefaultTimeout(20000);
   await context.addInitScript((l) => {

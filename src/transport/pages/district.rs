@@ -53,10 +53,16 @@ pub async fn district_page(
     let data = district_data(&state, &district).await?;
     let now = state.clock.now_ms();
     let lang = lang_of(&q, &headers);
-    Ok(html(page(&data, &lang, &q, now)))
+    Ok(html(page(&data, &lang, &q, now, super::lang::zone(&state))))
 }
 
-fn page(data: &DistrictData, lang: &Lang, q: &DistrictPageQuery, now: i64) -> String {
+fn page(
+    data: &DistrictData,
+    lang: &Lang,
+    q: &DistrictPageQuery,
+    now: i64,
+    tz: chrono_tz::Tz,
+) -> String {
     let mut out = String::new();
     let title = lang.t("dist_title").replace("{name}", &data.name);
     head(&mut out, lang, &title);
@@ -69,15 +75,15 @@ fn page(data: &DistrictData, lang: &Lang, q: &DistrictPageQuery, now: i64) -> St
         lang.t("dist_intro"),
         lang.t("dist_updated"),
         iso(feed::last_updated(data, now)),
-        text(&lang.time(feed::last_updated(data, now))),
+        text(&lang.time(feed::last_updated(data, now), tz)),
         lang.t("dist_follow"),
         lang.t("dist_calendar"),
         lang.t("dist_feed"),
     );
-    upcoming(&mut out, data, lang, now);
+    upcoming(&mut out, data, lang, now, tz);
     promise_table(&mut out, data, lang, q, now);
-    posts(&mut out, data, lang);
-    past(&mut out, data, lang, now);
+    posts(&mut out, data, lang, tz);
+    past(&mut out, data, lang, now, tz);
     out.push_str("</main></body></html>");
     out
 }
@@ -105,7 +111,7 @@ fn place(s: &Snapshot) -> String {
         .join(", ")
 }
 
-fn upcoming(out: &mut String, data: &DistrictData, lang: &Lang, now: i64) {
+fn upcoming(out: &mut String, data: &DistrictData, lang: &Lang, now: i64, tz: chrono_tz::Tz) {
     let _ = write!(
         out,
         "<section aria-labelledby=\"h-upcoming\"><h2 id=\"h-upcoming\">{}</h2>",
@@ -125,8 +131,9 @@ fn upcoming(out: &mut String, data: &DistrictData, lang: &Lang, now: i64) {
             kind(s, lang),
             lang.t("rec_when"),
             text(&match (info.starts_at, info.ends_at) {
-                (Some(start), Some(end)) => format!("{} – {}", lang.time(start), lang.time(end)),
-                (Some(start), None) => lang.time(start),
+                (Some(start), Some(end)) =>
+                    format!("{} – {}", lang.time(start, tz), lang.time(end, tz)),
+                (Some(start), None) => lang.time(start, tz),
                 _ => lang.t("dist_time_unset").to_string(),
             }),
             code = attr(&d.code),
@@ -322,7 +329,7 @@ fn status_label(lang: &Lang, s: PromiseStatus) -> &'static str {
     lang.t(&format!("dist_status_{}", s.code()))
 }
 
-fn posts(out: &mut String, data: &DistrictData, lang: &Lang) {
+fn posts(out: &mut String, data: &DistrictData, lang: &Lang, tz: chrono_tz::Tz) {
     let _ = write!(
         out,
         "<section aria-labelledby=\"h-posts\"><h2 id=\"h-posts\">{}</h2>",
@@ -332,19 +339,19 @@ fn posts(out: &mut String, data: &DistrictData, lang: &Lang) {
         let _ = write!(out, "<p>{}</p>", lang.t("dist_no_posts"));
     }
     for p in &data.posts {
-        post(out, data, lang, p);
+        post(out, data, lang, p, tz);
     }
     out.push_str("</section>");
 }
 
-fn post(out: &mut String, data: &DistrictData, lang: &Lang, p: &DistrictPost) {
+fn post(out: &mut String, data: &DistrictData, lang: &Lang, p: &DistrictPost, tz: chrono_tz::Tz) {
     let _ = write!(
         out,
         "<article class=\"post\" id=\"post-{}\"><h3>{}</h3><p class=\"meta\">{} {}</p><p>{}</p><p class=\"meta\">{}: {}",
         p.id,
         text(&p.title),
         lang.t("dist_posted"),
-        text(&lang.time(p.posted_at)),
+        text(&lang.time(p.posted_at, tz)),
         text(&p.text),
         lang.t("dist_source"),
         text(&p.source),
@@ -394,7 +401,7 @@ fn series_table(out: &mut String, lang: &Lang, series: &Series) {
     out.push_str("</tbody></table></div>");
 }
 
-fn past(out: &mut String, data: &DistrictData, lang: &Lang, now: i64) {
+fn past(out: &mut String, data: &DistrictData, lang: &Lang, now: i64, tz: chrono_tz::Tz) {
     let _ = write!(
         out,
         "<section aria-labelledby=\"h-past\"><h2 id=\"h-past\">{}</h2>",
@@ -408,7 +415,11 @@ fn past(out: &mut String, data: &DistrictData, lang: &Lang, now: i64) {
         out.push_str("<ul class=\"past\">");
         for s in gone {
             let d = &s.dialogue;
-            let when = d.info.starts_at.map(|t| lang.time(t)).unwrap_or_default();
+            let when = d
+                .info
+                .starts_at
+                .map(|t| lang.time(t, tz))
+                .unwrap_or_default();
             let _ = write!(
                 out,
                 "<li><strong>{}</strong> ({}) {} · <a href=\"/d/{}{}\">{}</a></li>",

@@ -7,7 +7,16 @@ use axum::http::{HeaderMap, header};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-pub(super) const TZ: chrono_tz::Tz = chrono_tz::Europe::Stockholm;
+/// The zone of `[meetings] time_zone`, for a page about to be written (checked
+/// when the server starts; Stockholm's if it cannot be read).
+pub(super) fn zone(state: &crate::transport::AppState) -> chrono_tz::Tz {
+    state
+        .settings
+        .meetings
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Stockholm)
+}
 
 pub(super) type Strings = HashMap<String, String>;
 
@@ -104,11 +113,12 @@ impl Lang {
         format!("?lang={}", self.code())
     }
 
-    pub(super) fn time(&self, ms: i64) -> String {
+    /// A moment in words, in the deployment's zone `tz`, with the zone named.
+    pub(super) fn time(&self, ms: i64, tz: chrono_tz::Tz) -> String {
         let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
             return String::new();
         };
-        let local = t.with_timezone(&TZ);
+        let local = t.with_timezone(&tz);
         let months: [&str; 12] = match self {
             Lang::Sv => [
                 "januari",
@@ -194,11 +204,18 @@ mod tests {
     fn times_are_swedish_time_with_the_zone_named() {
         let winter = 1_773_334_800_000; // 2026-03-12 17:00 UTC
         let summer = 1_783_875_600_000; // 2026-07-12 17:00 UTC
-        assert_eq!(Lang::Sv.time(winter), "12 mars 2026, kl. 18:00 CET");
-        assert_eq!(Lang::Sv.time(summer), "12 juli 2026, kl. 19:00 CEST");
-        assert_eq!(Lang::En.time(winter), "12 March 2026, 18:00 CET");
-        assert_eq!(Lang::So.time(winter), "12 Maarso 2026, 18:00 CET");
-        assert_eq!(Lang::Ar.time(winter), "12 مارس 2026، 18:00 CET");
+        let tz = chrono_tz::Europe::Stockholm;
+        assert_eq!(Lang::Sv.time(winter, tz), "12 mars 2026, kl. 18:00 CET");
+        assert_eq!(Lang::Sv.time(summer, tz), "12 juli 2026, kl. 19:00 CEST");
+        assert_eq!(Lang::En.time(winter, tz), "12 March 2026, 18:00 CET");
+        assert_eq!(Lang::So.time(winter, tz), "12 Maarso 2026, 18:00 CET");
+        assert_eq!(Lang::Ar.time(winter, tz), "12 مارس 2026، 18:00 CET");
+        // Another deployment's zone, named as it is there.
+        let helsinki = chrono_tz::Europe::Helsinki;
+        assert_eq!(
+            Lang::Sv.time(winter, helsinki),
+            "12 mars 2026, kl. 19:00 EET"
+        );
     }
 
     fn pick(query: Option<&str>, accept: Option<&str>) -> Lang {

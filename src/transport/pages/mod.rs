@@ -205,11 +205,13 @@ pub async fn public_page(
         return Ok(html(page));
     }
     let base = public_url(&state).to_string();
+    let tz = lang::zone(&state);
     let (_, body) = read_published(&state, peer, &code, move |d| {
         let join_url = format!("{base}/j/{}", d.code);
         page_html(
             &public_record::record(d),
             &lang,
+            tz,
             &join_url,
             &d.info.unreached_plan,
         )

@@ -43,7 +43,13 @@ pub(super) fn question_html(out: &mut String, lang: &Lang, q: &RecordQuestion<'_
     out.push_str("</article>");
 }
 
-pub(super) fn page_html(rec: &RecordWire<'_>, lang: &Lang, join_url: &str, plan: &str) -> String {
+pub(super) fn page_html(
+    rec: &RecordWire<'_>,
+    lang: &Lang,
+    tz: chrono_tz::Tz,
+    join_url: &str,
+    plan: &str,
+) -> String {
     let d = &rec.dialogue;
     let mut out = String::new();
     head(&mut out, lang, &d.info.title);
@@ -84,8 +90,8 @@ pub(super) fn page_html(rec: &RecordWire<'_>, lang: &Lang, join_url: &str, plan:
     out.push_str("<dl class=\"facts\">");
     if let Some(start) = d.info.starts_at {
         let when = match d.info.ends_at {
-            Some(end) => format!("{} – {}", lang.time(start), lang.time(end)),
-            None => lang.time(start),
+            Some(end) => format!("{} – {}", lang.time(start, tz), lang.time(end, tz)),
+            None => lang.time(start, tz),
         };
         let _ = write!(
             out,

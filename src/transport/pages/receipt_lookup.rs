@@ -110,9 +110,10 @@ pub async fn receipt_page(
     let _ = write!(out, "<h1>{}</h1>", lang.t("rec_receipt_title"));
     let mut status = axum::http::StatusCode::OK;
     if !raw.trim().is_empty() {
+        let tz = super::lang::zone(&state);
         let found = lookup(&state, peer, &raw, move |r| {
             let mut html = String::new();
-            receipt_html(&mut html, &lang, r);
+            receipt_html(&mut html, &lang, tz, r);
             html
         })
         .await;
@@ -159,7 +160,7 @@ fn url_encoded(value: &str) -> String {
         .collect()
 }
 
-fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
+fn receipt_html(out: &mut String, lang: &Lang, tz: chrono_tz::Tz, r: &ReceiptWire<'_>) {
     let _ = write!(
         out,
         "<section class=\"receipt\" aria-labelledby=\"h-fate\"><p>{} <a href=\"/d/{}{}\">{}</a></p>\
@@ -205,14 +206,14 @@ fn receipt_html(out: &mut String, lang: &Lang, r: &ReceiptWire<'_>) {
         );
     }
     if let Some(o) = &r.observation {
-        observation_html(out, lang, o);
+        observation_html(out, lang, tz, o);
     }
     out.push_str("</section>");
 }
 
 /// An observation's place, category and rating, and every action that came of it
 /// with its dated history.
-fn observation_html(out: &mut String, lang: &Lang, o: &ReceiptObservation<'_>) {
+fn observation_html(out: &mut String, lang: &Lang, tz: chrono_tz::Tz, o: &ReceiptObservation<'_>) {
     let place = match (o.place.stop, o.stop_name) {
         (Some(n), Some(name)) => format!("{} {n}: {}", lang.t("rec_walk_stop"), text(name)),
         (Some(n), None) => format!("{} {n}", lang.t("rec_walk_stop")),
@@ -255,7 +256,7 @@ fn observation_html(out: &mut String, lang: &Lang, o: &ReceiptObservation<'_>) {
             let _ = write!(
                 out,
                 "<li>{}: {}",
-                lang.time(c.at),
+                lang.time(c.at, tz),
                 lang.t(&format!("rec_walk_status_{}", c.status)),
             );
             if !c.note.is_empty() {

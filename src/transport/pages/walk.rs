@@ -86,7 +86,7 @@ fn category_name<'a>(lang: &Lang, sv: &'a str, en: &'a str) -> &'a str {
 
 /// The report as a page: route and stops, each stop's approved observations by
 /// category (with photos), the felt-safety average, and every action's history.
-pub(super) fn walk_html(r: &WalkReport<'_>, lang: &Lang) -> String {
+pub(super) fn walk_html(r: &WalkReport<'_>, lang: &Lang, tz: chrono_tz::Tz) -> String {
     let mut out = String::new();
     head(&mut out, lang, r.title);
     let _ = write!(
@@ -178,7 +178,7 @@ pub(super) fn walk_html(r: &WalkReport<'_>, lang: &Lang) -> String {
                     text(o.text),
                     lang.t("walk_felt_safety"),
                     o.felt_safety,
-                    lang.time(o.observed_at)
+                    lang.time(o.observed_at, tz)
                 );
                 if let Some(photo) = &o.photo {
                     let alt = format!(
@@ -250,7 +250,7 @@ pub(super) fn walk_html(r: &WalkReport<'_>, lang: &Lang) -> String {
             let _ = write!(
                 out,
                 "<li><time>{}</time>: {}",
-                lang.time(c.at),
+                lang.time(c.at, tz),
                 status_label(lang, c.status)
             );
             if !c.note.is_empty() {
@@ -500,8 +500,9 @@ pub(super) async fn walk_page(
     code: &str,
     lang: Lang,
 ) -> Result<Option<String>, ApiError> {
+    let tz = super::lang::zone(state);
     let (_, page) = read_walk(state, peer, caller, code, move |_, p| {
-        walk_html(&walk_report(p), &lang)
+        walk_html(&walk_report(p), &lang, tz)
     })
     .await?;
     Ok(page)

@@ -7,7 +7,7 @@ mod staff;
 pub use client::Client;
 pub use server::{
     Dialogue, Endpoint, NodeConfig, TestApp, TestDb, TestServer, authed, key, report, service_url,
-    skip,
+    skip, test_settings,
 };
 pub use staff::{Staff, grant, ticket_of};
 
