@@ -27,7 +27,8 @@ pub enum Action<'a> {
     SetInfo,
     /// `POST /api/dialogues/{id}/phase`.
     SetPhase,
-    /// `POST /api/dialogues/{id}/panelists`, `…/moderators`, `…/screen`.
+    /// `POST /api/dialogues/{id}/panelists`, `…/moderators`, `…/screen`, and
+    /// `POST …/invitees/{person}/link` (a fresh link for a lost one).
     Invite,
     /// `DELETE /api/dialogues/{id}/people/{person}`: takes a panelist, moderator
     /// or screen off the dialogue and ends their sessions.

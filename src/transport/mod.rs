@@ -6,6 +6,7 @@ mod client_addr;
 mod connection;
 mod district_posts;
 mod error;
+mod invitations;
 mod join_code;
 mod limits;
 mod pages;
@@ -158,6 +159,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/dialogues/{id}/panelists", post(rest::add_panelist))
         .route("/api/dialogues/{id}/moderators", post(rest::add_moderator))
         .route("/api/dialogues/{id}/screen", post(rest::screen_invite))
+        .route(
+            "/api/dialogues/{id}/invitees/{person}/link",
+            post(invitations::reissue),
+        )
         .route("/api/dialogues/{id}/audit", get(audit::audit_export))
         .route("/api/dialogues/{id}/erasures", post(audit::erase))
         .route(

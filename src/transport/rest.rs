@@ -319,7 +319,7 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// A single-use invitation link for someone invited to one dialogue.
-async fn invitation(
+pub(super) async fn invitation(
     state: &AppState,
     by: Uuid,
     role: InviteeRole,

@@ -74,6 +74,13 @@ fn dialogue_endpoints(d: Uuid) -> Vec<(Action<'static>, &'static str, String, Va
             json!({}),
         ),
         (
+            // Nobody of that id: allowed callers hear so (404), after the table.
+            Action::Invite,
+            "POST",
+            format!("/api/dialogues/{d}/invitees/{nobody}/link"),
+            json!(null),
+        ),
+        (
             Action::RemovePerson,
             "DELETE",
             format!("/api/dialogues/{d}/people/{nobody}"),

@@ -178,3 +178,48 @@ async fn times_are_shown_in_the_configured_time_zone() {
     let refused = dialoghub::app::App::build(settings).await;
     assert!(refused.is_err(), "a zone that does not exist was taken");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_invitation_link_is_issued_again_and_the_old_one_stops_working() {
+    let app = TestApp::spawn().await;
+    let dialogue = app.live_dialogue().await;
+    let path = format!("/api/dialogues/{}/panelists", dialogue.id);
+    let (status, first) = app
+        .endpoint
+        .post(
+            &path,
+            &dialogue.organizer,
+            json!({"name": "Per Polis", "kind": "police"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let person = first["id"].as_str().unwrap();
+    let again = format!("/api/dialogues/{}/invitees/{person}/link", dialogue.id);
+    let (status, fresh) = app
+        .endpoint
+        .post(&again, &dialogue.organizer, json!(null))
+        .await;
+    assert_eq!(status, 201, "{fresh}");
+    assert_eq!(fresh["id"], first["id"]);
+    assert_ne!(fresh["invite_url"], first["invite_url"]);
+    // The lost link signs nobody in; the fresh one signs the panelist in.
+    let old = first["invite_url"].as_str().unwrap();
+    assert!(
+        app.endpoint.use_link(old).await.is_err(),
+        "the old link still works"
+    );
+    let credential = app.endpoint.accept(&fresh, dialogue.id).await;
+    assert!(!credential.is_empty());
+    // Someone who is on neither list has no link to show again.
+    let nobody = format!(
+        "/api/dialogues/{}/invitees/{}/link",
+        dialogue.id,
+        uuid::Uuid::new_v4()
+    );
+    let (status, body) = app
+        .endpoint
+        .post(&nobody, &dialogue.organizer, json!(null))
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "not_found", "{body}");
+}
