@@ -19,6 +19,7 @@ pub struct Settings {
     pub hub: HubConfig,
     pub meetings: MeetingSettings,
     pub safety: SafetySettings,
+    pub stuffing: StuffingSettings,
     pub retention: RetentionSettings,
     pub metrics: MetricsSettings,
     /// Districts declared here are created (or renamed) at start.
@@ -140,6 +141,18 @@ pub struct SafetySettings {
     pub police_number: String,
     /// Case-insensitive, matched as whole words on normalised text.
     pub danger_phrases: Vec<String>,
+}
+
+/// Making stuffing visible and bounded: the venue's room code, and flags on
+/// identities made in a burst from one address (`docs/operations.md`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StuffingSettings {
+    /// How long the venue screen shows one room code.
+    pub room_code_secs: u64,
+    /// How long the code before stays accepted after it changed.
+    pub room_code_grace_secs: u64,
+    /// Wrong room codes an address may send in a minute before it must wait.
+    pub room_code_misses_per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

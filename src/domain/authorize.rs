@@ -52,6 +52,9 @@ pub enum Action<'a> {
     OpenSocket,
     /// `read_pending` over the WebSocket: a page of the moderator's queue.
     ReadPending,
+    /// `room_code` over the WebSocket: the code the venue screen shows, which
+    /// counts a participant who types it as in the room.
+    SeeRoomCode,
     /// `POST /api/dialogues/{id}/photos`: a participant's photo for an observation.
     UploadPhoto,
     /// `GET /api/dialogues/{id}/photos/{photo}` and `POST …/photos/{photo}/preview`:
@@ -124,6 +127,14 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         Action::InviteeCalendar => ORGANIZERS,
         Action::OpenSocket => ANY_PART,
         Action::ReadPending => STAFF,
+        // The screen shows it to the room; staff may read it out. Never participants.
+        Action::SeeRoomCode => &[
+            Screen,
+            Moderator,
+            Organizer,
+            DistrictAdmin,
+            MunicipalityAdmin,
+        ],
         // An observation's photo comes from who observes (`observe`: participants).
         Action::UploadPhoto => &[Participant],
         Action::ViewPhoto => STAFF,
@@ -170,8 +181,8 @@ pub fn role_of(standing: Standing) -> Option<Role> {
 }
 
 /// Every action but commands with its name, for the printed table and the
-/// matrix test (REST, and the WebSocket's `read_pending`).
-pub const REST_ACTIONS: [(Action<'static>, &str); 23] = [
+/// matrix test (REST, and the WebSocket's `read_pending` and `room_code`).
+pub const REST_ACTIONS: [(Action<'static>, &str); 24] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
@@ -189,6 +200,7 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 23] = [
     (Action::InviteeCalendar, "invitee_calendar"),
     (Action::OpenSocket, "open_socket"),
     (Action::ReadPending, "read_pending"),
+    (Action::SeeRoomCode, "see_room_code"),
     (Action::UploadPhoto, "upload_photo"),
     (Action::ViewPhoto, "view_photo"),
     (Action::ModeratePhoto, "moderate_photo"),
@@ -250,6 +262,9 @@ mod tests {
         assert!(!may(Moderator, Action::ExportAudit));
         assert!(may(Moderator, Action::ViewStaff));
         assert!(!may(Panelist, Action::ViewStaff));
+        assert!(may(Screen, Action::SeeRoomCode));
+        assert!(!may(Participant, Action::SeeRoomCode));
+        assert!(!may(Panelist, Action::SeeRoomCode));
     }
 
     #[test]

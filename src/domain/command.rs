@@ -129,6 +129,11 @@ pub enum Command {
         poll: PollId,
         choices: Vec<u16>,
     },
+    /// A participant in the room types the code the venue screen shows: counted
+    /// as in the room (verified) from then on.
+    EnterRoom {
+        code: String,
+    },
     /// A participant writes to the panel privately, not to the public queue.
     SendTip {
         text: QuestionText,
@@ -233,6 +238,7 @@ impl Command {
             Command::ShowPollResults { .. } => "show_poll_results",
             Command::AnswerPoll { .. } => "answer_poll",
             Command::SendTip { .. } => "send_tip",
+            Command::EnterRoom { .. } => "enter_room",
             Command::MoveToPrivate { .. } => "move_to_private",
             Command::SetTipRecipients { .. } => "set_tip_recipients",
             Command::PlanWalk(_) => "plan_walk",

@@ -30,6 +30,10 @@ pub struct Context {
     /// The most participants present at once so far: written into the log when
     /// the dialogue closes, for the public record.
     pub attendance: Attendance,
+    /// The room codes accepted now (the venue screen's current one, and the one
+    /// before it during its grace period): derived by the caller from its secret
+    /// and the time.
+    pub room_codes: Vec<String>,
 }
 
 /// A vote set on or off. Votes commute, so they live beside the log, not in it.
@@ -73,6 +77,8 @@ pub struct Dialogue {
     pub now_answering: Option<QuestionId>,
     pub muted: HashSet<Uuid>,
     pub banned: HashSet<Uuid>,
+    /// Participants who entered the room code: in the room, verified.
+    pub in_room_verified: HashSet<Uuid>,
     /// Who has a vote set on each question.
     pub votes: HashMap<QuestionId, HashSet<Uuid>>,
     pub posts: BTreeMap<PostId, InfoPost>,
@@ -128,6 +134,7 @@ impl Dialogue {
             now_answering: None,
             muted: HashSet::new(),
             banned: HashSet::new(),
+            in_room_verified: HashSet::new(),
             votes: HashMap::new(),
             posts: BTreeMap::new(),
             receipts: HashMap::new(),

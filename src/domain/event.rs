@@ -155,6 +155,9 @@ pub enum Event {
         status: ActionStatus,
         note: String,
     },
+    /// The participant who caused it (`Recorded::by`) entered the room code the
+    /// venue screen showed: present in the room, not only saying so.
+    RoomEntered,
 }
 
 impl Event {

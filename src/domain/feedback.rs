@@ -45,8 +45,13 @@ pub struct FollowUp {
 /// Peak presence while the dialogue ran, as the node that closed it saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Attendance {
+    /// The most present at once who said they were in the room without
+    /// entering the room code.
     pub in_room: u64,
     pub remote: u64,
+    /// Participants who entered the room code the venue screen showed (each
+    /// once, over the whole dialogue): counted in the room, verified.
+    pub verified: u64,
 }
 
 /// What came of a question, as the public may learn it.

@@ -78,6 +78,8 @@ pub enum Refusal {
     },
     #[error("{0}")]
     BadWalk(&'static str),
+    #[error("that is not the room code the screen shows now")]
+    WrongRoomCode,
 }
 
 fn stop(s: &Option<u32>) -> String {

@@ -6,7 +6,7 @@ use crate::protocol::{
     self, AlertWire, EventBody, EventOut, Frame, NoticeWire, ServerMessage, TipMessage, TipWire,
     actor_to_wire, public_event,
 };
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -280,18 +280,24 @@ impl Fanout {
         self.members.clear();
     }
 
-    /// Distinct participants connected now, by where they take part from.
-    pub fn present(&self) -> protocol::Present {
+    /// Distinct participants connected now, by where they take part from: those
+    /// who entered the room code (`verified`) apart from those who only said so.
+    pub fn present(&self, entered: &HashSet<Uuid>) -> protocol::Present {
         let mut seen: HashMap<Uuid, Location> = HashMap::new();
         for m in self.members.values() {
             if let Actor::Participant(id) = m.actor {
                 seen.insert(id, m.location);
             }
         }
-        let in_room = seen.values().filter(|l| **l == Location::InRoom).count();
+        let verified = seen.keys().filter(|id| entered.contains(id)).count();
+        let in_room = seen
+            .iter()
+            .filter(|(id, l)| **l == Location::InRoom && !entered.contains(id))
+            .count();
         protocol::Present {
             in_room,
-            remote: seen.len() - in_room,
+            remote: seen.len() - in_room - verified,
+            verified,
         }
     }
 }

@@ -8,6 +8,7 @@ mod fanout;
 mod outbox;
 mod public_view;
 mod registry;
+pub mod room_code;
 mod stored;
 mod task;
 mod thread;
@@ -46,11 +47,15 @@ pub struct HubSettings {
     pub acks_cached: usize,
     /// Hub threads the dialogues are spread over; 0: one per core.
     pub threads: usize,
+    /// The venue screen's room codes.
+    pub room_codes: room_code::RoomCodes,
 }
 
 impl HubSettings {
     /// The hub's share of the settings, in the types it works with.
-    pub fn from_settings(settings: &crate::config::Settings) -> HubSettings {
+    /// `secret` is the server's signing secret, which every node shares: the
+    /// room codes are derived from it.
+    pub fn from_settings(settings: &crate::config::Settings, secret: &[u8]) -> HubSettings {
         HubSettings {
             live_interval: Duration::from_millis(settings.hub.live_interval_ms),
             ping_interval: Duration::from_secs(settings.hub.ping_interval_secs),
@@ -67,6 +72,11 @@ impl HubSettings {
                 per_participant: settings.limits.pending_questions_per_participant,
                 per_dialogue: settings.limits.pending_questions_per_dialogue,
             },
+            room_codes: room_code::RoomCodes::new(
+                secret,
+                settings.stuffing.room_code_secs,
+                settings.stuffing.room_code_grace_secs,
+            ),
         }
     }
 }

@@ -131,6 +131,7 @@ impl DialogueTask {
                     was_idle = idle;
                 }
                 _ = live_tick.tick() => {
+                    self.core.tick_clock(now_ms());
                     self.core.tick_live();
                     self.perform().await;
                 }
@@ -162,7 +163,11 @@ impl DialogueTask {
             // Keep order: what came before a join is committed before it.
             self.submit(std::mem::take(&mut submissions)).await;
             match other {
-                Request::Join(j) => self.core.join(j),
+                Request::Join(j) => {
+                    // Its room code (screen and staff) is the one of now.
+                    self.core.tick_clock(now_ms());
+                    self.core.join(j)
+                }
                 Request::Leave(conn) => self.core.leave(conn),
                 Request::View { audience, reply } => {
                     if let Some(frame) = self.core.view(audience) {

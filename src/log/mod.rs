@@ -95,7 +95,7 @@ struct Version {
 }
 
 /// The stored name of every kind of event, as in the body's `kind` field.
-pub const KINDS: [&str; 36] = [
+pub const KINDS: [&str; 37] = [
     "info_set",
     "phase_changed",
     "panelist_added",
@@ -132,6 +132,7 @@ pub const KINDS: [&str; 36] = [
     "panelist_removed",
     "moderator_removed",
     "participant_unbanned",
+    "room_entered",
 ];
 
 /// The stored name of an event's kind (what the audit trail calls the action).
@@ -173,6 +174,7 @@ pub fn kind(e: &Event) -> &'static str {
         Event::PanelistRemoved { .. } => 33,
         Event::ModeratorRemoved { .. } => 34,
         Event::ParticipantUnbanned { .. } => 35,
+        Event::RoomEntered => 36,
     }]
 }
 

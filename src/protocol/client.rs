@@ -211,6 +211,11 @@ pub enum ClientMessage {
         text: String,
         display_name: Option<String>,
     },
+    /// The room code the venue screen shows, typed by a participant in the room.
+    EnterRoom {
+        client_msg_id: ClientMsgId,
+        code: String,
+    },
     MoveToPrivate {
         client_msg_id: ClientMsgId,
         question_id: u64,
@@ -291,7 +296,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 35] = [
+pub const CLIENT_TYPES: [&str; 36] = [
     "hello",
     "ask",
     "vote",
@@ -327,6 +332,7 @@ pub const CLIENT_TYPES: [&str; 35] = [
     "create_action",
     "set_action_status",
     "read_pending",
+    "enter_room",
 ];
 
 #[cfg(test)]

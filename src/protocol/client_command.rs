@@ -360,6 +360,27 @@ impl ClientMessage {
                 let display_name = parse_display_name(name.as_deref(), &client_msg_id)?;
                 (client_msg_id, Command::SendTip { text, display_name })
             }
+            ClientMessage::EnterRoom {
+                client_msg_id,
+                code,
+            } => {
+                // As typed on a phone: spaces and case do not matter.
+                let code: String = code
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_uppercase();
+                if code.is_empty()
+                    || code.chars().count() > 16
+                    || !code.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    return Err(DecodeError::bad_request(
+                        "code must be 1 to 16 letters or digits",
+                        &client_msg_id,
+                    ));
+                }
+                (client_msg_id, Command::EnterRoom { code })
+            }
             ClientMessage::MoveToPrivate {
                 client_msg_id,
                 question_id,

@@ -38,6 +38,9 @@ pub enum ErrorCode {
     /// A posted data series (CSV) that cannot be read as one: the message says
     /// which row and column.
     BadCsv,
+    /// Not the room code the venue screen shows now (mistyped, or expired):
+    /// type the one on the screen.
+    WrongRoomCode,
 }
 
 impl ErrorCode {
@@ -59,6 +62,7 @@ impl ErrorCode {
             Self::Unavailable => "unavailable",
             Self::TooManyPending => "too_many_pending",
             Self::BadCsv => "bad_csv",
+            Self::WrongRoomCode => "wrong_room_code",
         }
     }
 
@@ -71,7 +75,7 @@ impl ErrorCode {
         match self {
             Self::Malformed | Self::UnknownType | Self::BadRequest | Self::BadCsv => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden | Self::Muted | Self::Banned => 403,
+            Self::Forbidden | Self::Muted | Self::Banned | Self::WrongRoomCode => 403,
             Self::NotFound => 404,
             Self::Conflict | Self::NotNow => 409,
             Self::RateLimited | Self::TooManyPending => 429,
@@ -105,6 +109,7 @@ impl From<&Refusal> for ErrorCode {
             Refusal::NotAWalk | Refusal::NoSuchWalkPart(_) => ErrorCode::NotFound,
             Refusal::GroupConflict { .. } | Refusal::ActionConflict { .. } => ErrorCode::Conflict,
             Refusal::BadWalk(_) => ErrorCode::BadRequest,
+            Refusal::WrongRoomCode => ErrorCode::WrongRoomCode,
         }
     }
 }

@@ -180,6 +180,8 @@ pub enum EventBody {
         status: ActionStatusWire,
         note: String,
     },
+    /// The participant in `by` entered the room code (staff only).
+    RoomEntered {},
 }
 
 impl EventBody {
@@ -218,10 +220,7 @@ impl From<&Event> for EventBody {
             Event::InfoSet(info) => EventBody::InfoSet(info.into()),
             Event::PhaseChanged { to, attendance } => EventBody::PhaseChanged {
                 phase: (*to).into(),
-                attendance: attendance.map(|a| AttendanceWire {
-                    in_room: a.in_room,
-                    remote: a.remote,
-                }),
+                attendance: attendance.map(AttendanceWire::from),
             },
             Event::PanelistAdded(p) => EventBody::PanelistAdded { panelist: p.into() },
             Event::ModeratorAdded(m) => EventBody::ModeratorAdded {
@@ -334,6 +333,7 @@ impl From<&Event> for EventBody {
                 outcome: outcome.clone(),
             },
             Event::InvitationOpened => EventBody::InvitationOpened {},
+            Event::RoomEntered => EventBody::RoomEntered {},
             Event::PollCreated {
                 poll,
                 question,
@@ -414,6 +414,7 @@ impl From<EventBody> for Event {
                 attendance: attendance.map(|a| Attendance {
                     in_room: a.in_room,
                     remote: a.remote,
+                    verified: a.verified,
                 }),
             },
             EventBody::PanelistAdded { panelist: p } => Event::PanelistAdded(Panelist {
@@ -537,6 +538,7 @@ impl From<EventBody> for Event {
                 outcome,
             },
             EventBody::InvitationOpened {} => Event::InvitationOpened,
+            EventBody::RoomEntered {} => Event::RoomEntered,
             EventBody::PollCreated {
                 poll_id,
                 question,

@@ -114,11 +114,26 @@ impl From<InfoWire> for DialogueInfo {
     }
 }
 
-/// Peak presence while the dialogue ran.
+/// Who took part: the most present at once in the room without the room code
+/// (`in_room`, said so) and remotely, and everyone who entered the room code
+/// (`verified`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttendanceWire {
     pub in_room: u64,
     pub remote: u64,
+    /// Absent in records written before the room code existed.
+    #[serde(default)]
+    pub verified: u64,
+}
+
+impl From<crate::domain::Attendance> for AttendanceWire {
+    fn from(a: crate::domain::Attendance) -> AttendanceWire {
+        AttendanceWire {
+            in_room: a.in_room,
+            remote: a.remote,
+            verified: a.verified,
+        }
+    }
 }
 
 /// Who did something: `{"role":"moderator","id":"…"}`.

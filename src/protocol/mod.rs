@@ -21,6 +21,7 @@ mod public_event;
 pub mod public_record;
 pub mod receipt;
 pub mod rest;
+pub mod room_code;
 mod server;
 mod server_tips;
 pub mod walk_report;
@@ -30,6 +31,7 @@ pub use codes::{CloseCode, ErrorCode};
 pub use event::EventBody;
 pub use event_parts::{ActorWire, actor_from_wire, actor_to_wire};
 pub use public_event::public_event;
+pub use room_code::RoomCodeWire;
 pub use server::{
     AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, FollowUpWire, LiveWire,
     NoticeWire, PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire,

@@ -129,7 +129,8 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         | EventBody::ParticipantBanned { .. }
         | EventBody::ParticipantUnbanned { .. }
         | EventBody::AnswerWritten { .. }
-        | EventBody::InvitationOpened {} => PublicEvent::Internal,
+        | EventBody::InvitationOpened {}
+        | EventBody::RoomEntered {} => PublicEvent::Internal,
         // An observation's place is public with its question, once approved.
         EventBody::ObservationPlaced(_) => PublicEvent::Internal,
         EventBody::WalkPlanned(_)

@@ -90,10 +90,7 @@ fn record_question<'a>(d: &'a Dialogue, q: &'a Question) -> RecordQuestion<'a> {
 
 pub fn record(d: &Dialogue) -> RecordWire<'_> {
     let mut figures = Figures {
-        attendance: d.attendance.map(|a| AttendanceWire {
-            in_room: a.in_room,
-            remote: a.remote,
-        }),
+        attendance: d.attendance.map(AttendanceWire::from),
         ..Figures::default()
     };
     let mut questions = Vec::new();

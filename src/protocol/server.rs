@@ -43,6 +43,8 @@ pub enum ServerMessage<'a> {
     Alert(&'a AlertWire),
     /// A page of the moderator's queue, the answer to `read_pending`.
     PendingPage(super::pending_page::PendingPageWire<'a>),
+    /// The room code the venue screen shows: for the screen and staff only.
+    RoomCode(&'a super::room_code::RoomCodeWire),
 }
 
 /// An event body for one audience.
@@ -72,6 +74,8 @@ pub struct Welcome<'a> {
     pub my_votes: Vec<u64>,
     /// This participant's answers to polls that are open, in poll order.
     pub my_answers: Vec<MyAnswerWire>,
+    /// Whether this participant entered the room code (counted in the room).
+    pub room_verified: bool,
 }
 
 /// A participant's own answer to an open poll.
@@ -499,8 +503,11 @@ pub struct LiveWire {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Present {
+    /// Said they are in the room, without the room code.
     pub in_room: usize,
     pub remote: usize,
+    /// Entered the room code (whatever they said in `hello`).
+    pub verified: usize,
 }
 
 impl LiveWire {

@@ -130,6 +130,7 @@ fn target_of(event: &Event) -> Option<String> {
         | Event::InfoPosted { .. }
         | Event::InfoPostEdited { .. }
         | Event::InvitationOpened
+        | Event::RoomEntered
         | Event::TipRecipientsSet { .. }
         | Event::WalkPlanned(_) => return None,
     };

@@ -337,6 +337,8 @@ where
             peak: Attendance {
                 in_room: row.get::<i64, _>("peak_in_room") as u64,
                 remote: row.get::<i64, _>("peak_remote") as u64,
+                // Counted from the log when the dialogue closes, not kept as a peak.
+                verified: 0,
             },
         }))
     }

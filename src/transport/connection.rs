@@ -25,7 +25,7 @@ type Stream = SplitStream<WebSocket>;
 
 pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) {
     let (mut sink, mut stream) = socket.split();
-    let session = match handshake(&state, &mut stream).await {
+    let session = match handshake(&state, &mut stream, slot.ip()).await {
         Ok(s) => s,
         Err((code, error)) => {
             if let Some(error) = error {
@@ -150,6 +150,8 @@ async fn linger(stream: &mut Stream) {
 /// for the connection's life.
 struct Session {
     actor: crate::domain::Actor,
+    /// The client's address, against which wrong room codes count.
+    ip: std::net::IpAddr,
     location: Location,
     resume: Option<protocol::Position>,
     dialogue: DialogueHandle,
@@ -161,7 +163,11 @@ struct Session {
 type Refused = (CloseCode, Option<ErrorWire>);
 
 /// The first message must be a valid `hello` with a token for this dialogue.
-async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Refused> {
+async fn handshake(
+    state: &AppState,
+    stream: &mut Stream,
+    ip: std::net::IpAddr,
+) -> Result<Session, Refused> {
     let timeout = Duration::from_secs(state.settings.limits.hello_timeout_secs);
     // RFC 6455 allows control frames at any time: a ping or pong before the hello
     // is answered by the WebSocket layer and skipped here, within the same deadline.
@@ -250,6 +256,7 @@ async fn handshake(state: &AppState, stream: &mut Stream) -> Result<Session, Ref
     };
     Ok(Session {
         actor,
+        ip,
         location: hello.location.map(Into::into).unwrap_or_default(),
         resume: hello.resume,
         dialogue,
@@ -403,6 +410,14 @@ async fn handle_text(
         Ok(Some(Err((id, order, after)))) => {
             let asked = (id, order, after);
             pending_page(state, session, outbox, asked).await
+        }
+        Ok(Some(Ok((key, command @ crate::domain::Command::EnterRoom { .. })))) => {
+            use crate::domain::authorize::{Action, role_may};
+            if !role_may(session.actor.role(), Action::Submit(&command)) {
+                refused(state, session, command.name());
+            }
+            let who = (session.ip, session.actor, &session.dialogue);
+            super::room_entry::enter(state, who, outbox, key, command).await;
         }
         Ok(Some(Ok((key, command)))) => {
             use crate::domain::authorize::{Action, role_may};

@@ -15,6 +15,7 @@ pub struct AddressLimits {
     joins: PerMinute,
     receipt_misses: PerMinute,
     code_misses: PerMinute,
+    room_code_misses: PerMinute,
     max_connections: usize,
 }
 
@@ -63,6 +64,13 @@ pub struct ConnectionSlot {
     ip: IpAddr,
 }
 
+impl ConnectionSlot {
+    /// The client's address the slot counts against (an IPv6 client's /64).
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+}
+
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.limits.connections.remove_if_mut(&self.ip, |_, n| {
@@ -73,12 +81,13 @@ impl Drop for ConnectionSlot {
 }
 
 impl AddressLimits {
-    pub fn new(limits: &Limits) -> AddressLimits {
+    pub fn new(limits: &Limits, room_code_misses: u32) -> AddressLimits {
         AddressLimits {
             connections: DashMap::new(),
             joins: PerMinute::new(limits.joins_per_ip_per_minute),
             receipt_misses: PerMinute::new(limits.receipt_misses_per_ip_per_minute),
             code_misses: PerMinute::new(limits.code_misses_per_ip_per_minute),
+            room_code_misses: PerMinute::new(room_code_misses),
             max_connections: limits.connections_per_ip,
         }
     }
@@ -119,6 +128,16 @@ impl AddressLimits {
     /// A join code that named no published dialogue: mistyped or guessed.
     pub fn code_missed(&self, ip: IpAddr, now: Instant) {
         self.code_misses.count(ip, now);
+    }
+
+    /// Room codes are refused unseen while an address has used up its misses.
+    pub fn room_codes_blocked(&self, ip: IpAddr, now: Instant) -> bool {
+        self.room_code_misses.exceeded(ip, now)
+    }
+
+    /// A room code that was not the screen's: mistyped, expired or guessed.
+    pub fn room_code_missed(&self, ip: IpAddr, now: Instant) {
+        self.room_code_misses.count(ip, now);
     }
 }
 

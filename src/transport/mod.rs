@@ -12,6 +12,7 @@ mod limits;
 mod pages;
 mod photos;
 mod rest;
+mod room_entry;
 mod safe_text;
 mod safety;
 mod serve;
@@ -65,7 +66,10 @@ impl AppState {
         proxies: TrustedProxies,
     ) -> AppState {
         AppState {
-            limits: Arc::new(limits::AddressLimits::new(&settings.limits)),
+            limits: Arc::new(limits::AddressLimits::new(
+                &settings.limits,
+                settings.stuffing.room_code_misses_per_ip_per_minute,
+            )),
             proxies: Arc::new(proxies),
             registry,
             tokens: Arc::new(tokens),

@@ -543,6 +543,19 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
                 ));
             }
         }
+        // The room code comes right after the welcome, to those the table lets see it.
+        cells += 1;
+        let saw_code = socket
+            .raw
+            .iter()
+            .any(|f| f.contains(r#""type":"room_code""#));
+        if saw_code != may(person.standing[0], Action::SeeRoomCode) {
+            failures.push(format!(
+                "{}'s socket {} the room code",
+                person.label,
+                if saw_code { "got" } else { "did not get" }
+            ));
+        }
         if socket.ever_saw(TIP_MARK) && !may(person.standing[0], Action::ViewStaff) {
             // Tip recipients on the panel are chosen per dialogue; none is set here.
             failures.push(format!("{}'s socket got the tip", person.label));

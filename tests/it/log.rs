@@ -309,6 +309,7 @@ fn v1_events() -> Vec<Recorded> {
                 attendance: Some(Attendance {
                     in_room: 48,
                     remote: 113,
+                    verified: 0,
                 }),
             },
         ),
@@ -355,6 +356,8 @@ fn v1_events() -> Vec<Recorded> {
         (organizer, Event::ModeratorRemoved { moderator: id(2) }),
         // Added with taking a ban back.
         (moderator, Event::ParticipantUnbanned { participant: id(6) }),
+        // Added with the venue's room code.
+        (participant, Event::RoomEntered),
     ];
     events
         .into_iter()
@@ -413,6 +416,28 @@ fn the_fixture_holds_every_kind_of_event() {
     let kinds: std::collections::BTreeSet<&str> =
         events.iter().map(|r| log::kind(&r.event)).collect();
     assert_eq!(kinds.len(), log::KINDS.len(), "{kinds:?}");
+}
+
+#[test]
+fn attendance_with_verified_participants_reads_back_and_without_them_is_written_as_before() {
+    let closed = |verified| Recorded {
+        seq: 9,
+        at: 1_767_800_000_000,
+        by: Actor::Organizer(id(1)),
+        event: Event::PhaseChanged {
+            to: Phase::Closed,
+            attendance: Some(Attendance {
+                in_room: 4,
+                remote: 20,
+                verified,
+            }),
+        },
+    };
+    let row = log::encode(&closed(17));
+    assert!(row.body.contains(r#""verified":17"#), "{}", row.body);
+    assert_eq!(log::decode(&row).unwrap(), closed(17));
+    // A record without the room code keeps the shape v1 always had.
+    assert!(!log::encode(&closed(0)).body.contains("verified"));
 }
 
 #[test]

@@ -41,6 +41,7 @@ mod sessions;
 mod slow;
 mod soak;
 mod store;
+mod stuffing;
 mod threads;
 mod tips;
 mod trace_logs;

@@ -110,7 +110,7 @@ fn event_kind_names() -> BTreeSet<String> {
     names_in_unknown_variant_message(&err.to_string())
 }
 
-const ERROR_CODES: [ErrorCode; 15] = [
+const ERROR_CODES: [ErrorCode; 16] = [
     ErrorCode::Malformed,
     ErrorCode::UnknownType,
     ErrorCode::BadRequest,
@@ -126,6 +126,7 @@ const ERROR_CODES: [ErrorCode; 15] = [
     ErrorCode::Unavailable,
     ErrorCode::TooManyPending,
     ErrorCode::BadCsv,
+    ErrorCode::WrongRoomCode,
 ];
 
 /// Exhaustive: a new client message does not compile until it is named here.
@@ -166,6 +167,7 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::CreateAction(_) => "create_action",
         ClientMessage::SetActionStatus(_) => "set_action_status",
         ClientMessage::ReadPending { .. } => "read_pending",
+        ClientMessage::EnterRoom { .. } => "enter_room",
     }
 }
 
@@ -183,6 +185,7 @@ fn server_type(msg: &ServerMessage) -> &'static str {
         ServerMessage::Tip(_) => "tip",
         ServerMessage::Alert(_) => "alert",
         ServerMessage::PendingPage(_) => "pending_page",
+        ServerMessage::RoomCode(_) => "room_code",
     }
 }
 
@@ -226,6 +229,7 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::ObservationPlaced(_) => "observation_placed",
         EventBody::ActionCreated { .. } => "action_created",
         EventBody::ActionStatusChanged { .. } => "action_status_changed",
+        EventBody::RoomEntered {} => "room_entered",
     }
 }
 
@@ -244,6 +248,7 @@ struct Specimens {
     tip: Vec<Value>,
     alert: Vec<Value>,
     pending_page: Vec<Value>,
+    room_code: Vec<Value>,
 }
 
 impl Specimens {
@@ -258,6 +263,7 @@ impl Specimens {
             "tip" => &self.tip,
             "alert" => &self.alert,
             "pending_page" => &self.pending_page,
+            "room_code" => &self.room_code,
             other => panic!("no plain specimens for {other}"),
         }
     }
@@ -526,9 +532,10 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
             json!({"kind": "action_status_changed", "action_id": 1, "status": "planned", "note": "Beställt"}),
         ),
         (m, json!({"kind": "group_moved", "group": 1, "at": null})),
+        (bo, json!({"kind": "room_entered"})),
         (
             org,
-            json!({"kind": "phase_changed", "phase": "closed", "attendance": {"in_room": 41, "remote": 118}}),
+            json!({"kind": "phase_changed", "phase": "closed", "attendance": {"in_room": 41, "remote": 118, "verified": 1}}),
         ),
         // Not a course a real dialogue takes (closing clears it), but it keeps a
         // question "now answering" in the snapshots the document is checked against.
@@ -636,6 +643,7 @@ fn specimens() -> Specimens {
             mine,
             my_votes,
             my_answers: protocol::my_answers(d, &who),
+            room_verified: d.in_room_verified.contains(&who.id()),
         }))
     };
     let snapshot = |d: &Dialogue, audience| {
@@ -648,6 +656,7 @@ fn specimens() -> Specimens {
             Present {
                 in_room: 1,
                 remote: 2,
+                verified: 3,
             },
             audience,
         );
@@ -762,6 +771,13 @@ fn specimens() -> Specimens {
             page(&flooded, QueueOrderWire::MostVoted, None),
             page(&bare, QueueOrderWire::Newest, None),
         ],
+        room_code: vec![to_value(&ServerMessage::RoomCode(
+            &protocol::RoomCodeWire {
+                code: "4711".into(),
+                valid_until: 1795617540000,
+                period_secs: 180,
+            },
+        ))],
     }
 }
 
@@ -1002,12 +1018,13 @@ fn every_json_example_in_the_protocol_document_is_what_the_server_speaks() {
         &specimens.tip,
         &specimens.alert,
         &specimens.pending_page,
+        &specimens.room_code,
     ]
     .into_iter()
     .flatten()
     .map(|s| s["type"].as_str().unwrap().to_string())
     .collect();
-    assert_eq!(server_types.len(), 11, "a specimen of every server message");
+    assert_eq!(server_types.len(), 12, "a specimen of every server message");
 
     let mut failures = Vec::new();
     let mut seen_client = BTreeSet::new();

@@ -674,17 +674,20 @@ async fn the_attendance_peak_is_kept_and_only_ever_raised(b: &Backend) {
     let seen = Attendance {
         in_room: 40,
         remote: 3,
+        verified: 0,
     };
     store.keep_attendance_peak(d.id, seen).await.unwrap();
     // A lower figure (another node, or fewer people later) lowers neither part.
     let lower = Attendance {
         in_room: 12,
         remote: 9,
+        verified: 0,
     };
     store.keep_attendance_peak(d.id, lower).await.unwrap();
     let kept = Attendance {
         in_room: 40,
         remote: 9,
+        verified: 0,
     };
     assert_eq!(peak(store.load(d.id).await.unwrap().unwrap()), kept);
     // Another node reads it too, and giving back cached memory loses nothing.

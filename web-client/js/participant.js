@@ -9,6 +9,7 @@ import {
 } from './participant_parts.js';
 import { notePolls, renderDangerAdvice, renderStream, setupAskJump } from './participant_layout.js';
 import { renderJoin, showJoin } from './participant_join.js';
+import { noteRoom, renderRoom, setupRoom } from './participant_room.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
@@ -113,6 +114,7 @@ function setupForms() {
     ev.preventDefault();
     ask();
   });
+  setupRoom((msg) => conn.submit(msg));
   $('sort-popular').addEventListener('click', () => setSort('popular'));
   $('sort-recent').addEventListener('click', () => setSort('recent'));
 }
@@ -162,6 +164,7 @@ function onMessage(msg) {
       myVotes = new Set(msg.my_votes);
       myAnswers.clear();
       for (const a of msg.my_answers || []) myAnswers.set(a.poll_id, a.choices);
+      noteRoom(msg);
       $('ask-text').maxLength = msg.max_question_chars;
       break;
     case 'snapshot':
@@ -348,6 +351,7 @@ function render() {
   renderPosts();
   renderNow();
   renderStream(model.dialogue, session && session.location);
+  renderRoom(model.dialogue);
   renderAddressees();
   renderAskState();
   renderMine();

@@ -7,6 +7,7 @@ import { staffCredential } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const model = new Model();
+let roomCode = null; // the code of now (`room_code`): shown to the room, never sent to participants
 
 async function main() {
   await loadStrings(new URLSearchParams(location.hash.slice(1)).get('lang'));
@@ -27,6 +28,7 @@ function onMessage(msg) {
   else if (msg.type === 'event') model.apply(msg.event, msg.by, msg.at);
   else if (msg.type === 'live-reset') model.liveReset();
   else if (msg.type === 'live') model.live(msg);
+  else if (msg.type === 'room_code') roomCode = msg.code;
   else return;
   render();
 }
@@ -36,7 +38,9 @@ function render() {
   if (!d) return;
   $('title').textContent = d.title;
   document.title = `${d.title} – ${t('page_screen')}`;
-  $('present').textContent = t('screen_present', { in_room: model.present.in_room, remote: model.present.remote });
+  // In the room: those who entered the room code and those who only said so.
+  const inRoom = model.present.in_room + (model.present.verified || 0);
+  $('present').textContent = t('screen_present', { in_room: inRoom, remote: model.present.remote });
   const q = model.current();
   const text = q ? q.text : d.phase === 'closed' ? t('screen_closed') : t('now_none');
   if ($('now-text').textContent !== text) $('now-text').textContent = text;
@@ -50,6 +54,9 @@ function render() {
   $('join-url').replaceChildren(location.host, h('wbr'), h('span', { class: 'path' }, `/j/${d.code}`));
   if ($('qr').getAttribute('src') !== `/qr/${d.code}`) $('qr').src = `/qr/${d.code}`;
   $('qr').alt = t('qr_alt', { code: d.code });
+  const showRoom = Boolean(roomCode) && (d.phase === 'open' || d.phase === 'live');
+  $('screen-room').hidden = !showRoom;
+  if (showRoom) $('room-code').textContent = roomCode;
   renderPoll();
 }
 

@@ -206,6 +206,9 @@ impl Dialogue {
             | Event::ObservationPlaced(_)
             | Event::ActionCreated { .. }
             | Event::ActionStatusChanged { .. } => self.apply_walk(rec),
+            Event::RoomEntered => {
+                self.in_room_verified.insert(rec.by.id());
+            }
         }
     }
 

@@ -77,6 +77,7 @@ impl Dialogue {
                 Ok(Decision::event(Event::ParticipantUnbanned { participant }))
             }
             Command::SetPhase { to, expected } => self.set_phase(to, expected, ctx.attendance),
+            Command::EnterRoom { code } => self.enter_room(actor, &code, &ctx.room_codes),
             Command::SetInfo(info) => {
                 // People were invited on a purpose: it cannot be taken away.
                 if self.phase != Phase::Draft && info.purpose.is_empty() {
@@ -421,6 +422,23 @@ impl Dialogue {
         Ok(Decision::event(Event::NowAnswering { question }))
     }
 
+    /// A participant who already entered the code is acked again with nothing
+    /// new in the log; a wrong or expired code is refused.
+    fn enter_room(
+        &self,
+        actor: &Actor,
+        code: &str,
+        accepted: &[String],
+    ) -> Result<Decision, Refusal> {
+        if !accepted.iter().any(|c| c == code) {
+            return Err(Refusal::WrongRoomCode);
+        }
+        if self.in_room_verified.contains(&actor.id()) {
+            return Ok(Decision::default());
+        }
+        Ok(Decision::event(Event::RoomEntered))
+    }
+
     fn set_phase(
         &self,
         to: Phase,
@@ -450,7 +468,12 @@ impl Dialogue {
         } else {
             Vec::new()
         };
-        // The record keeps how many took part: the peak presence, at closing.
+        // The record keeps how many took part: the peak presence, at closing,
+        // and everyone who entered the room code, from the log.
+        let attendance = Attendance {
+            verified: self.in_room_verified.len() as u64,
+            ..attendance
+        };
         events.push(Event::PhaseChanged {
             to,
             attendance: (to == Phase::Closed).then_some(attendance),

@@ -59,6 +59,7 @@ pub fn rights(cmd: &Command) -> Rights {
         Command::Vote { .. } => (PARTICIPANT, TakingQuestions),
         Command::AnswerPoll { .. } => (PARTICIPANT, TakingQuestions),
         Command::SendTip { .. } => (PARTICIPANT, TakingQuestions),
+        Command::EnterRoom { .. } => (PARTICIPANT, TakingQuestions),
         // Moderation of the queue.
         Command::Approve { .. } => (MODERATION, TakingQuestions),
         Command::Reject { .. } => (MODERATION, TakingQuestions),

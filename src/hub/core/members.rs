@@ -6,6 +6,12 @@ use crate::domain::{Actor, Audience, Phase};
 use crate::hub::fanout::Member;
 use crate::protocol::{self, CloseCode, Frame, LiveWire, ServerMessage, Welcome};
 
+/// Whether a connection gets the room code: the screen and staff, never a
+/// participant (the authorization table's `see_room_code`).
+fn sees_room_code(actor: &Actor) -> bool {
+    crate::domain::authorize::role_may(actor.role(), crate::domain::authorize::Action::SeeRoomCode)
+}
+
 impl DialogueCore {
     /// Takes a connection in: welcome, then exactly the events it missed if they
     /// are all still in the replay window, otherwise a snapshot.
@@ -44,6 +50,7 @@ impl DialogueCore {
             mine,
             my_votes,
             my_answers: protocol::my_answers(&self.dialogue, &j.actor),
+            room_verified: self.dialogue.in_room_verified.contains(&j.actor.id()),
         };
         j.outbox
             .push_always(protocol::encode(&ServerMessage::Welcome(welcome)));
@@ -62,6 +69,9 @@ impl DialogueCore {
                 j.outbox
                     .push_always(protocol::encode(&ServerMessage::Tip(&msg)));
             }
+        }
+        if sees_room_code(&j.actor) {
+            j.outbox.push_always(self.room_code_frame());
         }
         j.outbox.set_live(match audience {
             Audience::Staff => self.live.frames.0.clone(),
@@ -83,6 +93,45 @@ impl DialogueCore {
         let _ = j.reply.send(Ok(()));
     }
 
+    /// The room code of now, for the screen and staff.
+    fn room_code_frame(&self) -> Frame {
+        let current = self.settings.room_codes.current(self.dialogue.id, self.now);
+        protocol::encode(&ServerMessage::RoomCode(&protocol::RoomCodeWire {
+            code: current.code,
+            valid_until: current.valid_until,
+            period_secs: self.settings.room_codes.period_secs(),
+        }))
+    }
+
+    /// The time moved on (a tick of the shell's clock): when the room code
+    /// changed, the screen and staff get the new one.
+    pub fn tick_clock(&mut self, now: crate::domain::Timestamp) {
+        self.now = now;
+        let window = self
+            .settings
+            .room_codes
+            .current(self.dialogue.id, now)
+            .window;
+        if window == self.room_window {
+            return;
+        }
+        self.room_window = window;
+        let seeing: Vec<_> = self
+            .fanout
+            .members
+            .values()
+            .filter(|m| sees_room_code(&m.actor))
+            .map(|m| m.outbox.clone())
+            .collect();
+        if seeing.is_empty() {
+            return;
+        }
+        let frame = self.room_code_frame();
+        for outbox in seeing {
+            outbox.push(frame.clone());
+        }
+    }
+
     /// One snapshot encoding per audience, reused until the next event.
     pub(super) fn snapshot(&mut self, audience: Audience) -> Frame {
         let head = self.dialogue.head_seq;
@@ -101,7 +150,7 @@ impl DialogueCore {
 
     /// Who is here now, kept as the peak for the record.
     pub(super) fn note_presence(&mut self) -> protocol::Present {
-        let present = self.fanout.present();
+        let present = self.fanout.present(&self.dialogue.in_room_verified);
         self.peak.in_room = self.peak.in_room.max(present.in_room as u64);
         self.peak.remote = self.peak.remote.max(present.remote as u64);
         present

@@ -183,6 +183,8 @@ pub struct DialogueCore {
     peak: Attendance,
     /// The time of the latest input that carried one.
     now: Timestamp,
+    /// The room code's time window the screen and staff were last sent.
+    room_window: i64,
     work: Option<Work>,
     io: Option<Io>,
     /// While a catch-up or reload is out: the head the members had seen before it.
@@ -217,6 +219,7 @@ impl DialogueCore {
             store_votes_version: loaded.votes_version,
             peak: loaded.peak,
             now: 0,
+            room_window: i64::MIN,
             work: None,
             io: None,
             reading_from: 0,

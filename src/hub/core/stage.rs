@@ -68,6 +68,12 @@ impl DialogueCore {
                 } else {
                     Attendance::default()
                 },
+                // Only a command that names a room code needs the codes of now.
+                room_codes: if matches!(sub.command, Command::EnterRoom { .. }) {
+                    self.settings.room_codes.accepted(self.dialogue.id, now)
+                } else {
+                    Vec::new()
+                },
             };
             match self.dialogue.decide(&sub.actor, sub.command.clone(), ctx) {
                 Ok(decision) => {

@@ -108,6 +108,13 @@ pub(super) struct ModeratorV1 {
 pub(super) struct AttendanceV1 {
     in_room: u64,
     remote: u64,
+    /// Added later, with a default: rows written before it have none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    verified: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One event (the `body` column). v1 rows carry no `v` field.
@@ -255,4 +262,6 @@ pub(super) enum BodyV1 {
         status: ActionStatusV1,
         note: String,
     },
+    /// The actor (a participant) entered the venue's room code.
+    RoomEntered {},
 }

@@ -36,6 +36,7 @@ impl From<BodyV1> for Event {
                 attendance: attendance.map(|a| Attendance {
                     in_room: a.in_room,
                     remote: a.remote,
+                    verified: a.verified,
                 }),
             },
             B::PanelistAdded { panelist: p } => Event::PanelistAdded(Panelist {
@@ -161,6 +162,7 @@ impl From<BodyV1> for Event {
                 outcome,
             },
             B::InvitationOpened {} => Event::InvitationOpened,
+            B::RoomEntered {} => Event::RoomEntered,
             B::PollCreated {
                 poll_id,
                 question,

@@ -28,6 +28,7 @@ impl From<&Event> for BodyV1 {
                 attendance: attendance.map(|a| AttendanceV1 {
                     in_room: a.in_room,
                     remote: a.remote,
+                    verified: a.verified,
                 }),
             },
             Event::PanelistAdded(p) => B::PanelistAdded {
@@ -148,6 +149,7 @@ impl From<&Event> for BodyV1 {
                 outcome: outcome.clone(),
             },
             Event::InvitationOpened => B::InvitationOpened {},
+            Event::RoomEntered => B::RoomEntered {},
             Event::PollCreated {
                 poll,
                 question,

@@ -277,6 +277,8 @@ pub(super) fn figures_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) 
         let _ = write!(out, "<tr><th scope=\"row\">{label}</th><td>{n}</td></tr>");
     };
     if let Some(a) = f.attendance {
+        // Counted apart: a code typed from the screen, and a word taken on trust.
+        row(lang.t("rec_fig_verified"), a.verified.to_string());
         row(lang.t("rec_fig_in_room"), a.in_room.to_string());
         row(lang.t("rec_fig_remote"), a.remote.to_string());
     }

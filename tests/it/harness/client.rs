@@ -85,6 +85,15 @@ impl Client {
         Client::hello_with(client, hello, resume).await
     }
 
+    /// Connects as a participant who says (in `hello`) they are in the room.
+    pub async fn connect_in_room(url: &str, token: &str) -> Client {
+        let (ws, _) = connect_async(url).await.expect("connects");
+        let hello = json!({"type": "hello", "v": 1, "token": token, "location": "in_room"});
+        Client::hello_with(Client::blank(ws), hello, None)
+            .await
+            .unwrap_or_else(|e| panic!("connect failed: {e}"))
+    }
+
     /// Connects with a single-use ticket (staff and invitees).
     pub async fn try_connect_ticket(url: &str, ticket: &str) -> Result<Client, String> {
         let (ws, _) = connect_async(url).await.map_err(|e| e.to_string())?;

@@ -1,4 +1,5 @@
-//! What `decide` takes from outside (time, the receipt secret, attendance) ends
+//! What `decide` takes from outside (time, the receipt secret, attendance, the
+//! room codes of now) ends
 //! up in the events it writes: nobody patches them afterwards.
 
 use super::*;
@@ -60,6 +61,7 @@ fn closing_writes_the_attendance_it_was_given_and_opening_writes_none() {
     let peak = Attendance {
         in_room: 31,
         remote: 140,
+        verified: 0,
     };
     let open = Command::SetPhase {
         to: Phase::Live,
@@ -90,4 +92,73 @@ fn closing_writes_the_attendance_it_was_given_and_opening_writes_none() {
             attendance: Some(peak),
         })
     );
+}
+
+fn enter_room(m: &mut Meeting, who: &Actor, code: &str) -> Result<Decision, Refusal> {
+    let ctx = Context {
+        room_codes: vec!["4711".into(), "0815".into()],
+        ..at(1_000)
+    };
+    let cmd = Command::EnterRoom { code: code.into() };
+    let decision = m.d.decide(who, cmd, ctx)?;
+    for event in &decision.events {
+        m.seq += 1;
+        m.d.apply(&Recorded {
+            seq: m.seq,
+            at: 1_000,
+            by: *who,
+            event: event.clone(),
+        });
+    }
+    Ok(decision)
+}
+
+#[test]
+fn a_room_code_of_now_counts_the_participant_in_the_room_once_and_the_record_says_how_many() {
+    let mut m = Meeting::live();
+    let (anna, bo) = (participant(), participant());
+    assert_eq!(
+        enter_room(&mut m, &anna, "1234"),
+        Err(Refusal::WrongRoomCode)
+    );
+    assert!(m.d.in_room_verified.is_empty());
+    let entered = enter_room(&mut m, &anna, "4711").unwrap();
+    assert_eq!(entered.events, vec![Event::RoomEntered]);
+    // The code before, still in its grace period, counts too; a second entry adds nothing.
+    assert_eq!(
+        enter_room(&mut m, &anna, "0815").unwrap(),
+        Decision::default()
+    );
+    enter_room(&mut m, &bo, "0815").unwrap();
+    assert_eq!(m.d.in_room_verified.len(), 2);
+    // Nobody but a participant enters the room this way.
+    let moderator = m.moderator;
+    assert!(matches!(
+        enter_room(&mut m, &moderator, "4711"),
+        Err(Refusal::Forbidden { .. })
+    ));
+    let close = Command::SetPhase {
+        to: Phase::Closed,
+        expected: Phase::Live,
+    };
+    let ctx = Context {
+        attendance: Attendance {
+            in_room: 5,
+            remote: 9,
+            verified: 0,
+        },
+        ..at(2_000)
+    };
+    let closed = m.d.decide(&m.organizer, close, ctx).unwrap();
+    assert!(matches!(
+        closed.events.last(),
+        Some(Event::PhaseChanged {
+            attendance: Some(Attendance {
+                in_room: 5,
+                remote: 9,
+                verified: 2
+            }),
+            ..
+        })
+    ));
 }

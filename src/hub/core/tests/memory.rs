@@ -37,6 +37,7 @@ fn the_attendance_peak_kept_in_the_store_is_written_on_closing_after_a_reload() 
     loaded.peak = Attendance {
         in_room: 40,
         remote: 7,
+        verified: 0,
     };
     let mut core = DialogueCore::new(loaded, settings(100)).unwrap();
     let _member = join(&mut core, 1, participant(), None);
@@ -44,7 +45,8 @@ fn the_attendance_peak_kept_in_the_store_is_written_on_closing_after_a_reload() 
         core.peak(),
         Attendance {
             in_room: 40,
-            remote: 7
+            remote: 7,
+            verified: 0,
         }
     );
     let close = Command::SetPhase {
