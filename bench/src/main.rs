@@ -3,8 +3,11 @@
 //! the options of each.
 
 mod floor;
+mod http_load;
 mod many;
+mod meeting;
 mod publish;
+mod restart;
 mod run;
 mod servers;
 mod staff;

@@ -28,6 +28,29 @@ pub struct Size {
     pub secs: u64,
     /// `hub.threads` of the server under test.
     pub threads: usize,
+    /// The server's own limits (per-connection messages, pending-question caps)
+    /// instead of the bench's raised ones.
+    pub default_limits: bool,
+    /// What else happens during the run.
+    pub during: During,
+}
+
+/// Load beside the meeting, during its run.
+#[derive(Clone)]
+pub enum During {
+    Nothing,
+    /// `identities` fresh participants, each joined by code from this one
+    /// address, each asking `each` questions at `per_sec`, into dialogue 0.
+    Flood {
+        identities: usize,
+        each: usize,
+        per_sec: f64,
+    },
+    /// GET requests to dialogue 0's public pages from a separate process.
+    Public {
+        per_sec: f64,
+        connections: usize,
+    },
 }
 
 /// One dialogue's own connections: its asker and its moderator.
@@ -40,10 +63,25 @@ struct Room {
     voted: Vec<u64>,
 }
 
+/// Questions one participant asks before the run: below the server's default
+/// cap of pending questions per participant (20).
+const SEED_ASKS: usize = 15;
+
 async fn room(port: u16, n: usize, secs: usize) -> Result<Room, String> {
     let dialogue = create_dialogue_numbered(port, n).await?;
-    let mut asker = DhConn::open(port, "participant", dialogue.id).await?;
-    let (_, ids) = asker.ask(VOTED + secs, None).await?;
+    // The questions to vote on and to approve, from a few participants, so no
+    // one of them is over the default per-participant cap; the run's asker is
+    // a participant of its own.
+    let mut ids = Vec::with_capacity(VOTED + secs);
+    let mut from = 0;
+    while from < VOTED + secs {
+        let k = (VOTED + secs - from).min(SEED_ASKS);
+        let mut seed = DhConn::open(port, "participant", dialogue.id).await?;
+        ids.extend(seed.ask_from(from, k, None).await?.1);
+        from += k;
+    }
+    ids.sort_unstable();
+    let asker = DhConn::open(port, "participant", dialogue.id).await?;
     let mut moderator = DhConn::open(port, "moderator", dialogue.id).await?;
     let approved = moderator.approve(&ids[..VOTED], 0, None, 0).await?;
     if !approved.errors.is_empty() {
@@ -65,7 +103,19 @@ struct Run {
 }
 
 pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
-    let mut env = raised_limits();
+    let mut env = if size.default_limits {
+        // An empty value removes the bench's setting: the server's default holds.
+        [
+            "DIALOGHUB_LIMITS__MESSAGES_PER_SEC",
+            "DIALOGHUB_LIMITS__MESSAGES_BURST",
+            "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_PARTICIPANT",
+            "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_DIALOGUE",
+        ]
+        .map(|k| (k, String::new()))
+        .to_vec()
+    } else {
+        raised_limits()
+    };
     env.push(("DIALOGHUB_HUB__THREADS", size.threads.to_string()));
     let server = start(ctx, System::Dialoghub, &env)?;
     let port = server.port;
@@ -119,21 +169,66 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
     workers.wait("ready ", Duration::from_secs(300)).await?;
     let connect_ms = (now_us() - t_connect) / 1000;
     let idle = util::sample(server.pid);
+    let first = rooms[0].dialogue.code.clone();
+    let first_id = rooms[0].dialogue.id;
+    let mut public = match &size.during {
+        During::Public {
+            per_sec,
+            connections,
+        } => {
+            let http = crate::http_load::HttpSpec {
+                paths: vec![format!("/d/{first}"), format!("/d/{first}/record.json")],
+                per_sec: *per_sec,
+                secs: size.secs,
+                connections: *connections,
+            };
+            let spec = WorkerSpec {
+                http: Some(http),
+                ..spec(System::Dialoghub, port, 0, 0)
+            };
+            let mut w = Workers::spawn(&ctx.bench, &[spec])?;
+            w.wait("ready ", Duration::from_secs(30)).await?;
+            Some(w)
+        }
+        _ => None,
+    };
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = util::sample(server.pid);
     let go_us = now_us();
     workers.send("go");
-    let runs: Vec<Run> = futures_util::future::join_all(rooms.iter_mut().map(|r| async move {
+    if let Some(w) = public.as_mut() {
+        w.send("go");
+    }
+    let flood = async {
+        match size.during {
+            During::Flood {
+                identities,
+                each,
+                per_sec,
+            } => Some(crate::meeting::flood(port, &first, identities, each, per_sec).await),
+            _ => None,
+        }
+    };
+    let meeting = futures_util::future::join_all(rooms.iter_mut().map(|r| async move {
         let (approved, asked) = tokio::join!(
             r.moderator.approve(&r.to_approve, 1, Some(RATE), 100),
-            r.asker.ask_from(VOTED + secs, secs, Some(RATE)),
+            r.asker.ask_counted(VOTED + secs, secs, Some(RATE)),
         );
-        Run {
-            approved,
-            asked: asked.map(|(p, _)| p),
+        Run { approved, asked }
+    }));
+    let (runs, flood): (Vec<Run>, _) = tokio::join!(meeting, flood);
+    let http = match public.as_mut() {
+        Some(w) => {
+            let done = w
+                .wait("http-done", Duration::from_secs(size.secs + 30))
+                .await;
+            let mut r = w.report().await?;
+            let mut v = serde_json::to_value(r.pop().and_then(|r| r.http)).unwrap_or_default();
+            v["done"] = json!(done.is_ok());
+            v
         }
-    }))
-    .await;
+        None => Value::Null,
+    };
     let votes_done = workers
         .wait("votes-done", Duration::from_secs(size.secs + 60))
         .await;
@@ -196,6 +291,9 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
     }
     let own_gaps: u64 = rooms.iter().map(|r| r.moderator.gaps + r.asker.gaps).sum();
     let phase = m.phases.get(&1);
+    // What a moderator who opens the console now receives.
+    let snapshot_bytes = crate::publish::snapshot_bytes(port, first_id).await.ok();
+    let end = util::sample(server.pid);
     drop(server);
     Ok(json!({
         "scenario": name,
@@ -232,7 +330,12 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
             "rss_idle_mib": idle.rss_kib / 1024,
             "rss_end_mib": after.rss_kib / 1024,
             "rss_base_mib": base.rss_kib / 1024,
+            "rss_growth_during_run_mib": (end.rss_kib.saturating_sub(before.rss_kib)) as f64 / 1024.0,
         },
+        "limits": if size.default_limits { "server defaults" } else { "raised" },
+        "moderator_snapshot_bytes": snapshot_bytes,
+        "flood": flood.map(|f| f.json()),
+        "http": http,
         "loadgen": { "processes": reports.len(), "cpu_s": (lg_cpu * 10.0).round() / 10.0 },
         "gaps": m.gaps + own_gaps,
         "errors": m.errors,

@@ -98,6 +98,15 @@ impl DhConn {
                 json!({ "type": "hello", "v": 1, "ticket": crate::staff::ticket(port, dialogue).await? })
             }
         };
+        DhConn::hello(port, hello).await
+    }
+
+    /// A participant's connection with a token from `POST /api/join`.
+    pub async fn open_token(port: u16, token: &str) -> Result<DhConn, String> {
+        DhConn::hello(port, json!({ "type": "hello", "v": 1, "token": token })).await
+    }
+
+    async fn hello(port: u16, hello: Value) -> Result<DhConn, String> {
         let mut ws = util::dial(port, "/ws").await?;
         ws.send(Message::Text(hello.to_string().into()))
             .await
@@ -209,6 +218,34 @@ impl DhConn {
         n: usize,
         rate: Option<f64>,
     ) -> Result<(Published, Vec<u64>), String> {
+        let (out, answers) = self.asks(from, n, rate).await?;
+        if !out.errors.is_empty() {
+            return Err(format!("asks refused: {:?}", out.errors));
+        }
+        let mut ids: Vec<u64> = answers
+            .values()
+            .filter_map(|v| v["question_id"].as_u64())
+            .collect();
+        ids.sort_unstable();
+        Ok((out, ids))
+    }
+
+    /// As `ask_from`, but refusals are counted in the result's `errors`, not failures.
+    pub async fn ask_counted(
+        &mut self,
+        from: usize,
+        n: usize,
+        rate: Option<f64>,
+    ) -> Result<Published, String> {
+        Ok(self.asks(from, n, rate).await?.0)
+    }
+
+    async fn asks(
+        &mut self,
+        from: usize,
+        n: usize,
+        rate: Option<f64>,
+    ) -> Result<(Published, HashMap<String, Value>), String> {
         let frames = (from..from + n)
             .map(|i| {
                 let id = format!("ask-{i}");
@@ -223,16 +260,8 @@ impl DhConn {
                 )
             })
             .collect();
-        let (out, answers) = self.submit(frames, rate, Duration::from_secs(120)).await?;
-        if !out.errors.is_empty() {
-            return Err(format!("asks refused: {:?}", out.errors));
-        }
-        let mut ids: Vec<u64> = answers
-            .values()
-            .filter_map(|v| v["question_id"].as_u64())
-            .collect();
-        ids.sort_unstable();
-        Ok((out, ids))
+        let within = Duration::from_secs(120 + rate.map_or(0, |r| (n as f64 / r) as u64));
+        self.submit(frames, rate, within).await
     }
 
     /// Approves `questions`; each approval's published text carries its send time.
@@ -265,6 +294,35 @@ impl DhConn {
         let within = Duration::from_secs(30 + questions.len() as u64);
         Ok(self.submit(frames, rate, within).await?.0)
     }
+}
+
+/// The size in bytes of the `snapshot` a moderator gets on opening `dialogue`.
+pub async fn snapshot_bytes(port: u16, dialogue: uuid::Uuid) -> Result<usize, String> {
+    let ticket = crate::staff::ticket(port, dialogue).await?;
+    let mut ws = util::dial(port, "/ws").await?;
+    let hello = json!({ "type": "hello", "v": 1, "ticket": ticket });
+    ws.send(Message::Text(hello.to_string().into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(msg) = ws.next().await {
+        match msg {
+            Ok(Message::Text(t)) => {
+                #[derive(serde::Deserialize)]
+                struct Head<'a> {
+                    #[serde(rename = "type", borrow)]
+                    ty: &'a str,
+                }
+                let head: Head = serde_json::from_str(&t).map_err(|e| e.to_string())?;
+                if head.ty == "snapshot" {
+                    return Ok(t.len());
+                }
+            }
+            Ok(Message::Close(c)) => return Err(format!("closed: {c:?}")),
+            Ok(_) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err("no snapshot".into())
 }
 
 /// Spelled-out numbers keep question texts free of digits (the guard flags digit runs).

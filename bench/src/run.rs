@@ -145,6 +145,8 @@ pub(crate) fn spec(system: System, port: u16, first: usize, count: usize) -> Wor
         dh: None,
         dialogues: Vec::new(),
         first_dialogue: 0,
+        reconnect: false,
+        http: None,
     }
 }
 
@@ -201,22 +203,40 @@ pub(crate) fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
 
 /// Events a second in the paced phase: the issue's 10 approvals a second.
 const PACED_RATE: f64 = 10.0;
+/// The cluster-cost scenario's rate: 2 approvals a second.
+const CLUSTER_RATE: f64 = 2.0;
 
-/// One publisher, `n` subscribers: `paced` events at PACED_RATE, then `burst` events
-/// at once. With `nodes` > 1 (dialoghub only), the subscribers are spread evenly
-/// over that many nodes on PostgreSQL and Redis, and the publisher is on the first.
+/// Where a fan-out's dialoghub runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Fleet {
+    /// One node (SQLite), or `nodes` on PostgreSQL and Redis when more than one.
+    Nodes(usize),
+    /// One node alone on PostgreSQL, no bus.
+    OnePostgres,
+}
+
+/// One publisher, `n` subscribers: `paced` events at `rate` a second, then `burst`
+/// events at once. With `nodes` > 1 (dialoghub only), the subscribers are spread
+/// evenly over that many nodes on PostgreSQL and Redis, and the publisher is on
+/// the first.
 pub async fn fanout(
     ctx: &Ctx,
     system: System,
     n: usize,
-    paced: usize,
-    burst: usize,
-    nodes: usize,
+    (paced, burst, rate): (usize, usize, f64),
+    fleet: Fleet,
 ) -> Result<Value, String> {
     let env = raised_limits();
+    let nodes = match fleet {
+        Fleet::Nodes(k) => k,
+        Fleet::OnePostgres => 1,
+    };
     let (single, cluster);
     let servers: &[Server] = if nodes > 1 {
         cluster = servers::start_cluster(&ctx.dialoghub, nodes, &env)?;
+        &cluster.nodes
+    } else if fleet == Fleet::OnePostgres {
+        cluster = servers::start_on_postgres(&ctx.dialoghub, &env)?;
         &cluster.nodes
     } else {
         single = [start(ctx, system, &env)?];
@@ -264,11 +284,9 @@ pub async fn fanout(
     let mut incomplete = Vec::new();
     match &mut publisher {
         Pub::Dh(m, ids) => {
-            p1 = m
-                .approve(&ids[..paced], 1, Some(PACED_RATE), text_len)
-                .await?;
+            p1 = m.approve(&ids[..paced], 1, Some(rate), text_len).await?;
         }
-        Pub::Peer(p) => p1 = p.publish(paced, 1, Some(PACED_RATE), peer_len).await?,
+        Pub::Peer(p) => p1 = p.publish(paced, 1, Some(rate), peer_len).await?,
     }
     workers.send(&format!("expect {}", p1.last_seq));
     if let Err(e) = workers.wait("complete", Duration::from_secs(30)).await {
@@ -301,10 +319,22 @@ pub async fn fanout(
     for (k, v) in p1.errors.iter().chain(p2.errors.iter()) {
         *publisher_errors.entry(k.clone()).or_default() += v;
     }
+    let paced_deliveries = m.phases.get(&1).map_or(0, |p| p.0);
+    // Every server process's CPU time over the paced window, per delivery.
+    let cpu_us_per_delivery = if paced_deliveries > 0 {
+        json!(
+            ((after_paced.cpu_s - idle.cpu_s) * 1e6 / paced_deliveries as f64 * 100.0).round()
+                / 100.0
+        )
+    } else {
+        Value::Null
+    };
     Ok(json!({
         "scenario": if nodes > 1 { format!("cluster-{n}") } else { format!("fanout-{n}") },
         "system": if nodes > 1 { format!("{}-{nodes}-nodes", system.name()) } else { system.name().to_string() },
         "nodes": nodes,
+        "store": if fleet == Fleet::Nodes(1) { "sqlite" } else { "postgres" },
+        "paced_rate_per_s": rate,
         "requested": n,
         "connected": m.connected,
         "connect_failed": m.failed,
@@ -322,6 +352,8 @@ pub async fn fanout(
             "memory": mem_json(&base, &idle, m.connected),
             "rss_end_mib": after_burst.rss_kib / 1024,
             "cpu_paced_pct": cpu_percent(&idle, &after_paced),
+            "cpu_paced_s": ((after_paced.cpu_s - idle.cpu_s) * 100.0).round() / 100.0,
+            "cpu_us_per_delivery_paced": cpu_us_per_delivery,
             "cpu_burst_pct": cpu_percent(&before_burst, &after_burst),
         },
         "loadgen": { "processes": reports.len(), "cpu_s": (lg_cpu * 10.0).round() / 10.0, "rss_mib": m.rss_kib / 1024 },
@@ -372,15 +404,16 @@ pub async fn idle(ctx: &Ctx, system: System, n: usize) -> Result<Value, String> 
     }))
 }
 
-/// `n` participants voting on 20 approved questions at `per_sec` each for `secs`.
+/// `n` participants voting on 20 approved questions at `per_sec` each for `secs`,
+/// at most `window` unacknowledged; joined by code with `rest_join` (else with
+/// minted tokens).
 pub async fn vote_storm(
     ctx: &Ctx,
     name: &str,
     n: usize,
-    per_sec: f64,
-    window: usize,
-    secs: u64,
+    (per_sec, window, secs): (f64, usize, u64),
     env: &[(&str, String)],
+    rest_join: bool,
 ) -> Result<Value, String> {
     let server = start(ctx, System::Dialoghub, env)?;
     let port = server.port;
@@ -400,7 +433,7 @@ pub async fn vote_storm(
         duration_ms: secs * 1000,
     };
     let specs = servers::split(n, |first, count| WorkerSpec {
-        dh: Some(dh_spec(&d, false, Some(votes.clone()))),
+        dh: Some(dh_spec(&d, rest_join, Some(votes.clone()))),
         ..spec(System::Dialoghub, port, first, count)
     });
     let mut workers = Workers::spawn(&ctx.bench, &specs)?;
@@ -447,7 +480,10 @@ pub async fn vote_storm(
             "distinct_final_views": m.finals.len(),
             "clients_without_tallies": m.no_tallies,
             "final_shown_ms_after_last_vote_sent": (latest.saturating_sub(m.last_vote_sent_us)) as f64 / 1000.0,
+            "final_shown_ms_after_last_ack": (latest.saturating_sub(m.last_vote_ack_us)) as f64 / 1000.0,
+            "final_shown_within_250_ms": agree && latest.saturating_sub(m.last_vote_sent_us) <= 250_000,
         },
+        "joined_by_code": rest_join,
         "server": { "cpu_pct": cpu_percent(&before, &after), "rss_end_mib": after.rss_kib / 1024 },
         "loadgen": { "processes": reports.len(), "cpu_s": (m.cpu_s * 10.0).round() / 10.0 },
         "gaps": m.gaps + moderator.gaps,
@@ -545,7 +581,8 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
         }
         for s in systems {
             eprintln!("bench: {name} on {} …", s.name());
-            record(fanout(ctx, s, n, paced, burst, 1).await, &name, s.name());
+            let r = fanout(ctx, s, n, (paced, burst, PACED_RATE), Fleet::Nodes(1)).await;
+            record(r, &name, s.name());
         }
     }
     // One dialogue on three nodes: more participants than one process may hold.
@@ -557,8 +594,60 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
             eprintln!("bench: {name} skipped: {why}");
         } else {
             eprintln!("bench: {name} on {system} …");
-            let r = fanout(ctx, System::Dialoghub, cluster_n, paced, burst, nodes).await;
+            let r = fanout(
+                ctx,
+                System::Dialoghub,
+                cluster_n,
+                (paced, burst, PACED_RATE),
+                Fleet::Nodes(nodes),
+            )
+            .await;
             record(r, &name, &system);
+        }
+    }
+    // The cluster's cost: three nodes × 6,650 at 2 approvals a second, beside one
+    // node (on the same kind of PostgreSQL database, no bus) with all 19,950.
+    let (cost_n, cost_paced) = if ctx.quick { (900, 10) } else { (19950, 60) };
+    let name = "cluster-19950";
+    if want(name) {
+        if let Err(why) = servers::cluster_urls() {
+            eprintln!("bench: {name} skipped: {why}");
+        } else {
+            let mut per_delivery = Vec::new();
+            for fleet in [Fleet::OnePostgres, Fleet::Nodes(3)] {
+                let system = match fleet {
+                    Fleet::OnePostgres => "dialoghub-1-node".to_string(),
+                    Fleet::Nodes(k) => format!("dialoghub-{k}-nodes"),
+                };
+                eprintln!("bench: {name} on {system} …");
+                let shape = (cost_paced, 0, CLUSTER_RATE);
+                let r = fanout(ctx, System::Dialoghub, cost_n, shape, fleet).await;
+                let r = r.map(|mut v| {
+                    v["scenario"] = json!(name);
+                    v["system"] = json!(system);
+                    per_delivery.push(v["server"]["cpu_us_per_delivery_paced"].as_f64());
+                    if let [Some(one), Some(three)] = per_delivery[..] {
+                        v["cpu_per_delivery_vs_one_node"] =
+                            json!((three / one * 100.0).round() / 100.0);
+                    }
+                    v
+                });
+                record(r, name, &system);
+            }
+        }
+    }
+    let restart_n = if ctx.quick { 1000 } else { 10000 };
+    let name = "restart-storm";
+    if want(name) {
+        use crate::restart::Store;
+        for store in [Store::Sqlite, Store::Postgres] {
+            if store == Store::Postgres && std::env::var("DATABASE_URL").is_err() {
+                eprintln!("bench: {name} on PostgreSQL skipped: it needs DATABASE_URL");
+                continue;
+            }
+            eprintln!("bench: {name} on {} …", store.system());
+            let r = crate::restart::restart_storm(ctx, name, restart_n, store).await;
+            record(r, name, store.system());
         }
     }
     let idle_n = if ctx.quick { 1000 } else { 10000 };
@@ -578,25 +667,45 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
             ctx,
             "vote-10k",
             voters,
-            10_000.0 / voters as f64,
-            10,
-            secs,
+            (10_000.0 / voters as f64, 10, secs),
             &[],
+            false,
         )
         .await;
         record(r, "vote-10k", "dialoghub");
     }
     if want("vote-storm") {
         eprintln!("bench: vote-storm …");
-        let r = vote_storm(ctx, "vote-storm", voters, 5.0, 10, secs, &[]).await;
+        let r = vote_storm(ctx, "vote-storm", voters, (5.0, 10, secs), &[], false).await;
         record(r, "vote-storm", "dialoghub");
         eprintln!("bench: vote-storm-raised …");
         let env = [
             ("DIALOGHUB_LIMITS__MESSAGES_PER_SEC", "1000".to_string()),
             ("DIALOGHUB_LIMITS__MESSAGES_BURST", "1000".to_string()),
         ];
-        let r = vote_storm(ctx, "vote-storm-raised", voters, 20.0, 4, secs, &env).await;
+        let r = vote_storm(
+            ctx,
+            "vote-storm-raised",
+            voters,
+            (20.0, 4, secs),
+            &env,
+            false,
+        )
+        .await;
         record(r, "vote-storm-raised", "dialoghub");
+    }
+    if want("vote-25k") {
+        // 25,000 durable votes a second offered (5 a second from each of 5,000
+        // participants joined by code), the per-connection limit raised so only
+        // the server's own speed decides.
+        eprintln!("bench: vote-25k …");
+        let env = [
+            ("DIALOGHUB_LIMITS__MESSAGES_PER_SEC", "1000".to_string()),
+            ("DIALOGHUB_LIMITS__MESSAGES_BURST", "1000".to_string()),
+        ];
+        let (n, secs) = if ctx.quick { (1000, 4) } else { (5000, 10) };
+        let r = vote_storm(ctx, "vote-25k", n, (5.0, 10, secs), &env, true).await;
+        record(r, "vote-25k", "dialoghub");
     }
     // Many dialogues at once, with one hub thread per core and with one, in turn.
     let (dialogues, per, secs) = if ctx.quick {
@@ -614,8 +723,46 @@ pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
                 per,
                 secs,
                 threads,
+                default_limits: false,
+                during: crate::many::During::Nothing,
             };
             record(crate::many::many(ctx, &name, &size).await, &name, &system);
+        }
+    }
+    // One meeting alone and under a question flood (issue 19).
+    if want("flood-300") {
+        let (per, secs, each) = if ctx.quick {
+            (100, 5, 25)
+        } else {
+            (300, 20, 100)
+        };
+        let flood = crate::many::During::Flood {
+            identities: 100,
+            each,
+            per_sec: 5.0,
+        };
+        let runs =
+            crate::meeting::alone_and_with(ctx, "flood-300", (per, secs), flood, "flood").await;
+        for (r, system) in runs {
+            record(r, "flood-300", &system);
+        }
+    }
+    // One meeting alone and while its public pages are fetched (issue 19).
+    if want("public-1000") {
+        let (per, secs, rate, conns) = if ctx.quick {
+            (200, 5, 200.0, 10)
+        } else {
+            (1000, 20, 1000.0, 50)
+        };
+        let public = crate::many::During::Public {
+            per_sec: rate,
+            connections: conns,
+        };
+        let runs =
+            crate::meeting::alone_and_with(ctx, "public-1000", (per, secs), public, "public-pages")
+                .await;
+        for (r, system) in runs {
+            record(r, "public-1000", &system);
         }
     }
     let joins = if ctx.quick { 500 } else { 5000 };
@@ -650,6 +797,18 @@ fn short(v: &Value) -> String {
     if let Some(x) = v.get("durable_votes_per_s") {
         parts.push(format!("{x} votes/s, ack p99 {} ms", v["ack"]["p99_ms"]));
     }
+    if let Some(r) = v.get("resume_after_listening") {
+        parts.push(format!(
+            "resumed {}, p99 {} ms, last {} ms after listening, missed {}",
+            v["resumed"], r["p99_ms"], r["max_ms"], v["missed_events"]
+        ));
+    }
+    if let Some(x) = v["server"].get("cpu_us_per_delivery_paced") {
+        parts.push(format!("{x} CPU-µs/delivery"));
+    }
+    if let Some(x) = v.get("ratios") {
+        parts.push(format!("ratios {x}"));
+    }
     parts.push(format!("gaps {}", v["gaps"]));
     parts.join(", ")
 }
@@ -657,7 +816,7 @@ fn short(v: &Value) -> String {
 // ---------------------------------------------------------------------------
 // The table.
 
-fn f(v: &Value) -> String {
+pub(crate) fn f(v: &Value) -> String {
     match v {
         Value::Null => "–".into(),
         Value::Number(n) => {
@@ -680,7 +839,7 @@ fn f(v: &Value) -> String {
     }
 }
 
-fn problems(v: &Value) -> String {
+pub(crate) fn problems(v: &Value) -> String {
     let count = |k: &str| -> u64 {
         match &v[k] {
             Value::Object(o) => o.values().filter_map(Value::as_u64).sum(),
@@ -796,6 +955,65 @@ pub fn table(results: &[Value]) -> String {
             ratio(&dps(Some(d)), &dps(fl)),
         ));
     }
+    t.push_str("\n### Cluster cost: the same participants and rate on three nodes and on one\n\n| scenario | system | connected | rate/s | p50 ms | p99 ms | max ms | deliveries | server CPU s | CPU-µs per delivery | ÷ one node | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    for r in results.iter().filter(|r| r["scenario"] == "cluster-19950") {
+        if r.get("failed").is_some() {
+            t.push_str(&format!(
+                "| {} | {} | FAILED: {} |\n",
+                f(&r["scenario"]),
+                f(&r["system"]),
+                f(&r["failed"])
+            ));
+            continue;
+        }
+        let p = &r["paced"];
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["system"]),
+            f(&r["connected"]),
+            f(&r["paced_rate_per_s"]),
+            f(&p["latency"]["p50_ms"]),
+            f(&p["latency"]["p99_ms"]),
+            f(&p["latency"]["max_ms"]),
+            f(&p["deliveries"]),
+            f(&r["server"]["cpu_paced_s"]),
+            f(&r["server"]["cpu_us_per_delivery_paced"]),
+            f(&r["cpu_per_delivery_vs_one_node"]),
+            problems(r),
+        ));
+    }
+    t.push_str("\n### Restart storm: SIGTERM, start again on the same port and store, every client resumes\n\n| scenario | system | connected | SIGTERM → listening ms | resumed | with snapshot | resume p50 ms | resume p99 ms | last resume ms | reconnect attempts | missed events | deliveries | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+    for r in results.iter().filter(|r| r["scenario"] == "restart-storm") {
+        if r.get("failed").is_some() {
+            t.push_str(&format!(
+                "| {} | {} | FAILED: {} |\n",
+                f(&r["scenario"]),
+                f(&r["system"]),
+                f(&r["failed"])
+            ));
+            continue;
+        }
+        let x = &r["resume_after_listening"];
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["system"]),
+            f(&r["connected"]),
+            f(&r["restart"]["sigterm_to_listening_ms"]),
+            f(&r["resumed"]),
+            f(&r["resumed_with_snapshot"]),
+            f(&x["p50_ms"]),
+            f(&x["p99_ms"]),
+            f(&x["max_ms"]),
+            f(&r["reconnect_attempts"]),
+            f(&r["missed_events"]),
+            f(&r["deliveries"]),
+            f(&r["expected_deliveries"]),
+            problems(r),
+        ));
+    }
+    t.push_str(&crate::meeting::table(results));
     t.push_str("\n### Idle: connected, doing nothing\n\n| scenario | system | connected | RSS before MiB | RSS with clients MiB | KiB/conn | CPU % idle | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for r in results.iter().filter(|r| {
         r["scenario"]
@@ -1001,6 +1219,8 @@ pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> 
         per: 10,
         secs: 4,
         threads: 2,
+        default_limits: false,
+        during: crate::many::During::Nothing,
     };
     let many = crate::many::many(ctx, "many-smoke", &size).await;
     let mut checks: Vec<(String, bool, String)> = checks
@@ -1010,6 +1230,18 @@ pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> 
     match many {
         Ok(v) => checks.extend(crate::many::checks(&v)),
         Err(e) => checks.push(("many dialogues ran".into(), false, e)),
+    }
+    // A restart under the clients: every one resumes with nothing missed.
+    let restart = crate::restart::restart_storm(
+        ctx,
+        "restart-smoke",
+        200.min(clients),
+        crate::restart::Store::Sqlite,
+    )
+    .await;
+    match restart {
+        Ok(v) => checks.extend(crate::restart::checks(&v)),
+        Err(e) => checks.push(("restart storm ran".into(), false, e)),
     }
     let mut passed = 0;
     for (name, ok, detail) in &checks {

@@ -14,6 +14,61 @@ pub struct Server {
     pub pid: u32,
     child: Child,
     dir: PathBuf,
+    /// How to start it again (dialoghub only): its binary and environment.
+    restart: Option<(PathBuf, Vec<(String, String)>)>,
+}
+
+/// The moments of one restart, in microseconds on the bench's clock.
+pub struct Restarted {
+    pub sigterm_us: u64,
+    /// The old process had exited.
+    pub exited_us: u64,
+    /// The new process printed its "listening" line (read by the bench at once).
+    pub listening_us: u64,
+    pub exit_status: String,
+}
+
+impl Server {
+    /// Stops the server with SIGTERM (its graceful stop), waits for it to exit,
+    /// and starts it again on the same port, folder and store.
+    pub fn restart(&mut self) -> Result<Restarted, String> {
+        let (bin, env) = self
+            .restart
+            .clone()
+            .ok_or("this server cannot be restarted")?;
+        let sigterm_us = crate::util::now_us();
+        // By the process's own id: the `kill` utility, as std has no signals.
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .map_err(|e| format!("kill -TERM: {e}"))?;
+        if !sent.success() {
+            return Err(format!("kill -TERM {}: {sent}", self.pid));
+        }
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        let exited_us = crate::util::now_us();
+        let mut env = env;
+        env.retain(|(k, _)| k != "DIALOGHUB_SERVER__PORT" && k != "DIALOGHUB_SERVER__PUBLIC_URL");
+        env.push(("DIALOGHUB_SERVER__PORT".into(), self.port.to_string()));
+        // Port 0 made the first process's links point at the port it bound.
+        env.push((
+            "DIALOGHUB_SERVER__PUBLIC_URL".into(),
+            format!("http://127.0.0.1:{}", self.port),
+        ));
+        let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let (child, port, listening_us) = spawn_dialoghub(&bin, &self.dir, &env)?;
+        if port != self.port {
+            return Err(format!("restarted on port {port}, not {}", self.port));
+        }
+        self.pid = child.id();
+        self.child = child;
+        Ok(Restarted {
+            sigterm_us,
+            exited_us,
+            listening_us,
+            exit_status: status.to_string(),
+        })
+    }
 }
 
 impl Drop for Server {
@@ -85,7 +140,54 @@ pub const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 
 pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, String> {
     let dir = scratch_dir("dh");
-    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+    let (mut child, port, _) = spawn_dialoghub(bin, &dir, env)?;
+    let pid = child.id();
+    // Staff sign in: the bench's organizer is an admin made as an operator
+    // makes the first one, with the server's own settings.
+    let mut admin_env = vec![
+        (
+            "DIALOGHUB_STORE__URL",
+            format!("sqlite://{}/b.db", dir.display()),
+        ),
+        ("DIALOGHUB_SERVER__DATA_DIR", dir.display().to_string()),
+        ("DIALOGHUB_AUTH__SECRET", SECRET.to_string()),
+    ];
+    // Not the removals (empty values): they are for the server's process only.
+    admin_env.extend(env.iter().filter(|(_, v)| !v.is_empty()).cloned());
+    match crate::staff::make_admin(bin, &admin_env, port) {
+        Ok(()) => Ok(Server {
+            port,
+            pid,
+            child,
+            dir,
+            restart: Some((
+                bin.to_path_buf(),
+                env.iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )),
+        }),
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("dialoghub did not start: {e}"))
+        }
+    }
+}
+
+/// Starts one dialoghub process in `dir` (its SQLite file and log unless `env`
+/// names another store); returns it, its port and when it said it listens.
+/// An empty value in `env` removes that variable (back to the server's default).
+fn spawn_dialoghub(
+    bin: &Path,
+    dir: &Path,
+    env: &[(&str, String)],
+) -> Result<(Child, u16, u64), String> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .map_err(|e| e.to_string())?;
     let mut cmd = Command::new(bin);
     cmd.env("DIALOGHUB_SERVER__PORT", "0")
         .env("DIALOGHUB_SERVER__HOST", "127.0.0.1")
@@ -93,7 +195,7 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
             "DIALOGHUB_STORE__URL",
             format!("sqlite://{}/b.db", dir.display()),
         )
-        .env("DIALOGHUB_SERVER__DATA_DIR", &dir)
+        .env("DIALOGHUB_SERVER__DATA_DIR", dir)
         .env("DIALOGHUB_AUTH__SECRET", SECRET)
         // One node alone: no bus, even when the environment names a Redis.
         .env("DIALOGHUB_BUS__URL", "")
@@ -114,38 +216,22 @@ pub fn start_dialoghub(bin: &Path, env: &[(&str, String)]) -> Result<Server, Str
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log));
     for (k, v) in env {
-        cmd.env(k, v);
+        if v.is_empty() && k.starts_with("DIALOGHUB_LIMITS__") {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
     }
     let mut child = cmd.spawn().map_err(|e| format!("start dialoghub: {e}"))?;
-    let pid = child.id();
-    let port = read_port(
+    match read_port(
         &mut child,
         "dialoghub listening on port ",
         Some(dir.join("server.log")),
-    )
-    .and_then(|port| {
-        // Staff sign in: the bench's organizer is an admin made as an operator
-        // makes the first one, with the server's own settings.
-        let mut admin_env = vec![
-            (
-                "DIALOGHUB_STORE__URL",
-                format!("sqlite://{}/b.db", dir.display()),
-            ),
-            ("DIALOGHUB_SERVER__DATA_DIR", dir.display().to_string()),
-            ("DIALOGHUB_AUTH__SECRET", SECRET.to_string()),
-        ];
-        admin_env.extend(env.iter().cloned());
-        crate::staff::make_admin(bin, &admin_env, port).map(|()| port)
-    });
-    match port {
-        Ok(port) => Ok(Server {
-            port,
-            pid,
-            child,
-            dir,
-        }),
+    ) {
+        Ok(port) => Ok((child, port, crate::util::now_us())),
         Err(e) => {
             let _ = child.kill();
+            let _ = child.wait();
             let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
             Err(format!("dialoghub did not start: {e}\n{log}"))
         }
@@ -185,6 +271,23 @@ pub fn start_cluster(bin: &Path, nodes: usize, env: &[(&str, String)]) -> Result
         .map(|_| start_dialoghub(bin, &env))
         .collect::<Result<_, _>>()?;
     Ok(Cluster { nodes, _db: db })
+}
+
+/// One dialoghub node alone (no bus) on a fresh database created on
+/// `DATABASE_URL`'s server.
+pub fn start_on_postgres(bin: &Path, env: &[(&str, String)]) -> Result<Cluster, String> {
+    let admin = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .ok_or("it needs DATABASE_URL, a PostgreSQL server (postgres://…)")?;
+    let db = Database::create(&admin)?;
+    let mut env = env.to_vec();
+    env.push(("DIALOGHUB_STORE__URL", db.url.clone()));
+    let node = start_dialoghub(bin, &env)?;
+    Ok(Cluster {
+        nodes: vec![node],
+        _db: db,
+    })
 }
 
 /// A database of one run on the PostgreSQL server of `admin`, dropped afterwards.
@@ -267,6 +370,7 @@ pub fn start_nats(bin: &Path) -> Result<Server, String> {
         pid,
         child,
         dir,
+        restart: None,
     };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", ws)).is_ok() {
@@ -293,6 +397,7 @@ pub fn start_floor(bench: &Path) -> Result<Server, String> {
         pid,
         child,
         dir,
+        restart: None,
     })
 }
 

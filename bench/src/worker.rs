@@ -57,6 +57,14 @@ pub struct WorkerSpec {
     /// are per dialogue, numbered across all workers).
     #[serde(default)]
     pub first_dialogue: usize,
+    /// dialoghub: after a close or a lost connection, reconnect as the web client
+    /// does (backoff with jitter) and `resume` from the last applied position
+    /// with the same token. Without it a close ends the client. Not with votes.
+    #[serde(default)]
+    pub reconnect: bool,
+    /// No WebSocket clients (`count` 0): this process sends HTTP requests instead.
+    #[serde(default)]
+    pub http: Option<crate::http_load::HttpSpec>,
 }
 
 impl WorkerSpec {
@@ -146,6 +154,11 @@ struct Stats {
     last_vote_ack_us: u64,
     frames: u64,
     bytes: u64,
+    /// Completed resumes (a client may resume more than once).
+    resumes: u64,
+    resumed_snapshot: u64,
+    reconnect_attempts: u64,
+    reconnect_closes: BTreeMap<String, u64>,
 }
 
 /// What the runner needs to see of each client at the end.
@@ -159,6 +172,14 @@ struct View {
     votes: Option<BTreeMap<u64, u64>>,
     votes_since_us: u64,
     voting_done: bool,
+    /// The log's epoch, from the `welcome`.
+    epoch: u64,
+    /// The participant's token, kept to resume with the same identity.
+    token: Option<String>,
+    /// A resume in progress: the `welcome`'s `seq` still to be reached.
+    resume_until: Option<u64>,
+    /// When the client's latest resume was complete.
+    resumed_at: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -197,6 +218,30 @@ pub struct Report {
     pub bytes: u64,
     pub cpu_s: f64,
     pub rss_kib: u64,
+    /// Each client's latest completed resume (`recovered: true`, and the
+    /// replay applied), microseconds on the bench's clock; one per client at most.
+    #[serde(default)]
+    pub resumes: Vec<u64>,
+    /// Completed resumes, counting every one of a client that resumed twice.
+    #[serde(default)]
+    pub resumes_total: u64,
+    /// Reconnects answered with a snapshot instead of the missed events.
+    #[serde(default)]
+    pub resumed_snapshot: u64,
+    #[serde(default)]
+    pub reconnect_attempts: u64,
+    /// The closes that led to a reconnect, by reason.
+    #[serde(default)]
+    pub reconnect_closes: BTreeMap<String, u64>,
+    /// Clients connected at the end.
+    #[serde(default)]
+    pub alive: u64,
+    /// Events short of the last `expect` target, summed over all clients
+    /// (connected or not); 0 when no target was given.
+    #[serde(default)]
+    pub missed: u64,
+    #[serde(default)]
+    pub http: Option<crate::http_load::HttpReport>,
 }
 
 struct Shared {
@@ -205,6 +250,9 @@ struct Shared {
     views: RefCell<Vec<View>>,
     gate: Semaphore,
     settled: RefCell<usize>,
+    /// The last `expect` target, kept for the report's `missed`.
+    target: RefCell<Option<u64>>,
+    http: RefCell<Option<crate::http_load::HttpReport>>,
 }
 
 fn out(line: &str) {
@@ -267,6 +315,8 @@ async fn run(spec: WorkerSpec) {
         spec,
         stats: RefCell::new(Stats::default()),
         settled: RefCell::new(0),
+        target: RefCell::new(None),
+        http: RefCell::new(None),
     });
     let (go_tx, go_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -293,12 +343,24 @@ async fn run(spec: WorkerSpec) {
             }
         });
     }
+    if let Some(http) = shared.spec.http.clone() {
+        let (s, mut g) = (shared.clone(), go_rx.clone());
+        let port = shared.spec.port;
+        tokio::task::spawn_local(async move {
+            if g.wait_for(|go| *go).await.is_ok() {
+                let r = crate::http_load::run(port, &http).await;
+                *s.http.borrow_mut() = Some(r);
+                out("http-done");
+            }
+        });
+    }
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     let mut ready_sent = false;
     let mut expect: Option<u64> = None;
     // `expect-each`: the last `seq` of each dialogue, by scenario-wide number.
     let mut expect_each: Option<Vec<u64>> = None;
     let mut voting = false;
+    let mut expect_resumes = false;
     loop {
         tokio::select! {
             _ = sleep_until(deadline) => break,
@@ -310,6 +372,9 @@ async fn run(spec: WorkerSpec) {
                     let _ = go_tx.send(true);
                 } else if let Some(n) = cmd.strip_prefix("expect ") {
                     expect = n.parse().ok();
+                    *shared.target.borrow_mut() = expect;
+                } else if cmd == "expect-resumes" {
+                    expect_resumes = true;
                 } else if let Some(each) = cmd.strip_prefix("expect-each ") {
                     expect_each = serde_json::from_str(each).ok();
                 }
@@ -340,6 +405,15 @@ async fn run(spec: WorkerSpec) {
                         out("complete");
                     }
                 }
+                if expect_resumes {
+                    let st = shared.stats.borrow();
+                    let views = shared.views.borrow();
+                    let done = views.iter().filter(|v| v.alive && v.resumed_at.is_some() && v.resume_until.is_none()).count();
+                    if done as u64 + st.resumed_snapshot >= shared.spec.count as u64 {
+                        expect_resumes = false;
+                        out("resumed");
+                    }
+                }
                 if voting {
                     let views = shared.views.borrow();
                     if views.iter().filter(|v| v.alive).all(|v| v.voting_done) {
@@ -350,17 +424,19 @@ async fn run(spec: WorkerSpec) {
             }
         }
     }
+    // Before the stop: a stopped client is no longer connected.
+    let alive = shared.views.borrow().iter().filter(|v| v.alive).count() as u64;
     let _ = stop_tx.send(true);
     // Let clients see the stop; they only record, so this is quick.
     tokio::time::sleep(Duration::from_millis(100)).await;
     out(&format!(
         "report {}",
-        serde_json::to_string(&report(&shared)).expect("report serializes")
+        serde_json::to_string(&report(&shared, alive)).expect("report serializes")
     ));
     std::process::exit(0);
 }
 
-fn report(shared: &Shared) -> Report {
+fn report(shared: &Shared, alive: u64) -> Report {
     let st = shared.stats.borrow();
     let views = shared.views.borrow();
     let mut finals: Vec<FinalView> = Vec::new();
@@ -386,6 +462,10 @@ fn report(shared: &Shared) -> Report {
         }
     }
     let me = util::sample(std::process::id());
+    let target = *shared.target.borrow();
+    let missed = target.map_or(0, |t| {
+        views.iter().map(|v| t.saturating_sub(v.last_seq)).sum()
+    });
     Report {
         clients: shared.spec.count as u64,
         connected: st.connected,
@@ -424,6 +504,14 @@ fn report(shared: &Shared) -> Report {
         bytes: st.bytes,
         cpu_s: me.cpu_s,
         rss_kib: me.rss_kib,
+        resumes: views.iter().filter_map(|v| v.resumed_at).collect(),
+        resumes_total: st.resumes,
+        resumed_snapshot: st.resumed_snapshot,
+        reconnect_attempts: st.reconnect_attempts,
+        reconnect_closes: st.reconnect_closes.clone(),
+        alive,
+        missed,
+        http: shared.http.borrow_mut().take(),
     }
 }
 
@@ -444,7 +532,12 @@ async fn connect(s: &Shared, i: usize) -> Option<(Ws, u64)> {
     let spec = &s.spec;
     let handshake = async {
         match spec.system {
-            System::Dialoghub => dh_connect(spec, i).await,
+            System::Dialoghub => dh_connect(spec, i, None, None).await.map(|(ws, token, w)| {
+                let mut views = s.views.borrow_mut();
+                views[i].token = Some(token);
+                views[i].epoch = w.epoch;
+                (ws, w.seq)
+            }),
             System::Nats => nats_connect(spec.port).await.map(|ws| (ws, 0)),
             System::Floor => util::dial(spec.port, "/sub").await.map(|ws| (ws, 0)),
         }
@@ -469,11 +562,29 @@ struct In<'a> {
     client_msg_id: Option<String>,
     code: Option<String>,
     votes: Option<BTreeMap<u64, u64>>,
+    recovered: Option<bool>,
 }
 
-async fn dh_connect(spec: &WorkerSpec, i: usize) -> Result<(Ws, u64), String> {
+/// What a `welcome` said.
+pub struct Welcome {
+    pub epoch: u64,
+    pub seq: u64,
+    pub recovered: bool,
+}
+
+/// Joins (or mints a token, or reuses `token`) and says `hello`, with `resume`
+/// (epoch, seq) when given. Returns the socket, the token and the `welcome`:
+/// after a recovered resume the missed events are still to be read.
+async fn dh_connect(
+    spec: &WorkerSpec,
+    i: usize,
+    token: Option<String>,
+    resume: Option<(u64, u64)>,
+) -> Result<(Ws, String, Welcome), String> {
     let dh = spec.dh_for(i).ok_or("no dialoghub spec")?;
-    let token = if dh.rest_join {
+    let token = if let Some(token) = token {
+        token
+    } else if dh.rest_join {
         let body = serde_json::json!({ "code": dh.code });
         let (status, v) = util::http_json(spec.port, "POST", "/api/join", Some(&body), &[]).await?;
         if status != 200 {
@@ -484,17 +595,25 @@ async fn dh_connect(spec: &WorkerSpec, i: usize) -> Result<(Ws, u64), String> {
         util::mint(&dh.secret, "participant", Some(dh.dialogue_id))
     };
     let mut ws = util::dial(spec.port, "/ws").await?;
-    let hello = serde_json::json!({ "type": "hello", "v": 1, "token": token });
+    let mut hello = serde_json::json!({ "type": "hello", "v": 1, "token": token });
+    if let Some((epoch, seq)) = resume {
+        hello["resume"] = serde_json::json!({ "epoch": epoch, "seq": seq });
+    }
     ws.send(Message::Text(hello.to_string().into()))
         .await
         .map_err(|e| format!("hello: {e}"))?;
-    let (epoch, seq) = dh_welcome(&mut ws).await?;
-    let _ = epoch;
-    Ok((ws, seq))
+    let welcome = dh_welcome_full(&mut ws).await?;
+    Ok((ws, token, welcome))
 }
 
 /// Reads `welcome` and then `snapshot`; returns (epoch, seq).
 pub async fn dh_welcome(ws: &mut Ws) -> Result<(u64, u64), String> {
+    let w = dh_welcome_full(ws).await?;
+    Ok((w.epoch, w.seq))
+}
+
+/// Reads `welcome` and, unless it says `recovered`, the `snapshot` after it.
+pub async fn dh_welcome_full(ws: &mut Ws) -> Result<Welcome, String> {
     let mut welcome = None;
     while let Some(msg) = ws.next().await {
         let text = match msg {
@@ -510,7 +629,17 @@ pub async fn dh_welcome(ws: &mut Ws) -> Result<(u64, u64), String> {
         };
         let m: In = serde_json::from_str(&text).map_err(|e| format!("parse: {e}"))?;
         match m.ty {
-            "welcome" => welcome = Some((m.epoch.unwrap_or(0), m.seq.unwrap_or(0))),
+            "welcome" => {
+                let w = Welcome {
+                    epoch: m.epoch.unwrap_or(0),
+                    seq: m.seq.unwrap_or(0),
+                    recovered: m.recovered == Some(true),
+                };
+                if w.recovered {
+                    return Ok(w);
+                }
+                welcome = Some(w);
+            }
             "snapshot" => {
                 return welcome.ok_or_else(|| "snapshot before welcome".to_string());
             }
@@ -569,8 +698,89 @@ async fn client(
     stop: watch::Receiver<bool>,
 ) {
     match s.spec.system {
-        System::Dialoghub => dh_client(s, i, ws, go, stop).await,
+        System::Dialoghub => dh_session(s, i, ws, go, stop).await,
         System::Nats | System::Floor => peer_client(s, i, ws, stop).await,
+    }
+}
+
+/// A dialoghub client over its connections: with `reconnect`, each close is
+/// followed by the web client's backoff and a `resume`.
+async fn dh_session(
+    s: &Shared,
+    i: usize,
+    mut ws: Ws,
+    mut go: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let Some(why) = dh_client(s, i, ws, &mut go, &mut stop).await else {
+            return;
+        };
+        if !s.spec.reconnect || *stop.borrow() {
+            return closed(s, why);
+        }
+        *s.stats
+            .borrow_mut()
+            .reconnect_closes
+            .entry(why)
+            .or_default() += 1;
+        s.views.borrow_mut()[i].alive = false;
+        match reconnect(s, i, &mut stop).await {
+            Some(next) => ws = next,
+            None => return,
+        }
+        s.views.borrow_mut()[i].alive = true;
+    }
+}
+
+/// Reconnects as `web-client/js/connection.js` does: wait
+/// min(10 s, 0.5 s × 2^attempt) × (0.5 … 1.0), then `hello` with the same token
+/// and `resume`; again until it works or the worker stops.
+async fn reconnect(s: &Shared, i: usize, stop: &mut watch::Receiver<bool>) -> Option<Ws> {
+    let mut attempt = 0u32;
+    loop {
+        let jitter = 0.5 + f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 255.0 / 2.0;
+        let delay = Duration::from_millis(500u64.saturating_mul(1 << attempt.min(5)).min(10_000))
+            .mul_f64(jitter);
+        attempt += 1;
+        tokio::select! {
+            _ = stop.changed() => return None,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        s.stats.borrow_mut().reconnect_attempts += 1;
+        let (token, position) = {
+            let views = s.views.borrow();
+            (views[i].token.clone(), (views[i].epoch, views[i].last_seq))
+        };
+        let tried = timeout(
+            Duration::from_secs(30),
+            dh_connect(&s.spec, i, token, Some(position)),
+        )
+        .await;
+        let Ok(Ok((ws, _, w))) = tried else {
+            continue;
+        };
+        let now = now_us();
+        let mut views = s.views.borrow_mut();
+        let v = &mut views[i];
+        if w.recovered {
+            if w.epoch != v.epoch {
+                s.stats.borrow_mut().gaps += 1;
+            }
+            if w.seq <= v.last_seq {
+                s.stats.borrow_mut().resumes += 1;
+                v.resumed_at = Some(now);
+            } else {
+                v.resume_until = Some(w.seq);
+            }
+        } else {
+            // A snapshot instead of the missed events: the state is whole again,
+            // but this is not the resume the scenario measures.
+            s.stats.borrow_mut().resumed_snapshot += 1;
+            v.epoch = w.epoch;
+            v.last_seq = w.seq;
+        }
+        return Some(ws);
     }
 }
 
@@ -674,14 +884,16 @@ struct Pending {
     on: bool,
 }
 
+/// Serves one connection until it ends (`Some(why)`) or the worker stops (`None`).
 async fn dh_client(
     s: &Shared,
     i: usize,
     mut ws: Ws,
-    mut go: watch::Receiver<bool>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut epoch = 0u64;
+    go: &mut watch::Receiver<bool>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<String> {
+    let mut epoch = s.views.borrow()[i].epoch;
+    let mut ended = None;
     let mut last_seq = s.views.borrow()[i].last_seq;
     let votes = s.spec.dh_for(i).and_then(|d| d.votes.clone());
     let mut started = false;
@@ -734,7 +946,7 @@ async fn dh_client(
                     st.last_vote_sent_us = st.last_vote_sent_us.max(t);
                 }
                 if ws.send(Message::Text(frame.into())).await.is_err() {
-                    closed(s, "send failed".into());
+                    ended = Some("send failed".into());
                     break;
                 }
                 continue;
@@ -751,18 +963,18 @@ async fn dh_client(
         let t = now_us();
         let text = match msg {
             None => {
-                closed(s, "eof".into());
+                ended = Some("eof".into());
                 break;
             }
             Some(Err(e)) => {
-                closed(s, format!("error: {e}"));
+                ended = Some(format!("error: {e}"));
                 break;
             }
             Some(Ok(Message::Close(c))) => {
-                closed(
-                    s,
-                    format!("close {}", c.map(|c| u16::from(c.code)).unwrap_or(0)),
-                );
+                ended = Some(format!(
+                    "close {}",
+                    c.map(|c| u16::from(c.code)).unwrap_or(0)
+                ));
                 break;
             }
             Some(Ok(Message::Text(t))) => t,
@@ -790,7 +1002,14 @@ async fn dh_client(
                     s.stats.borrow_mut().gaps += 1;
                 }
                 last_seq = q;
-                s.views.borrow_mut()[i].last_seq = q;
+                let mut views = s.views.borrow_mut();
+                views[i].last_seq = q;
+                if views[i].resume_until.is_some_and(|u| q >= u) {
+                    views[i].resume_until = None;
+                    views[i].resumed_at = Some(t);
+                    s.stats.borrow_mut().resumes += 1;
+                }
+                drop(views);
                 if let Some(stamp) = util::find_stamp(text.as_bytes()) {
                     delivered(s, text.len(), &stamp, t);
                 }
@@ -836,6 +1055,7 @@ async fn dh_client(
         s.stats.borrow_mut().votes_unanswered += pending.len() as u64;
         finish_votes(s, i, &mine);
     }
+    ended
 }
 
 fn finish_votes(s: &Shared, i: usize, mine: &BTreeMap<u64, bool>) {
