@@ -2,6 +2,7 @@
 import {
   announce, applyStrings, copyText, errorText, formatDay, formatTime, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton, t,
 } from './common.js';
+import { reissueButton } from './organize_invites.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { fillInfo, infoFields, readInfo } from './info_form.js';
 import { addSignOut, loadSession, sessionFetch } from './session.js';
@@ -435,9 +436,10 @@ function render() {
     type: 'button', class: 'secondary small', 'data-calendar': person,
     'aria-label': t('calendar_for', { name }), onclick: () => downloadCalendar(person, name),
   }, t('calendar_button'));
+  const again = (person, name, who) => reissueButton({ person, name, who, api, dialogue: () => selectedId, onLink: (i) => { saveInvite(i); announce(t('org_invite_made', { name })); }, onError: (e) => { $('org-error').textContent = errorText(e); } });
   $('panel-list').replaceChildren(...d.panel.map((p) => h('li', {},
-    [p.name, p.title, p.organisation, t(`kind_${p.kind}`)].filter(Boolean).join(', '), ' ', calendarButton(p.id, p.name))));
-  $('moderator-list').replaceChildren(...(d.moderators || []).map((m) => h('li', {}, m.name, ' ', calendarButton(m.id, m.name))));
+    [p.name, p.title, p.organisation, t(`kind_${p.kind}`)].filter(Boolean).join(', '), ' ', calendarButton(p.id, p.name), ' ', again(p.id, p.name, 'panelist'))));
+  $('moderator-list').replaceChildren(...(d.moderators || []).map((m) => h('li', {}, m.name, ' ', calendarButton(m.id, m.name), ' ', again(m.id, m.name, 'moderator'))));
   $('moderator-list-empty').hidden = (d.moderators || []).length > 0;
   if (!$('info-form').contains(document.activeElement)) fillInfo('e', d);
   $('info-details').open = $('info-details').open || !d.purpose;

@@ -149,3 +149,29 @@ test('the phone page: questions first, a poll noticed, "Till" reset, danger advi
   await screenshot(anna, 'participant-phone-first-screen');
   assert.deepEqual(problems, []);
 });
+
+test('a lost invitation link is made again on the organizer page; the old one stops working', { timeout: 90000 }, async () => {
+  const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Husby', purpose: 'Frågor om tryggheten i Husby.' });
+  const first = await api(server, 'POST', `/api/dialogues/${d.id}/panelists`, { name: 'Per Polis', title: 'Kommunpolis', organisation: 'Polisen', kind: 'police' });
+  // A new browser: the link shown when the panelist was invited is gone.
+  const { context, page: org } = await newPage(browser);
+  await asOrganizer(context, server);
+  await org.goto(`${server.base}/organize`);
+  await org.selectOption('#dialogue-select', d.id);
+  await org.locator('#selected:not([hidden])').waitFor();
+  await org.getByRole('button', { name: 'Ny länk till Per Polis' }).click();
+  const dialog = org.getByRole('dialog');
+  await dialog.waitFor();
+  await checkAxe(org, 'organizer asked before a new link');
+  await dialog.getByRole('button', { name: 'Ja, skapa en ny länk' }).click();
+  const fresh = await org.locator('#invites li[data-invite=panelist] input').last().inputValue();
+  assert.notEqual(fresh, first.invite_url);
+  assert.match(fresh, /\/signin\//);
+  // The old link signs nobody in any more.
+  const old = await fetch(first.invite_url.replace(/^https?:\/\/[^/]+/, server.base), { method: 'POST', redirect: 'manual' });
+  assert.equal(old.status, 404, `the old link answered ${old.status}`);
+  // The same request with the fresh link signs the panelist in.
+  const used = await fetch(fresh.replace(/^https?:\/\/[^/]+/, server.base), { method: 'POST', redirect: 'manual' });
+  assert.ok(used.status < 400, `the fresh link answered ${used.status}`);
+  assert.deepEqual(problems, []);
+});
