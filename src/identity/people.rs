@@ -10,10 +10,12 @@ use crate::domain::authorize::Action;
 use crate::domain::{Actor, Command};
 use crate::protocol::ClientMsgId;
 use crate::protocol::ErrorCode;
-use crate::protocol::identity::{LinkWire, StaffInviteBody};
+use crate::protocol::identity::{
+    GrantWire, LinkWire, StaffInviteBody, StaffListWire, StaffQuery, StaffWire,
+};
 use crate::transport::{ApiError, AppState, Body};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
@@ -226,4 +228,60 @@ pub async fn remove_staff(
     )
     .await;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /api/staff[?district=…]`: the staff holding a role in the district (or,
+/// without one, in every district the caller administers), and their roles.
+/// Municipality admins (`*`) are listed with every district's staff.
+pub async fn list_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<StaffQuery>,
+) -> Result<Response, ApiError> {
+    let scopes: Vec<DistrictScope> = match query.district.as_deref() {
+        Some(raw) => {
+            let district =
+                DistrictId::parse(raw).map_err(|m| ApiError::new(ErrorCode::BadRequest, m))?;
+            authorize_district(&state, &caller, &district, Action::ManageStaff).await?;
+            vec![DistrictScope::One(district)]
+        }
+        None => {
+            let scopes = administered(&caller);
+            if scopes.is_empty() {
+                // Refused (and a security event) as the table says.
+                may_grant(&state, &caller, &[]).await?;
+            }
+            scopes
+        }
+    };
+    let shown = |g: &Grant| match &g.district {
+        DistrictScope::All => true,
+        DistrictScope::One(d) => scopes.iter().any(|s| s.covers(d)),
+    };
+    let staff = state
+        .registry
+        .store()
+        .staff_list()
+        .await?
+        .into_iter()
+        .filter(|s| s.grants.iter().any(shown))
+        .map(|s| StaffWire {
+            id: s.id,
+            name: s.name,
+            grants: s.grants.iter().map(GrantWire::from).collect(),
+        })
+        .collect();
+    Ok(Json(StaffListWire { staff }).into_response())
+}
+
+/// The districts the caller administers.
+fn administered(caller: &Caller) -> Vec<DistrictScope> {
+    match &caller.principal {
+        crate::domain::access::Principal::Staff { grants, .. } => grants
+            .iter()
+            .filter(|g| g.role == StaffRole::Admin)
+            .map(|g| g.district.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
 }

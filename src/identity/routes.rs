@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
             "/api/dialogues/{id}/people/{person}",
             axum::routing::delete(super::people::remove_person),
         )
-        .route("/api/staff", post(super::people::invite_staff))
+        .route(
+            "/api/staff",
+            post(super::people::invite_staff).get(super::people::list_staff),
+        )
         .route(
             "/api/staff/{id}",
             axum::routing::delete(super::people::remove_staff),

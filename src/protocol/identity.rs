@@ -82,6 +82,20 @@ pub struct StaffInviteBody {
     pub grants: Vec<GrantWire>,
 }
 
+/// `GET /api/staff?district=…`: whose staff to list (without it: every
+/// district the caller administers).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffQuery {
+    pub district: Option<String>,
+}
+
+/// `GET /api/staff`: the staff of the districts asked for and their roles.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffListWire {
+    pub staff: Vec<StaffWire>,
+}
+
 /// A single-use link, for the inviter to pass on (it signs in whoever opens it first).
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkWire {

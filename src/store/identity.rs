@@ -69,7 +69,7 @@ pub trait IdentityStore: Send + Sync {
     /// Replaces the staff member's grants.
     async fn set_grants(&self, staff: Uuid, grants: &[Grant]) -> Result<(), StoreError>;
     async fn staff(&self, id: Uuid) -> Result<Option<StaffRecord>, StoreError>;
-    /// Every staff member holding a grant in `district` (or in `*` when `None`).
+    /// Every staff member and their grants.
     async fn staff_list(&self) -> Result<Vec<StaffRecord>, StoreError>;
     /// Whether any staff member is an admin anywhere.
     async fn has_admin(&self) -> Result<bool, StoreError>;

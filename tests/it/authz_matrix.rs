@@ -388,6 +388,14 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
             let grant = json!({"name": "Ny kollega", "grants": [{"district": district, "role": "moderator"}]});
             let (staff_status, staff_text) =
                 send(&app, "POST", "/api/staff", &person.credential, grant).await;
+            let (list_status, list_text) = send(
+                &app,
+                "GET",
+                &format!("/api/staff?district={district}"),
+                &person.credential,
+                json!({}),
+            )
+            .await;
             let post = json!({"title": "Fakta", "text": "Färre anmälda brott.", "source": "Brå"});
             let (post_status, post_text) = send(
                 &app,
@@ -397,7 +405,7 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
                 post,
             )
             .await;
-            cells += 3;
+            cells += 4;
             for (action, status, text, what) in [
                 (Action::CreateDialogue, status, text, "create a dialogue"),
                 (
@@ -412,6 +420,7 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
                     staff_text,
                     "invite staff",
                 ),
+                (Action::ManageStaff, list_status, list_text, "list staff"),
             ] {
                 let refused = status == 401 || status == 403;
                 if may(standing, action) == refused {

@@ -153,3 +153,66 @@ async fn staff_taken_off_the_staff_are_taken_off_every_dialogue() {
         );
     }
 }
+
+/// `GET /api/staff`: an admin sees their district's staff with their roles
+/// (and the municipality's admins), not another district's; someone removed
+/// is gone from the list.
+#[tokio::test]
+async fn an_admin_lists_their_districts_staff_and_a_removed_one_is_gone() {
+    let app = TestApp::spawn().await;
+    let admin = sign_in_as(&app, "list-admin", &[grant("norr", "admin")]).await;
+    let olle = sign_in_as(&app, "list-olle", &[grant("norr", "organizer")]).await;
+    let sara = sign_in_as(&app, "list-sara", &[grant("syd", "organizer")]).await;
+    let ids = |body: &Value| -> Vec<String> {
+        body["staff"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no staff in {body}"))
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for path in ["/api/staff", "/api/staff?district=norr"] {
+        let (status, body) = app.endpoint.staff_get(path, &admin).await;
+        assert_eq!(status, 200, "{body}");
+        let listed = ids(&body);
+        assert!(listed.contains(&olle.id.to_string()), "{body}");
+        assert!(listed.contains(&admin.id.to_string()), "{body}");
+        assert!(!listed.contains(&sara.id.to_string()), "{body}");
+        let entry = body["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == olle.id.to_string())
+            .unwrap();
+        assert_eq!(
+            entry["grants"],
+            json!([{"district": "norr", "role": "organizer"}])
+        );
+    }
+    let (status, _) = app
+        .endpoint
+        .staff_get("/api/staff?district=syd", &admin)
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app.endpoint.staff_get("/api/staff", &olle).await;
+    assert_eq!(status, 403, "an organizer manages no staff");
+    let (status, body) = app
+        .endpoint
+        .staff_get("/api/staff?district=Norr!", &admin)
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    let path = format!("/api/staff/{}", olle.id);
+    let (status, _) = app
+        .endpoint
+        .staff_send("DELETE", &path, &admin, json!({}))
+        .await;
+    assert_eq!(status, 204);
+    let (_, body) = app.endpoint.staff_get("/api/staff", &admin).await;
+    let listed = ids(&body);
+    // Their roles are gone, so no district lists them.
+    assert!(
+        !listed.contains(&olle.id.to_string()),
+        "a removed colleague holds no role: {body}"
+    );
+}
