@@ -1,5 +1,6 @@
 //! The organizer's overview: their dialogues with what needs attention (late
-//! invitations, missing panel kinds, unopened invitations, overdue follow-ups).
+//! invitations, missing panel kinds, unopened invitations, overdue follow-ups
+//! and, on a walk, overdue actions).
 
 use super::{PanelKindWire, PhaseWire};
 use crate::domain::{Dialogue, Phase, Timestamp};
@@ -34,6 +35,16 @@ pub struct Overdue {
     pub due: chrono::NaiveDate,
 }
 
+/// A walk's action past its due day and neither done nor given up.
+#[derive(Serialize)]
+pub struct OverdueAction {
+    pub action_id: u64,
+    pub title: String,
+    pub responsible: String,
+    pub due: chrono::NaiveDate,
+    pub status: super::walk_wire::ActionStatusWire,
+}
+
 /// One dialogue in `GET /api/overview`.
 #[derive(Serialize)]
 pub struct OverviewItem {
@@ -45,6 +56,8 @@ pub struct OverviewItem {
     pub published_at: Option<i64>,
     pub warnings: Vec<Warning>,
     pub overdue_follow_ups: Vec<Overdue>,
+    /// A walk's overdue actions (empty for a meeting).
+    pub overdue_actions: Vec<OverdueAction>,
 }
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -99,6 +112,23 @@ impl OverviewItem {
                 })
             })
             .collect();
+        use crate::domain::walk::ActionStatus;
+        let overdue_actions = d
+            .walk
+            .iter()
+            .flat_map(|w| w.actions.values())
+            .filter(|a| {
+                let status = a.status();
+                a.due < today && !matches!(status, ActionStatus::Done | ActionStatus::WillNotBeDone)
+            })
+            .map(|a| OverdueAction {
+                action_id: a.id.0,
+                title: a.title.clone(),
+                responsible: a.responsible.clone(),
+                due: a.due,
+                status: a.status().into(),
+            })
+            .collect();
         OverviewItem {
             id: d.id,
             code: d.code.clone(),
@@ -108,6 +138,7 @@ impl OverviewItem {
             published_at: d.published_at,
             warnings,
             overdue_follow_ups,
+            overdue_actions,
         }
     }
 }

@@ -770,3 +770,67 @@ async fn a_phone_position_is_coarse_in_the_store_itself() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overdue_walk_actions_are_in_the_organizer_overview() {
+    let app = TestApp::spawn().await;
+    let e = app.endpoint.clone();
+    let before = meeting_code(&app, "Trygghetsdialog före").await;
+    let after = meeting_code(&app, "Uppföljning efter").await;
+    let walk = create_walk(&app, &before, &after).await;
+    let (_, mut lena) = leader(&walk, "Lena Ledare").await;
+    let (status, body) = e
+        .post(
+            &format!("/api/dialogues/{}/phase", walk.id),
+            &app.organizer,
+            json!({"phase": "live", "expected": "draft"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut anna = walker(&e, &walk.code, "in_room").await;
+    let ack = ok(
+        &mut anna,
+        json!({"type": "observe", "text": "Trasig lampa", "stop": 1, "category": "lighting", "felt_safety": 2}),
+    )
+    .await;
+    let q = ack["question_id"].as_u64().unwrap();
+    ok(
+        &mut lena,
+        json!({"type": "approve", "question_id": q, "expected": "pending"}),
+    )
+    .await;
+    let action = |title: &str, due: &str| {
+        json!({"type": "create_action", "title": title,
+        "observation_ids": [q], "responsible": "Trafikkontoret", "due": due})
+    };
+    ok(&mut lena, action("Byt lampan", "2020-01-31")).await;
+    ok(&mut lena, action("Klipp buskarna", "2020-02-01")).await;
+    ok(&mut lena, action("Ny belysning", "2999-12-31")).await;
+    ok(
+        &mut lena,
+        json!({"type": "set_action_status", "action_id": 1, "status": "in_progress", "expected": "reported"}),
+    )
+    .await;
+    ok(
+        &mut lena,
+        json!({"type": "set_action_status", "action_id": 2, "status": "done", "expected": "reported"}),
+    )
+    .await;
+    let (status, all) = e.get("/api/overview", Some(&app.organizer)).await;
+    assert_eq!(status, 200, "{all}");
+    let item = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == walk.id.to_string())
+        .cloned()
+        .unwrap();
+    // Past its day and still open: overdue. Done, or not yet due: not.
+    assert_eq!(
+        item["overdue_actions"],
+        json!([{"action_id": 1, "title": "Byt lampan", "responsible": "Trafikkontoret",
+                "due": "2020-01-31", "status": "in_progress"}]),
+        "{item}"
+    );
+    assert_eq!(item["overdue_follow_ups"], json!([]));
+}

@@ -126,7 +126,7 @@ async function load() {
   await Promise.all([choose(selectedId), loadOverview()]);
 }
 
-/** What needs attention in every dialogue: late invitations, missing panel kinds, overdue follow-ups. */
+/** What needs attention in every dialogue: late invitations, missing panel kinds, overdue follow-ups and walk actions. */
 async function loadOverview() {
   try {
     overview = await api('GET', '/api/overview');
@@ -165,6 +165,7 @@ function renderOverview() {
     const items = [
       ...o.warnings.map((w) => h('li', { 'data-warning': w.kind }, warningText(w))),
       ...o.overdue_follow_ups.map((f) => h('li', { class: 'overdue', 'data-overdue': f.question_id }, t('warn_overdue', { q: f.question_id, owner: f.owner, due: formatDay(f.due) }))),
+      ...(o.overdue_actions || []).map((a) => h('li', { class: 'overdue', 'data-overdue-action': a.action_id }, t('warn_overdue_action', { title: a.title, who: a.responsible, due: formatDay(a.due) }))),
     ];
     return h('li', { 'data-overview': o.id },
       h('h3', {}, o.title),

@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
-import { SQUARE, checkerPng, waitText } from './walk_helpers.mjs';
+import { startServer, launchBrowser, newPage, api, asOrganizer, local, problems, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
+import { SQUARE, asStaff, checkerPng, waitText } from './walk_helpers.mjs';
 
 let server;
 let browser;
@@ -139,5 +139,14 @@ test('the moderator blurs a photo with the mouse and the keyboard, previews and 
   await monaEn.locator('html[data-connection=open]').waitFor();
   await waitText(monaEn, '#walk-heading', 'The safety walk', 'the walk view in English');
   await checkAxe(monaEn, 'the walk view in English', t);
+
+  // An action past its day, still open, is in the organizer's overview.
+  const answers = await asStaff(mona, d.id, ['approve_pending',
+    { type: 'create_action', title: 'Byt lampan i tunneln', observation_ids: [1], responsible: 'Trafikkontoret', due: '2020-01-31' }]);
+  assert.ok(answers.every((a) => a.type === 'ack'), JSON.stringify(answers));
+  const { context: orgContext, page: org } = await newPage(browser);
+  await asOrganizer(orgContext, server);
+  await org.goto(`${server.base}/organize`);
+  await waitText(org, `[data-overview="${d.id}"] [data-overdue-action="1"]`, 'Byt lampan i tunneln', 'the overdue action in the overview');
   assert.deepEqual(problems, []);
 });
