@@ -235,8 +235,13 @@ impl App {
         let proxies = self.state.proxies.clone();
         let router = transport::router(self.state);
         let (deadline_tx, deadline_rx) = tokio::sync::oneshot::channel();
-        let signal = async move {
+        // The stop runs as a task of its own from the first signal: the listener
+        // closes at once (`stopping`), the hub drains, then `drained`.
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
             shutdown.await;
+            let _ = stopping_tx.send(());
             let deadline = tokio::time::Instant::now() + grace;
             let _ = deadline_tx.send(deadline);
             tracing::info!("shutting down; asking clients to reconnect");
@@ -248,6 +253,13 @@ impl App {
             // Upgraded connections are not requests the server waits for: give their
             // writers a moment to send the close frame before the process may exit.
             tokio::time::sleep(Duration::from_millis(500).min(grace / 4)).await;
+            let _ = drained_tx.send(());
+        });
+        let stop_accepting = async move {
+            let _ = stopping_rx.await;
+        };
+        let drained = async move {
+            let _ = drained_rx.await;
         };
         let server = transport::serve(
             self.listener,
@@ -255,7 +267,8 @@ impl App {
             limits,
             proxies,
             serve_settings,
-            signal,
+            stop_accepting,
+            drained,
         );
         let over = async {
             match deadline_rx.await {

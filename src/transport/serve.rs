@@ -52,22 +52,25 @@ pub struct ServeSettings {
     pub send_buffer: usize,
 }
 
-/// Accepts connections until `shutdown` resolves, then stops accepting, asks
-/// every HTTP connection to finish its request in flight, and returns once they
-/// have. Upgraded WebSockets are not waited for: they belong to the hub, which
-/// closes them itself.
+/// Accepts connections until `stop_accepting` resolves and closes the listener
+/// at once, so a client told to reconnect (1012) meets a refused connection and
+/// not a process about to exit. Then waits for `drained` (the hub closing its
+/// sockets), asks every HTTP connection to finish its request in flight, and
+/// returns once they have. Upgraded WebSockets are not waited for: they belong to
+/// the hub, which closes them itself.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Arc<AddressLimits>,
     proxies: Arc<TrustedProxies>,
     settings: ServeSettings,
-    shutdown: impl Future<Output = ()>,
+    stop_accepting: impl Future<Output = ()>,
+    drained: impl Future<Output = ()>,
 ) {
     // Each connection task holds a receiver: `true` asks it to finish, and the
     // sender's `closed()` says every task has ended.
     let (stop, _) = watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown);
+    let mut stop_accepting = std::pin::pin!(stop_accepting);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -77,7 +80,7 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut stop_accepting => break,
         };
         tune_socket(&tcp, settings.send_buffer);
         let admission = if proxies.trusts(peer.ip()) {
@@ -98,6 +101,7 @@ pub async fn serve(
         ));
     }
     drop(listener);
+    drained.await;
     let _ = stop.send(true);
     stop.closed().await;
 }

@@ -57,6 +57,18 @@ async fn stop_during_a_meeting(signal: &str) {
 
     // Every client is told to reconnect: 1012, not a dropped socket (1006).
     assert_eq!(moderator.closed_with().await, Some(1012));
+    // By then the port is closed: a client that reconnects at once is refused and
+    // tries again later, instead of being welcomed by a process about to exit
+    // and dropped without a close frame.
+    let addr = server
+        .endpoint
+        .base
+        .trim_start_matches("http://")
+        .to_string();
+    assert!(
+        tokio::net::TcpStream::connect(&addr).await.is_err(),
+        "the listener is closed when the stop begins"
+    );
     for (_, p) in people.iter_mut() {
         assert_eq!(p.closed_with().await, Some(1012));
     }
