@@ -6,8 +6,8 @@
 use dialoghub::domain::question::Origin;
 use dialoghub::domain::text::{DisplayName, QuestionText};
 use dialoghub::domain::{
-    Actor, Attendance, Audience, Command, Context, Dialogue, DialogueInfo, Event, Phase, QuestionId,
-    QuestionStatus, Recorded, RejectReason,
+    Actor, Attendance, Audience, Command, Context, Dialogue, DialogueInfo, Event, Phase,
+    QuestionId, QuestionStatus, Recorded, RejectReason,
 };
 use dialoghub::protocol::{EventBody, mine, public_event, snapshot};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -75,6 +75,15 @@ enum Op {
         who: u8,
         target: u8,
     },
+    Unban {
+        who: u8,
+        target: u8,
+    },
+    /// A room code: the one accepted when `right`, another otherwise.
+    EnterRoom {
+        who: u8,
+        right: bool,
+    },
     SetPhase {
         who: u8,
         to: u8,
@@ -107,6 +116,9 @@ fn q(x: u8) -> QuestionId {
 }
 
 /// The command an op stands for, or `None` where the decoder would have refused the text.
+/// The room code the venue screen shows in every step.
+const ROOM_CODE: &str = "4711";
+
 fn command(op: Op) -> Option<(Actor, Command)> {
     let text = |t: &str| QuestionText::parse(t, 500).ok();
     Some(match op {
@@ -232,6 +244,18 @@ fn command(op: Op) -> Option<(Actor, Command)> {
                 participant: actor(target).id(),
             },
         ),
+        Op::Unban { who, target } => (
+            actor(who),
+            Command::Unban {
+                participant: actor(target).id(),
+            },
+        ),
+        Op::EnterRoom { who, right } => (
+            actor(who),
+            Command::EnterRoom {
+                code: if right { ROOM_CODE } else { "0000" }.into(),
+            },
+        ),
         Op::SetPhase { who, to, expected } => (
             actor(who),
             Command::SetPhase {
@@ -268,6 +292,7 @@ fuzz_target!(|ops: Vec<Op>| {
             now: at,
             receipt_secret: Some(format!("S{i:07}")),
             attendance: Attendance::default(),
+            room_codes: vec![ROOM_CODE.into()],
         };
         let Ok(decision) = d.decide(&who, cmd, ctx) else {
             continue;
