@@ -14,27 +14,6 @@ export function newId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** The token an invitation link carries in its fragment (`#token=…`), kept for reloads. */
-export function tokenFromFragment(storageKey) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get('token');
-  if (token) {
-    safeSet(storageKey, token);
-    return token;
-  }
-  return safeGet(storageKey);
-}
-
-/** The claims of a JWT, unverified: only to read which dialogue a token is for. */
-export function claimsOf(token) {
-  try {
-    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), '=')));
-  } catch {
-    return {};
-  }
-}
-
 /** Close codes after which reconnecting cannot help without a change (see the server's codes.rs). */
 const FATAL_CLOSE = new Set([1009, 4400, 4401, 4403, 4404, 4410]);
 

@@ -1,9 +1,9 @@
-// The moderator console (/moderate#token=…): review, redact, order and answer.
+// The moderator console (/moderate?dialogue=…): review, redact, order and answer.
 import {
   Connection, Model, addresseeOptions, announce, focusLater, answerParts, applyStrings, copyText, currentLang, errorText,
   formatTime, h, loadStrings, setupLanguageButton, syncList, t,
 } from './common.js';
-import { staffCredential, staffHeaders } from './session.js';
+import { staffCredential } from './session.js';
 import { ban as banFlow, renderBanned } from './moderate_bans.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
@@ -12,14 +12,13 @@ import { walkDesk } from './moderate_walk.js';
 const $ = (id) => document.getElementById(id);
 const model = new Model();
 let conn = null;
-let token = null;
 let dialogueId = null;
 let editing = null; // {id, mode: 'edit' | 'reject' | 'merge' | 'follow' | 'answer'}
 let floorReceipt = null; // {id, receipt} of the last floor question, to read out
 const queue = new PendingQueue();
-const refreshFlags = flagsRefresher({ model, url: () => `/api/dialogues/${dialogueId}`, headers: () => staffHeaders(token), render: () => render() });
+const refreshFlags = flagsRefresher({ model, url: () => `/api/dialogues/${dialogueId}`, render: () => render() });
 const alerts = []; // danger alerts not yet acknowledged
-const walkView = walkDesk({ model, photoBase: (photo) => `/api/dialogues/${dialogueId}/photos/${photo}`, headers: () => staffHeaders(token) });
+const walkView = walkDesk({ model, photoBase: (photo) => `/api/dialogues/${dialogueId}/photos/${photo}` });
 
 async function main() {
   await loadStrings();
@@ -27,9 +26,9 @@ async function main() {
     applyStrings(document);
     render(true);
   });
-  const cred = await staffCredential('dialoghub.moderator.token');
-  if (!cred) return void ($('no-token').hidden = false);
-  ({ token, dialogueId } = cred);
+  const cred = await staffCredential();
+  if (!cred) return;
+  ({ dialogueId } = cred);
   $('floor-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     floorQuestion();

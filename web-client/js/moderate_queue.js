@@ -65,13 +65,13 @@ export class PendingQueue {
  * Older servers sent `question_asked` without the confidentiality flags; the
  * staff snapshot has them. Fetch it shortly after new questions arrive then.
  */
-export function flagsRefresher({ model, url, headers, render }) {
+export function flagsRefresher({ model, url, render }) {
   let timer = null;
   return () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       try {
-        const res = await fetch(url(), { headers: headers(), credentials: 'same-origin' });
+        const res = await fetch(url(), { credentials: 'same-origin' });
         if (!res.ok) return;
         const snap = await res.json();
         for (const s of snap.questions) {

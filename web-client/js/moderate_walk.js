@@ -83,10 +83,9 @@ export class WalkState {
 
 /**
  * The walk section of the console. `model` holds the questions (an
- * observation's text and status), `photoBase(photo)` is a photo's REST path and
- * `headers()` the staff read's headers.
+ * observation's text and status), `photoBase(photo)` is a photo's REST path.
  */
-export function walkDesk({ model, photoBase, headers }) {
+export function walkDesk({ model, photoBase }) {
   const walk = new WalkState();
   const decided = new Map(); // photo id -> {state: 'published' | 'rejected', published}, decided on this page
   const tools = new Map(); // photo id -> its tool, built once so typing and drawing survive updates
@@ -108,7 +107,6 @@ export function walkDesk({ model, photoBase, headers }) {
         n: o.question_id,
         photo: o.photo,
         base: photoBase(o.photo),
-        headers,
         onDecided: (s, answer) => {
           decided.set(o.photo, { state: s, published: answer?.published_id });
           render();

@@ -27,10 +27,10 @@ const clamp = (v, lo, hi) => Math.max(lo, Math.min(hi, v));
 
 /**
  * The tool for photo `photo` of observation `n`. `base` is the photo's REST path
- * (`/api/dialogues/{id}/photos/{photo}`), `headers` those of a staff read.
+ * (`/api/dialogues/{id}/photos/{photo}`), read and changed with the session.
  * `onDecided(state)` is told `published` or `rejected`.
  */
-export function blurTool({ n, photo, base, headers, onDecided }) {
+export function blurTool({ n, photo, base, onDecided }) {
   const regions = [];
   let natural = { w: 0, h: 0 };
   const uid = `blur-${photo.slice(0, 12)}`;
@@ -147,7 +147,7 @@ export function blurTool({ n, photo, base, headers, onDecided }) {
 
   async function post(path, body) {
     error.textContent = '';
-    const res = await sessionFetch('POST', `${base}${path}`, body, headers()).catch(() => null);
+    const res = await sessionFetch('POST', `${base}${path}`, body).catch(() => null);
     if (!res) error.textContent = t('photo_err_unavailable');
     else if (!res.ok) error.textContent = await failure(res);
     return res && res.ok ? res : null;
@@ -180,7 +180,7 @@ export function blurTool({ n, photo, base, headers, onDecided }) {
 
   // The private photo, read with the staff's credential.
   (async () => {
-    const res = await sessionFetch('GET', base, undefined, headers()).catch(() => null);
+    const res = await sessionFetch('GET', base).catch(() => null);
     if (!res || !res.ok) {
       error.textContent = res ? await failure(res) : t('photo_err_unavailable');
       return;

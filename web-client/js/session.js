@@ -3,7 +3,7 @@
 // WebSocket. Nothing of it is kept in the address bar or in localStorage.
 // No dependencies and no build step: the server serves these files as they are.
 
-import { claimsOf, showConnection, tokenFromFragment } from './connection.js';
+import { showConnection } from './connection.js';
 import { t } from './i18n.js';
 
 let csrf = null;
@@ -75,31 +75,29 @@ function sessionState(state, code) {
   if (state === 'closed' && (code === 4410 || code === 4401) && !signingOut) goToSignIn();
 }
 
-/**
- * How a staff page (moderate, panel, screen) connects. Signed in (the page's
- * address names `?dialogue=`): the session, a ticket per connection, and a
- * sign-out. Otherwise an older invitation's `#token=` (until every invitation is
- * a link). Null: nothing to connect with.
- */
-export async function staffCredential(storageKey) {
-  const dialogueId = new URLSearchParams(location.search).get('dialogue');
-  if (dialogueId) {
-    const session = await loadSession();
-    if (!session) {
-      goToSignIn();
-      return null;
-    }
-    addSignOut();
-    const me = session.staff ? session.staff.id : session.invitee && session.invitee.id;
-    return { session, me, token: null, dialogueId, connection: { dialogueId, ticket: () => wsTicket(dialogueId) }, onState: sessionState };
-  }
-  const token = tokenFromFragment(storageKey);
-  if (!token) return null;
-  const claims = claimsOf(token);
-  return { session: null, me: claims.sub, token, dialogueId: claims.dlg, connection: { token }, onState: showConnection };
-}
+/** The page of each invitee's role. */
+const ROLE_PAGE = { panelist: '/panel', moderator: '/moderate', screen: '/screen' };
 
-/** Headers for a staff REST read: the bearer token of an older invitation, or none (the cookie goes by itself). */
-export function staffHeaders(token) {
-  return token ? { authorization: `Bearer ${token}` } : {};
+/**
+ * How a staff page (moderate, panel, screen) connects: the session, a fresh
+ * ticket per connection, and a sign-out. Without a session the browser goes to
+ * sign-in, which comes back here. Without `?dialogue=` an invitee goes to their
+ * own dialogue's page and staff to `/organize`, where their dialogues are.
+ * Null: the page is being left.
+ */
+export async function staffCredential() {
+  const session = await loadSession();
+  if (!session) {
+    goToSignIn();
+    return null;
+  }
+  const dialogueId = new URLSearchParams(location.search).get('dialogue');
+  if (!dialogueId) {
+    const invitee = session.invitee;
+    location.replace(invitee ? `${ROLE_PAGE[invitee.role] || '/panel'}?dialogue=${encodeURIComponent(invitee.dialogue_id)}` : '/organize');
+    return null;
+  }
+  addSignOut();
+  const me = session.staff ? session.staff.id : session.invitee && session.invitee.id;
+  return { session, me, dialogueId, connection: { dialogueId, ticket: () => wsTicket(dialogueId) }, onState: sessionState };
 }

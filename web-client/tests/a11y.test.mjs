@@ -74,7 +74,7 @@ const pages = () => [
   { name: 'moderator', url: meeting.modUrl, ready: '#pending li mark.flag' },
   { name: 'panel', url: meeting.panelUrl, ready: '#now:not(.empty)' },
   { name: 'screen', url: meeting.screenUrl, ready: '#code:not(:empty)' },
-  { name: 'organizer', url: `${server.base}/organize`, ready: '#token-details', organizer: true },
+  { name: 'organizer', url: `${server.base}/organize`, ready: '#org-main:not([hidden])', organizer: true },
 ];
 
 for (const lang of ['sv', 'en']) {
@@ -226,7 +226,7 @@ test('text scales to 200 % without horizontal scrolling or clipped controls', { 
     { name: 'participant', url: null },
     { name: 'moderator', url: meeting.modUrl, ready: '#pending-heading' },
     { name: 'panel', url: meeting.panelUrl, ready: '#now:not(.empty)' },
-    { name: 'organizer', url: `${server.base}/organize`, ready: '#org-token' },
+    { name: 'organizer', url: `${server.base}/organize`, ready: '#selected:not([hidden])', organizer: true },
     { name: 'join', url: `${server.base}/`, ready: '#join-form' },
   ];
   for (const spec of specs) {
@@ -235,6 +235,7 @@ test('text scales to 200 % without horizontal scrolling or clipped controls', { 
       let context = null;
       if (spec.url) {
         ({ context, page } = await newPage(browser, { viewport }));
+        if (spec.organizer) await asOrganizer(context, server);
         await visit(page, server, spec.url);
         await page.locator(spec.ready).first().waitFor();
       } else {

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, api, repoRoot, deadline, problems, checkAxe } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, asOrganizer, repoRoot, deadline, problems, checkAxe } from './harness.mjs';
 
 let provider;
 let server;
@@ -160,4 +160,26 @@ test('the sign-in page and a refusal page meet WCAG 2.1 AA', { timeout: 60000 },
   assert.equal(res.status(), 400);
   await page.getByRole('heading', { level: 1 }).waitFor();
   await checkAxe(page, 'refusal page', t);
+});
+
+test('a staff page without a session goes to sign-in, and without a dialogue to the organizer page', { timeout: 60000 }, async () => {
+  for (const path of ['/organize', '/moderate', '/panel', '/screen']) {
+    const { context, page } = await newPage(browser);
+    await page.goto(`${server.base}${path}`);
+    await page.waitForURL(`${server.base}/signin?next=${encodeURIComponent(path)}`);
+    await page.getByRole('link', { name: 'Logga in med kommunens konto' }).waitFor();
+    const kept = await page.evaluate(() => Object.keys(localStorage));
+    assert.ok(!kept.some((k) => /token|ticket|session/i.test(k)), `${path}: no credential kept (${kept})`);
+    await context.close();
+  }
+  // Signed in, a console opened without `?dialogue=` leads to where the dialogues are.
+  const { context, page } = await newPage(browser);
+  await asOrganizer(context, server);
+  await page.goto(`${server.base}/moderate`);
+  await page.waitForURL(`${server.base}/organize`);
+  await page.locator('#org-main:not([hidden])').waitFor();
+  await page.getByRole('button', { name: 'Logga ut' }).waitFor();
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).some((k) => /token/i.test(k))), false, 'no token kept');
+  await context.close();
+  assert.deepEqual(problems, []);
 });
