@@ -3,16 +3,15 @@ import {
   announce, applyStrings, copyText, errorText, formatDay, formatTime, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton, t,
 } from './common.js';
 import { reissueButton } from './organize_invites.js';
+import { staffDesk } from './organize_staff.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { fillInfo, infoFields, readInfo } from './info_form.js';
-import { addSignOut, loadSession, sessionFetch } from './session.js';
+import { addSignOut, goToSignIn, loadSession, sessionFetch } from './session.js';
 
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = 'dialoghub.organizer.token';
 const SELECTED_KEY = 'dialoghub.organizer.selected';
 const NEXT_PHASES = { draft: ['open', 'live'], open: ['live', 'closed'], live: ['closed'], closed: [] };
 
-let token = safeGet(TOKEN_KEY);
 let dialogues = [];
 let selected = null; // staff snapshot of the chosen dialogue
 let selectedId = safeGet(SELECTED_KEY);
@@ -22,14 +21,14 @@ let editingPost = null; // the id of the information post being edited
 const invitesKey = (id) => `dialoghub.invites.${id}`;
 
 async function api(method, path, body) {
-  // A pasted token (older servers), or the session's cookie and CSRF token.
-  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  // The session's cookie goes by itself, its CSRF token with every change.
+  const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   // Every change carries an idempotency key, so a retried click cannot create twice.
   if (method !== 'GET') headers['idempotency-key'] = newId();
   let res;
   try {
-    res = token ? await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }) : await sessionFetch(method, path, body, headers);
+    res = await sessionFetch(method, path, body, headers);
   } catch {
     throw { code: 'network' };
   }
@@ -75,19 +74,6 @@ async function main() {
     render();
     renderOverview();
   });
-  $('org-token').value = token || '';
-  $('token-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    token = $('org-token').value.trim();
-    safeSet(TOKEN_KEY, token || null);
-    load();
-  });
-  $('org-token-forget').addEventListener('click', () => {
-    token = null;
-    safeSet(TOKEN_KEY, null);
-    $('org-token').value = '';
-    $('org-main').hidden = true;
-  });
   $('create-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     create();
@@ -106,8 +92,17 @@ async function main() {
     addModerator();
   });
   $('screen-button').addEventListener('click', screenLink);
-  if (token) load();
-  else loadSession().then((s) => s && (addSignOut(), load())).catch(() => {});
+  let session;
+  try {
+    session = await loadSession();
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  if (!session) return goToSignIn();
+  addSignOut();
+  await load();
+  staffDesk({ session, api });
 }
 
 async function load() {
@@ -120,8 +115,6 @@ async function load() {
     return;
   }
   $('org-main').hidden = false;
-  // The token works: fold its form away, the dialogue is what matters now.
-  $('token-details').open = false;
   if (!dialogues.some((d) => d.id === selectedId)) selectedId = dialogues.length ? dialogues[dialogues.length - 1].id : null;
   await Promise.all([choose(selectedId), loadOverview()]);
 }
@@ -236,9 +229,8 @@ async function recordOutcome(q, area) {
 /** The invitee's calendar file: fetched as the organizer, then saved as a download. */
 async function downloadCalendar(person, name) {
   try {
-    // A pasted token (older servers), or the session's cookie (sent by itself on a GET).
-    const auth = token ? { headers: { authorization: `Bearer ${token}` } } : {};
-    const res = await fetch(`/api/dialogues/${selectedId}/invitees/${person}/calendar.ics`, auth);
+    // The session's cookie goes by itself on a GET.
+    const res = await fetch(`/api/dialogues/${selectedId}/invitees/${person}/calendar.ics`, { credentials: 'same-origin' });
     if (!res.ok) throw await res.json().catch(() => ({}));
     const url = URL.createObjectURL(await res.blob());
     const a = h('a', { href: url, download: `${selected.dialogue.code}-${name.replace(/[^\p{L}\p{N}]+/gu, '-')}.ics`, hidden: true });
