@@ -118,17 +118,29 @@ pub fn router(state: AppState) -> Router {
             "/api/districts/{district}/posts",
             post(district_posts::post_to_district),
         )
-        .route("/d/{code}/report.json", get(pages::report_json))
-        .route("/d/{code}/report.csv", get(pages::report_csv))
-        .route("/d/{code}/actions.csv", get(pages::report_actions_csv))
-        .route("/d/{code}/report.geojson", get(pages::report_geojson))
+        .route(
+            "/d/{code}/report.json",
+            pages::walk_export(pages::WalkExport::ReportJson),
+        )
+        .route(
+            "/d/{code}/report.csv",
+            pages::walk_export(pages::WalkExport::ReportCsv),
+        )
+        .route(
+            "/d/{code}/actions.csv",
+            pages::walk_export(pages::WalkExport::ActionsCsv),
+        )
+        .route(
+            "/d/{code}/report.geojson",
+            pages::walk_export(pages::WalkExport::GeoJson),
+        )
         .route(
             "/d/{code}/open311/services.json",
-            get(pages::open311_services_json),
+            pages::walk_export(pages::WalkExport::Open311Services),
         )
         .route(
             "/d/{code}/open311/requests.json",
-            get(pages::open311_requests_json),
+            pages::walk_export(pages::WalkExport::Open311Requests),
         )
         .route("/r", get(pages::receipt_page))
         .route("/r/{receipt}", get(pages::receipt_page))

@@ -29,10 +29,7 @@ pub use mail_notes::{
     subscribe_form, subscribe_json, unsubscribe_json, unsubscribe_now, unsubscribe_page,
 };
 pub use receipt_lookup::{receipt_json, receipt_page};
-pub use walk::{
-    open311_requests_json, open311_services_json, report_actions_csv, report_csv, report_geojson,
-    report_json,
-};
+pub use walk::{WalkExport, walk_export};
 
 use super::rest::public_url;
 use super::{ApiError, AppState};

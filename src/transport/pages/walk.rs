@@ -18,7 +18,7 @@ use crate::transport::rest::public_url;
 use crate::transport::safe_text::csv_cell;
 use crate::transport::{ApiError, AppState};
 use axum::extract::{ConnectInfo, Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -388,108 +388,78 @@ async fn report_or_404<T: Send + 'static>(
     Ok((code, made))
 }
 
-/// `/d/{code}/report.json`.
-pub async fn report_json(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    caller: Caller,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let (code, body) = report_or_404(&state, peer, &caller, &code, |r, _| {
-        serde_json::to_string_pretty(r).expect("a report serializes")
-    })
-    .await?;
-    Ok(download(
-        body,
-        "application/json",
-        &format!("{code}-report.json"),
-    ))
+/// A walk report's export: one row each of what `/d/{code}/…` serves.
+#[derive(Debug, Clone, Copy)]
+pub enum WalkExport {
+    /// `report.json`.
+    ReportJson,
+    /// `report.csv`: the approved observations.
+    ReportCsv,
+    /// `actions.csv`: every action's dated history.
+    ActionsCsv,
+    /// `report.geojson`: RFC 7946, `application/geo+json`.
+    GeoJson,
+    /// `open311/services.json`: the categories as GeoReport v2 services.
+    Open311Services,
+    /// `open311/requests.json`: the actions as GeoReport v2 requests.
+    Open311Requests,
 }
 
-/// `/d/{code}/report.csv`: the approved observations.
-pub async fn report_csv(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    caller: Caller,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let (code, body) =
-        report_or_404(&state, peer, &caller, &code, |r, _| observations_csv(r)).await?;
-    Ok(download(
-        body,
-        "text/csv",
-        &format!("{code}-observations.csv"),
-    ))
+impl WalkExport {
+    /// The content type, and the file name after the code for a download (none:
+    /// served to be read, as Open311 clients do).
+    fn file(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            WalkExport::ReportJson => ("application/json", Some("-report.json")),
+            WalkExport::ReportCsv => ("text/csv", Some("-observations.csv")),
+            WalkExport::ActionsCsv => ("text/csv", Some("-actions.csv")),
+            WalkExport::GeoJson => ("application/geo+json", Some(".geojson")),
+            WalkExport::Open311Services | WalkExport::Open311Requests => ("application/json", None),
+        }
+    }
+
+    fn render(self, r: &WalkReport<'_>, p: &ReportParts<'_>, base: &str) -> String {
+        match self {
+            WalkExport::ReportJson => serde_json::to_string_pretty(r).expect("a report serializes"),
+            WalkExport::ReportCsv => observations_csv(r),
+            WalkExport::ActionsCsv => actions_csv(r),
+            WalkExport::GeoJson => serde_json::to_string(&geojson(r)).expect("GeoJSON serializes"),
+            WalkExport::Open311Services => {
+                serde_json::to_string(&open311_services(p.categories)).expect("services serialize")
+            }
+            WalkExport::Open311Requests => {
+                serde_json::to_string(&open311_requests(r, p.categories, base))
+                    .expect("requests serialize")
+            }
+        }
+    }
 }
 
-/// `/d/{code}/actions.csv`: every action's dated history.
-pub async fn report_actions_csv(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    caller: Caller,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let (code, body) = report_or_404(&state, peer, &caller, &code, |r, _| actions_csv(r)).await?;
-    Ok(download(body, "text/csv", &format!("{code}-actions.csv")))
-}
-
-/// `/d/{code}/report.geojson`: RFC 7946, `application/geo+json`.
-pub async fn report_geojson(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    caller: Caller,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let (code, body) = report_or_404(&state, peer, &caller, &code, |r, _| {
-        serde_json::to_string(&geojson(r)).expect("GeoJSON serializes")
-    })
-    .await?;
-    Ok(download(
-        body,
-        "application/geo+json",
-        &format!("{code}.geojson"),
-    ))
-}
-
-/// `/d/{code}/open311/services.json`: the categories as GeoReport v2 services.
-pub async fn open311_services_json(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    caller: Caller,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let (_, body) = report_or_404(&state, peer, &caller, &code, |_, p| {
-        serde_json::to_string(&open311_services(p.categories)).expect("services serialize")
-    })
-    .await?;
-    Ok(json(body))
-}
-
-/// `/d/{code}/open311/requests.json`: the actions as GeoReport v2 requests.
-pub async fn open311_requests_json(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    caller: Caller,
-    Path(code): Path<String>,
-) -> Result<Response, ApiError> {
-    let base = public_url(&state).to_string();
-    let (_, body) = report_or_404(&state, peer, &caller, &code, move |r, p| {
-        serde_json::to_string(&open311_requests(r, p.categories, &base))
-            .expect("requests serialize")
-    })
-    .await?;
-    Ok(json(body))
-}
-
-fn json(body: String) -> Response {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )],
-        body,
+/// The route of one export of a walk's report.
+pub fn walk_export(export: WalkExport) -> axum::routing::MethodRouter<AppState> {
+    axum::routing::get(
+        move |State(state): State<AppState>,
+              ConnectInfo(peer): ConnectInfo<SocketAddr>,
+              caller: Caller,
+              Path(code): Path<String>| async move {
+            let base = public_url(&state).to_string();
+            let (code, body) = report_or_404(&state, peer, &caller, &code, move |r, p| {
+                export.render(r, p, &base)
+            })
+            .await?;
+            Ok::<_, ApiError>(match export.file() {
+                (mime, Some(suffix)) => download(body, mime, &format!("{code}{suffix}")),
+                (mime, None) => (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        format!("{mime}; charset=utf-8"),
+                    )],
+                    body,
+                )
+                    .into_response(),
+            })
+        },
     )
-        .into_response()
 }
 
 /// The walk's page, if the dialogue is a walk (for `/d/{code}`).
