@@ -144,7 +144,8 @@ impl App {
         let tokens = Tokens::from_settings(&settings.auth, &settings.server.data_dir)?;
         let tokens_secret = crate::auth::secret(&settings.auth, &settings.server.data_dir)?;
         let news = bus.subscribe();
-        let hub_settings = HubSettings::from_settings(&settings, &tokens_secret);
+        let hub_settings =
+            HubSettings::from_settings(&settings, &tokens_secret).map_err(StartError::Config)?;
         let hub = crate::hub::HubThreads::start(hub_settings.threads)?;
         let registry = Arc::new(Registry::new(store, bus, hub_settings, hub));
         if let Some(news) = news {

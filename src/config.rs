@@ -38,6 +38,19 @@ pub struct WalkSettings {
     pub tile_url: String,
     /// The attribution its licence asks for, shown on the map (plain text).
     pub tile_attribution: String,
+    /// The observation categories, in the order the walk page offers them; none
+    /// given: the built-in list (`domain::walk::Categories::default`).
+    #[serde(default)]
+    pub categories: Vec<CategorySetting>,
+}
+
+/// One observation category: a stable code (kept in the log and the exports,
+/// Open311's `service_code`) and its Swedish and English names.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CategorySetting {
+    pub code: String,
+    pub sv: String,
+    pub en: String,
 }
 
 /// Opt-in e-mail notes to participants on their question's fate. Off while

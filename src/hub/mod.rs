@@ -49,14 +49,30 @@ pub struct HubSettings {
     pub threads: usize,
     /// The venue screen's room codes.
     pub room_codes: room_code::RoomCodes,
+    /// A walk's observation categories (the deployment's list).
+    pub categories: Arc<crate::domain::walk::Categories>,
 }
 
 impl HubSettings {
     /// The hub's share of the settings, in the types it works with.
     /// `secret` is the server's signing secret, which every node shares: the
-    /// room codes are derived from it.
-    pub fn from_settings(settings: &crate::config::Settings, secret: &[u8]) -> HubSettings {
-        HubSettings {
+    /// room codes are derived from it. A bad list of categories is an error.
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        secret: &[u8],
+    ) -> Result<HubSettings, String> {
+        use crate::domain::walk::{Categories, Category};
+        let categories = settings
+            .walks
+            .categories
+            .iter()
+            .map(|c| Category {
+                code: c.code.clone(),
+                sv: c.sv.clone(),
+                en: c.en.clone(),
+            })
+            .collect();
+        Ok(HubSettings {
             live_interval: Duration::from_millis(settings.hub.live_interval_ms),
             ping_interval: Duration::from_secs(settings.hub.ping_interval_secs),
             replay_window: settings.hub.replay_window,
@@ -77,7 +93,8 @@ impl HubSettings {
                 settings.stuffing.room_code_secs,
                 settings.stuffing.room_code_grace_secs,
             ),
-        }
+            categories: Arc::new(Categories::configured(categories)?),
+        })
     }
 }
 

@@ -1,22 +1,33 @@
 //! A dialogue rebuilt from its stored record (the format itself is `crate::log`'s).
 
+use super::HubSettings;
 use super::core::{Loaded, set_answers};
-use crate::domain::{DangerPhrases, Dialogue, QuestionId, Recorded, VoteChange};
+use crate::domain::{Dialogue, QuestionId, Recorded, VoteChange};
 use crate::store::{DialogueRecord, StoreError, StoredEvent};
 use std::sync::Arc;
 
 /// Rebuilds a dialogue from its record: replaying the log gives the live state.
 pub fn rebuild(record: &DialogueRecord) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
-    rebuild_with(record, &Default::default())
+    rebuild_in(record, &Default::default(), &Default::default())
 }
 
-/// Rebuilds with the deployment's danger phrases, which mark questions and tips as they apply.
+/// Rebuilds with the deployment's danger phrases, which mark questions and tips
+/// as they apply, and its walk categories.
 pub fn rebuild_with(
     record: &DialogueRecord,
-    danger: &Arc<DangerPhrases>,
+    settings: &HubSettings,
+) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
+    rebuild_in(record, &settings.danger_phrases, &settings.categories)
+}
+
+fn rebuild_in(
+    record: &DialogueRecord,
+    danger: &Arc<crate::domain::DangerPhrases>,
+    categories: &Arc<crate::domain::walk::Categories>,
 ) -> Result<(Dialogue, Vec<Recorded>), StoreError> {
     let mut dialogue = Dialogue::new(record.id, record.code.clone(), record.epoch);
     dialogue.danger = danger.clone();
+    dialogue.categories = categories.clone();
     let mut log = Vec::with_capacity(record.events.len());
     for stored in &record.events {
         let rec = decode(stored)?;
@@ -41,11 +52,8 @@ pub fn rebuild_with(
 }
 
 /// A stored record as the dialogue's single writer takes it in.
-pub(super) fn load(
-    record: DialogueRecord,
-    danger: &Arc<DangerPhrases>,
-) -> Result<Loaded, StoreError> {
-    let (dialogue, log) = rebuild_with(&record, danger)?;
+pub(super) fn load(record: DialogueRecord, settings: &HubSettings) -> Result<Loaded, StoreError> {
+    let (dialogue, log) = rebuild_with(&record, settings)?;
     Ok(Loaded {
         dialogue,
         log,

@@ -70,7 +70,7 @@ impl DialogueTask {
         settings: HubSettings,
         withdrawn: broadcast::Sender<Withdrawal>,
     ) -> Result<DialogueTask, StoreError> {
-        let mut loaded = stored::load(record, &settings.danger_phrases)?;
+        let mut loaded = stored::load(record, &settings)?;
         loaded.dialogue.pending_caps = settings.pending_caps;
         Ok(DialogueTask {
             core: DialogueCore::new(loaded, settings.clone())?,
@@ -270,7 +270,7 @@ impl DialogueTask {
                     Input::Waited
                 }
                 Io::Load => Input::Loaded(match self.store.load(id).await {
-                    Ok(Some(record)) => stored::load(record, &self.settings.danger_phrases)
+                    Ok(Some(record)) => stored::load(record, &self.settings)
                         .map(|mut loaded| {
                             loaded.dialogue.pending_caps = self.settings.pending_caps;
                             Box::new(loaded)

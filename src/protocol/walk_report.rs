@@ -121,13 +121,19 @@ pub struct WalkReport<'a> {
     pub actions: Vec<ReportAction<'a>>,
 }
 
-pub(crate) fn category<'a>(categories: &'a Categories, code: &'a str) -> CategoryWire<'a> {
-    match categories.get(code) {
-        Some(c) => CategoryWire {
+impl<'a> From<&'a crate::domain::walk::Category> for CategoryWire<'a> {
+    fn from(c: &'a crate::domain::walk::Category) -> Self {
+        CategoryWire {
             code: &c.code,
             sv: &c.sv,
             en: &c.en,
-        },
+        }
+    }
+}
+
+pub(crate) fn category<'a>(categories: &'a Categories, code: &'a str) -> CategoryWire<'a> {
+    match categories.get(code) {
+        Some(c) => c.into(),
         // A category since removed from the list keeps its code.
         None => CategoryWire {
             code,
@@ -212,12 +218,7 @@ pub fn walk_report<'a>(p: &ReportParts<'a>) -> WalkReport<'a> {
         closed_at: p.closed_at,
         before: walk.before.as_deref(),
         after: walk.after.as_deref(),
-        categories: p
-            .categories
-            .0
-            .iter()
-            .map(|c| category(p.categories, &c.code))
-            .collect(),
+        categories: p.categories.0.iter().map(Into::into).collect(),
         stops,
         groups,
         observations,

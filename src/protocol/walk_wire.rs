@@ -243,12 +243,14 @@ pub struct ActionWire<'a> {
     pub history: Vec<super::walk_report::StatusChangeWire<'a>>,
 }
 
-/// A walk in `snapshot` (3.2): the plan, where each group is, the observations this
-/// audience may see (the public: approved ones) and every action.
+/// A walk in `snapshot` (3.2): the plan, where each group is, the deployment's
+/// observation categories, the observations this audience may see (the public:
+/// approved ones) and every action.
 #[derive(Debug, Clone, Serialize)]
 pub struct WalkSnapshot<'a> {
     #[serde(flatten)]
     pub plan: WalkPlanWire,
+    pub categories: Vec<super::walk_report::CategoryWire<'a>>,
     pub observations: Vec<ObservationWire>,
     pub actions: Vec<ActionWire<'a>>,
 }
@@ -260,6 +262,7 @@ impl<'a> WalkSnapshot<'a> {
             |q: &QuestionId| staff || d.questions.get(q).is_some_and(|q| q.status.is_public());
         Some(WalkSnapshot {
             plan: WalkPlanWire::of(w),
+            categories: d.categories.0.iter().map(Into::into).collect(),
             observations: w
                 .observations
                 .values()

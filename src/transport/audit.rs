@@ -52,8 +52,7 @@ pub async fn audit_export(
         .load(id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))?;
-    let danger = state.registry.settings().danger_phrases.clone();
-    let (dialogue, log) = crate::hub::rebuild_with(&record, &danger)?;
+    let (dialogue, log) = crate::hub::rebuild_with(&record, state.registry.settings())?;
     let now = chrono::Utc::now().timestamp_millis();
     store
         .audit_append(

@@ -834,3 +834,92 @@ async fn overdue_walk_actions_are_in_the_organizer_overview() {
     );
     assert_eq!(item["overdue_follow_ups"], json!([]));
 }
+
+/// A deployment's own categories: one added (snow clearing), one dropped (people).
+fn own_categories() -> Vec<dialoghub::config::CategorySetting> {
+    [
+        ("lighting", "Belysning", "Lighting"),
+        ("snow", "Snöröjning", "Snow clearing"),
+        ("other", "Övrigt", "Other"),
+    ]
+    .map(|(code, sv, en)| dialoghub::config::CategorySetting {
+        code: code.into(),
+        sv: sv.into(),
+        en: en.into(),
+    })
+    .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_snapshot_carries_the_deployments_categories_and_only_they_are_taken() {
+    let app = TestApp::spawn_with(|s| s.walks.categories = own_categories()).await;
+    let before = meeting_code(&app, "Före").await;
+    let after = meeting_code(&app, "Efter").await;
+    let walk = create_walk(&app, &before, &after).await;
+    let (_, mut lena) = leader(&walk, "Lena Ledare").await;
+    let (status, body) = app
+        .endpoint
+        .post(
+            &format!("/api/dialogues/{}/phase", walk.id),
+            &app.organizer,
+            json!({"phase": "live", "expected": "draft"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut anna = walker(&app.endpoint, &walk.code, "remote").await;
+    let expected = json!([
+        {"code": "lighting", "sv": "Belysning", "en": "Lighting"},
+        {"code": "snow", "sv": "Snöröjning", "en": "Snow clearing"},
+        {"code": "other", "sv": "Övrigt", "en": "Other"}
+    ]);
+    let participants = anna.snapshot.clone().unwrap();
+    assert_eq!(participants["walk"]["categories"], expected);
+    let moderators = lena.snapshot.clone().unwrap();
+    assert_eq!(moderators["walk"]["categories"], expected);
+
+    // A code the list dropped is refused, typed; one it added is taken.
+    refused(
+        &mut anna,
+        json!({"type": "observe", "text": "Öde", "stop": 1, "category": "people", "felt_safety": 2}),
+        "not_found",
+    )
+    .await;
+    let ack = ok(
+        &mut anna,
+        json!({"type": "observe", "text": "Ingen har skottat trappan", "stop": 1, "category": "snow", "felt_safety": 2}),
+    )
+    .await;
+    let q = ack["question_id"].as_u64().unwrap();
+    let placed = lena
+        .wait_for("its place", |v| {
+            v["event"]["kind"] == "observation_placed" && v["event"]["question_id"] == q
+        })
+        .await;
+    assert_eq!(placed["event"]["category"], "snow");
+    // The GIS export names the same list.
+    let (status, services) = app
+        .endpoint
+        .get(&format!("/d/{}/open311/services.json", walk.code), None)
+        .await;
+    assert_eq!(status, 200, "{services}");
+    let codes: Vec<&str> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["service_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["lighting", "snow", "other"]);
+}
+
+#[tokio::test]
+async fn a_bad_list_of_categories_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = crate::harness::test_settings(dir.path());
+    let mut twice = own_categories();
+    twice.push(twice[1].clone());
+    settings.walks.categories = twice;
+    let Err(e) = dialoghub::App::build(settings).await else {
+        panic!("a list with a code twice was taken");
+    };
+    assert!(e.to_string().contains("\"snow\" is listed twice"), "{e}");
+}

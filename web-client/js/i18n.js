@@ -83,6 +83,18 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 
+/**
+ * A walk's category by its code, named from the deployment's list (the
+ * snapshot's `walk.categories`, `{code, sv, en}`): English on an English page,
+ * Swedish on every other, as the server's pages name them; a code no longer
+ * listed is shown as it is.
+ */
+export function categoryName(categories, code) {
+  const c = (categories || []).find((x) => x.code === code);
+  if (!c) return code;
+  return lang === 'en' ? c.en : c.sv;
+}
+
 /** Fills `data-i18n` (text), `data-i18n-placeholder`, `data-i18n-label` (aria-label), `data-i18n-title`. */
 export function applyStrings(root) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);

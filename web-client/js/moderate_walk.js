@@ -4,7 +4,7 @@
 // moderated in the queue like any question; its photo is decided here.
 // No dependencies and no build step: the server serves these files as they are.
 
-import { h, syncList, t } from './common.js';
+import { categoryName, h, syncList, t } from './common.js';
 import { blurTool } from './photo_blur.js';
 import { WalkMap } from './walk_map.js';
 
@@ -16,6 +16,7 @@ export class WalkState {
     this.active = false;
     this.stops = [];
     this.groups = [];
+    this.categories = []; // the deployment's list: {code, sv, en}
     this.observations = new Map(); // question id -> observation
     this.actions = new Map();
   }
@@ -25,6 +26,7 @@ export class WalkState {
     if (!walk) return;
     this.stops = walk.stops;
     this.groups = walk.groups;
+    this.categories = walk.categories;
     this.observations = new Map(walk.observations.map((o) => [o.question_id, o]));
     this.actions = new Map(walk.actions.map((a) => [a.id, a]));
   }
@@ -114,7 +116,7 @@ export function walkDesk({ model, photoBase }) {
       });
       tools.set(o.photo, tool);
     }
-    const meta = `${t('mod_observation_n', { n: o.question_id })} · ${walk.where(o)} · ${t(`walk_cat_${o.category}`)} · ${t('walk_felt_value', { n: o.felt_safety })}`;
+    const meta = `${t('mod_observation_n', { n: o.question_id })} · ${walk.where(o)} · ${categoryName(walk.categories, o.category)} · ${t('walk_felt_value', { n: o.felt_safety })}`;
     return h('li', { class: 'question', 'data-photo': o.photo, 'data-published-id': state?.published },
       h('h3', { class: 'meta' }, meta),
       q ? h('p', { class: 'answer-text' }, q.text) : null,

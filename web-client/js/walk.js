@@ -3,21 +3,20 @@
 // observations and the actions, live. The server rounds a position to about
 // 100 m before it keeps it; this page rounds to three decimals before sending.
 import {
-  Connection, announce, applyStrings, errorText, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton,
-  showConnection, syncList, t,
+  Connection, announce, applyStrings, categoryName, errorText, h, loadStrings, newId, safeGet, safeSet,
+  setupLanguageButton, showConnection, syncList, t,
 } from './common.js';
 import { joinDialogue } from './participant_parts.js';
 import { WalkMap } from './walk_map.js';
 
 const $ = (id) => document.getElementById(id);
-const CATEGORIES = ['lighting', 'sightlines', 'vegetation', 'path', 'people', 'transport', 'damage', 'other'];
 
 let code = null;
 let conn = null;
 let dialogueId = null;
 let photoKey = null; // the upload's idempotency key, kept while the same photo is retried
 let title = '';
-const walk = { stops: [], groups: [], observations: new Map(), actions: new Map() };
+const walk = { stops: [], groups: [], categories: [], observations: new Map(), actions: new Map() };
 const texts = new Map(); // question id -> published text
 const photos = new Map(); // question id -> path of its published (blurred) photo
 let map = null;
@@ -87,9 +86,10 @@ function onMessage(msg) {
   if (msg.type === 'welcome') dialogueId = msg.dialogue_id;
   if (msg.type === 'snapshot') {
     title = msg.dialogue.title;
-    const w = msg.walk || { stops: [], groups: [], observations: [], actions: [] };
+    const w = msg.walk || { stops: [], groups: [], categories: [], observations: [], actions: [] };
     walk.stops = w.stops;
     walk.groups = w.groups;
+    walk.categories = w.categories;
     walk.observations = new Map(w.observations.map((o) => [o.question_id, o]));
     walk.actions = new Map(w.actions.map((a) => [a.id, a]));
     texts.clear();
@@ -165,13 +165,13 @@ function render() {
   const firstGroup = walk.groups.length ? String(walk.groups[0].id) : '';
   options($('obs-group'), [...walk.groups.map((g) => [String(g.id), g.name]), ['', t('walk_no_group')]], remote ? '' : firstGroup);
   options($('obs-stop'), [['', t('walk_stop_current')], ...walk.stops.map((s) => [String(s.id), `${s.id}. ${s.name}`])], '');
-  options($('obs-category'), CATEGORIES.map((c) => [c, t(`walk_cat_${c}`)]), 'lighting');
+  options($('obs-category'), walk.categories.map((c) => [c.code, categoryName(walk.categories, c.code)]), walk.categories[0]?.code);
   const shown = [...walk.observations.values()].filter((o) => texts.has(o.question_id));
   renderRoute(shown);
   $('observations-empty').hidden = shown.length > 0;
   syncList($('observations'), shown.map((o) => {
     const where = o.stop ? `${o.stop}. ${stopName(o.stop)}` : t('walk_near');
-    const line = `${where} · ${t(`walk_cat_${o.category}`)} · ${t('walk_felt_value', { n: o.felt_safety })}`;
+    const line = `${where} · ${categoryName(walk.categories, o.category)} · ${t('walk_felt_value', { n: o.felt_safety })}`;
     const photo = photos.get(o.question_id);
     return {
       key: o.question_id, sig: `${line}|${texts.get(o.question_id)}|${photo || ''}`,

@@ -52,6 +52,38 @@ impl Default for Categories {
 }
 
 impl Categories {
+    /// A deployment's own list, checked: codes of 1 to 32 of `a-z`, `0-9` and
+    /// `_`, each once, every category named in both languages. An empty list is
+    /// the built-in one.
+    pub fn configured(list: Vec<Category>) -> Result<Categories, String> {
+        if list.is_empty() {
+            return Ok(Categories::default());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for c in &list {
+            let code_ok = (1..=32).contains(&c.code.len())
+                && c.code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !code_ok {
+                return Err(format!(
+                    "walks.categories: {:?} is no code (1 to 32 of a-z, 0-9, _)",
+                    c.code
+                ));
+            }
+            if c.sv.trim().is_empty() || c.en.trim().is_empty() {
+                return Err(format!(
+                    "walks.categories: {:?} needs a Swedish and an English name",
+                    c.code
+                ));
+            }
+            if !seen.insert(c.code.as_str()) {
+                return Err(format!("walks.categories: {:?} is listed twice", c.code));
+            }
+        }
+        Ok(Categories(list))
+    }
+
     pub fn get(&self, code: &str) -> Option<&Category> {
         self.0.iter().find(|c| c.code == code)
     }
@@ -99,5 +131,26 @@ mod tests {
         assert_eq!(c.get("lighting").unwrap().sv, "Belysning");
         assert!(c.0.iter().all(|c| !c.sv.is_empty() && !c.en.is_empty()));
         assert!(c.get("nonsense").is_none());
+    }
+
+    #[test]
+    fn a_configured_list_replaces_the_default_and_is_checked() {
+        let cat = |code: &str, sv: &str, en: &str| Category {
+            code: code.into(),
+            sv: sv.into(),
+            en: en.into(),
+        };
+        assert_eq!(Categories::configured(vec![]), Ok(Categories::default()));
+        let own = Categories::configured(vec![cat("snow", "Snöröjning", "Snow clearing")]).unwrap();
+        assert_eq!(own.0.len(), 1);
+        assert!(own.get("lighting").is_none());
+        for bad in [
+            vec![cat("Snow", "Snöröjning", "Snow clearing")],
+            vec![cat("", "Snöröjning", "Snow clearing")],
+            vec![cat("snow", "", "Snow clearing")],
+            vec![cat("snow", "a", "b"), cat("snow", "c", "d")],
+        ] {
+            assert!(Categories::configured(bad).is_err());
+        }
     }
 }

@@ -28,6 +28,7 @@ fn settings(replay_window: usize) -> HubSettings {
         acks_cached: 4096,
         threads: 1,
         room_codes: crate::hub::room_code::RoomCodes::new(b"test", 180, 60),
+        categories: Default::default(),
     }
 }
 
