@@ -60,6 +60,7 @@ impl Snapshot {
                     | Event::InfoPostEdited { .. }
                     | Event::ActionCreated { .. }
                     | Event::ActionStatusChanged { .. }
+                    | Event::PhotoPublished { .. }
             ) {
                 public_change_at = r.at;
             }

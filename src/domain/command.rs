@@ -187,6 +187,12 @@ pub enum Command {
         note: String,
         expected: ActionStatus,
     },
+    /// A moderator approved an observation's photo (`POST …/photos/{photo}/approve`):
+    /// `published`, its (possibly blurred) copy, is stored and public from here on.
+    PublishPhoto {
+        photo: PhotoId,
+        published: PhotoId,
+    },
 }
 
 impl Command {
@@ -246,6 +252,7 @@ impl Command {
             Command::Observe { .. } => "observe",
             Command::CreateAction { .. } => "create_action",
             Command::SetActionStatus { .. } => "set_action_status",
+            Command::PublishPhoto { .. } => "publish_photo",
         }
     }
 }

@@ -5,7 +5,7 @@ use super::poll::{PollId, PollKind, PollResults};
 use super::question::{Addressee, Origin, QuestionId, RejectReason};
 use super::text::{DisplayName, QuestionText};
 use super::tip::TipId;
-use super::walk::{ActionId, ActionStatus, GroupId, Observation, StopId, WalkPlan};
+use super::walk::{ActionId, ActionStatus, GroupId, Observation, PhotoId, StopId, WalkPlan};
 use super::{Actor, DialogueInfo, Moderator, PanelKind, Panelist, Phase, Timestamp};
 use uuid::Uuid;
 
@@ -158,6 +158,13 @@ pub enum Event {
     /// The participant who caused it (`Recorded::by`) entered the room code the
     /// venue screen showed: present in the room, not only saying so.
     RoomEntered,
+    /// Observation `question`'s photo (as uploaded) is public as the copy
+    /// `published` (blurred where the moderator asked), stored before this.
+    PhotoPublished {
+        question: QuestionId,
+        photo: PhotoId,
+        published: PhotoId,
+    },
 }
 
 impl Event {
@@ -199,6 +206,7 @@ impl Event {
                 | Event::ObservationPlaced(_)
                 | Event::ActionCreated { .. }
                 | Event::ActionStatusChanged { .. }
+                | Event::PhotoPublished { .. }
         )
     }
 }

@@ -95,7 +95,7 @@ struct Version {
 }
 
 /// The stored name of every kind of event, as in the body's `kind` field.
-pub const KINDS: [&str; 37] = [
+pub const KINDS: [&str; 38] = [
     "info_set",
     "phase_changed",
     "panelist_added",
@@ -133,6 +133,7 @@ pub const KINDS: [&str; 37] = [
     "moderator_removed",
     "participant_unbanned",
     "room_entered",
+    "photo_published",
 ];
 
 /// The stored name of an event's kind (what the audit trail calls the action).
@@ -175,6 +176,7 @@ pub fn kind(e: &Event) -> &'static str {
         Event::ModeratorRemoved { .. } => 34,
         Event::ParticipantUnbanned { .. } => 35,
         Event::RoomEntered => 36,
+        Event::PhotoPublished { .. } => 37,
     }]
 }
 
@@ -254,6 +256,11 @@ mod tests {
                 action: ActionId(1),
                 status: ActionStatus::WillNotBeDone,
                 note: "Privat mark".into(),
+            },
+            Event::PhotoPublished {
+                question: QuestionId(3),
+                photo: PhotoId::parse(&"a".repeat(64)).unwrap(),
+                published: PhotoId::parse(&"b".repeat(64)).unwrap(),
             },
         ];
         for (i, event) in events.into_iter().enumerate() {

@@ -182,6 +182,12 @@ pub enum EventBody {
     },
     /// The participant in `by` entered the room code (staff only).
     RoomEntered {},
+    /// An observation's photo is public: `/d/{code}/photos/{published_id}.jpg`.
+    PhotoPublished {
+        question_id: u64,
+        photo: String,
+        published_id: String,
+    },
 }
 
 impl EventBody {
@@ -399,6 +405,15 @@ impl From<&Event> for EventBody {
                 status: (*status).into(),
                 note: note.clone(),
             },
+            Event::PhotoPublished {
+                question,
+                photo,
+                published,
+            } => EventBody::PhotoPublished {
+                question_id: question.0,
+                photo: photo.as_str().to_string(),
+                published_id: published.as_str().to_string(),
+            },
         }
     }
 }
@@ -591,7 +606,8 @@ impl From<EventBody> for Event {
             | EventBody::GroupMoved { .. }
             | EventBody::ObservationPlaced(_)
             | EventBody::ActionCreated { .. }
-            | EventBody::ActionStatusChanged { .. }) => super::walk_wire::walk_event(b),
+            | EventBody::ActionStatusChanged { .. }
+            | EventBody::PhotoPublished { .. }) => super::walk_wire::walk_event(b),
         }
     }
 }

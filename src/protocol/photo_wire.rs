@@ -51,6 +51,9 @@ pub struct PhotoDecided {
     /// The published copy's id (its public path is `/d/{code}/photos/{id}.jpg`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_id: Option<String>,
+    /// Where `photo_published` stands in the log (none: it stood there before).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 /// A photo not taken: the error body of every other answer, with `reason`, a

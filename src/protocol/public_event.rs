@@ -136,7 +136,8 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         EventBody::WalkPlanned(_)
         | EventBody::GroupMoved { .. }
         | EventBody::ActionCreated { .. }
-        | EventBody::ActionStatusChanged { .. } => PublicEvent::Same(body),
+        | EventBody::ActionStatusChanged { .. }
+        | EventBody::PhotoPublished { .. } => PublicEvent::Same(body),
         EventBody::PollCreated { .. }
         | EventBody::TipSent { .. }
         | EventBody::TipRecipientsSet { .. } => PublicEvent::Internal,

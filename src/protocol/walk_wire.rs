@@ -224,6 +224,15 @@ pub(super) fn walk_event(b: super::EventBody) -> crate::domain::Event {
             status: status.into(),
             note,
         },
+        B::PhotoPublished {
+            question_id,
+            photo,
+            published_id,
+        } => Event::PhotoPublished {
+            question: QuestionId(question_id),
+            photo: PhotoId::from_trusted(photo),
+            published: PhotoId::from_trusted(published_id),
+        },
         other => unreachable!(
             "not a walk event: {}",
             crate::log::kind(&Event::from(other))
@@ -252,7 +261,44 @@ pub struct WalkSnapshot<'a> {
     pub plan: WalkPlanWire,
     pub categories: Vec<super::walk_report::CategoryWire<'a>>,
     pub observations: Vec<ObservationWire>,
+    /// Staff: the photo of every observation and whether it is published; the
+    /// public: the published ones.
+    pub photos: Vec<PhotoStateWire>,
     pub actions: Vec<ActionWire<'a>>,
+}
+
+/// An observation's photo in a snapshot: `private` (staff only) until
+/// `photo_published`, then `published` with its public copy's id.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoStateWire {
+    pub question_id: u64,
+    pub photo: String,
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published_id: Option<String>,
+}
+
+impl PhotoStateWire {
+    /// Every photo an observation names, as `staff` or the public may see it.
+    fn all(w: &Walk, staff: bool) -> Vec<PhotoStateWire> {
+        w.observations
+            .values()
+            .filter_map(|o| {
+                let photo = o.photo.as_ref()?;
+                let published = w.published_photo(o);
+                (staff || published.is_some()).then(|| PhotoStateWire {
+                    question_id: o.question.0,
+                    photo: photo.as_str().to_string(),
+                    state: if published.is_some() {
+                        "published"
+                    } else {
+                        "private"
+                    },
+                    published_id: published.map(|p| p.as_str().to_string()),
+                })
+            })
+            .collect()
+    }
 }
 
 impl<'a> WalkSnapshot<'a> {
@@ -269,6 +315,7 @@ impl<'a> WalkSnapshot<'a> {
                 .filter(|o| visible(&o.question))
                 .map(Into::into)
                 .collect(),
+            photos: PhotoStateWire::all(w, staff),
             actions: w
                 .actions
                 .values()

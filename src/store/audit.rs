@@ -112,6 +112,7 @@ fn target_of(event: &Event) -> Option<String> {
         | Event::PollResultsShown { poll, .. } => ("poll", poll.0.to_string()),
         Event::TipSent { tip, .. } => ("tip", tip.0.to_string()),
         Event::ObservationPlaced(o) => ("question", o.question.0.to_string()),
+        Event::PhotoPublished { question, .. } => ("question", question.0.to_string()),
         Event::GroupMoved { group, .. } => ("group", group.0.to_string()),
         Event::ActionCreated { action, .. } | Event::ActionStatusChanged { action, .. } => {
             ("action", action.0.to_string())

@@ -7,12 +7,13 @@
 
 use super::rest::{Body, idempotency_key};
 use super::{ApiError, AppState};
-use crate::domain::Actor;
 use crate::domain::authorize::Action;
+use crate::domain::walk::PhotoId;
+use crate::domain::{Actor, Command};
 use crate::identity::{Caller, authorize, permit};
 use crate::photo::{self, PhotoError, PhotoLimits};
-use crate::protocol::ErrorCode;
 use crate::protocol::photo_wire::{BlurBody, PhotoDecided, PhotoRefusal, PhotoUploaded};
+use crate::protocol::{ClientMsgId, ErrorCode};
 use crate::store::{NewPhoto, PhotoStatus};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, State};
@@ -251,50 +252,106 @@ pub async fn preview(
 }
 
 /// `POST …/photos/{photo}/approve` (staff): publishes the photo, blurred where
-/// asked, and deletes the original. Sent again, it answers the same.
+/// asked, and deletes the original, in two steps: the copy is stored (and the
+/// original removed, in one statement), then the dialogue commits
+/// `photo_published` to its log, and only then is the answer sent. A process
+/// that stops between the two leaves the copy stored and the log silent: nobody
+/// is told of the photo, the moderator's tool still offers it, and the approval
+/// sent again finds the stored copy and commits the event. Sent again after
+/// both, it answers the same.
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, photo)): Path<(Uuid, String)>,
     Body(body): Body<BlurBody>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &caller, id, Action::ModeratePhoto).await?;
-    let record = stored(&state, id, &photo).await?;
-    if let (PhotoStatus::Published, Some(copy)) = (record.status, &record.published_id) {
-        return Ok(Json(PhotoDecided {
-            photo_id: record.id.clone(),
-            state: "published",
-            published_id: Some(copy.clone()),
-        })
-        .into_response());
-    }
-    let original = private_original(record)?;
-    let (copy_id, copy) = if body.regions.is_empty() {
-        (photo.clone(), original)
-    } else {
-        match blurred(original, body).await? {
-            Ok(c) => (c.id.as_str().to_string(), c.jpeg),
-            Err(e) => return Ok(refused(&e)),
-        }
-    };
-    let now = chrono::Utc::now().timestamp_millis();
-    let store = state.registry.store();
-    if !store
-        .publish_photo(id, &photo, &copy_id, &copy, now)
+    let actor = authorize(&state, &caller, id, Action::ModeratePhoto).await?;
+    let uploaded = PhotoId::parse(&photo).ok_or_else(not_found)?;
+    let handle = state
+        .registry
+        .get(id)
         .await?
-    {
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such dialogue"))?;
+    // Checked before anything is stored: the log takes only a photo an
+    // observation names, and a copy it will not take must not be public.
+    let wanted = uploaded.clone();
+    let named = handle
+        .read(move |d| {
+            d.walk.as_ref().is_some_and(|w| {
+                w.observations
+                    .values()
+                    .any(|o| o.photo.as_ref() == Some(&wanted))
+            })
+        })
+        .await
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::Unavailable, "the dialogue is restarting; retry")
+        })?;
+    if !named {
         return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "another moderator decided on this photo first",
+            ErrorCode::NotFound,
+            "no observation of this walk names that photo",
         ));
     }
+    let copy_id = match stored_copy(&state, id, &photo, body).await? {
+        Ok(copy_id) => copy_id,
+        Err(refusal) => return Ok(refusal),
+    };
+    let published = PhotoId::parse(&copy_id).ok_or_else(not_found)?;
+    let key = ClientMsgId::server(&format!("publish_photo:{photo}"));
+    let command = Command::PublishPhoto {
+        photo: uploaded,
+        published,
+    };
+    let ack = handle.submit_and_wait(actor, key, command).await?;
     tracing::info!(dialogue = %id, "photo published");
     Ok(Json(PhotoDecided {
         photo_id: photo,
         state: "published",
         published_id: Some(copy_id),
+        seq: ack.seq,
     })
     .into_response())
+}
+
+/// The published copy's id: stored now (blurred where asked), or before (a
+/// retry, or another moderator first). A photo the blur refuses: its answer.
+async fn stored_copy(
+    state: &AppState,
+    id: Uuid,
+    photo: &str,
+    body: BlurBody,
+) -> Result<Result<String, Response>, ApiError> {
+    let record = stored(state, id, photo).await?;
+    if let (PhotoStatus::Published, Some(copy)) = (record.status, &record.published_id) {
+        return Ok(Ok(copy.clone()));
+    }
+    let original = private_original(record)?;
+    let (copy_id, copy) = if body.regions.is_empty() {
+        (photo.to_string(), original)
+    } else {
+        match blurred(original, body).await? {
+            Ok(c) => (c.id.as_str().to_string(), c.jpeg),
+            Err(e) => return Ok(Err(refused(&e))),
+        }
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let store = state.registry.store();
+    if store.publish_photo(id, photo, &copy_id, &copy, now).await? {
+        return Ok(Ok(copy_id));
+    }
+    // Another moderator's approval stored its copy first: that one stands.
+    match stored(state, id, photo).await? {
+        crate::store::PhotoRecord {
+            status: PhotoStatus::Published,
+            published_id: Some(copy),
+            ..
+        } => Ok(Ok(copy)),
+        _ => Err(ApiError::new(
+            ErrorCode::Conflict,
+            "another moderator decided on this photo first",
+        )),
+    }
 }
 
 /// `POST …/photos/{photo}/reject` (staff): deletes a private photo.
@@ -316,6 +373,7 @@ pub async fn reject(
         photo_id: photo,
         state: "rejected",
         published_id: None,
+        seq: None,
     })
     .into_response())
 }

@@ -699,3 +699,22 @@ fn the_table_in_the_protocol_document_is_the_one_in_the_code() {
         "docs/protocol.md 6.23 differs from src/domain/authorize.rs"
     );
 }
+
+/// `publish_photo` is given only by the approve endpoint: its row among the
+/// commands lets through exactly whom `moderate_photo` lets through, so the
+/// endpoint's answer and the dialogue's never disagree.
+#[test]
+fn the_publish_photo_row_is_the_approve_endpoints_row() {
+    let photo = |c: &str| dialoghub::domain::walk::PhotoId::parse(&c.repeat(64)).unwrap();
+    let command = dialoghub::domain::Command::PublishPhoto {
+        photo: photo("a"),
+        published: photo("b"),
+    };
+    for standing in Standing::ALL {
+        assert_eq!(
+            may(standing, Action::Submit(&command)),
+            may(standing, Action::ModeratePhoto),
+            "{standing:?}"
+        );
+    }
+}

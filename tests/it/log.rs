@@ -7,8 +7,8 @@
 
 use dialoghub::domain::text::{DisplayName, QuestionText};
 use dialoghub::domain::walk::{
-    ActionId, ActionStatus, FeltSafety, Group, GroupId, Observation, Place, Position, Stop, StopId,
-    WalkPlan,
+    ActionId, ActionStatus, FeltSafety, Group, GroupId, Observation, PhotoId, Place, Position,
+    Stop, StopId, WalkPlan,
 };
 use dialoghub::domain::{
     Actor, Addressee, Attendance, DialogueInfo, Event, Moderator, Origin, PanelKind, Panelist,
@@ -358,6 +358,15 @@ fn v1_events() -> Vec<Recorded> {
         (moderator, Event::ParticipantUnbanned { participant: id(6) }),
         // Added with the venue's room code.
         (participant, Event::RoomEntered),
+        // Added with photo approval in the log.
+        (
+            moderator,
+            Event::PhotoPublished {
+                question: QuestionId(1),
+                photo: PhotoId::parse(&"a".repeat(64)).unwrap(),
+                published: PhotoId::parse(&"b".repeat(64)).unwrap(),
+            },
+        ),
     ];
     events
         .into_iter()

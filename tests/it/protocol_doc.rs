@@ -230,6 +230,7 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::ActionCreated { .. } => "action_created",
         EventBody::ActionStatusChanged { .. } => "action_status_changed",
         EventBody::RoomEntered {} => "room_entered",
+        EventBody::PhotoPublished { .. } => "photo_published",
     }
 }
 
@@ -530,6 +531,12 @@ fn event_samples(p: &People) -> Vec<(Actor, Value)> {
         (
             m,
             json!({"kind": "action_status_changed", "action_id": 1, "status": "planned", "note": "Beställt"}),
+        ),
+        (
+            m,
+            json!({"kind": "photo_published", "question_id": 8,
+                   "photo": "5f2c9a0e7b1d4c3a8e6f0b2d9c4a7e1f3b5d8c0a2e4f6b8d1c3e5a7f9b0d2c4e",
+                   "published_id": "9a8b7c6d5e4f30211a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081"}),
         ),
         (m, json!({"kind": "group_moved", "group": 1, "at": null})),
         (bo, json!({"kind": "room_entered"})),

@@ -825,3 +825,151 @@ async fn an_erasure_by_receipt_code_leaves_no_photo_byte_in_any_file() {
     assert_eq!(bytes_of(b1_published).await, bo_published);
     assert_eq!(files_holding(&data, &fingerprints(&bo_published)).len(), 1);
 }
+
+/// A published photo as a report lists it: the observation's `photo` path.
+async fn report_photos(e: &crate::harness::Endpoint, code: &str) -> Vec<String> {
+    let (status, report) = e.get(&format!("/d/{code}/report.json"), None).await;
+    assert_eq!(status, 200, "{report}");
+    report["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["photo"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_photo_is_an_event_in_the_log_and_stays_published_after_a_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let url = format!("sqlite://{}", data.join("dialoghub.db").display());
+    let settings = {
+        let (dir, url) = (data.clone(), url.clone());
+        move |s: &mut dialoghub::Settings| {
+            s.server.data_dir = dir;
+            s.store.url = url;
+        }
+    };
+    let w = Walk::start_with(settings.clone()).await;
+    let (token, anna) = w.participant().await;
+    let (_, body) = w.upload(&token, phone_photo(30), "image/jpeg").await;
+    let photo = body["photo_id"].as_str().unwrap().to_string();
+    let (q, _) = w
+        .observe(
+            anna,
+            "Trasig lampa vid trappan",
+            1,
+            "lighting",
+            2,
+            Some(&photo),
+        )
+        .await;
+    w.approve_observation(q).await;
+    // Bo follows the walk; the moderator's console is open too.
+    let mut bo = Client::connect(&w.d.endpoint.ws, &w.d.participant_token().await, None).await;
+    let mut console = Client::connect(&w.d.endpoint.ws, &w.moderator, None).await;
+    let staff = console.snapshot.clone().unwrap();
+    assert_eq!(
+        staff["walk"]["photos"],
+        json!([{"question_id": q, "photo": photo, "state": "private"}]),
+        "{staff}"
+    );
+    assert_eq!(bo.snapshot.clone().unwrap()["walk"]["photos"], json!([]));
+
+    let (status, _, answer) = w
+        .staff(
+            "POST",
+            &format!("{}/approve", w.photo_path(&photo)),
+            Some(json!({"regions": [{"x": 20, "y": 20, "width": 60, "height": 60}]})),
+            &w.moderator,
+        )
+        .await;
+    let answer: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let published = answer["published_id"].as_str().unwrap().to_string();
+    // Bo hears it live, in the log's order, with the seq the answer names.
+    let event = bo.event("photo_published").await;
+    assert_eq!(
+        event["event"],
+        json!({"kind": "photo_published", "question_id": q, "photo": photo, "published_id": published})
+    );
+    assert_eq!(event["seq"], answer["seq"], "{event} {answer}");
+    assert!(event["seq"].as_u64().unwrap() > 0);
+    console.event("photo_published").await;
+    // Approved again (a retry), nothing more is said: the same answer, no second event.
+    assert_eq!(w.approve_photo(&photo, json!([])).await, published);
+    let later = bo.drain_for(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !later
+            .iter()
+            .any(|v| v["event"]["kind"] == "photo_published"),
+        "{later:?}"
+    );
+    let path = format!("/d/{}/photos/{published}.jpg", w.d.code);
+    assert_eq!(
+        report_photos(&w.d.endpoint, &w.d.code).await,
+        vec![path.clone()]
+    );
+
+    // A restart reads the log again: the report and the snapshots still show it.
+    let (code, id) = (w.d.code.clone(), w.d.id);
+    drop((bo, console, w));
+    let app = crate::harness::TestApp::spawn_with(settings).await;
+    assert_eq!(
+        report_photos(&app.endpoint, &code).await,
+        vec![path.clone()]
+    );
+    assert_eq!(app.endpoint.get_text(&path, None).await.0, 200);
+    let again = crate::harness::Dialogue {
+        id,
+        code,
+        endpoint: app.endpoint.clone(),
+        organizer: app.organizer.clone(),
+    };
+    let reader = Client::connect(&app.endpoint.ws, &again.participant_token().await, None).await;
+    assert_eq!(
+        reader.snapshot.clone().unwrap()["walk"]["photos"],
+        json!([{"question_id": q, "photo": photo, "state": "published", "published_id": published}])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_stored_before_a_stop_is_published_when_the_approval_is_sent_again() {
+    let w = Walk::start().await;
+    let (token, anna) = w.participant().await;
+    let (_, body) = w.upload(&token, phone_photo(31), "image/jpeg").await;
+    let photo = body["photo_id"].as_str().unwrap().to_string();
+    let (q, _) = w
+        .observe(anna, "Klotter på tunnelväggen", 1, "other", 3, Some(&photo))
+        .await;
+    w.approve_observation(q).await;
+    // The process stopped between the two steps: the copy is stored, the log silent.
+    let original = w.app.store.photo(w.d.id, &photo).await.unwrap().unwrap();
+    let bytes = original.original.unwrap();
+    assert!(
+        w.app
+            .store
+            .publish_photo(w.d.id, &photo, &photo, &bytes, 1_000)
+            .await
+            .unwrap()
+    );
+    // Nobody is told of it yet: not the report, not the moderator's tool.
+    assert_eq!(
+        report_photos(&w.d.endpoint, &w.d.code).await,
+        Vec::<String>::new()
+    );
+    let console = Client::connect(&w.d.endpoint.ws, &w.moderator, None).await;
+    assert_eq!(
+        console.snapshot.clone().unwrap()["walk"]["photos"][0]["state"],
+        "private"
+    );
+    let mut bo = Client::connect(&w.d.endpoint.ws, &w.d.participant_token().await, None).await;
+    // The moderator approves again: the stored copy is what the log now says.
+    assert_eq!(w.approve_photo(&photo, json!([])).await, photo);
+    let event = bo.event("photo_published").await;
+    assert_eq!(event["event"]["published_id"], photo);
+    assert_eq!(
+        report_photos(&w.d.endpoint, &w.d.code).await,
+        [format!("/d/{}/photos/{photo}.jpg", w.d.code)]
+    );
+}

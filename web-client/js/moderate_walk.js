@@ -18,6 +18,7 @@ export class WalkState {
     this.groups = [];
     this.categories = []; // the deployment's list: {code, sv, en}
     this.observations = new Map(); // question id -> observation
+    this.published = new Map(); // photo id -> its published copy's id
     this.actions = new Map();
   }
 
@@ -28,6 +29,7 @@ export class WalkState {
     this.groups = walk.groups;
     this.categories = walk.categories;
     this.observations = new Map(walk.observations.map((o) => [o.question_id, o]));
+    this.published = new Map(walk.photos.filter((p) => p.published_id).map((p) => [p.photo, p.published_id]));
     this.actions = new Map(walk.actions.map((a) => [a.id, a]));
   }
 
@@ -54,6 +56,9 @@ export class WalkState {
       case 'question_published':
         if (!e.observation) return false;
         this.observations.set(e.observation.question_id, e.observation);
+        return true;
+      case 'photo_published':
+        this.published.set(e.photo, e.published_id);
         return true;
       case 'action_created':
         this.actions.set(e.action_id, {
@@ -89,7 +94,7 @@ export class WalkState {
  */
 export function walkDesk({ model, photoBase }) {
   const walk = new WalkState();
-  const decided = new Map(); // photo id -> {state: 'published' | 'rejected', published}, decided on this page
+  const rejected = new Set(); // photo ids rejected on this page (a rejection is not in the log)
   const tools = new Map(); // photo id -> its tool, built once so typing and drawing survive updates
   let map = null;
   const approved = (o) => ['approved', 'answered'].includes(model.questions.get(o.question_id)?.status);
@@ -100,9 +105,15 @@ export function walkDesk({ model, photoBase }) {
     return t('walk_at_stop', { group: name, n: g.at, name: walk.stopName(g.at) });
   }
 
+  /** What became of a photo: published (the log says so), rejected here, or nothing yet. */
+  function decision(photo) {
+    if (walk.published.has(photo)) return { state: 'published', published: walk.published.get(photo) };
+    return rejected.has(photo) ? { state: 'rejected' } : null;
+  }
+
   function photoItem(o) {
     const q = model.questions.get(o.question_id);
-    const state = decided.get(o.photo);
+    const state = decision(o.photo);
     let tool = tools.get(o.photo);
     if (!tool && !state) {
       tool = blurTool({
@@ -110,7 +121,9 @@ export function walkDesk({ model, photoBase }) {
         photo: o.photo,
         base: photoBase(o.photo),
         onDecided: (s, answer) => {
-          decided.set(o.photo, { state: s, published: answer?.published_id });
+          // A publication also comes back as `photo_published`, for every console.
+          if (s === 'published') walk.published.set(o.photo, answer?.published_id);
+          else rejected.add(o.photo);
           render();
         },
       });
@@ -141,7 +154,7 @@ export function walkDesk({ model, photoBase }) {
     $('walk-photos-empty').hidden = withPhotos.length > 0;
     syncList($('walk-photos'), withPhotos.map((o) => ({
       key: o.question_id,
-      sig: JSON.stringify([o.photo, decided.get(o.photo)?.state || '', model.questions.get(o.question_id)?.text || '']),
+      sig: JSON.stringify([o.photo, decision(o.photo)?.state || '', model.questions.get(o.question_id)?.text || '']),
       render: () => photoItem(o),
     })));
   }

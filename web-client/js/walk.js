@@ -94,8 +94,9 @@ function onMessage(msg) {
     walk.actions = new Map(w.actions.map((a) => [a.id, a]));
     texts.clear();
     for (const q of msg.questions) texts.set(q.id, q.text);
+    photos.clear();
+    for (const p of w.photos || []) if (p.published_id) photos.set(p.question_id, photoPath(p.published_id));
     render();
-    loadPhotos();
     return;
   }
   if (msg.type !== 'event') return;
@@ -116,7 +117,9 @@ function onMessage(msg) {
     case 'question_published':
       texts.set(e.question.id, e.question.text);
       if (e.observation) walk.observations.set(e.observation.question_id, e.observation);
-      if (e.observation && e.observation.photo) loadPhotos();
+      break;
+    case 'photo_published':
+      photos.set(e.question_id, photoPath(e.published_id));
       break;
     case 'action_created':
       walk.actions.set(e.action_id, {
@@ -203,24 +206,8 @@ function renderRoute(shown) {
   map.draw({ stops: walk.stops, groups: walk.groups, observations: shown });
 }
 
-/**
- * The published photos, from the walk's public report: a photo is published
- * by a moderator beside the log, so its public copy's path is read there when
- * an observation with a photo arrives, and once more a little later (the report
- * follows the log by a moment).
- */
-let photoTimer = null;
-async function loadPhotos(again = true) {
-  clearTimeout(photoTimer);
-  try {
-    const report = await fetch(`/d/${code}/report.json`, { cache: 'no-store' }).then((r) => (r.ok ? r.json() : null));
-    for (const o of report?.observations || []) if (o.photo) photos.set(o.id, o.photo);
-  } catch {
-    /* the list serves without photos */
-  }
-  render();
-  if (again) photoTimer = setTimeout(() => loadPhotos(false), 3000);
-}
+/** A published (blurred) copy's public path. */
+const photoPath = (id) => `/d/${code}/photos/${id}.jpg`;
 
 function position() {
   return new Promise((resolve) => {

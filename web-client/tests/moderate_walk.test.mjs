@@ -133,6 +133,14 @@ test('the moderator blurs a photo with the mouse and the keyboard, previews and 
   assert.ok(inDrawn > 60, `the drawn rectangle is blurred (${inDrawn})`);
   assert.ok(away < 25, `outside the rectangles the photo is unchanged (${away})`);
 
+  // After a reload the console learns it from its snapshot: published, nothing to approve.
+  await mona.reload();
+  await mona.locator('html[data-connection=open]').waitFor();
+  await waitText(mona, '#walk-photos li', 'Fotot är publicerat', 'still published after a reload');
+  assert.equal(await mona.locator('#walk-photos li[data-published-id]').getAttribute('data-published-id'), published);
+  assert.equal(await mona.getByRole('button', { name: 'Godkänn och publicera fotot' }).count(), 0, 'no approve control after a reload');
+  assert.equal(await mona.locator('#walk-photos .blur-tool').count(), 0, 'no blur tool after a reload');
+
   // The console in English passes axe too.
   const monaEn = (await newPage(browser, { lang: 'en' })).page;
   await visit(monaEn, server, local(server, moderator.invite_url));

@@ -205,7 +205,8 @@ impl Dialogue {
             | Event::GroupMoved { .. }
             | Event::ObservationPlaced(_)
             | Event::ActionCreated { .. }
-            | Event::ActionStatusChanged { .. } => self.apply_walk(rec),
+            | Event::ActionStatusChanged { .. }
+            | Event::PhotoPublished { .. } => self.apply_walk(rec),
             Event::RoomEntered => {
                 self.in_room_verified.insert(rec.by.id());
             }

@@ -181,6 +181,7 @@ impl Dialogue {
                 note,
                 expected,
             } => self.set_action_status(action, status, note, expected),
+            Command::PublishPhoto { photo, published } => self.publish_photo(photo, published),
             Command::SetTipRecipients { mut kinds } => {
                 kinds.sort_by_key(|k| *k as u8);
                 kinds.dedup();

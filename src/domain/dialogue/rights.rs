@@ -99,6 +99,8 @@ pub fn rights(cmd: &Command) -> Rights {
         Command::Observe { .. } => (PARTICIPANT, TakingQuestions),
         Command::CreateAction { .. } => (MODERATION, NotDraft),
         Command::SetActionStatus { .. } => (MODERATION, NotDraft),
+        // Photos are decided on the day or after it, as the REST approve allows.
+        Command::PublishPhoto { .. } => (MODERATION, Always),
     };
     Rights { roles, when }
 }

@@ -6,8 +6,8 @@ use crate::domain::event::{Event, Recorded};
 use crate::domain::question::QuestionId;
 use crate::domain::refusal::Refusal;
 use crate::domain::walk::{
-    Action, ActionId, ActionStatus, FeltSafety, GroupId, Observation, PhotoId, Place, StatusChange,
-    StopId, Walk, WalkPlan,
+    Action, ActionId, ActionStatus, FeltSafety, GroupId, Observation, PhotoEntry, PhotoId,
+    PhotoState, Place, StatusChange, StopId, Walk, WalkPlan,
 };
 use std::collections::HashSet;
 
@@ -172,6 +172,36 @@ impl Dialogue {
         }))
     }
 
+    /// The copy is stored before this is decided (the REST approve); the log
+    /// then says it is public. Published already: nothing more to say, so a
+    /// retry after a stop between the two steps, or a second moderator's
+    /// approval, is acknowledged without a second event.
+    pub(super) fn publish_photo(
+        &self,
+        photo: PhotoId,
+        published: PhotoId,
+    ) -> Result<Decision, Refusal> {
+        let walk = self.walk()?;
+        let question = walk
+            .observations
+            .values()
+            .find(|o| o.photo.as_ref() == Some(&photo))
+            .map(|o| o.question)
+            .ok_or(Refusal::NoSuchWalkPart("observation with that photo"))?;
+        if walk
+            .photos
+            .get(&photo)
+            .is_some_and(|p| matches!(p.state, PhotoState::Published(_)))
+        {
+            return Ok(Decision::default());
+        }
+        Ok(Decision::event(Event::PhotoPublished {
+            question,
+            photo,
+            published,
+        }))
+    }
+
     pub(super) fn apply_walk(&mut self, rec: &Recorded) {
         let walk = self.walk.get_or_insert_with(Walk::default);
         match &rec.event {
@@ -196,6 +226,19 @@ impl Dialogue {
             }
             Event::ObservationPlaced(o) => {
                 walk.observations.insert(o.question, o.clone());
+            }
+            Event::PhotoPublished {
+                question,
+                photo,
+                published,
+            } => {
+                walk.photos.insert(
+                    photo.clone(),
+                    PhotoEntry {
+                        question: *question,
+                        state: PhotoState::Published(published.clone()),
+                    },
+                );
             }
             Event::ActionCreated {
                 action,

@@ -264,4 +264,10 @@ pub(super) enum BodyV1 {
     },
     /// The actor (a participant) entered the venue's room code.
     RoomEntered {},
+    PhotoPublished {
+        question_id: u64,
+        /// The photo as uploaded and its published copy: hex SHA-256 ids.
+        photo: String,
+        published_id: String,
+    },
 }

@@ -239,6 +239,15 @@ impl From<BodyV1> for Event {
                 status: status.into(),
                 note,
             },
+            B::PhotoPublished {
+                question_id,
+                photo,
+                published_id,
+            } => Event::PhotoPublished {
+                question: q(question_id),
+                photo: crate::domain::walk::PhotoId::from_trusted(photo),
+                published: crate::domain::walk::PhotoId::from_trusted(published_id),
+            },
         }
     }
 }

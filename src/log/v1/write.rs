@@ -215,6 +215,15 @@ impl From<&Event> for BodyV1 {
             Event::TipRecipientsSet { kinds } => B::TipRecipientsSet {
                 kinds: kinds_to(kinds),
             },
+            Event::PhotoPublished {
+                question,
+                photo,
+                published,
+            } => B::PhotoPublished {
+                question_id: question.0,
+                photo: photo.as_str().to_string(),
+                published_id: published.as_str().to_string(),
+            },
         }
     }
 }

@@ -8,7 +8,7 @@
 use super::lang::Lang;
 use super::{download, head, restarting};
 use crate::domain::authorize::Action;
-use crate::domain::walk::{PhotoEntry, PhotoId, PhotoState};
+use crate::domain::walk::PhotoState;
 use crate::domain::{Dialogue, Phase};
 use crate::identity::{Caller, permit};
 use crate::protocol::walk_report::{
@@ -42,28 +42,20 @@ pub(super) async fn read_walk<T: Send + 'static>(
     let Some(mut walk) = d.walk.clone() else {
         return Ok((handle.code, None));
     };
-    let published = state.registry.store().published_photos(handle.id).await?;
-    // The photos' state is beside the log: the published copies are the store's.
-    for (uploaded, copy) in published {
-        let (Some(uploaded), Some(copy)) = (PhotoId::parse(&uploaded), PhotoId::parse(&copy))
-        else {
-            continue;
-        };
-        let question = walk
-            .observations
-            .values()
-            .find(|o| o.photo.as_ref() == Some(&uploaded))
-            .map(|o| o.question);
-        if let Some(question) = question {
-            walk.photos.insert(
-                uploaded,
-                PhotoEntry {
-                    question,
-                    state: PhotoState::Published(copy),
-                },
-            );
-        }
-    }
+    // The log says which photos are published; the store holds their bytes,
+    // which an erasure deletes: a copy no longer stored is shown as none.
+    let stored: std::collections::HashSet<String> = state
+        .registry
+        .store()
+        .published_photos(handle.id)
+        .await?
+        .into_iter()
+        .map(|(_, copy)| copy)
+        .collect();
+    walk.photos.retain(|_, entry| match &entry.state {
+        PhotoState::Published(copy) => stored.contains(copy.as_str()),
+        _ => true,
+    });
     let parts = ReportParts {
         code: &d.code,
         title: &d.info.title,
