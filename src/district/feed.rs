@@ -49,8 +49,8 @@ fn stable_id(parts: &str) -> Uuid {
 }
 
 /// Every change up to `now`, newest first.
-pub fn news(data: &DistrictData, now: Timestamp) -> Vec<News> {
-    let day = today(now);
+pub fn news(data: &DistrictData, now: Timestamp, zone: chrono_tz::Tz) -> Vec<News> {
+    let day = today(now, zone);
     let mut out = Vec::new();
     for s in &data.dialogues {
         let d = &s.dialogue;
@@ -74,7 +74,9 @@ pub fn news(data: &DistrictData, now: Timestamp) -> Vec<News> {
                 (PromiseStatus::WillNotBeDone, Some((at, _))) => {
                     (NewsKind::PromiseWillNotBeDone, at)
                 }
-                (PromiseStatus::Overdue, _) => (NewsKind::PromiseOverdue, overdue_from(p.due)),
+                (PromiseStatus::Overdue, _) => {
+                    (NewsKind::PromiseOverdue, overdue_from(p.due, zone))
+                }
                 _ => continue,
             };
             let text = match p.outcome {
@@ -118,8 +120,8 @@ pub fn news(data: &DistrictData, now: Timestamp) -> Vec<News> {
 
 /// When anything on the district's page last changed, up to `now`: the newest
 /// news, a new or changed meeting, or a new promise.
-pub fn last_updated(data: &DistrictData, now: Timestamp) -> Timestamp {
-    let news = news(data, now).first().map_or(0, |n| n.at);
+pub fn last_updated(data: &DistrictData, now: Timestamp, zone: chrono_tz::Tz) -> Timestamp {
+    let news = news(data, now, zone).first().map_or(0, |n| n.at);
     let schedules = data
         .dialogues
         .iter()

@@ -160,21 +160,21 @@ impl Reader {
     }
 }
 
-/// The day it is in Stockholm at `now` (ms): due dates are Swedish days.
-pub fn today(now: Timestamp) -> chrono::NaiveDate {
+/// The day it is in `zone` (`[meetings] time_zone`) at `now` (ms): due dates
+/// are the meetings' own days, wherever the server or the reader is.
+pub fn today(now: Timestamp, zone: chrono_tz::Tz) -> chrono::NaiveDate {
     chrono::DateTime::from_timestamp_millis(now)
         .unwrap_or_default()
-        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .with_timezone(&zone)
         .date_naive()
 }
 
-/// The first moment of the day after `due` in Stockholm: when a promise not kept
+/// The first moment of the day after `due` in `zone`: when a promise not kept
 /// by its due date becomes overdue.
-pub fn overdue_from(due: chrono::NaiveDate) -> Timestamp {
+pub fn overdue_from(due: chrono::NaiveDate, zone: chrono_tz::Tz) -> Timestamp {
     use chrono::TimeZone;
     let next = due.succ_opt().unwrap_or(due);
-    chrono_tz::Europe::Stockholm
-        .from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default())
+    zone.from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap_or_default())
         .earliest()
         .map_or(0, |t| t.timestamp_millis())
 }

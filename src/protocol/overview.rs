@@ -63,8 +63,15 @@ pub struct OverviewItem {
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
 impl OverviewItem {
-    /// What needs attention in `d` at `now`, with invitations due `lead_days` ahead.
-    pub fn new(d: &Dialogue, now: Timestamp, lead_days: i64) -> OverviewItem {
+    /// What needs attention in `d` at `now`, with invitations due `lead_days`
+    /// ahead and follow-ups and actions overdue after `today` (the day it is in
+    /// the meetings' time zone, `district::today`).
+    pub fn new(
+        d: &Dialogue,
+        now: Timestamp,
+        today: chrono::NaiveDate,
+        lead_days: i64,
+    ) -> OverviewItem {
         let mut warnings = Vec::new();
         if d.phase != Phase::Closed {
             if let Some(start) = d.info.starts_at {
@@ -96,10 +103,6 @@ impl OverviewItem {
                 }
             }
         }
-        let today = chrono::DateTime::from_timestamp_millis(now)
-            .unwrap_or_default()
-            .with_timezone(&chrono_tz::Europe::Stockholm)
-            .date_naive();
         let overdue_follow_ups = d
             .questions
             .values()

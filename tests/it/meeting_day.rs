@@ -223,3 +223,91 @@ async fn a_lost_invitation_link_is_issued_again_and_the_old_one_stops_working() 
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "not_found", "{body}");
 }
+
+/// A follow-up promised for 10 March, read at two moments of that night: at
+/// 10:00 UTC it is still the 10th in Auckland, at 12:00 UTC it is the 11th
+/// there (and still the 10th in Stockholm).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promises_fall_overdue_by_the_days_of_the_configured_time_zone() {
+    use crate::harness::grant;
+    use dialoghub::domain::access::DistrictId;
+    let app = TestApp::spawn_with(|s| s.meetings.time_zone = "Pacific/Auckland".into()).await;
+    app.store
+        .put_district(&DistrictId::parse("norr").unwrap(), "Norr")
+        .await
+        .unwrap();
+    let e = &app.endpoint;
+    let anna = e
+        .sign_in(app.store.as_ref(), "Anna", &[grant("norr", "organizer")])
+        .await;
+    let (status, created) = e
+        .post(
+            "/api/dialogues",
+            &anna.credential(None),
+            json!({"title": "Vårdialogen", "district": "norr",
+                   "purpose": "Frågor om trygghet i området; beslut fattas inte här."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let code = created["code"].as_str().unwrap().to_string();
+    let (status, body) = e
+        .post(
+            &format!("/api/dialogues/{id}/phase"),
+            &anna.credential(None),
+            json!({"phase": "live", "expected": "draft"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, joined) = e.post("/api/join", "", json!({"code": code})).await;
+    let mut resident = Client::connect(&e.ws, joined["token"].as_str().unwrap(), None).await;
+    let mut staff = Client::connect(&e.ws, &anna.credential(Some(id.parse().unwrap())), None).await;
+    let lamps = resident.ask("Varför är det så mörkt i parken?").await;
+    assert_eq!(staff.approve(lamps).await["type"], "ack");
+    let promised = staff
+        .submit(json!({"type": "promise_follow_up", "question_id": lamps,
+                       "owner": "Trafikkontoret", "due": "2026-03-10"}))
+        .await;
+    assert_eq!(promised["type"], "ack", "{promised}");
+
+    let overdue_in_overview = || async {
+        let (status, all) = e.get("/api/overview", Some(&anna.credential(None))).await;
+        assert_eq!(status, 200, "{all}");
+        let item = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .cloned()
+            .unwrap();
+        item["overdue_follow_ups"].as_array().unwrap().len()
+    };
+    let district_status = || async {
+        let (status, _, html) = e.get_text("/o/norr", None).await;
+        assert_eq!(status, 200, "{html}");
+        html.split("<tr class=\"promise status-")
+            .nth(1)
+            .and_then(|row| row.split('"').next())
+            .unwrap()
+            .to_string()
+    };
+    let at = |rfc3339: &str| {
+        chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .timestamp_millis()
+    };
+    app.clock.set(at("2026-03-10T10:00:00Z")); // 23:00 on the 10th in Auckland
+    assert_eq!(overdue_in_overview().await, 0);
+    assert_eq!(district_status().await, "open");
+    app.clock.set(at("2026-03-10T12:00:00Z")); // 01:00 on the 11th in Auckland
+    assert_eq!(
+        overdue_in_overview().await,
+        1,
+        "the overview counts Auckland's days"
+    );
+    assert_eq!(
+        district_status().await,
+        "overdue",
+        "the district page counts Auckland's days"
+    );
+}

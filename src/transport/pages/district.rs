@@ -74,14 +74,14 @@ fn page(
         text(&title),
         lang.t("dist_intro"),
         lang.t("dist_updated"),
-        iso(feed::last_updated(data, now)),
-        text(&lang.time(feed::last_updated(data, now), tz)),
+        iso(feed::last_updated(data, now, tz)),
+        text(&lang.time(feed::last_updated(data, now, tz), tz)),
         lang.t("dist_follow"),
         lang.t("dist_calendar"),
         lang.t("dist_feed"),
     );
     upcoming(&mut out, data, lang, now, tz);
-    promise_table(&mut out, data, lang, q, now);
+    promise_table(&mut out, data, lang, q, now, tz);
     posts(&mut out, data, lang, tz);
     past(&mut out, data, lang, now, tz);
     out.push_str("</main></body></html>");
@@ -183,8 +183,9 @@ fn promise_table(
     lang: &Lang,
     q: &DistrictPageQuery,
     now: i64,
+    tz: chrono_tz::Tz,
 ) {
-    let day = today(now);
+    let day = today(now, tz);
     let wanted = q.status.as_deref().and_then(PromiseStatus::parse);
     let place_filter = q.place.as_deref().filter(|p| !p.is_empty());
     let all: Vec<Promise<'_>> = data

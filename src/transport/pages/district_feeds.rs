@@ -87,7 +87,7 @@ pub async fn district_feed(
         mime_type: Some(mime.to_string()),
         ..Link::default()
     };
-    let entries: Vec<Entry> = feed::news(&data, now)
+    let entries: Vec<Entry> = feed::news(&data, now, super::lang::zone(&state))
         .into_iter()
         .take(100)
         .map(|n| {
@@ -116,7 +116,7 @@ pub async fn district_feed(
     let feed = Feed {
         id: page.clone(),
         title: Text::plain(t("dist_title").replace("{name}", &data.name)),
-        updated: atom_time(feed::last_updated(&data, now)),
+        updated: atom_time(feed::last_updated(&data, now, super::lang::zone(&state))),
         authors: vec![Person {
             name: data.name.clone(),
             uri: Some(page.clone()),

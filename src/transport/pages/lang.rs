@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 /// The zone of `[meetings] time_zone`, for a page about to be written (checked
 /// when the server starts; Stockholm's if it cannot be read).
-pub(super) fn zone(state: &crate::transport::AppState) -> chrono_tz::Tz {
+pub(crate) fn zone(state: &crate::transport::AppState) -> chrono_tz::Tz {
     state
         .settings
         .meetings

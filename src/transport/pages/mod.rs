@@ -15,7 +15,7 @@
 mod district;
 mod district_feeds;
 mod exports;
-mod lang;
+pub(crate) mod lang;
 mod mail_notes;
 mod public_page;
 mod receipt_lookup;
