@@ -186,6 +186,11 @@ export function zoneInputValue(ms) {
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
 }
 
+/** The day it is now in the dialogue's zone, `YYYY-MM-DD`: the day due dates are counted in. */
+export function zoneToday(now = Date.now()) {
+  return zoneInputValue(now).slice(0, 10);
+}
+
 /** A datetime-local value read as a time in the dialogue's zone, as milliseconds. */
 export function zoneInputMs(value) {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || '');

@@ -1,9 +1,23 @@
 // The organizer's form for a dialogue's information, once for creating (`c`) and
 // once for editing (`e`): its fields, what they hold, and filling them in.
 import { h, t, zoneInputMs, zoneInputValue } from './common.js';
+import { fieldError } from './field_errors.js';
 
 const $ = (id) => document.getElementById(id);
 const KINDS = ['politician', 'police', 'staff', 'other'];
+
+/** The information's fields as the server names them (and its refusals do), to the form's field names. */
+export const INFO_FIELDS = {
+  title: 'title',
+  purpose: 'purpose',
+  description: 'description',
+  starts_at: 'starts',
+  ends_at: 'ends',
+  venue: 'venue',
+  address: 'address',
+  livestream_url: 'stream',
+  unreached_plan: 'unreached',
+};
 
 /** The fields of a dialogue's information, once for creating (`c`) and once for editing (`e`). */
 export function infoFields(p) {
@@ -39,17 +53,15 @@ export function infoFields(p) {
   ];
 }
 
-/** The information in form `p`, as the server takes it; null (with the field focused) if something is missing. */
+/** The information in form `p`, as the server takes it; null (the missing field marked and focused) if something is missing. */
 export function readInfo(p) {
   const v = (name) => $(`${p}-${name}`).value.trim();
   if (!v('title')) {
-    $('org-error').textContent = t('err_title_empty');
-    $(`${p}-title`).focus();
+    fieldError($(`${p}-title`), t('err_title_empty'));
     return null;
   }
   if (!v('purpose')) {
-    $('org-error').textContent = t('err_purpose_empty');
-    $(`${p}-purpose`).focus();
+    fieldError($(`${p}-purpose`), t('err_purpose_empty'));
     return null;
   }
   // Typed in the dialogue's time zone, whatever the organizer's device is set to.

@@ -1,12 +1,18 @@
-// The organizer page (/organize): create a dialogue, invite the panel, moderators and the screen, change phase.
+// The organizer page (/organize): create a dialogue, then take it through its
+// five steps (organize_steps.js): its information, the panel and invitations,
+// opening it, the meeting, and what is left after it (organize_todo.js).
 import {
-  announce, applyStrings, copyText, errorText, formatDay, formatTime, h, loadStrings, newId, safeGet, safeSet, setupLanguageButton, t,
+  announce, applyStrings, copyText, errorText, formatDay, formatTime, h, loadStrings, safeGet, safeSet, setupLanguageButton, t,
 } from './common.js';
 import { reissueButton } from './organize_invites.js';
 import { staffDesk } from './organize_staff.js';
+import { stepper } from './organize_steps.js';
+import { renderFollowUps, renderTodo } from './organize_todo.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
-import { fillInfo, infoFields, readInfo } from './info_form.js';
-import { addSignOut, goToSignIn, loadSession, sessionFetch } from './session.js';
+import { boxError, clearErrors, fieldError, refusalError } from './field_errors.js';
+import { INFO_FIELDS, fillInfo, infoFields, readInfo } from './info_form.js';
+import { addSignOut, goToSignIn, loadSession } from './session.js';
+import { staffApi as api } from './staff_api.js';
 
 const $ = (id) => document.getElementById(id);
 const SELECTED_KEY = 'dialoghub.organizer.selected';
@@ -18,41 +24,34 @@ let selectedId = safeGet(SELECTED_KEY);
 let overview = [];
 let editingPost = null; // the id of the information post being edited
 
+// The first step is the dialogue's information: shown there, it is open.
+const steps = stepper({ onShow: (step) => { if (step === 'create') $('info-details').open = true; } });
+/** How often the chosen dialogue is read again, for what others changed (ms). */
+const REFRESH_MS = 20000;
+
 const invitesKey = (id) => `dialoghub.invites.${id}`;
 
-async function api(method, path, body) {
-  // The session's cookie goes by itself, its CSRF token with every change.
-  const headers = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  // Every change carries an idempotency key, so a retried click cannot create twice.
-  if (method !== 'GET') headers['idempotency-key'] = newId();
-  let res;
-  try {
-    res = await sessionFetch(method, path, body, headers);
-  } catch {
-    throw { code: 'network' };
-  }
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw data;
-  return data;
-}
-
+/** What stops the whole page (the list of dialogues cannot be read); a form's errors stay at the form. */
 function fail(err) {
   $('org-error').textContent = err && err.code === 'network' ? t('err_network') : errorText(err);
 }
 
+/** The wire names of the information's fields, as the server's refusals name them, to form `p`'s inputs. */
+const infoFieldsOf = (p) => Object.fromEntries(Object.entries(INFO_FIELDS).map(([wire, name]) => [wire, `${p}-${name}`]));
+
 // ---------------------------------------------------------------- the dialogue's information (create and edit)
 
 async function saveInfo() {
+  const form = $('info-form');
+  clearErrors(form);
   const body = readInfo('e');
   if (!body) return;
   try {
     await api('PUT', `/api/dialogues/${selectedId}/info`, body);
     announce(t('org_info_saved'));
-    $('org-error').textContent = '';
     await refresh();
   } catch (err) {
-    fail(err);
+    refusalError(form, err, infoFieldsOf('e'));
   }
 }
 
@@ -103,11 +102,20 @@ async function main() {
   addSignOut();
   await load();
   staffDesk({ session, api });
+  // What others did meanwhile (answers written, outcomes recorded) shows without
+  // a reload: now and then, and on coming back to the page (from the moderation, say).
+  const again = () => {
+    if (document.visibilityState === 'visible' && selectedId) choose(selectedId, { quiet: true });
+  };
+  setInterval(again, REFRESH_MS);
+  window.addEventListener('pageshow', (ev) => ev.persisted && again());
+  document.addEventListener('visibilitychange', again);
 }
 
 async function load() {
   $('org-error').textContent = '';
   try {
+    // An outage is waited out inside `api`: what throws here is a refusal.
     dialogues = await api('GET', '/api/dialogues');
   } catch (err) {
     $('org-main').hidden = true;
@@ -177,25 +185,23 @@ async function chooseAndFocus(id) {
 // ---------------------------------------------------------------- information posts, follow-ups, calendars
 
 async function publishPost() {
+  const form = $('org-post-form');
+  clearErrors(form);
   const text = $('op-text').value.trim();
   const source = $('op-source').value.trim();
   const link = $('op-link').value.trim();
-  if (!text || !source) {
-    $('org-error').textContent = t(text ? 'err_source_empty' : 'err_post_empty');
-    $(text ? 'op-source' : 'op-text').focus();
-    return;
-  }
+  if (!text) return fieldError($('op-text'), t('err_post_empty'));
+  if (!source) return fieldError($('op-source'), t('err_source_empty'));
   const body = { text, source };
   if (link) body.link = link;
   if (editingPost !== null) body.post_id = editingPost;
   try {
     await api('POST', `/api/dialogues/${selectedId}/posts`, body);
     announce(t(editingPost !== null ? 'done_post_edited' : 'done_posted'));
-    $('org-error').textContent = '';
     editPost(null);
     await choose(selectedId);
   } catch (err) {
-    fail(err);
+    refusalError(form, err, { text: 'op-text', source: 'op-source', link: 'op-link' });
   }
 }
 
@@ -210,19 +216,16 @@ function editPost(post) {
 }
 
 async function recordOutcome(q, area) {
+  const form = area.form;
+  clearErrors(form);
   const outcome = area.value.trim();
-  if (!outcome) {
-    $('org-error').textContent = t('err_outcome_empty');
-    area.focus();
-    return;
-  }
+  if (!outcome) return fieldError(area, t('err_outcome_empty'));
   try {
     await api('POST', `/api/dialogues/${selectedId}/questions/${q.id}/outcome`, { outcome });
     announce(t('done_outcome'));
-    $('org-error').textContent = '';
     await refresh();
   } catch (err) {
-    fail(err);
+    refusalError(form, err, { outcome: area.id });
   }
 }
 
@@ -240,41 +243,50 @@ async function downloadCalendar(person, name) {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
     announce(t('done_calendar', { name }));
   } catch (err) {
-    $('org-error').textContent = err && err.code === 'not_found' && !selected.dialogue.starts_at ? t('err_calendar_no_time') : errorText(err);
+    boxError($('panel-list'), err && err.code === 'not_found' && !selected.dialogue.starts_at ? t('err_calendar_no_time') : errorText(err));
   }
 }
 
 
-async function choose(id) {
+/**
+ * Shows dialogue `id` as the server has it now. During an outage the dialogue
+ * stays on screen as last seen while `api` waits for the server. `quiet`: a
+ * refresh of its own accord, which leaves focus where it is.
+ */
+async function choose(id, { quiet = false } = {}) {
   const same = id && id === selectedId;
   selectedId = id;
   safeSet(SELECTED_KEY, id);
   if (!same) selected = null;
   if (id) {
     try {
-      selected = await api('GET', `/api/dialogues/${id}`);
+      const fresh = await api('GET', `/api/dialogues/${id}`);
+      if (selectedId !== id) return;
+      // Read again with nothing new: the page is left as it is (a half-typed outcome too).
+      if (quiet && selected && fresh.seq === selected.seq && fresh.epoch === selected.epoch) return;
+      selected = fresh;
+      $('org-error').textContent = '';
     } catch (err) {
-      // An outage keeps the dialogue on screen as last seen, and tries again by itself.
       fail(err);
-      if (!err || !err.code || err.code === 'unavailable' || err.code === 'network') setTimeout(() => selectedId === id && choose(id).then(renderOverview), 3000);
     }
   }
-  render();
+  render({ quiet });
 }
 
 async function create() {
+  const form = $('create-form');
+  clearErrors(form);
   const body = readInfo('c');
   if (!body) return;
   try {
     const created = await api('POST', '/api/dialogues', body);
-    $('create-form').reset();
-    $('org-error').textContent = '';
+    form.reset();
     announce(t('org_created', { code: created.code }));
     selectedId = created.id;
     await refresh();
     $('sel-title').focus();
   } catch (err) {
-    fail(err);
+    refusalError(form, err, infoFieldsOf('c'));
   }
 }
 
@@ -298,62 +310,61 @@ function invites() {
 }
 
 async function addPanelist() {
+  const form = $('panelist-form');
+  clearErrors(form);
   const name = $('p-name').value.trim();
-  if (!name) {
-    $('org-error').textContent = t('err_name_empty');
-    $('p-name').focus();
-    return;
-  }
+  if (!name) return fieldError($('p-name'), t('err_name_empty'));
   try {
     const kind = $('p-kind').value;
     const inv = await api('POST', `/api/dialogues/${selectedId}/panelists`, {
       name, title: $('p-title').value.trim(), organisation: $('p-org').value.trim(), kind,
     });
-    $('panelist-form').reset();
+    form.reset();
     saveInvite({ who: 'panelist', name, url: inv.invite_url });
     announce(t('org_invite_made', { name }));
     await refresh();
   } catch (err) {
-    fail(err);
+    refusalError(form, err, { name: 'p-name', title: 'p-title', organisation: 'p-org' });
   }
 }
 
 async function saveTipRecipients() {
   const kinds = [...document.querySelectorAll('input[name=tip-kind]:checked')].map((i) => i.value);
   try {
+    clearErrors($('tips-form'));
     await api('PUT', `/api/dialogues/${selectedId}/tip-recipients`, { kinds });
     announce(t('tip_recipients_saved'));
     await choose(selectedId);
   } catch (err) {
-    fail(err);
+    refusalError($('tips-form'), err);
   }
 }
 
 async function addModerator() {
+  const form = $('moderator-form');
+  clearErrors(form);
   const name = $('m-name').value.trim();
-  if (!name) {
-    $('org-error').textContent = t('err_name_empty');
-    $('m-name').focus();
-    return;
-  }
+  if (!name) return fieldError($('m-name'), t('err_name_empty'));
   try {
     const inv = await api('POST', `/api/dialogues/${selectedId}/moderators`, { name });
-    $('moderator-form').reset();
+    form.reset();
     saveInvite({ who: 'moderator', name, url: inv.invite_url });
     announce(t('org_invite_made', { name }));
     await choose(selectedId);
   } catch (err) {
-    fail(err);
+    refusalError(form, err, { name: 'm-name' });
   }
 }
 
 async function screenLink() {
+  const form = $('moderator-form');
+  clearErrors(form);
   try {
     const inv = await api('POST', `/api/dialogues/${selectedId}/screen`);
     if (!invites().some((i) => i.who === 'screen')) saveInvite({ who: 'screen', name: '', url: inv.invite_url });
     announce(t('org_screen_made'));
   } catch (err) {
-    fail(err);
+    refusalError(form, err);
   }
 }
 
@@ -365,13 +376,13 @@ async function setPhase(phase) {
     return;
   }
   try {
+    $('phase-error').textContent = '';
     await api('POST', `/api/dialogues/${selectedId}/phase`, { phase, expected: from });
-    $('org-error').textContent = '';
     announce(t('org_phase_now', { phase: t(`phase_${phase}`) }));
     await refresh();
   } catch (err) {
     if (err && err.code === 'conflict' && from === 'draft') purposeMissing();
-    else fail(err);
+    else $('phase-error').textContent = errorText(err);
   }
 }
 
@@ -386,11 +397,12 @@ async function closeConfirmed() {
   return sure && (await undoable(t('close_pending'), UNDO_MS, () => true));
 }
 
-/** Publishing needs the purpose: say so and take the organizer to the field. */
+/** Publishing needs the purpose: say so at the field, in the first step. */
 function purposeMissing() {
-  $('org-error').textContent = t('err_purpose_needed');
+  steps.show('create');
   $('info-details').open = true;
-  $('e-purpose').focus();
+  clearErrors($('info-form'));
+  fieldError($('e-purpose'), t('err_purpose_needed'));
 }
 
 const copy = (input) => copyText(input.value, input);
@@ -402,7 +414,7 @@ function linkRow(url, label) {
     h('button', { type: 'button', class: 'secondary small', 'aria-label': `${t('copy')}: ${label}`, onclick: () => copy(input) }, t('copy')));
 }
 
-function render() {
+function render({ quiet = false } = {}) {
   const select = $('dialogue-select');
   select.replaceChildren(...dialogues.map((d) => h('option', { value: d.id }, `${d.title} (${d.code}, ${t(`phase_${d.phase}`)})`)));
   if (selectedId) select.value = selectedId;
@@ -429,15 +441,18 @@ function render() {
     type: 'button', class: 'secondary small', 'data-calendar': person,
     'aria-label': t('calendar_for', { name }), onclick: () => downloadCalendar(person, name),
   }, t('calendar_button'));
-  const again = (person, name, who) => reissueButton({ person, name, who, api, dialogue: () => selectedId, onLink: (i) => { saveInvite(i); announce(t('org_invite_made', { name })); }, onError: (e) => { $('org-error').textContent = errorText(e); } });
+  const again = (person, name, who) => reissueButton({ person, name, who, api, dialogue: () => selectedId, onLink: (i) => { saveInvite(i); announce(t('org_invite_made', { name })); }, onError: (e) => boxError($('panel-list'), errorText(e)) });
   $('panel-list').replaceChildren(...d.panel.map((p) => h('li', {},
     [p.name, p.title, p.organisation, t(`kind_${p.kind}`)].filter(Boolean).join(', '), ' ', calendarButton(p.id, p.name), ' ', again(p.id, p.name, 'panelist'))));
   $('moderator-list').replaceChildren(...(d.moderators || []).map((m) => h('li', {}, m.name, ' ', calendarButton(m.id, m.name), ' ', again(m.id, m.name, 'moderator'))));
   $('moderator-list-empty').hidden = (d.moderators || []).length > 0;
   if (!$('info-form').contains(document.activeElement)) fillInfo('e', d);
   $('info-details').open = $('info-details').open || !d.purpose;
+  $('moderate-link').href = `/moderate?dialogue=${encodeURIComponent(d.id)}`;
   renderPosts();
-  renderFollowUps();
+  renderFollowUps(selected, { onOutcome: recordOutcome });
+  renderTodo(selected, { rerender: () => render({ quiet: true }) });
+  steps.follow(d, { quiet });
   for (const box of document.querySelectorAll('input[name=tip-kind]')) box.checked = (selected.tip_recipients || []).includes(box.value);
   renderInvites();
 }
@@ -449,28 +464,6 @@ function renderPosts() {
     h('p', { class: 'post-text' }, p.text),
     h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`, p.link ? ` · ${p.link}` : null, p.edited_at ? ` · ${t('rec_edited')}` : null),
     h('button', { type: 'button', class: 'secondary small', 'aria-label': t('post_edit_label', { n: p.id }), onclick: () => editPost(p) }, t('post_edit')))));
-}
-
-function renderFollowUps() {
-  const today = new Date().toISOString().slice(0, 10);
-  const promised = selected.questions.filter((q) => q.follow_up).sort((a, b) => a.follow_up.due.localeCompare(b.follow_up.due));
-  $('followups-empty').hidden = promised.length > 0;
-  $('followups').replaceChildren(...promised.map((q) => {
-    const f = q.follow_up;
-    const overdue = !f.outcome && f.due < today;
-    const id = `outcome-${q.id}`;
-    const area = h('textarea', { id, maxlength: '2000' });
-    return h('li', { class: 'question', 'data-follow-up': q.id }, h('div', { class: 'body' },
-      h('span', { class: `badge ${overdue ? 'rejected' : 'approved'}` }, `#${q.id}`),
-      overdue ? h('span', { class: 'badge rejected' }, t('overdue')) : null,
-      h('p', { class: 'text' }, q.text),
-      h('p', { class: 'by' }, t('follow_up_line', { owner: f.owner, due: formatDay(f.due) })),
-      f.outcome
-        ? h('p', {}, `${t('rec_outcome')} ${f.outcome}`)
-        : h('form', { class: 'inline-editor', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); recordOutcome(q, area); } },
-          h('label', { for: id }, t('outcome_label', { n: q.id })), area,
-          h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('outcome_button'))))));
-  }));
 }
 
 function renderInvites() {

@@ -3,6 +3,7 @@
 // (which ends their sessions and closes their connections on every node).
 import { announce, copyText, errorText, h, t } from './common.js';
 import { confirmAction } from './confirm.js';
+import { boxError, clearErrors, fieldError } from './field_errors.js';
 
 const $ = (id) => document.getElementById(id);
 const ROLES = ['organizer', 'moderator', 'admin'];
@@ -28,15 +29,12 @@ export function staffDesk({ session, api }) {
   if (mine.length === 1) $('staff-district').value = mine[0];
   $('staff-role').replaceChildren(...ROLES.map((r) => h('option', { value: r }, t(`staff_role_${r}`))));
 
-  // An error shown under the form; the field it concerns is marked and described by it.
-  const say = (text, field) => {
-    $('staff-error').textContent = text;
-    if (field) $(field).setAttribute('aria-invalid', 'true');
-  };
-  const fail = (err, field) => say(err && err.code === 'network' ? t('err_network') : errorText(err), field);
-  const clear = () => {
-    $('staff-error').textContent = '';
-    for (const id of ['staff-name', 'staff-district']) $(id).removeAttribute('aria-invalid');
+  // A refusal beside the field it concerns (marked, described by it, focused), else beside the form's button.
+  const form = $('staff-form');
+  const fail = (err, field) => {
+    const text = errorText(err);
+    if (field) fieldError($(field), text);
+    else boxError(form, text);
   };
 
   async function refresh() {
@@ -73,11 +71,11 @@ export function staffDesk({ session, api }) {
 
   $('staff-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    clear();
+    clearErrors(form);
     const name = $('staff-name').value.trim();
     const district = $('staff-district').value.trim();
-    if (!name) return say(t('staff_name_missing'), 'staff-name');
-    if (!/^[a-z0-9-]{1,64}$/.test(district)) return say(t('staff_district_bad'), 'staff-district');
+    if (!name) return fieldError($('staff-name'), t('staff_name_missing'));
+    if (!/^[a-z0-9-]{1,64}$/.test(district)) return fieldError($('staff-district'), t('staff_district_bad'));
     try {
       const link = await api('POST', '/api/staff', { name, grants: [{ district, role: $('staff-role').value }] });
       const minutes = Math.round(link.expires_in / 60);

@@ -4,7 +4,7 @@
 // chart and table; axe-core in Swedish and in English, and the screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, screenshot, checkAxe, asOrganizer, PHONE } from './harness.mjs';
+import { startServer, launchBrowser, newPage, api, screenshot, checkAxe, asOrganizer, askApproved, PHONE } from './harness.mjs';
 
 let server;
 let browser;
@@ -25,41 +25,8 @@ function day(days) {
   return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
 }
 
-/**
- * A question asked, approved and given a follow-up, over the WebSocket as the
- * participant page and the moderator console do it; run in a page of this server
- * so the socket comes from its own origin (Node has no WebSocket of its own here).
- */
-async function promiseFollowUp(page, dialogue, text, owner, due) {
-  return page.evaluate(async ({ dialogue, text, owner, due, csrf }) => {
-    const ws = (hello) => new Promise((resolve, reject) => {
-      const s = new WebSocket(`${location.origin.replace('http', 'ws')}/ws`);
-      const waiting = new Map();
-      s.onmessage = (m) => {
-        const msg = JSON.parse(m.data);
-        if (msg.type === 'welcome') resolve(send);
-        const done = waiting.get(msg.client_msg_id);
-        if (done) done(msg);
-      };
-      s.onerror = reject;
-      s.onopen = () => s.send(JSON.stringify({ type: 'hello', v: 1, ...hello }));
-      let n = 0;
-      const send = (msg) => new Promise((ok) => {
-        const id = `t-${Date.now()}-${n++}`;
-        waiting.set(id, ok);
-        s.send(JSON.stringify({ ...msg, client_msg_id: id }));
-      });
-    });
-    const joined = await (await fetch('/api/join', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: dialogue.code }) })).json();
-    const resident = await ws({ token: joined.token });
-    const asked = await resident({ type: 'ask', text });
-    const ticket = await (await fetch('/api/ws-ticket', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify({ dialogue_id: dialogue.id }) })).json();
-    const staff = await ws({ ticket: ticket.ticket });
-    const approved = await staff({ type: 'approve', question_id: asked.question_id, expected: 'pending' });
-    const promised = await staff({ type: 'promise_follow_up', question_id: asked.question_id, owner, due });
-    return { question: asked.question_id, acks: [asked.type, approved.type, promised.type] };
-  }, { dialogue, text, owner, due, csrf: server.organizer.csrf });
-}
+/** A question asked, approved and given a follow-up (harness `askApproved`). */
+const promiseFollowUp = (page, dialogue, text, owner, due) => askApproved(page, server, dialogue, text, { owner, due });
 
 test('the district page: what is coming, what was, every promise and the facts, in Swedish and English', { timeout: 180000 }, async (t) => {
   const soon = await api(server, 'POST', '/api/dialogues', {

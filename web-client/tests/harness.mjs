@@ -234,3 +234,41 @@ export async function checkAxe(page, what, t) {
   );
   return result.passes.length;
 }
+
+/**
+ * A question asked by a resident and approved by staff, and, with `followUp`
+ * (`{ owner, due }`), given a promised follow-up: over the WebSocket as the
+ * participant page and the moderator console do it, run in `page` (a page of
+ * this server with a staff session) so the sockets come from its own origin.
+ * Returns the question's id and every answer's type.
+ */
+export async function askApproved(page, server, dialogue, text, followUp = null) {
+  return page.evaluate(async ({ dialogue, text, followUp, csrf }) => {
+    const ws = (hello) => new Promise((resolve, reject) => {
+      const s = new WebSocket(`${location.origin.replace('http', 'ws')}/ws`);
+      const waiting = new Map();
+      s.onmessage = (m) => {
+        const msg = JSON.parse(m.data);
+        if (msg.type === 'welcome') resolve(send);
+        const done = waiting.get(msg.client_msg_id);
+        if (done) done(msg);
+      };
+      s.onerror = reject;
+      s.onopen = () => s.send(JSON.stringify({ type: 'hello', v: 1, ...hello }));
+      let n = 0;
+      const send = (msg) => new Promise((ok) => {
+        const id = `t-${Date.now()}-${n++}`;
+        waiting.set(id, ok);
+        s.send(JSON.stringify({ ...msg, client_msg_id: id }));
+      });
+    });
+    const joined = await (await fetch('/api/join', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: dialogue.code }) })).json();
+    const resident = await ws({ token: joined.token });
+    const asked = await resident({ type: 'ask', text });
+    const ticket = await (await fetch('/api/ws-ticket', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify({ dialogue_id: dialogue.id }) })).json();
+    const staff = await ws({ ticket: ticket.ticket });
+    const acks = [asked.type, (await staff({ type: 'approve', question_id: asked.question_id, expected: 'pending' })).type];
+    if (followUp) acks.push((await staff({ type: 'promise_follow_up', question_id: asked.question_id, ...followUp })).type);
+    return { question: asked.question_id, acks };
+  }, { dialogue, text, followUp, csrf: server.organizer.csrf });
+}

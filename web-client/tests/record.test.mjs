@@ -79,7 +79,8 @@ test('a dialogue needs its purpose before it can be published', { timeout: 60000
   await page.locator('#selected:not([hidden])').waitFor();
   assert.equal(await page.locator('#info-details').getAttribute('open'), '', 'the details open by themselves while the purpose is missing');
   await page.click('button[data-phase=open]');
-  await waitText(page, '#org-error', 'syftet', 'the organizer is told the purpose is missing');
+  await waitText(page, '#e-purpose-error', 'syftet', 'the organizer is told beside the field that the purpose is missing');
+  assert.equal(await page.getAttribute('#e-purpose', 'aria-invalid'), 'true');
   await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'e-purpose'); // focus is on the purpose field
   await page.fill('#e-purpose', 'Du kan påverka vad som tas upp på nästa möte.');
   await page.click('#info-form button[type=submit]');
@@ -266,6 +267,8 @@ test('receipt, written answer, follow-up, information and the public record', { 
   await org.click('#org-post-form button[type=submit]');
   await waitText(p, '#posts .post', 'Alla är välkomna', 'the organizer edit reaches the participant live');
   assert.ok(await org.locator('#org-post-cancel').isHidden(), 'the form is back to new posts');
+  // Outcomes are written in the last step; the organizer may go there while the meeting is on.
+  await org.click('#steps button[data-step=after]');
   await org.fill(`#outcome-${qFollow}`, OUTCOME);
   await org.click(`li[data-follow-up="${qFollow}"] button[type=submit]`);
   await org.locator(`${mine} [data-overdue="${qFollow}"]`).waitFor({ state: 'detached' });
