@@ -377,43 +377,12 @@ impl From<&Event> for EventBody {
             Event::TipRecipientsSet { kinds } => EventBody::TipRecipientsSet {
                 kinds: kinds.iter().map(|k| (*k).into()).collect(),
             },
-            Event::WalkPlanned(plan) => EventBody::WalkPlanned(plan.into()),
-            Event::GroupMoved { group, at } => EventBody::GroupMoved {
-                group: group.0,
-                at: at.map(|s| s.0),
-            },
-            Event::ObservationPlaced(o) => EventBody::ObservationPlaced(o.into()),
-            Event::ActionCreated {
-                action,
-                title,
-                observations,
-                responsible,
-                due,
-            } => EventBody::ActionCreated {
-                action_id: action.0,
-                title: title.clone(),
-                observation_ids: observations.iter().map(|q| q.0).collect(),
-                responsible: responsible.clone(),
-                due: *due,
-            },
-            Event::ActionStatusChanged {
-                action,
-                status,
-                note,
-            } => EventBody::ActionStatusChanged {
-                action_id: action.0,
-                status: (*status).into(),
-                note: note.clone(),
-            },
-            Event::PhotoPublished {
-                question,
-                photo,
-                published,
-            } => EventBody::PhotoPublished {
-                question_id: question.0,
-                photo: photo.as_str().to_string(),
-                published_id: published.as_str().to_string(),
-            },
+            e @ (Event::WalkPlanned(_)
+            | Event::GroupMoved { .. }
+            | Event::ObservationPlaced(_)
+            | Event::ActionCreated { .. }
+            | Event::ActionStatusChanged { .. }
+            | Event::PhotoPublished { .. }) => super::walk_wire::walk_body(e),
         }
     }
 }

@@ -190,6 +190,52 @@ impl ObservationWire {
     }
 }
 
+/// A walk's event on the wire, as staff see it and the log keeps it.
+pub(super) fn walk_body(e: &crate::domain::Event) -> super::EventBody {
+    use super::EventBody;
+    use crate::domain::Event;
+    match e {
+        Event::WalkPlanned(plan) => EventBody::WalkPlanned(plan.into()),
+        Event::GroupMoved { group, at } => EventBody::GroupMoved {
+            group: group.0,
+            at: at.map(|s| s.0),
+        },
+        Event::ObservationPlaced(o) => EventBody::ObservationPlaced(o.into()),
+        Event::ActionCreated {
+            action,
+            title,
+            observations,
+            responsible,
+            due,
+        } => EventBody::ActionCreated {
+            action_id: action.0,
+            title: title.clone(),
+            observation_ids: observations.iter().map(|q| q.0).collect(),
+            responsible: responsible.clone(),
+            due: *due,
+        },
+        Event::ActionStatusChanged {
+            action,
+            status,
+            note,
+        } => EventBody::ActionStatusChanged {
+            action_id: action.0,
+            status: (*status).into(),
+            note: note.clone(),
+        },
+        Event::PhotoPublished {
+            question,
+            photo,
+            published,
+        } => EventBody::PhotoPublished {
+            question_id: question.0,
+            photo: photo.as_str().to_string(),
+            published_id: published.as_str().to_string(),
+        },
+        other => unreachable!("not a walk event: {}", crate::log::kind(other)),
+    }
+}
+
 /// A walk's event read back (text was validated when it was first accepted).
 pub(super) fn walk_event(b: super::EventBody) -> crate::domain::Event {
     use super::EventBody as B;
