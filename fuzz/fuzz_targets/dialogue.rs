@@ -38,6 +38,11 @@ enum Op {
         expected: u8,
         reason: u8,
     },
+    RejectMany {
+        who: u8,
+        qs: Vec<u8>,
+        reason: u8,
+    },
     Merge {
         who: u8,
         q: u8,
@@ -107,6 +112,11 @@ fn status(x: u8) -> QuestionStatus {
     [Pending, Approved, Answered, Rejected, Merged, Archived][usize::from(x % 6)]
 }
 
+fn reject_reason(x: u8) -> RejectReason {
+    use RejectReason::*;
+    [PersonalData, OffTopic, Abusive, Duplicate, Other][usize::from(x % 5)]
+}
+
 fn phase(x: u8) -> Phase {
     [Phase::Draft, Phase::Open, Phase::Live, Phase::Closed][usize::from(x % 4)]
 }
@@ -161,18 +171,22 @@ fn command(op: Op) -> Option<(Actor, Command)> {
             expected,
             reason,
         } => {
-            use RejectReason::*;
-            let reason =
-                [PersonalData, OffTopic, Abusive, Duplicate, Other][usize::from(reason % 5)];
             (
                 actor(who),
                 Command::Reject {
                     question: q(x),
                     expected: status(expected),
-                    reason,
+                    reason: reject_reason(reason),
                 },
             )
         }
+        Op::RejectMany { who, qs, reason } => (
+            actor(who),
+            Command::RejectMany {
+                questions: qs.into_iter().map(q).collect(),
+                reason: reject_reason(reason),
+            },
+        ),
         Op::Merge {
             who,
             q: x,

@@ -31,6 +31,12 @@ pub enum Command {
         expected: QuestionStatus,
         reason: RejectReason,
     },
+    /// Rejects each of `questions` still pending with one reason (a flood, a run
+    /// of duplicates); those another moderator handled meanwhile are left alone.
+    RejectMany {
+        questions: Vec<QuestionId>,
+        reason: RejectReason,
+    },
     Merge {
         question: QuestionId,
         into: QuestionId,
@@ -218,6 +224,7 @@ impl Command {
             Command::Vote { .. } => "vote",
             Command::Approve { .. } => "approve",
             Command::Reject { .. } => "reject",
+            Command::RejectMany { .. } => "reject_many",
             Command::Merge { .. } => "merge",
             Command::SetUpNext { .. } => "set_up_next",
             Command::SetNowAnswering { .. } => "set_now_answering",

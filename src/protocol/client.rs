@@ -92,6 +92,12 @@ pub enum ClientMessage {
         expected: StatusWire,
         reason: ReasonWire,
     },
+    /// Rejects several pending questions with one reason, in one commit.
+    RejectMany {
+        client_msg_id: ClientMsgId,
+        question_ids: Vec<u64>,
+        reason: ReasonWire,
+    },
     Merge {
         client_msg_id: ClientMsgId,
         question_id: u64,
@@ -296,12 +302,13 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 36] = [
+pub const CLIENT_TYPES: [&str; 37] = [
     "hello",
     "ask",
     "vote",
     "approve",
     "reject",
+    "reject_many",
     "merge",
     "set_up_next",
     "set_now_answering",

@@ -9,6 +9,9 @@ use super::{ClientMessage, ClientMsgId, DecodeError};
 use crate::domain::poll::{MAX_OPTIONS, PollId};
 use crate::domain::{Command, PollKind, QuestionId};
 
+/// Questions one `reject_many` may name: a page of the moderator's queue and more.
+pub const REJECT_MANY_MAX: usize = 200;
+
 impl ClientMessage {
     /// Turns a submission into its idempotency key and a domain command, a
     /// phone's position snapped to the default grid (`into_command_at`).
@@ -92,6 +95,21 @@ impl ClientMessage {
                     reason: reason.into(),
                 },
             ),
+            ClientMessage::RejectMany {
+                client_msg_id,
+                question_ids,
+                reason,
+            } => {
+                if question_ids.is_empty() || question_ids.len() > REJECT_MANY_MAX {
+                    return Err(DecodeError::bad_request(
+                        "question_ids: 1 to 200 questions",
+                        &client_msg_id,
+                    ));
+                }
+                let questions = question_ids.into_iter().map(q).collect();
+                let reason = reason.into();
+                (client_msg_id, Command::RejectMany { questions, reason })
+            }
             ClientMessage::Merge {
                 client_msg_id,
                 question_id,

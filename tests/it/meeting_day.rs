@@ -89,14 +89,7 @@ async fn a_ban_is_taken_back_in_the_log_and_the_banned_are_no_longer_counted_pre
         })
         .await;
     assert_eq!(seen["event"]["kind"], "internal", "{seen}");
-    let (status, staff) = dialogue
-        .endpoint
-        .get(
-            &format!("/api/dialogues/{}", dialogue.id),
-            Some(&dialogue.organizer),
-        )
-        .await;
-    assert_eq!(status, 200, "{staff}");
+    let staff = dialogue.staff_view().await;
     assert_eq!(staff["banned"], json!([]), "{staff}");
 
     // Back with the same identity: welcome, counted, and heard again.
@@ -310,4 +303,92 @@ async fn promises_fall_overdue_by_the_days_of_the_configured_time_zone() {
         "overdue",
         "the district page counts Auckland's days"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_many_rejects_every_pending_question_named_in_one_message() {
+    let app = TestApp::spawn().await;
+    let dialogue = app.live_dialogue().await;
+    let mut moderator = dialogue.moderator().await;
+    let mut askers = Vec::new();
+    let mut ids = Vec::new();
+    // 30 questions: more than one connection may send in a burst (20), so one
+    // reject per question would run into the rate limit.
+    for n in 0..3 {
+        let mut p = dialogue.participant().await;
+        for i in 0..10 {
+            ids.push(p.ask(&format!("Samma reklamtext nummer {n}-{i}")).await);
+        }
+        askers.push(p);
+    }
+    // Another moderator approved one of them meanwhile: it is left alone.
+    let kept = ids[4];
+    let ack = moderator
+        .submit(json!({"type": "approve", "question_id": kept, "expected": "pending"}))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+
+    // Named twice, and the approved one among them: each pending one once.
+    let mut named = ids.clone();
+    named.push(ids[0]);
+    let msg = json!({"type": "reject_many", "client_msg_id": "m-many", "question_ids": named, "reason": "duplicate"});
+    moderator.send(msg.clone()).await;
+    let ack = moderator.reply("m-many").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let mut rejected = Vec::new();
+    let mut last_seq = 0;
+    while rejected.len() < 29 {
+        let e = moderator.event("question_rejected").await;
+        assert_eq!(e["event"]["reason"], "duplicate", "{e}");
+        let seq = e["seq"].as_u64().unwrap();
+        assert!(seq > last_seq, "one seq per event, in order: {e}");
+        last_seq = seq;
+        rejected.push(e["event"]["question_id"].as_u64().unwrap());
+    }
+    let expected: Vec<u64> = ids.iter().copied().filter(|id| *id != kept).collect();
+    assert_eq!(rejected, expected, "in the order named, each once");
+    assert_eq!(
+        ack["seq"].as_u64(),
+        Some(last_seq),
+        "the ack is after the last"
+    );
+    // Each author hears of their own, privately, as for one `reject`.
+    let notice = askers[0]
+        .wait_for("the author's notice", |v| v["type"] == "notice")
+        .await;
+    assert!(notice.to_string().contains("duplicate"), "{notice}");
+
+    // The same key again: the same answer, nothing new.
+    moderator.send(msg).await;
+    assert_eq!(moderator.reply("m-many").await, ack);
+    // Nothing pending any more among them: the first one's conflict.
+    let again = moderator
+        .submit(json!({"type": "reject_many", "question_ids": [ids[0], kept], "reason": "other"}))
+        .await;
+    assert_eq!(again["code"], "conflict", "{again}");
+    let unknown = moderator
+        .submit(json!({"type": "reject_many", "question_ids": [9999], "reason": "other"}))
+        .await;
+    assert_eq!(unknown["code"], "not_found", "{unknown}");
+    let too_many: Vec<u64> = (1..=201).collect();
+    let refused = moderator
+        .submit(json!({"type": "reject_many", "question_ids": too_many, "reason": "other"}))
+        .await;
+    assert_eq!(refused["code"], "bad_request", "{refused}");
+    let refused = askers[1]
+        .submit(json!({"type": "reject_many", "question_ids": [kept], "reason": "other"}))
+        .await;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+
+    let staff = dialogue.staff_view().await;
+    let status_of = |id: u64| {
+        staff["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == id)
+            .map(|q| q["status"].clone())
+    };
+    assert_eq!(status_of(kept), Some(json!("approved")));
+    assert_eq!(status_of(ids[0]), Some(json!("rejected")));
 }

@@ -137,6 +137,7 @@ fn client_type(msg: &ClientMessage) -> &'static str {
         ClientMessage::Vote { .. } => "vote",
         ClientMessage::Approve { .. } => "approve",
         ClientMessage::Reject { .. } => "reject",
+        ClientMessage::RejectMany { .. } => "reject_many",
         ClientMessage::Merge { .. } => "merge",
         ClientMessage::SetUpNext { .. } => "set_up_next",
         ClientMessage::SetNowAnswering { .. } => "set_now_answering",

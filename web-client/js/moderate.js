@@ -7,6 +7,7 @@ import { staffCredential } from './session.js';
 import { ban as banFlow, renderBanned } from './moderate_bans.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
+import { Selection } from './moderate_select.js';
 import { walkDesk } from './moderate_walk.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +17,7 @@ let dialogueId = null;
 let editing = null; // {id, mode: 'edit' | 'reject' | 'merge' | 'follow' | 'answer'}
 let floorReceipt = null; // {id, receipt} of the last floor question, to read out
 const queue = new PendingQueue();
+const selection = new Selection();
 const refreshFlags = flagsRefresher({ model, url: () => `/api/dialogues/${dialogueId}`, render: () => render() });
 const alerts = []; // danger alerts not yet acknowledged
 const walkView = walkDesk({ model, photoBase: (photo) => `/api/dialogues/${dialogueId}/photos/${photo}` });
@@ -63,6 +65,11 @@ function onMessage(msg) {
       model.snapshot(msg);
       queue.snapshot(msg, model);
       render();
+      break;
+    case 'room_code':
+      // Read out to the room when someone asks: the screen shows it too.
+      $('room-code-line').hidden = false;
+      $('room-code-now').textContent = msg.code;
       break;
     case 'pending_page':
       if (queue.page(msg, model)) render();
@@ -334,9 +341,11 @@ function renderPending() {
   $('pending-shown').textContent = pending.length < total ? t('pending_shown', { shown: pending.length, total }) : '';
   $('pending-more').hidden = !queue.hasMore();
   const mergeTargets = model.byStatus('approved');
+  selection.prune(model);
+  selection.renderBar($('bulk'), { shown: pending, onChange: () => renderPending(), submit: (msg) => act(msg) });
   syncList($('pending'), pending.map((q) => ({
     key: q.id,
-    sig: sigOf(q, editing && editing.id === q.id && editing.mode === 'merge' ? mergeTargets.map((x) => x.id) : null),
+    sig: sigOf(q, [selection.has(q.id), editing && editing.id === q.id && editing.mode === 'merge' ? mergeTargets.map((x) => x.id) : null]),
     render: () => pendingCard(q),
   })));
 }
@@ -372,7 +381,7 @@ function pendingCard(q) {
       h('div', { class: 'actions' }, buttons),
       editing && editing.id === q.id ? editor(q) : null,
     ];
-  }, h('span', { class: 'badge pending' }, `#${q.id}`));
+  }, [selection.box(q, () => renderPending()), h('span', { class: 'badge pending' }, `#${q.id}`)]);
 }
 
 function editor(q) {

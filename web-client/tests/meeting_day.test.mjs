@@ -175,3 +175,55 @@ test('a lost invitation link is made again on the organizer page; the old one st
   assert.ok(used.status < 400, `the fresh link answered ${used.status}`);
   assert.deepEqual(problems, []);
 });
+
+test('reject-many asks first, can be undone, then goes out as one message; the console shows the room code', { timeout: 120000 }, async () => {
+  const { d, mod } = await setup('Trygghetsdialog i Hjulsta');
+  // The room code the screen shows, for the moderator to read out.
+  await mod.locator('#room-code-line').waitFor();
+  assert.match(await mod.locator('#room-code-now').textContent(), /^\d{4}$/);
+
+  const bo = await joinPhone(d.code, 'remote');
+  const texts = ['Köp billiga klockor nu 1', 'Köp billiga klockor nu 2', 'Köp billiga klockor nu 3', 'Varför släcks gatlyktorna vid torget?'];
+  for (const text of texts) await send(bo, { type: 'ask', text });
+  await mod.waitForFunction(() => window.dialoghub.model.byStatus('pending').length === 4);
+  await mod.evaluate(() => {
+    const { conn } = window.dialoghub;
+    const submit = conn.submit.bind(conn);
+    window.sentTypes = [];
+    conn.submit = (m) => { window.sentTypes.push(m.type); return submit(m); };
+  });
+  const ids = await mod.evaluate(() => window.dialoghub.model.byStatus('pending').filter((q) => q.text.includes('klockor')).map((q) => q.id));
+  for (const id of ids) await mod.getByRole('checkbox', { name: `Markera fråga ${id}` }).check();
+  await waitText(mod, '#bulk-count', '3 markerade', 'the bar counts the ticks');
+  await mod.selectOption('#bulk-reason', 'duplicate');
+  await screenshot(mod, 'moderator-reject-many');
+
+  // Asked first; confirmed, then undone in the grace period: nothing sent, ticks kept.
+  await mod.getByRole('button', { name: 'Avvisa markerade' }).click();
+  const dialog = mod.getByRole('dialog', { name: 'Avvisa 3 frågor?' });
+  await dialog.waitFor();
+  await checkAxe(mod, 'moderator with the reject-many confirmation');
+  await dialog.getByRole('button', { name: 'Ja, avvisa 3' }).click();
+  await mod.locator('.undo-bar').getByRole('button', { name: 'Ångra' }).click();
+  await mod.waitForTimeout(9000);
+  assert.equal(await mod.evaluate(() => window.dialoghub.model.byStatus('pending').length), 4, 'undone: nothing rejected');
+  assert.deepEqual(await mod.evaluate(() => window.sentTypes), [], 'undone: nothing sent');
+  await waitText(mod, '#bulk-count', '3 markerade', 'the ticks stay after an undo');
+
+  // Confirmed and left alone: one reject_many after the grace period.
+  await mod.getByRole('button', { name: 'Avvisa markerade' }).click();
+  await mod.getByRole('dialog').getByRole('button', { name: 'Ja, avvisa 3' }).click();
+  await mod.waitForFunction(() => window.dialoghub.model.byStatus('pending').length === 1, null, { timeout: 20000 });
+  assert.deepEqual(await mod.evaluate(() => window.sentTypes), ['reject_many']);
+  const statuses = await mod.evaluate((qs) => qs.map((id) => window.dialoghub.model.questions.get(id).status), ids);
+  assert.deepEqual(statuses, ['rejected', 'rejected', 'rejected']);
+  await waitText(mod, '#pending li', 'gatlyktorna', 'the real question stays');
+  assert.equal(await mod.locator('#bulk-reject').isDisabled(), true, 'no ticks left');
+  await checkAxe(mod, 'moderator after reject-many');
+
+  // In English too.
+  await mod.getByRole('button', { name: 'English' }).click();
+  await waitText(mod, '#bulk-count', '0 selected', 'English bar');
+  await checkAxe(mod, 'moderator in English with the bar');
+  assert.deepEqual(problems, []);
+});

@@ -5,7 +5,9 @@ use super::{Context, Decision, Dialogue, VoteChange};
 use crate::domain::command::Command;
 use crate::domain::event::Event;
 use crate::domain::feedback::{self, Attendance, PostId};
-use crate::domain::question::{Addressee, Origin, Question, QuestionId, QuestionStatus};
+use crate::domain::question::{
+    Addressee, Origin, Question, QuestionId, QuestionStatus, RejectReason,
+};
 use crate::domain::refusal::Refusal;
 use crate::domain::text::{DisplayName, QuestionText};
 use crate::domain::{Actor, Phase};
@@ -43,6 +45,7 @@ impl Dialogue {
                     reason,
                 }))
             }
+            Command::RejectMany { questions, reason } => self.reject_many(questions, reason),
             Command::Merge {
                 question,
                 into,
@@ -272,6 +275,41 @@ impl Dialogue {
             return Err(Refusal::InvalidTarget(verb));
         }
         Ok(q)
+    }
+
+    /// One `question_rejected` per listed question still pending, in the order
+    /// given (each once). Every id must exist; when none is pending any more, the
+    /// first one's state is the conflict, as a single `reject` would say.
+    fn reject_many(
+        &self,
+        questions: Vec<QuestionId>,
+        reason: RejectReason,
+    ) -> Result<Decision, Refusal> {
+        let mut first = None;
+        let mut seen = HashSet::new();
+        let mut events = Vec::new();
+        for id in questions {
+            let q = self.question(id)?;
+            first.get_or_insert((id, q.status));
+            if q.status == QuestionStatus::Pending && seen.insert(id) {
+                events.push(Event::QuestionRejected {
+                    question: id,
+                    reason,
+                });
+            }
+        }
+        match first {
+            None => Err(Refusal::InvalidTarget("rejected")),
+            Some((question, actual)) if events.is_empty() => Err(Refusal::Conflict {
+                question,
+                expected: QuestionStatus::Pending,
+                actual,
+            }),
+            Some(_) => Ok(Decision {
+                events,
+                ..Decision::default()
+            }),
+        }
     }
 
     fn next_question_id(&self) -> QuestionId {

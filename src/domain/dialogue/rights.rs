@@ -63,6 +63,7 @@ pub fn rights(cmd: &Command) -> Rights {
         // Moderation of the queue.
         Command::Approve { .. } => (MODERATION, TakingQuestions),
         Command::Reject { .. } => (MODERATION, TakingQuestions),
+        Command::RejectMany { .. } => (MODERATION, TakingQuestions),
         Command::Merge { .. } => (MODERATION, TakingQuestions),
         Command::SetUpNext { .. } => (MODERATION, TakingQuestions),
         Command::SetNowAnswering { .. } => (MODERATION, TakingQuestions),

@@ -282,6 +282,14 @@ pub struct Dialogue {
 }
 
 impl Dialogue {
+    /// The organizer's view of the dialogue (`GET /api/dialogues/{id}`).
+    pub async fn staff_view(&self) -> Value {
+        let path = format!("/api/dialogues/{}", self.id);
+        let (status, view) = self.endpoint.get(&path, Some(&self.organizer)).await;
+        assert_eq!(status, 200, "{view}");
+        view
+    }
+
     /// Joins by code over REST, as a browser would, and connects.
     pub async fn participant(&self) -> Client {
         let token = self.participant_token().await;
