@@ -25,6 +25,10 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     pub exp: i64,
+    /// A participant created in a burst from one address (`stuffing.burst_joins`):
+    /// what it asks, votes and answers is flagged. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub burst: bool,
 }
 
 impl Claims {
@@ -88,6 +92,29 @@ impl Tokens {
         dialogue: Option<DialogueId>,
         valid_for: chrono::Duration,
     ) -> String {
+        self.sign(role, sub, dialogue, valid_for, false)
+    }
+
+    /// A participant's token for one dialogue, saying whether the identity was
+    /// created in a burst from one address (`Claims::burst`).
+    pub fn issue_participant(
+        &self,
+        sub: Uuid,
+        dialogue: DialogueId,
+        valid_for: chrono::Duration,
+        burst: bool,
+    ) -> String {
+        self.sign(Role::Participant, sub, Some(dialogue), valid_for, burst)
+    }
+
+    fn sign(
+        &self,
+        role: Role,
+        sub: Uuid,
+        dialogue: Option<DialogueId>,
+        valid_for: chrono::Duration,
+        burst: bool,
+    ) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -98,6 +125,7 @@ impl Tokens {
             iat: now,
             nbf: Some(now),
             exp: now + valid_for.num_seconds(),
+            burst,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing cannot fail")
@@ -218,6 +246,7 @@ mod tests {
             iat: now,
             nbf: Some(now + 3600),
             exp: now + 7200,
+            burst: false,
         };
         let early = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),

@@ -166,6 +166,10 @@ pub struct StuffingSettings {
     pub room_code_grace_secs: u64,
     /// Wrong room codes an address may send in a minute before it must wait.
     pub room_code_misses_per_ip_per_minute: u32,
+    /// Identities an address may create within `burst_window_secs` before the
+    /// next ones are burst identities.
+    pub burst_joins: u32,
+    pub burst_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -242,6 +246,9 @@ pub struct Limits {
     pub pending_questions_per_participant: usize,
     /// Questions a dialogue may have waiting for a moderator at once.
     pub pending_questions_per_dialogue: usize,
+    /// The share of `pending_questions_per_dialogue`, in percent, that burst
+    /// identities together may hold.
+    pub pending_burst_share_percent: u8,
     pub handshake_timeout_secs: u64,
     pub hello_timeout_secs: u64,
     pub idle_timeout_secs: u64,

@@ -34,6 +34,10 @@ pub struct Context {
     /// before it during its grace period): derived by the caller from its secret
     /// and the time.
     pub room_codes: Vec<String>,
+    /// The actor's token marks it a burst identity: created while its address
+    /// had just created many others. The dialogue drops the mark once the
+    /// identity entered the room code.
+    pub burst: bool,
 }
 
 /// A vote set on or off. Votes commute, so they live beside the log, not in it.
@@ -79,6 +83,9 @@ pub struct Dialogue {
     pub banned: HashSet<Uuid>,
     /// Participants who entered the room code: in the room, verified.
     pub in_room_verified: HashSet<Uuid>,
+    /// Participants who asked, voted or answered as burst identities (see
+    /// `is_burst`: entering the room code clears them).
+    pub burst_identities: HashSet<Uuid>,
     /// Who has a vote set on each question.
     pub votes: HashMap<QuestionId, HashSet<Uuid>>,
     pub posts: BTreeMap<PostId, InfoPost>,
@@ -135,6 +142,7 @@ impl Dialogue {
             muted: HashSet::new(),
             banned: HashSet::new(),
             in_room_verified: HashSet::new(),
+            burst_identities: HashSet::new(),
             votes: HashMap::new(),
             posts: BTreeMap::new(),
             receipts: HashMap::new(),
@@ -157,6 +165,19 @@ impl Dialogue {
     /// Votes on a question that the public can see, as shown in tallies.
     pub fn tally(&self, id: QuestionId) -> usize {
         self.votes.get(&id).map_or(0, HashSet::len)
+    }
+
+    /// Whether what `participant` asked, voted and answered is flagged as from a
+    /// burst identity: it acted as one, and has not entered the room code since
+    /// (the code is the proof of presence a shared venue address lacks).
+    pub fn is_burst(&self, participant: Uuid) -> bool {
+        self.burst_identities.contains(&participant)
+            && !self.in_room_verified.contains(&participant)
+    }
+
+    /// Whether a command from `actor`, whose token says `burst`, is flagged.
+    pub(crate) fn flags(&self, actor: &Actor, burst: bool) -> bool {
+        burst && !self.in_room_verified.contains(&actor.id())
     }
 
     pub fn questions_by(&self, author: &Actor) -> impl Iterator<Item = &Question> {

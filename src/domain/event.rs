@@ -37,6 +37,9 @@ pub enum Event {
         approved: bool,
         /// The secret part of the asker's receipt code (`Context::receipt_secret`).
         receipt: Option<String>,
+        /// Asked by a burst identity (`Context::burst`) not in the room: counted
+        /// against the burst share of the pending cap, flagged to moderators.
+        burst: bool,
     },
     QuestionApproved {
         question: QuestionId,

@@ -93,30 +93,11 @@ impl Dialogue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::text::QuestionText;
-    use crate::domain::{Actor, Origin};
+    use crate::domain::Actor;
     use std::collections::HashSet;
 
     fn pending(id: u64) -> Question {
-        Question {
-            id: QuestionId(id),
-            author: Actor::Participant(uuid::Uuid::new_v4()),
-            text: QuestionText::parse("Varför är det så mörkt i parken?", 500).unwrap(),
-            original: None,
-            display_name: None,
-            addressee: None,
-            origin: Origin::Remote,
-            status: QuestionStatus::Pending,
-            reject_reason: None,
-            merged_into: None,
-            asked_at: 0,
-            flags: Vec::new(),
-            receipt: None,
-            answer: None,
-            follow_up: None,
-            private_signals: Vec::new(),
-            danger: false,
-        }
+        Question::pending_from(id, Actor::Participant(uuid::Uuid::new_v4()))
     }
 
     fn with_pending(n: u64) -> Dialogue {

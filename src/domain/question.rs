@@ -83,6 +83,30 @@ pub struct Question {
 }
 
 impl Question {
+    /// A pending question from `author`, as the domain's unit tests need one.
+    #[cfg(test)]
+    pub(crate) fn pending_from(id: u64, author: Actor) -> Question {
+        Question {
+            id: QuestionId(id),
+            author,
+            text: QuestionText::parse("Varför är det så mörkt i parken?", 500).unwrap(),
+            original: None,
+            display_name: None,
+            addressee: None,
+            origin: Origin::Remote,
+            status: QuestionStatus::Pending,
+            reject_reason: None,
+            merged_into: None,
+            asked_at: 0,
+            flags: Vec::new(),
+            receipt: None,
+            answer: None,
+            follow_up: None,
+            private_signals: Vec::new(),
+            danger: false,
+        }
+    }
+
     /// The text with every flagged span replaced, offered to the moderator for one-action approval.
     pub fn redacted(&self) -> Option<String> {
         if self.flags.is_empty() {

@@ -84,10 +84,11 @@ impl HubSettings {
             danger_phrases: Arc::new(crate::domain::DangerPhrases::new(
                 &settings.safety.danger_phrases,
             )),
-            pending_caps: crate::domain::PendingCaps {
-                per_participant: settings.limits.pending_questions_per_participant,
-                per_dialogue: settings.limits.pending_questions_per_dialogue,
-            },
+            pending_caps: crate::domain::PendingCaps::with_burst_share(
+                settings.limits.pending_questions_per_participant,
+                settings.limits.pending_questions_per_dialogue,
+                settings.limits.pending_burst_share_percent,
+            ),
             room_codes: room_code::RoomCodes::new(
                 secret,
                 settings.stuffing.room_code_secs,

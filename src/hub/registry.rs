@@ -68,6 +68,8 @@ impl DialogueHandle {
         let id = key.as_str().to_string();
         self.submit(Submission {
             actor,
+            // REST submissions are staff's: no join, no burst.
+            burst: false,
             key,
             command,
             reply: Reply::Direct(tx),

@@ -11,8 +11,7 @@ use super::walk_wire::{ActionStatusWire, ObservationWire, WalkPlanWire};
 use super::{OriginWire, PanelKindWire, PhaseWire, PollKindWire, ReasonWire};
 use crate::domain::text::{DisplayName, QuestionText};
 use crate::domain::{
-    Attendance, Dialogue, Event, Moderator, Panelist, PollId, PollResults, PostId, QuestionId,
-    TipId,
+    Attendance, Event, Moderator, Panelist, PollId, PollResults, PostId, QuestionId, TipId,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -62,6 +61,9 @@ pub enum EventBody {
         /// Staff view only, never stored, present when true: a danger phrase matched.
         #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
         danger: Option<bool>,
+        /// Staff view only, present when true: asked by a burst identity.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        burst: bool,
     },
     QuestionApproved {
         question_id: u64,
@@ -190,36 +192,6 @@ pub enum EventBody {
     },
 }
 
-impl EventBody {
-    /// The staff view of this event: a new question carries what the guard found.
-    pub fn for_staff(&self, dialogue: &Dialogue) -> Option<EventBody> {
-        let EventBody::QuestionAsked { question_id, .. } = self else {
-            return None;
-        };
-        let q = dialogue.questions.get(&QuestionId(*question_id))?;
-        let mut body = self.clone();
-        if let EventBody::QuestionAsked {
-            flags,
-            redacted_text,
-            private_signals,
-            danger,
-            ..
-        } = &mut body
-        {
-            *flags = Some(q.flags.iter().map(Into::into).collect());
-            *redacted_text = q.redacted();
-            *private_signals = Some(
-                q.private_signals
-                    .iter()
-                    .map(|s| s.code().to_string())
-                    .collect(),
-            );
-            *danger = q.danger.then_some(true);
-        }
-        Some(body)
-    }
-}
-
 impl From<&Event> for EventBody {
     fn from(e: &Event) -> EventBody {
         match e {
@@ -249,6 +221,7 @@ impl From<&Event> for EventBody {
                 origin,
                 approved,
                 receipt,
+                burst,
             } => EventBody::QuestionAsked {
                 question_id: question.0,
                 text: text.expose().to_string(),
@@ -261,6 +234,7 @@ impl From<&Event> for EventBody {
                 redacted_text: None,
                 private_signals: None,
                 danger: None,
+                burst: *burst,
             },
             Event::QuestionApproved { question, edited } => EventBody::QuestionApproved {
                 question_id: question.0,
@@ -426,6 +400,7 @@ impl From<EventBody> for Event {
                 origin,
                 approved,
                 receipt,
+                burst,
                 ..
             } => Event::QuestionAsked {
                 question: q(question_id),
@@ -435,6 +410,7 @@ impl From<EventBody> for Event {
                 origin: origin.into(),
                 approved,
                 receipt,
+                burst,
             },
             EventBody::QuestionApproved {
                 question_id,

@@ -1,10 +1,40 @@
-//! What participants, panelists and the venue screen may see of an event: the
-//! same fact as the staff's `EventBody`, never the text of a question nobody
-//! approved.
+//! What each audience sees of an event. Participants, panelists and the venue
+//! screen: the same fact as the staff's `EventBody`, never the text of a question
+//! nobody approved. Staff: a new question with what the guard found in it.
 
 use super::EventBody;
 use crate::domain::{Dialogue, PollId, QuestionId};
 use serde::{Serialize, Serializer};
+
+impl EventBody {
+    /// The staff view of this event: a new question carries what the guard found.
+    pub fn for_staff(&self, dialogue: &Dialogue) -> Option<EventBody> {
+        let EventBody::QuestionAsked { question_id, .. } = self else {
+            return None;
+        };
+        let q = dialogue.questions.get(&QuestionId(*question_id))?;
+        let mut body = self.clone();
+        if let EventBody::QuestionAsked {
+            flags,
+            redacted_text,
+            private_signals,
+            danger,
+            ..
+        } = &mut body
+        {
+            *flags = Some(q.flags.iter().map(Into::into).collect());
+            *redacted_text = q.redacted();
+            *private_signals = Some(
+                q.private_signals
+                    .iter()
+                    .map(|s| s.code().to_string())
+                    .collect(),
+            );
+            *danger = q.danger.then_some(true);
+        }
+        Some(body)
+    }
+}
 
 /// The public view of an event, for participants, panelists and the venue screen.
 pub enum PublicEvent<'a> {

@@ -150,6 +150,8 @@ async fn linger(stream: &mut Stream) {
 /// for the connection's life.
 struct Session {
     actor: crate::domain::Actor,
+    /// The participant's token marks it a burst identity (`auth::Claims::burst`).
+    burst: bool,
     /// The client's address, against which wrong room codes count.
     ip: std::net::IpAddr,
     location: Location,
@@ -213,8 +215,11 @@ async fn handshake(
             Some(ErrorWire::new(ErrorCode::Unauthorized, e.to_string(), None)),
         )
     };
-    let (actor, dialogue_id, revocable) = match hello.ticket.as_deref() {
-        Some(ticket) => by_ticket(state, ticket, hello.dialogue_id).await?,
+    let (actor, dialogue_id, revocable, burst) = match hello.ticket.as_deref() {
+        Some(ticket) => {
+            let (actor, dialogue, session) = by_ticket(state, ticket, hello.dialogue_id).await?;
+            (actor, dialogue, session, false)
+        }
         None => {
             // A bearer token is a participant's; staff and invitees open with a ticket.
             let claims = state.tokens.verify(&hello.token).map_err(unauthorized)?;
@@ -226,7 +231,7 @@ async fn handshake(
                 (Some(bound), _, Role::Participant) => bound,
                 _ => return Err(unauthorized(AuthError::Invalid)),
             };
-            (actor, dialogue_id, None)
+            (actor, dialogue_id, None, claims.burst)
         }
     };
     let not_found = || {
@@ -244,24 +249,24 @@ async fn handshake(
         Ok(None) => return Err(not_found()),
         Err(e) => {
             tracing::error!(error = %e, "store error during hello");
-            return Err((
-                CloseCode::Restarting,
-                Some(ErrorWire::new(
-                    ErrorCode::Unavailable,
-                    "storage is unavailable",
-                    None,
-                )),
-            ));
+            return Err(storage_unavailable());
         }
     };
     Ok(Session {
         actor,
+        burst,
         ip,
         location: hello.location.map(Into::into).unwrap_or_default(),
         resume: hello.resume,
         dialogue,
         revocable,
     })
+}
+
+/// The store failed during `hello`: the client reconnects (`CloseCode::Restarting`).
+fn storage_unavailable() -> Refused {
+    let error = ErrorWire::new(ErrorCode::Unavailable, "storage is unavailable", None);
+    (CloseCode::Restarting, Some(error))
 }
 
 /// A `hello` with a ticket: the session behind it, and what it gives in the
@@ -277,16 +282,7 @@ async fn by_ticket(
             Some(ErrorWire::new(ErrorCode::Unauthorized, message, None)),
         )
     };
-    let unavailable = |_| {
-        (
-            CloseCode::Restarting,
-            Some(ErrorWire::new(
-                ErrorCode::Unavailable,
-                "storage is unavailable",
-                None,
-            )),
-        )
-    };
+    let unavailable = |_| storage_unavailable();
     let Some((principal, session, dialogue)) = crate::identity::redeem_ticket(state, ticket)
         .await
         .map_err(unavailable)?
@@ -438,6 +434,7 @@ async fn handle_text(
             };
             let sub = Submission {
                 actor: session.actor,
+                burst: session.burst,
                 key,
                 command,
                 reply: Reply::Outbox(outbox.clone(), Some(slot)),

@@ -1,8 +1,9 @@
 //! Limits per address and per connection, so one client cannot crowd out the others.
 
 use super::client_addr::limit_key;
-use crate::config::Limits;
+use crate::config::{Limits, StuffingSettings};
 use dashmap::DashMap;
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +17,42 @@ pub struct AddressLimits {
     receipt_misses: PerMinute,
     code_misses: PerMinute,
     room_code_misses: PerMinute,
+    bursts: BurstJoins,
     max_connections: usize,
+}
+
+/// The identities each address created lately, to tell a burst (`stuffing.burst_joins`
+/// within `stuffing.burst_window_secs`): a sliding window of the last few join
+/// times per address, in memory only.
+struct BurstJoins {
+    joins: DashMap<IpAddr, VecDeque<Instant>>,
+    burst: usize,
+    window: Duration,
+}
+
+impl BurstJoins {
+    /// Counts one identity created now; whether the address had already created
+    /// `burst` within the window before it.
+    fn join(&self, ip: IpAddr, now: Instant) -> bool {
+        let ip = limit_key(ip);
+        let recent = |t: &Instant| now.duration_since(*t) < self.window;
+        // Forget addresses quiet for a window, so the table cannot grow without bound.
+        if self.joins.len() > 10_000 {
+            self.joins
+                .retain(|_, times| times.back().is_some_and(recent));
+        }
+        let mut times = self.joins.entry(ip).or_default();
+        while times.front().is_some_and(|t| !recent(t)) {
+            times.pop_front();
+        }
+        let burst = times.len() >= self.burst;
+        times.push_back(now);
+        // The oldest beyond `burst` can never decide again.
+        while times.len() > self.burst {
+            times.pop_front();
+        }
+        burst
+    }
 }
 
 /// A fixed one-minute window per address.
@@ -81,13 +117,18 @@ impl Drop for ConnectionSlot {
 }
 
 impl AddressLimits {
-    pub fn new(limits: &Limits, room_code_misses: u32) -> AddressLimits {
+    pub fn new(limits: &Limits, stuffing: &StuffingSettings) -> AddressLimits {
         AddressLimits {
             connections: DashMap::new(),
             joins: PerMinute::new(limits.joins_per_ip_per_minute),
             receipt_misses: PerMinute::new(limits.receipt_misses_per_ip_per_minute),
             code_misses: PerMinute::new(limits.code_misses_per_ip_per_minute),
-            room_code_misses: PerMinute::new(room_code_misses),
+            room_code_misses: PerMinute::new(stuffing.room_code_misses_per_ip_per_minute),
+            bursts: BurstJoins {
+                joins: DashMap::new(),
+                burst: stuffing.burst_joins as usize,
+                window: Duration::from_secs(stuffing.burst_window_secs),
+            },
             max_connections: limits.connections_per_ip,
         }
     }
@@ -108,6 +149,11 @@ impl AddressLimits {
 
     pub fn allow_join(&self, ip: IpAddr, now: Instant) -> bool {
         self.joins.count(ip, now)
+    }
+
+    /// Counts an identity created for the address; whether it is a burst identity.
+    pub fn burst_join(&self, ip: IpAddr, now: Instant) -> bool {
+        self.bursts.join(ip, now)
     }
 
     /// Receipt lookups are refused while an address has used up its misses.
@@ -184,5 +230,27 @@ mod tests {
         assert!(!b.take(t0));
         assert!(b.take(t0 + Duration::from_millis(500)));
         assert!(!b.take(t0 + Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn identities_beyond_the_burst_within_the_window_are_burst_identities() {
+        let joins = BurstJoins {
+            joins: DashMap::new(),
+            burst: 3,
+            window: Duration::from_secs(60),
+        };
+        let (venue, home) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert_eq!(
+            (0..5).map(|s| joins.join(venue, at(s))).collect::<Vec<_>>(),
+            [false, false, false, true, true]
+        );
+        // Another address is counted on its own.
+        assert!(!joins.join(home, at(5)));
+        // The window slides: at 62 s the join at 2 s has left it, those at 3 and 4 s not.
+        assert!(!joins.join(venue, at(62)));
+        assert!(joins.join(venue, at(62)));
+        assert!(!joins.join(venue, at(200)));
     }
 }

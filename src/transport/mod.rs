@@ -68,7 +68,7 @@ impl AppState {
         AppState {
             limits: Arc::new(limits::AddressLimits::new(
                 &settings.limits,
-                settings.stuffing.room_code_misses_per_ip_per_minute,
+                &settings.stuffing,
             )),
             proxies: Arc::new(proxies),
             registry,

@@ -3,7 +3,7 @@
 use super::{ApiError, AppState};
 use crate::domain::access::{DistrictId, DistrictScope, InviteeRole, Principal, StaffRole};
 use crate::domain::authorize::Action;
-use crate::domain::{Actor, Audience, Command, Location, Moderator, Panelist, Phase, Role};
+use crate::domain::{Actor, Audience, Command, Location, Moderator, Panelist, Phase};
 use crate::hub::DialogueHandle;
 use crate::identity::{Caller, authorize, authorize_district};
 use crate::protocol::overview::OverviewItem;
@@ -468,12 +468,11 @@ pub async fn join(
     let handle = super::join_code::find(&state, peer.ip(), &body.code).await?;
     let participant = Uuid::new_v4();
     let days = state.settings.auth.participant_token_days;
-    let token = state.tokens.issue(
-        Role::Participant,
-        participant,
-        Some(handle.id),
-        chrono::Duration::days(days),
-    );
+    let burst = state.limits.burst_join(peer.ip(), Instant::now());
+    let token =
+        state
+            .tokens
+            .issue_participant(participant, handle.id, chrono::Duration::days(days), burst);
     let location: Location = body.location.map(Into::into).unwrap_or_default();
     crate::telemetry::joined();
     Ok(Json(Joined {

@@ -154,6 +154,7 @@ async fn a_flooded_queue_reaches_the_moderator_in_pages_and_each_question_once()
                     origin: Origin::Remote,
                     approved: false,
                     receipt: None,
+                    burst: false,
                 },
             })
         })
@@ -224,4 +225,84 @@ async fn a_flooded_queue_reaches_the_moderator_in_pages_and_each_question_once()
         .await;
     let refused = participant.reply(&id).await;
     assert_eq!(refused["code"], "forbidden", "{refused}");
+}
+
+fn loopback(last: u8) -> std::net::IpAddr {
+    std::net::IpAddr::from([127, 0, 0, last])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_fresh_identities_from_one_address_leaves_room_for_the_meeting() {
+    // The defaults scaled down by ten: 5 pending per participant, 200 per
+    // dialogue, a quarter of it for burst identities; 20 joins make a burst.
+    const FLOOD: usize = 100;
+    const REAL: u8 = 20;
+    let app = TestApp::spawn_with(|s| {
+        s.limits.pending_questions_per_participant = 5;
+        s.limits.pending_questions_per_dialogue = 200;
+        s.limits.pending_burst_share_percent = 25;
+        s.stuffing.burst_joins = 20;
+        s.stuffing.burst_window_secs = 60;
+    })
+    .await;
+    let d = app.live_dialogue().await;
+    let flood_address = loopback(2);
+
+    // A hundred identities from one address, each asking until refused.
+    let (mut accepted, mut refused_as_burst) = (0, 0);
+    for i in 0..FLOOD {
+        let token = d.participant_token_from(flood_address).await;
+        // The server sees the address the flood comes from: beyond the first
+        // twenty, its identities are burst identities.
+        let burst = d.endpoint.tokens.verify(&token).unwrap().burst;
+        assert_eq!(burst, i >= 20, "identity {i}");
+        let mut flooder = Client::try_connect_from(&d.endpoint.ws, &token, flood_address)
+            .await
+            .unwrap();
+        for n in 0.. {
+            let reply = ask(&mut flooder, &format!("Flodfråga {i}.{n} om torget")).await;
+            if reply["type"] == "ack" {
+                accepted += 1;
+                continue;
+            }
+            assert_eq!(reply["code"], "too_many_pending", "{reply}");
+            let message = reply["message"].as_str().unwrap();
+            if burst && message.contains("burst") {
+                refused_as_burst += 1;
+            }
+            break;
+        }
+        flooder.close().await;
+    }
+    // The first twenty fill their own five each; the other eighty share fifty:
+    // ten of them fill it, the other seventy are refused at their first.
+    assert_eq!(accepted, 20 * 5 + 50, "accepted from the flood");
+    assert_eq!(refused_as_burst, 70);
+
+    // Twenty people of the meeting, each from an address of their own, ask once.
+    let mut acknowledged = 0;
+    for n in 0..REAL {
+        let address = loopback(if n == 0 { 1 } else { 2 + n });
+        let token = d.participant_token_from(address).await;
+        assert!(!d.endpoint.tokens.verify(&token).unwrap().burst);
+        let mut person = Client::try_connect_from(&d.endpoint.ws, &token, address)
+            .await
+            .unwrap();
+        let reply = ask(&mut person, &format!("Fråga {n} från mötet om belysningen")).await;
+        if reply["type"] == "ack" {
+            acknowledged += 1;
+        } else {
+            eprintln!("refused: {reply}");
+        }
+        person.close().await;
+    }
+    assert_eq!(
+        acknowledged, REAL,
+        "all of the meeting's questions acknowledged"
+    );
+
+    // The moderator's view marks the burst identities' questions.
+    let moderator = d.moderator().await;
+    let snapshot = moderator.snapshot.clone().expect("a snapshot");
+    assert_eq!(snapshot["pending"]["count"], 20 * 5 + 50 + REAL as usize);
 }

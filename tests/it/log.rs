@@ -103,6 +103,7 @@ fn v1_events() -> Vec<Recorded> {
                 origin: Origin::Remote,
                 approved: false,
                 receipt: Some("K7PX2M9Q".into()),
+                burst: false,
             },
         ),
         (
@@ -115,6 +116,7 @@ fn v1_events() -> Vec<Recorded> {
                 origin: Origin::InRoom,
                 approved: true,
                 receipt: None,
+                burst: false,
             },
         ),
         (
@@ -127,6 +129,7 @@ fn v1_events() -> Vec<Recorded> {
                 origin: Origin::Remote,
                 approved: false,
                 receipt: Some("ZZ3Q8WRT".into()),
+                burst: false,
             },
         ),
         (
@@ -153,6 +156,7 @@ fn v1_events() -> Vec<Recorded> {
                 origin: Origin::Remote,
                 approved: false,
                 receipt: None,
+                burst: false,
             },
         ),
         (
@@ -278,6 +282,7 @@ fn v1_events() -> Vec<Recorded> {
                 origin: Origin::Remote,
                 approved: false,
                 receipt: Some("M4N8R2TX".into()),
+                burst: false,
             },
         ),
         (
@@ -447,6 +452,30 @@ fn attendance_with_verified_participants_reads_back_and_without_them_is_written_
     assert_eq!(log::decode(&row).unwrap(), closed(17));
     // A record without the room code keeps the shape v1 always had.
     assert!(!log::encode(&closed(0)).body.contains("verified"));
+}
+
+#[test]
+fn a_question_from_a_burst_identity_reads_back_and_others_are_written_as_before() {
+    let asked = |burst| Recorded {
+        seq: 6,
+        at: 1_767_800_300_000,
+        by: Actor::Participant(id(3)),
+        event: Event::QuestionAsked {
+            question: QuestionId(1),
+            text: QuestionText::from_trusted("Varför är det så mörkt vid busshållplatsen?".into()),
+            display_name: None,
+            addressee: None,
+            origin: Origin::Remote,
+            approved: false,
+            receipt: None,
+            burst,
+        },
+    };
+    let row = log::encode(&asked(true));
+    assert!(row.body.contains(r#""burst":true"#), "{}", row.body);
+    assert_eq!(log::decode(&row).unwrap(), asked(true));
+    // Every other question keeps the shape v1 always had (the fixture's rows).
+    assert!(!log::encode(&asked(false)).body.contains("burst"));
 }
 
 #[test]

@@ -579,6 +579,7 @@ async fn staff_events_and_appended_actions_make_the_audit_trail(b: &Backend) {
             origin: dialoghub::domain::Origin::Remote,
             approved: false,
             receipt: None,
+            burst: false,
         },
     });
     let rejected = logged(

@@ -40,7 +40,11 @@ impl Dialogue {
                 origin,
                 approved,
                 receipt,
+                burst,
             } => {
+                if *burst {
+                    self.burst_identities.insert(rec.by.id());
+                }
                 let status = if *approved {
                     QuestionStatus::Approved
                 } else {

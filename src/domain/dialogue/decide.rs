@@ -25,8 +25,19 @@ impl Dialogue {
                 addressee,
                 origin,
             } => {
-                self.pending_caps.check(actor, self.questions.values())?;
-                self.ask(text, display_name, addressee, origin, ctx.receipt_secret)
+                let burst = self.flags(actor, ctx.burst);
+                self.pending_caps
+                    .check(actor, burst, self.questions.values(), |a| {
+                        self.is_burst(a.id())
+                    })?;
+                self.ask(
+                    text,
+                    display_name,
+                    addressee,
+                    origin,
+                    ctx.receipt_secret,
+                    burst,
+                )
             }
             Command::Vote { question, on } => self.vote(actor, question, on),
             Command::Approve {
@@ -168,8 +179,13 @@ impl Dialogue {
                 origin,
                 photo,
             } => {
-                self.pending_caps.check(actor, self.questions.values())?;
-                let asked = self.ask(text, display_name, None, origin, ctx.receipt_secret)?;
+                let burst = self.flags(actor, ctx.burst);
+                self.pending_caps
+                    .check(actor, burst, self.questions.values(), |a| {
+                        self.is_burst(a.id())
+                    })?;
+                let asked =
+                    self.ask(text, display_name, None, origin, ctx.receipt_secret, burst)?;
                 self.observe(asked, group, place, category, felt_safety, photo)
             }
             Command::CreateAction {
@@ -332,6 +348,7 @@ impl Dialogue {
         addressee: Option<Addressee>,
         origin: Origin,
         receipt: Option<String>,
+        burst: bool,
     ) -> Result<Decision, Refusal> {
         self.check_addressee(addressee)?;
         Ok(Decision::event(Event::QuestionAsked {
@@ -342,6 +359,7 @@ impl Dialogue {
             origin,
             approved: false,
             receipt,
+            burst,
         }))
     }
 
@@ -360,6 +378,7 @@ impl Dialogue {
             origin: Origin::InRoom,
             approved: true,
             receipt,
+            burst: false,
         }))
     }
 

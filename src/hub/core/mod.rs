@@ -58,6 +58,8 @@ const MAX_CONFLICT_RETRIES: usize = 32;
 /// A submission: something an actor asks the dialogue to do, with its idempotency key.
 pub struct Submission {
     pub actor: Actor,
+    /// The actor's token marks it a burst identity (`Context::burst`).
+    pub burst: bool,
     pub key: ClientMsgId,
     pub command: Command,
     pub reply: Reply,

@@ -74,6 +74,7 @@ impl DialogueCore {
                 } else {
                     Vec::new()
                 },
+                burst: sub.burst,
             };
             match self.dialogue.decide(&sub.actor, sub.command.clone(), ctx) {
                 Ok(decision) => {

@@ -148,6 +148,9 @@ pub(super) enum BodyV1 {
         approved: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         receipt: Option<String>,
+        /// Asked by a burst identity; absent (false) in logs written before it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        burst: bool,
     },
     QuestionApproved {
         question_id: u64,

@@ -64,6 +64,7 @@ impl From<BodyV1> for Event {
                 origin,
                 approved,
                 receipt,
+                burst,
             } => Event::QuestionAsked {
                 question: q(question_id),
                 text: text(t),
@@ -75,6 +76,7 @@ impl From<BodyV1> for Event {
                 origin: origin.into(),
                 approved,
                 receipt,
+                burst,
             },
             B::QuestionApproved {
                 question_id,

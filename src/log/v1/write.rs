@@ -60,6 +60,7 @@ impl From<&Event> for BodyV1 {
                 origin,
                 approved,
                 receipt,
+                burst,
             } => B::QuestionAsked {
                 question_id: question.0,
                 text: text.expose().to_string(),
@@ -71,6 +72,7 @@ impl From<&Event> for BodyV1 {
                 origin: (*origin).into(),
                 approved: *approved,
                 receipt: receipt.clone(),
+                burst: *burst,
             },
             Event::QuestionApproved { question, edited } => B::QuestionApproved {
                 question_id: question.0,

@@ -63,6 +63,9 @@ pub fn test_settings(dir: &Path) -> Settings {
     // tests/it/flood.rs sets and tests the caps on pending questions.
     s.limits.pending_questions_per_participant = 1_000_000;
     s.limits.pending_questions_per_dialogue = 1_000_000;
+    // Every test participant joins from one address: as a venue's Wi-Fi, not a
+    // burst. tests/it/flood.rs and stuffing.rs set and test burst identities.
+    s.stuffing.burst_joins = 1_000_000;
     // The hub tests run with one thread and with two (`DIALOGHUB_HUB__THREADS`,
     // which the server processes of `TestServer` read too); unset: one per core.
     if let Some(n) = std::env::var("DIALOGHUB_HUB__THREADS")
@@ -302,6 +305,27 @@ impl Dialogue {
             .post("/api/join", "", json!({"code": self.code}))
             .await;
         assert_eq!(status, 200, "{joined}");
+        joined["token"].as_str().unwrap().to_string()
+    }
+
+    /// Joins by code from a local address of the test's choosing (any of
+    /// 127.0.0.0/8 is this machine), as a phone behind that address would: the
+    /// server sees different clients (connect with `Client::try_connect_from`).
+    pub async fn participant_token_from(&self, local: std::net::IpAddr) -> String {
+        let http = reqwest::Client::builder()
+            .local_address(local)
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let resp = http
+            .post(format!("{}/api/join", self.endpoint.base))
+            .header("Idempotency-Key", key())
+            .json(&json!({"code": self.code}))
+            .send()
+            .await
+            .expect("HTTP request");
+        assert_eq!(resp.status(), 200);
+        let joined: Value = resp.json().await.unwrap();
         joined["token"].as_str().unwrap().to_string()
     }
 

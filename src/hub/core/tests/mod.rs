@@ -89,6 +89,7 @@ impl Log {
                 origin: Origin::Remote,
                 approved,
                 receipt: None,
+                burst: false,
             },
         )
     }
@@ -143,6 +144,7 @@ fn submission(actor: Actor, key: &str, command: Command) -> (Submission, Answer)
     let key = ClientMsgId::try_from(key.to_string()).unwrap();
     let sub = Submission {
         actor,
+        burst: false,
         key,
         command,
         reply: Reply::Direct(tx),
