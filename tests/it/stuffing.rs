@@ -112,6 +112,14 @@ async fn the_room_code_on_the_screen_counts_who_is_in_the_room_apart_from_who_sa
         }
     }
 
+    // A question from the floor, so the record has a row.
+    let floor = moderator
+        .submit(
+            json!({"type": "floor_question", "text": "Från salen: när tänds lamporna i parken?"}),
+        )
+        .await;
+    assert_eq!(floor["type"], "ack", "{floor}");
+
     // The record counts the two apart: both typed the code in the end, and at most
     // one (Bo, before he typed it) was in the room on his word alone.
     let (status, body) = app
@@ -141,6 +149,27 @@ async fn the_room_code_on_the_screen_counts_who_is_in_the_room_apart_from_who_sa
         "the page names the verified count"
     );
     assert!(page.contains("I lokalen enligt egen uppgift, utan rumskod"));
+
+    // record.csv counts them apart too, on every row.
+    let (_, _, csv) = app
+        .endpoint
+        .get_text(&format!("/d/{}/record.csv", dialogue.code), None)
+        .await;
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (verified, in_room, remote) = (
+        at("attendance_verified"),
+        at("attendance_in_room"),
+        at("attendance_remote"),
+    );
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert!(!rows.is_empty(), "{csv}");
+    for row in rows {
+        assert_eq!(row[verified], attendance["verified"].to_string(), "{csv}");
+        assert_eq!(row[in_room], attendance["in_room"].to_string(), "{csv}");
+        assert_eq!(row[remote], attendance["remote"].to_string(), "{csv}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

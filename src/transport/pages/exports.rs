@@ -31,7 +31,19 @@ pub fn record_csv_text(d: &Dialogue) -> String {
         "follow_up_owner",
         "follow_up_due",
         "follow_up_outcome",
+        "attendance_verified",
+        "attendance_in_room",
+        "attendance_remote",
     ]);
+    // The dialogue's attendance on every row (empty until it closed), counted
+    // apart as the page and record.json count it: whoever typed the room code,
+    // the most in the room on their word alone, and the most following remotely.
+    let attendance = rec
+        .figures
+        .attendance
+        .map_or([const { String::new() }; 3], |a| {
+            [a.verified, a.in_room, a.remote].map(|n| n.to_string())
+        });
     for q in &rec.questions {
         let asked = chrono::DateTime::from_timestamp_millis(q.asked_at)
             .map(|t| t.to_rfc3339())
@@ -55,6 +67,9 @@ pub fn record_csv_text(d: &Dialogue) -> String {
             f.map_or("", |f| f.owner),
             &f.map(|f| f.due.to_string()).unwrap_or_default(),
             f.and_then(|f| f.outcome).unwrap_or(""),
+            &attendance[0],
+            &attendance[1],
+            &attendance[2],
         ];
         let _ = w.write_record(
             row.map(crate::transport::safe_text::csv_cell)
