@@ -307,6 +307,8 @@ fuzz_target!(|ops: Vec<Op>| {
             receipt_secret: Some(format!("S{i:07}")),
             attendance: Attendance::default(),
             room_codes: vec![ROOM_CODE.into()],
+            // Some commands come from burst identities, so their flags are fuzzed too.
+            burst: i % 3 == 0,
         };
         let Ok(decision) = d.decide(&who, cmd, ctx) else {
             continue;
