@@ -16,6 +16,7 @@
 //! - [`store`] and [`bus`]: traits with an embedded implementation each.
 //! - [`district`]: the district's page, feeds and information posts, read from
 //!   the store beside the live dialogues (a cache by log head), never inside them.
+//! - [`chart`]: a post's data series drawn as SVG, and in words.
 //! - [`retention`]: retention and erasure plans (public-records duties).
 //! - [`mail`]: opt-in e-mail notes on a question's fate, from an outbox in the store.
 //! - [`app`]: builds all of it from [`config::Settings`].
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod auth;
 pub mod bus;
+pub mod chart;
 pub mod clock;
 pub mod config;
 pub mod district;

@@ -5,13 +5,11 @@
 //! `Reader` keeps each published dialogue of a district rebuilt from its log,
 //! keyed by the log's head, so a page asks the store one query for the heads and
 //! rebuilds only what changed. `promises.rs` lists every promise with its status
-//! on a given day; `feed.rs` the dated changes the Atom feed carries; `series.rs`
-//! reads a posted data series (CSV) and `chart.rs` draws it.
+//! on a given day; `feed.rs` the dated changes the Atom feed carries. A post's
+//! data series is `domain::Series`, drawn by `crate::chart`.
 
-pub mod chart;
 pub mod feed;
 pub mod promises;
-pub mod series;
 
 use crate::domain::access::{DistrictId, DistrictScope};
 use crate::domain::{Dialogue, DialogueId, Event, Phase, Timestamp};

@@ -90,6 +90,11 @@ pub enum Command {
         text: String,
         source: String,
         link: Option<String>,
+        data: Option<super::feedback::PostData>,
+    },
+    /// The venue screen shows a post (its chart large), or stops (`None`).
+    ShowPost {
+        post: Option<super::feedback::PostId>,
     },
     /// A panelist's written answer (a draft until published).
     WriteAnswer {
@@ -240,6 +245,7 @@ impl Command {
             Command::AddModerator(_) => "add_moderator",
             Command::RemovePerson { .. } => "remove_person",
             Command::Post { .. } => "post",
+            Command::ShowPost { .. } => "show_post",
             Command::WriteAnswer { .. } => "write_answer",
             Command::PublishAnswer { .. } => "publish_answer",
             Command::PromiseFollowUp { .. } => "promise_follow_up",

@@ -89,6 +89,8 @@ pub struct Dialogue {
     /// Who has a vote set on each question.
     pub votes: HashMap<QuestionId, HashSet<Uuid>>,
     pub posts: BTreeMap<PostId, InfoPost>,
+    /// The post the venue screen shows, if a moderator shows one.
+    pub shown_post: Option<PostId>,
     /// Receipt secret -> question.
     pub receipts: HashMap<String, QuestionId>,
     /// Panelists and moderators who have used their invitation.
@@ -145,6 +147,7 @@ impl Dialogue {
             burst_identities: HashSet::new(),
             votes: HashMap::new(),
             posts: BTreeMap::new(),
+            shown_post: None,
             receipts: HashMap::new(),
             opened: HashSet::new(),
             published_at: None,

@@ -1,6 +1,6 @@
 //! Facts in a dialogue's log. Applying one never fails.
 
-use super::feedback::{Attendance, PostId};
+use super::feedback::{Attendance, PostData, PostId};
 use super::poll::{PollId, PollKind, PollResults};
 use super::question::{Addressee, Origin, QuestionId, RejectReason};
 use super::text::{DisplayName, QuestionText};
@@ -79,12 +79,14 @@ pub enum Event {
         text: String,
         source: String,
         link: Option<String>,
+        data: Option<PostData>,
     },
     InfoPostEdited {
         post: PostId,
         text: String,
         source: String,
         link: Option<String>,
+        data: Option<PostData>,
     },
     /// A draft, seen by staff only until a moderator publishes it.
     AnswerWritten {
@@ -123,6 +125,10 @@ pub enum Event {
     PollResultsShown {
         poll: PollId,
         shown: bool,
+    },
+    /// The venue screen shows this post (its chart large), or no post (`None`).
+    PostShown {
+        post: Option<PostId>,
     },
     TipSent {
         tip: TipId,
@@ -195,6 +201,7 @@ impl Event {
                 | Event::ParticipantUnbanned { .. }
                 | Event::InfoPosted { .. }
                 | Event::InfoPostEdited { .. }
+                | Event::PostShown { .. }
                 | Event::AnswerWritten { .. }
                 | Event::AnswerPublished { .. }
                 | Event::FollowUpPromised { .. }

@@ -17,9 +17,18 @@ pub struct InfoPost {
     pub text: String,
     pub source: String,
     pub link: Option<String>,
+    /// A small data series, drawn as a chart beside the text.
+    pub data: Option<PostData>,
     pub posted_at: Timestamp,
     /// When it was last edited; the earlier wording stays in the log.
     pub edited_at: Option<Timestamp>,
+}
+
+/// The numbers a post shows as a chart, and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostData {
+    pub series: super::Series,
+    pub source: String,
 }
 
 /// A panelist's written answer; public once a moderator publishes it.

@@ -95,7 +95,7 @@ struct Version {
 }
 
 /// The stored name of every kind of event, as in the body's `kind` field.
-pub const KINDS: [&str; 38] = [
+pub const KINDS: [&str; 39] = [
     "info_set",
     "phase_changed",
     "panelist_added",
@@ -134,6 +134,7 @@ pub const KINDS: [&str; 38] = [
     "participant_unbanned",
     "room_entered",
     "photo_published",
+    "post_shown",
 ];
 
 /// The stored name of an event's kind (what the audit trail calls the action).
@@ -177,6 +178,7 @@ pub fn kind(e: &Event) -> &'static str {
         Event::ParticipantUnbanned { .. } => 35,
         Event::RoomEntered => 36,
         Event::PhotoPublished { .. } => 37,
+        Event::PostShown { .. } => 38,
     }]
 }
 

@@ -152,6 +152,14 @@ pub enum ClientMessage {
         text: String,
         source: String,
         link: Option<String>,
+        /// A small data series drawn as a chart beside the text; an edit without
+        /// it leaves the post without one.
+        data: Option<super::rest::SeriesBody>,
+    },
+    /// The venue screen shows a post (its chart large), or no post (`post_id: null`).
+    ShowPost {
+        client_msg_id: ClientMsgId,
+        post_id: Option<u64>,
     },
     WriteAnswer {
         client_msg_id: ClientMsgId,
@@ -329,6 +337,7 @@ pub const CLIENT_TYPES: [&str; 37] = [
     "open_poll",
     "close_poll",
     "show_poll_results",
+    "show_post",
     "answer_poll",
     "send_tip",
     "move_to_private",

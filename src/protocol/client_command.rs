@@ -3,7 +3,7 @@
 
 use super::client_text::{
     ANSWER_MAX_CHARS, OUTCOME_MAX_CHARS, OWNER_MAX_CHARS, POST_MAX_CHARS, SOURCE_MAX_CHARS,
-    due_date, link, parse_display_name, plain_text, poll_text, question_text,
+    due_date, link, parse_display_name, plain_text, poll_text, post_data, question_text,
 };
 use super::{ClientMessage, ClientMsgId, DecodeError};
 use crate::domain::poll::{MAX_OPTIONS, PollId};
@@ -225,16 +225,36 @@ impl ClientMessage {
                 text,
                 source,
                 link: raw_link,
+                data,
             } => {
                 let bad = |m: String| DecodeError::bad_request(m, &client_msg_id);
+                let data =
+                    data.as_ref()
+                        .map(post_data)
+                        .transpose()
+                        .map_err(|(code, message)| DecodeError {
+                            code,
+                            message,
+                            client_msg_id: Some(client_msg_id.as_str().to_string()),
+                        })?;
                 let cmd = Command::Post {
                     post: post_id.map(crate::domain::PostId),
                     text: plain_text(&text, POST_MAX_CHARS, "text").map_err(bad)?,
                     source: plain_text(&source, SOURCE_MAX_CHARS, "source").map_err(bad)?,
                     link: link(raw_link.as_deref()).map_err(bad)?,
+                    data,
                 };
                 (client_msg_id, cmd)
             }
+            ClientMessage::ShowPost {
+                client_msg_id,
+                post_id,
+            } => (
+                client_msg_id,
+                Command::ShowPost {
+                    post: post_id.map(crate::domain::PostId),
+                },
+            ),
             ClientMessage::WriteAnswer {
                 client_msg_id,
                 question_id,

@@ -3,8 +3,10 @@
 
 use super::ClientMsgId;
 use super::DecodeError;
+use super::ErrorCode;
 use crate::domain::poll::MAX_POLL_TEXT_CHARS;
 use crate::domain::text::{self, DisplayName, QuestionText, TextError};
+use crate::domain::{PostData, Series};
 
 /// Limits of the plain texts around questions, in characters after normalisation.
 pub const POST_MAX_CHARS: usize = 1000;
@@ -12,6 +14,8 @@ pub const SOURCE_MAX_CHARS: usize = 200;
 pub const ANSWER_MAX_CHARS: usize = 4000;
 pub const OWNER_MAX_CHARS: usize = 200;
 pub const OUTCOME_MAX_CHARS: usize = 2000;
+/// A posted data series: a few columns of a few dozen rows fit well within this.
+pub const CSV_MAX_BYTES: usize = 20_000;
 
 /// Normalised text of 1 to `max` characters, or a message naming the field.
 pub fn plain_text(raw: &str, max: usize, field: &str) -> Result<String, String> {
@@ -21,6 +25,19 @@ pub fn plain_text(raw: &str, max: usize, field: &str) -> Result<String, String> 
         return Err(format!("{field} must be 1 to {max} characters"));
     }
     Ok(text)
+}
+
+/// A post's data series and its source, checked: `bad_csv` with the row and
+/// column for a CSV that is no series, `bad_request` for the source.
+pub fn post_data(data: &super::rest::SeriesBody) -> Result<PostData, (ErrorCode, String)> {
+    if data.csv.len() > CSV_MAX_BYTES {
+        let message = format!("the CSV is over {CSV_MAX_BYTES} bytes");
+        return Err((ErrorCode::BadCsv, message));
+    }
+    let series = Series::parse(&data.csv).map_err(|e| (ErrorCode::BadCsv, e.to_string()))?;
+    let source = plain_text(&data.source, SOURCE_MAX_CHARS, "data.source")
+        .map_err(|m| (ErrorCode::BadRequest, m))?;
+    Ok(PostData { series, source })
 }
 
 /// An optional http(s) link of at most 500 characters.

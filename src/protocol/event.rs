@@ -5,7 +5,7 @@
 //! may see of the same fact.
 
 use super::event_parts::{
-    AddresseeWire, AttendanceWire, FlagWire, InfoWire, ModeratorWire, PanelistWire,
+    AddresseeWire, AttendanceWire, FlagWire, InfoWire, ModeratorWire, PanelistWire, PostDataWire,
 };
 use super::walk_wire::{ActionStatusWire, ObservationWire, WalkPlanWire};
 use super::{OriginWire, PanelKindWire, PhaseWire, PollKindWire, ReasonWire};
@@ -104,12 +104,18 @@ pub enum EventBody {
         text: String,
         source: String,
         link: Option<String>,
+        /// The data series the post shows as a chart, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<PostDataWire>,
     },
     InfoPostEdited {
         post_id: u64,
         text: String,
         source: String,
         link: Option<String>,
+        /// The data series the post shows as a chart, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<PostDataWire>,
     },
     /// Staff only: a draft written answer.
     AnswerWritten {
@@ -149,6 +155,10 @@ pub enum EventBody {
     PollResultsShown {
         poll_id: u64,
         shown: bool,
+    },
+    /// The venue screen shows this post, or none (`null`).
+    PostShown {
+        post_id: Option<u64>,
     },
     TipSent {
         tip_id: u64,
@@ -274,22 +284,26 @@ impl From<&Event> for EventBody {
                 text,
                 source,
                 link,
+                data,
             } => EventBody::InfoPosted {
                 post_id: post.0,
                 text: text.clone(),
                 source: source.clone(),
                 link: link.clone(),
+                data: data.as_ref().map(Into::into),
             },
             Event::InfoPostEdited {
                 post,
                 text,
                 source,
                 link,
+                data,
             } => EventBody::InfoPostEdited {
                 post_id: post.0,
                 text: text.clone(),
                 source: source.clone(),
                 link: link.clone(),
+                data: data.as_ref().map(Into::into),
             },
             Event::AnswerWritten { question, text } => EventBody::AnswerWritten {
                 question_id: question.0,
@@ -330,6 +344,9 @@ impl From<&Event> for EventBody {
                 poll_id: poll.0,
                 counts: results.counts.clone(),
                 respondents: results.respondents,
+            },
+            Event::PostShown { post } => EventBody::PostShown {
+                post_id: post.map(|p| p.0),
             },
             Event::PollResultsShown { poll, shown } => EventBody::PollResultsShown {
                 poll_id: poll.0,
@@ -456,22 +473,26 @@ impl From<EventBody> for Event {
                 text,
                 source,
                 link,
+                data,
             } => Event::InfoPosted {
                 post: PostId(post_id),
                 text,
                 source,
                 link,
+                data: data.map(Into::into),
             },
             EventBody::InfoPostEdited {
                 post_id,
                 text,
                 source,
                 link,
+                data,
             } => Event::InfoPostEdited {
                 post: PostId(post_id),
                 text,
                 source,
                 link,
+                data: data.map(Into::into),
             },
             EventBody::AnswerWritten { question_id, text } => Event::AnswerWritten {
                 question: q(question_id),
@@ -523,6 +544,9 @@ impl From<EventBody> for Event {
                     counts,
                     respondents,
                 },
+            },
+            EventBody::PostShown { post_id } => Event::PostShown {
+                post: post_id.map(PostId),
             },
             EventBody::PollResultsShown { poll_id, shown } => Event::PollResultsShown {
                 poll: PollId(poll_id),

@@ -1,9 +1,10 @@
 //! The parts events and snapshots are made of: who (actor, addressee, panelist,
-//! moderator), the dialogue's information, attendance, and what the guard flagged.
+//! moderator), the dialogue's information, attendance, what the guard flagged,
+//! and a post's data series.
 
 use super::{PanelKindWire, RoleWire};
 use crate::domain::sensitive::Flag;
-use crate::domain::{Actor, Addressee, DialogueInfo, Panelist};
+use crate::domain::{Actor, Addressee, DialogueInfo, Panelist, PostData, Series};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -168,6 +169,61 @@ impl From<&Flag> for FlagWire {
             kind: f.kind.code().to_string(),
             start: f.start,
             end: f.end,
+        }
+    }
+}
+
+/// A post's data series as clients draw its table: checked when it was posted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostDataWire {
+    /// Where the numbers come from.
+    pub source: String,
+    /// The first column's heading (e.g. "Månad").
+    pub label: String,
+    /// The value columns' headings.
+    pub names: Vec<String>,
+    pub rows: Vec<SeriesRowWire>,
+}
+
+/// One row: its label and one number per name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRowWire {
+    pub label: String,
+    pub values: Vec<f64>,
+}
+
+// The numbers are finite (a series with another is refused), so equality is total.
+impl Eq for PostDataWire {}
+impl Eq for SeriesRowWire {}
+
+impl From<&PostData> for PostDataWire {
+    fn from(d: &PostData) -> Self {
+        PostDataWire {
+            source: d.source.clone(),
+            label: d.series.label.clone(),
+            names: d.series.names.clone(),
+            rows: d
+                .series
+                .rows
+                .iter()
+                .map(|(label, values)| SeriesRowWire {
+                    label: label.clone(),
+                    values: values.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<PostDataWire> for PostData {
+    fn from(w: PostDataWire) -> Self {
+        PostData {
+            source: w.source,
+            series: Series {
+                label: w.label,
+                names: w.names,
+                rows: w.rows.into_iter().map(|r| (r.label, r.values)).collect(),
+            },
         }
     }
 }

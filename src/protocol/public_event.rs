@@ -171,7 +171,7 @@ pub fn public_event<'a>(dialogue: &'a Dialogue, body: &'a EventBody) -> PublicEv
         EventBody::PollCreated { .. }
         | EventBody::TipSent { .. }
         | EventBody::TipRecipientsSet { .. } => PublicEvent::Internal,
-        EventBody::PollResultsShown { .. } => PublicEvent::Same(body),
+        EventBody::PollResultsShown { .. } | EventBody::PostShown { .. } => PublicEvent::Same(body),
         EventBody::InfoSet(_)
         | EventBody::PhaseChanged { .. }
         | EventBody::PanelistAdded { .. }

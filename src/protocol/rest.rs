@@ -198,6 +198,8 @@ pub struct PostBody {
     pub text: String,
     pub source: String,
     pub link: Option<String>,
+    /// A small data series drawn as a chart beside the text.
+    pub data: Option<SeriesBody>,
 }
 
 /// `POST /api/districts/{district}/posts`.
@@ -212,7 +214,7 @@ pub struct DistrictPostBody {
     pub data: Option<SeriesBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesBody {
     /// A header row, then a label and 1 to 4 numbers per row (`,` or `;` between fields).

@@ -194,6 +194,9 @@ pub struct PostWire<'a> {
     pub text: &'a str,
     pub source: &'a str,
     pub link: Option<&'a str>,
+    /// The data series the post shows as a chart (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<super::event_parts::PostDataWire>,
     pub author: ActorWire,
     pub posted_at: i64,
     pub edited_at: Option<i64>,
@@ -206,6 +209,7 @@ impl<'a> From<&'a InfoPost> for PostWire<'a> {
             text: &p.text,
             source: &p.source,
             link: p.link.as_deref(),
+            data: p.data.as_ref().map(Into::into),
             author: actor_to_wire(&p.author),
             posted_at: p.posted_at,
             edited_at: p.edited_at,
@@ -248,6 +252,8 @@ pub struct Snapshot<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<super::pending_page::PendingWire>,
     pub posts: Vec<PostWire<'a>>,
+    /// The post the venue screen shows, if a moderator shows one.
+    pub shown_post: Option<u64>,
     pub up_next: Vec<u64>,
     pub now_answering: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,6 +429,7 @@ fn snapshot_paged(d: &Dialogue, audience: Audience, paged: bool) -> Snapshot<'_>
         questions,
         pending,
         posts: d.posts.values().map(Into::into).collect(),
+        shown_post: d.shown_post.map(|p| p.0),
         up_next: d.up_next.iter().map(|q| q.0).collect(),
         now_answering: d.now_answering.map(|q| q.0),
         muted: staff.then(|| sorted(&d.muted)),

@@ -51,6 +51,8 @@ const TEXT_FIELDS: &[&str] = &[
     "unreached_plan",
     "source",
     "link",
+    // A post's data series: its headings and labels are someone's words.
+    "data",
     "owner",
     "outcome",
     "receipt",
@@ -106,6 +108,7 @@ fn target_of(event: &Event) -> Option<String> {
         Event::NowAnswering {
             question: Some(question),
         } => ("question", question.0.to_string()),
+        Event::PostShown { post: Some(post) } => ("post", post.0.to_string()),
         Event::PollCreated { poll, .. }
         | Event::PollOpened { poll }
         | Event::PollClosed { poll, .. }
@@ -125,6 +128,7 @@ fn target_of(event: &Event) -> Option<String> {
         Event::PanelistRemoved { panelist } => ("panelist", panelist.to_string()),
         Event::ModeratorRemoved { moderator } => ("moderator", moderator.to_string()),
         Event::NowAnswering { question: None }
+        | Event::PostShown { post: None }
         | Event::InfoSet(_)
         | Event::PhaseChanged { .. }
         | Event::UpNextSet { .. }

@@ -107,6 +107,10 @@ pub fn router(state: AppState) -> Router {
         .route("/d/{code}/calendar.ics", get(pages::public_calendar))
         .route("/d/{code}/record.json", get(pages::record_json))
         .route("/d/{code}/record.csv", get(pages::record_csv))
+        .route(
+            "/d/{code}/posts/{post}/chart.svg",
+            get(pages::dialogue_chart),
+        )
         .route("/o/{district}", get(pages::district_page))
         .route("/o/{district}/calendar.ics", get(pages::district_calendar))
         .route("/o/{district}/feed.atom", get(pages::district_feed))

@@ -501,6 +501,12 @@ pub async fn post_info(
     let text = t::plain_text(&body.text, t::POST_MAX_CHARS, "text").map_err(bad)?;
     let source = t::plain_text(&body.source, t::SOURCE_MAX_CHARS, "source").map_err(bad)?;
     let link = t::link(body.link.as_deref()).map_err(bad)?;
+    let data = body
+        .data
+        .as_ref()
+        .map(t::post_data)
+        .transpose()
+        .map_err(|(code, message)| ApiError::new(code, message))?;
     let ack = organizer_command(
         &state,
         &caller,
@@ -512,6 +518,7 @@ pub async fn post_info(
             text,
             source,
             link,
+            data,
         },
     )
     .await?;

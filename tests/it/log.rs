@@ -12,7 +12,8 @@ use dialoghub::domain::walk::{
 };
 use dialoghub::domain::{
     Actor, Addressee, Attendance, DialogueInfo, Event, Moderator, Origin, PanelKind, Panelist,
-    Phase, PollId, PollKind, PollResults, PostId, QuestionId, Recorded, RejectReason, TipId,
+    Phase, PollId, PollKind, PollResults, PostData, PostId, QuestionId, Recorded, RejectReason,
+    Series, TipId,
 };
 use dialoghub::log::{self, StoredEvent};
 use uuid::Uuid;
@@ -197,6 +198,7 @@ fn v1_events() -> Vec<Recorded> {
                 text: "Belysningen byts i mars".into(),
                 source: "Trafikkontoret".into(),
                 link: Some("https://example.org/belysning".into()),
+                data: None,
             },
         ),
         (
@@ -206,6 +208,7 @@ fn v1_events() -> Vec<Recorded> {
                 text: "Belysningen byts i april".into(),
                 source: "Trafikkontoret".into(),
                 link: None,
+                data: None,
             },
         ),
         (
@@ -370,6 +373,26 @@ fn v1_events() -> Vec<Recorded> {
                 question: QuestionId(1),
                 photo: PhotoId::parse(&"a".repeat(64)).unwrap(),
                 published: PhotoId::parse(&"b".repeat(64)).unwrap(),
+            },
+        ),
+        // Added with a post's data series and the venue screen showing a post.
+        (
+            moderator,
+            Event::InfoPostEdited {
+                post: PostId(1),
+                text: "Belysningen byts i april".into(),
+                source: "Trafikkontoret".into(),
+                link: None,
+                data: Some(PostData {
+                    series: Series::parse("Månad;Anmälda brott\njan;41\nfeb;38,5\n").unwrap(),
+                    source: "Brå".into(),
+                }),
+            },
+        ),
+        (
+            moderator,
+            Event::PostShown {
+                post: Some(PostId(1)),
             },
         ),
     ];

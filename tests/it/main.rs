@@ -26,6 +26,7 @@ mod oidc;
 mod ops_metrics;
 mod ops_signals;
 mod polls;
+mod post_charts;
 mod privacy;
 mod protocol_doc;
 mod proxy;

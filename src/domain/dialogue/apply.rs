@@ -125,6 +125,7 @@ impl Dialogue {
                 text,
                 source,
                 link,
+                data,
             } => {
                 self.posts.insert(
                     *post,
@@ -134,6 +135,7 @@ impl Dialogue {
                         text: text.clone(),
                         source: source.clone(),
                         link: link.clone(),
+                        data: data.clone(),
                         posted_at: rec.at,
                         edited_at: None,
                     },
@@ -144,14 +146,17 @@ impl Dialogue {
                 text,
                 source,
                 link,
+                data,
             } => {
                 if let Some(p) = self.posts.get_mut(post) {
                     p.text = text.clone();
                     p.source = source.clone();
                     p.link = link.clone();
+                    p.data = data.clone();
                     p.edited_at = Some(rec.at);
                 }
             }
+            Event::PostShown { post } => self.shown_post = *post,
             Event::AnswerWritten { question, text } => {
                 if let Some(q) = self.questions.get_mut(question) {
                     let published = q.answer.take().and_then(|a| a.published);

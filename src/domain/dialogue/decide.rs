@@ -4,7 +4,7 @@
 use super::{Context, Decision, Dialogue, VoteChange};
 use crate::domain::command::Command;
 use crate::domain::event::Event;
-use crate::domain::feedback::{self, Attendance, PostId};
+use crate::domain::feedback::{self, Attendance, PostData, PostId};
 use crate::domain::question::{
     Addressee, Origin, Question, QuestionId, QuestionStatus, RejectReason,
 };
@@ -107,7 +107,9 @@ impl Dialogue {
                 text,
                 source,
                 link,
-            } => self.post(actor, post, text, source, link),
+                data,
+            } => self.post(actor, post, text, source, link, data),
+            Command::ShowPost { post } => self.show_post(post),
             Command::WriteAnswer { question, text } => {
                 self.answerable(question)?;
                 Ok(Decision::event(Event::AnswerWritten { question, text }))
@@ -245,6 +247,7 @@ impl Dialogue {
         text: String,
         source: String,
         link: Option<String>,
+        data: Option<PostData>,
     ) -> Result<Decision, Refusal> {
         let Some(id) = post else {
             let post = PostId(self.posts.keys().next_back().map_or(1, |p| p.0 + 1));
@@ -253,6 +256,7 @@ impl Dialogue {
                 text,
                 source,
                 link,
+                data,
             }));
         };
         let existing = self.posts.get(&id).ok_or(Refusal::NoSuchPost(id.0))?;
@@ -264,7 +268,15 @@ impl Dialogue {
             text,
             source,
             link,
+            data,
         }))
+    }
+
+    fn show_post(&self, post: Option<PostId>) -> Result<Decision, Refusal> {
+        if let Some(id) = post {
+            self.posts.get(&id).ok_or(Refusal::NoSuchPost(id.0))?;
+        }
+        Ok(Decision::event(Event::PostShown { post }))
     }
 
     fn question(&self, id: QuestionId) -> Result<&Question, Refusal> {

@@ -78,6 +78,8 @@ pub fn rights(cmd: &Command) -> Rights {
         Command::OpenPoll { .. } => (MODERATION, TakingQuestions),
         Command::ClosePoll { .. } => (MODERATION, TakingQuestions),
         Command::ShowPollResults { .. } => (MODERATION, TakingQuestions),
+        // What the venue screen shows besides the queue.
+        Command::ShowPost { .. } => (MODERATION, TakingQuestions),
         // Answers, in the room and in writing, and what was promised.
         Command::MarkAnswered { .. } => (PANEL_AND_MODERATION, TakingQuestions),
         Command::WriteAnswer { .. } => (PANEL_AND_MODERATION, NotDraft),

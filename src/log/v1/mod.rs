@@ -113,6 +113,40 @@ pub(super) struct AttendanceV1 {
     verified: u64,
 }
 
+/// A post's data series, checked when it was posted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PostDataV1 {
+    source: String,
+    label: String,
+    names: Vec<String>,
+    /// A label and one number per name.
+    rows: Vec<(String, Vec<f64>)>,
+}
+
+impl From<&crate::domain::PostData> for PostDataV1 {
+    fn from(d: &crate::domain::PostData) -> Self {
+        PostDataV1 {
+            source: d.source.clone(),
+            label: d.series.label.clone(),
+            names: d.series.names.clone(),
+            rows: d.series.rows.clone(),
+        }
+    }
+}
+
+impl From<PostDataV1> for crate::domain::PostData {
+    fn from(d: PostDataV1) -> Self {
+        crate::domain::PostData {
+            source: d.source,
+            series: crate::domain::Series {
+                label: d.label,
+                names: d.names,
+                rows: d.rows,
+            },
+        }
+    }
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -190,12 +224,18 @@ pub(super) enum BodyV1 {
         text: String,
         source: String,
         link: Option<String>,
+        /// Added later, with a default: rows written before it have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<PostDataV1>,
     },
     InfoPostEdited {
         post_id: u64,
         text: String,
         source: String,
         link: Option<String>,
+        /// Added later, with a default: rows written before it have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<PostDataV1>,
     },
     AnswerWritten {
         question_id: u64,
@@ -233,6 +273,9 @@ pub(super) enum BodyV1 {
     PollResultsShown {
         poll_id: u64,
         shown: bool,
+    },
+    PostShown {
+        post_id: Option<u64>,
     },
     TipSent {
         tip_id: u64,

@@ -122,22 +122,26 @@ impl From<BodyV1> for Event {
                 text,
                 source,
                 link,
+                data,
             } => Event::InfoPosted {
                 post: PostId(post_id),
                 text,
                 source,
                 link,
+                data: data.map(Into::into),
             },
             B::InfoPostEdited {
                 post_id,
                 text,
                 source,
                 link,
+                data,
             } => Event::InfoPostEdited {
                 post: PostId(post_id),
                 text,
                 source,
                 link,
+                data: data.map(Into::into),
             },
             B::AnswerWritten { question_id, text } => Event::AnswerWritten {
                 question: q(question_id),
@@ -214,6 +218,9 @@ impl From<BodyV1> for Event {
                 kinds: kinds_from(kinds),
             },
             B::WalkPlanned(plan) => Event::WalkPlanned(plan.into()),
+            B::PostShown { post_id } => Event::PostShown {
+                post: post_id.map(PostId),
+            },
             B::GroupMoved { group, at } => Event::GroupMoved {
                 group: crate::domain::walk::GroupId(group),
                 at: at.map(crate::domain::walk::StopId),

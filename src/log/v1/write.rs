@@ -112,22 +112,26 @@ impl From<&Event> for BodyV1 {
                 text,
                 source,
                 link,
+                data,
             } => B::InfoPosted {
                 post_id: post.0,
                 text: text.clone(),
                 source: source.clone(),
                 link: link.clone(),
+                data: data.as_ref().map(Into::into),
             },
             Event::InfoPostEdited {
                 post,
                 text,
                 source,
                 link,
+                data,
             } => B::InfoPostEdited {
                 post_id: post.0,
                 text: text.clone(),
                 source: source.clone(),
                 link: link.clone(),
+                data: data.as_ref().map(Into::into),
             },
             Event::AnswerWritten { question, text } => B::AnswerWritten {
                 question_id: question.0,
@@ -213,6 +217,9 @@ impl From<&Event> for BodyV1 {
                 action_id: action.0,
                 status: (*status).into(),
                 note: note.clone(),
+            },
+            Event::PostShown { post } => B::PostShown {
+                post_id: post.map(|p| p.0),
             },
             Event::TipRecipientsSet { kinds } => B::TipRecipientsSet {
                 kinds: kinds_to(kinds),

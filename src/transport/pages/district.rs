@@ -7,8 +7,8 @@
 use super::lang::Lang;
 use super::{head, html};
 use crate::district::promises::{self, Promise, PromiseKind, PromiseStatus};
-use crate::district::series::Series;
-use crate::district::{DistrictData, Snapshot, chart, feed, today};
+use crate::district::{DistrictData, Snapshot, feed, today};
+use crate::domain::Series;
 use crate::domain::access::DistrictId;
 use crate::protocol::ErrorCode;
 use crate::protocol::rest::{DistrictPageQuery, LangQuery};
@@ -362,44 +362,11 @@ fn post(out: &mut String, data: &DistrictData, lang: &Lang, p: &DistrictPost, tz
     }
     out.push_str("</p>");
     if let Some(series) = p.series_csv.as_deref().and_then(|c| Series::parse(c).ok()) {
-        let summary = chart::summary(&series, *lang == Lang::En);
-        let _ = write!(
-            out,
-            "<figure class=\"chart\"><img src=\"/o/{}/posts/{}/chart.svg\" width=\"720\" height=\"360\" alt=\"{}: {}\">\
-             <figcaption>{}<br><span class=\"meta\">{}: {}</span></figcaption></figure>",
-            attr(data.id.as_str()),
-            p.id,
-            attr(lang.t("dist_chart")),
-            attr(&summary),
-            text(&summary),
-            lang.t("dist_data_source"),
-            text(p.series_source.as_deref().unwrap_or("")),
-        );
-        series_table(out, lang, &series);
+        let src = format!("/o/{}/posts/{}/chart.svg", data.id.as_str(), p.id);
+        let source = p.series_source.as_deref().unwrap_or("");
+        super::charts::figure(out, lang, &series, source, &src);
     }
     out.push_str("</article>");
-}
-
-/// The numbers behind the chart, for screen readers and for print.
-fn series_table(out: &mut String, lang: &Lang, series: &Series) {
-    let _ = write!(
-        out,
-        "<div class=\"scroll\"><table class=\"figures data\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th>",
-        lang.t("dist_data_table"),
-        text(&series.label)
-    );
-    for name in &series.names {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", text(name));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for (label, values) in &series.rows {
-        let _ = write!(out, "<tr><th scope=\"row\">{}</th>", text(label));
-        for v in values {
-            let _ = write!(out, "<td>{}</td>", chart::number(*v, *lang == Lang::En));
-        }
-        out.push_str("</tr>");
-    }
-    out.push_str("</tbody></table></div>");
 }
 
 fn past(out: &mut String, data: &DistrictData, lang: &Lang, now: i64, tz: chrono_tz::Tz) {

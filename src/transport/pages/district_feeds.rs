@@ -1,16 +1,11 @@
 //! The district's calendar (RFC 5545, the `icalendar` crate as for one dialogue)
-//! and Atom feed (RFC 4287, the `atom_syndication` crate), and the SVG charts of
-//! its posts. A calendar app or feed reader polls these; each read comes from the
-//! district read model.
+//! and Atom feed (RFC 4287, the `atom_syndication` crate). A calendar app or feed
+//! reader polls these; each read comes from the district read model.
 
 use super::district::{district_data, lang_of};
 use super::exports::calendar_event;
 use super::lang::Lang;
-use crate::district::chart;
 use crate::district::feed::{self, NewsKind};
-use crate::district::series::Series;
-use crate::domain::access::DistrictId;
-use crate::protocol::ErrorCode;
 use crate::protocol::rest::DistrictPageQuery;
 use crate::transport::rest::public_url;
 use crate::transport::safe_text::ics_property;
@@ -20,7 +15,7 @@ use axum::http::HeaderMap;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-fn typed(body: String, mime: &'static str) -> Response {
+pub(super) fn typed(body: String, mime: &'static str) -> Response {
     let mut response = ([(header::CONTENT_TYPE, mime)], body).into_response();
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -146,25 +141,4 @@ pub async fn district_feed(
         feed.to_string(),
         "application/atom+xml; charset=utf-8",
     ))
-}
-
-/// `GET /o/{district}/posts/{post}/chart.svg`: a post's data series, drawn.
-pub async fn district_chart(
-    State(state): State<AppState>,
-    Path((district, post)): Path<(String, uuid::Uuid)>,
-) -> Result<Response, ApiError> {
-    let missing = || ApiError::new(ErrorCode::NotFound, "no such chart");
-    let district = DistrictId::parse(&district).map_err(|_| missing())?;
-    let posts = state.registry.store().district_posts(&district).await?;
-    let p = posts.iter().find(|p| p.id == post).ok_or_else(missing)?;
-    let series = p
-        .series_csv
-        .as_deref()
-        .and_then(|c| Series::parse(c).ok())
-        .ok_or_else(missing)?;
-    let svg = chart::svg(&series, &p.title).map_err(|e| {
-        tracing::error!(error = %e, "chart failed");
-        ApiError::new(ErrorCode::Unavailable, "the chart could not be drawn")
-    })?;
-    Ok(typed(svg, "image/svg+xml"))
 }

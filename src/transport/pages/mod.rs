@@ -9,9 +9,10 @@
 //! page and JSON record; `public_page.rs` renders the page, `exports.rs` the CSV
 //! and calendar files, `receipt_lookup.rs` the receipt lookup, `mail_notes.rs` the
 //! e-mail notes a receipt holder may ask for, `lang.rs` the two languages,
-//! `district.rs` the district's page and `district_feeds.rs` its calendar, Atom
-//! feed and charts.
+//! `district.rs` the district's page and `district_feeds.rs` its calendar and Atom
+//! feed; `charts.rs` a post's chart, on the district's page and a dialogue's.
 
+mod charts;
 mod district;
 mod district_feeds;
 mod exports;
@@ -21,8 +22,9 @@ mod public_page;
 mod receipt_lookup;
 mod walk;
 
+pub use charts::{dialogue_chart, district_chart};
 pub use district::district_page;
-pub use district_feeds::{district_calendar, district_chart, district_feed};
+pub use district_feeds::{district_calendar, district_feed};
 pub use exports::{invitee_calendar, public_calendar, record_csv};
 pub use lang::locale_text;
 pub use mail_notes::{

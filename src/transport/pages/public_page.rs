@@ -171,7 +171,8 @@ pub(super) fn page_html(
         for p in &rec.posts {
             let _ = write!(
                 out,
-                "<article class=\"post\"><p>{}</p><p class=\"meta\">{} {}",
+                "<article class=\"post\" id=\"post-{}\"><p>{}</p><p class=\"meta\">{} {}",
+                p.id,
                 text(p.text),
                 lang.t("rec_source"),
                 text(p.source)
@@ -182,7 +183,13 @@ pub(super) fn page_html(
             if p.edited_at.is_some() {
                 let _ = write!(out, " · {}", lang.t("rec_edited"));
             }
-            out.push_str("</p></article>");
+            out.push_str("</p>");
+            if let Some(data) = &p.data {
+                let data = crate::domain::PostData::from(data.clone());
+                let src = format!("/d/{}/posts/{}/chart.svg", d.code, p.id);
+                super::charts::figure(&mut out, lang, &data.series, &data.source, &src);
+            }
+            out.push_str("</article>");
         }
         out.push_str("</section>");
     }

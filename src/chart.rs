@@ -1,8 +1,9 @@
 //! A posted data series drawn on the server as SVG (the `plotters` crate's SVG
 //! backend), with a summary in words: the picture for those who see it, the
-//! summary and the page's table for those who do not.
+//! summary and the page's table for those who do not. District posts and a
+//! dialogue's information posts are drawn alike.
 
-use super::series::Series;
+use crate::domain::Series;
 use plotters::prelude::*;
 
 const WIDTH: u32 = 720;
@@ -88,14 +89,12 @@ pub fn svg(series: &Series, title: &str) -> Result<String, String> {
         root.present().map_err(|e| e.to_string())?;
     }
     // Named for screen readers: the picture's words are on the page beside it.
+    let label = html_escape::encode_double_quoted_attribute(title);
     let title = html_escape::encode_text(title);
     Ok(out
         .replacen(
             "<svg ",
-            &format!(
-                "<svg role=\"img\" aria-label=\"{}\" ",
-                html_escape::encode_double_quoted_attribute(&title)
-            ),
+            &format!("<svg role=\"img\" aria-label=\"{label}\" "),
             1,
         )
         .replacen('>', &format!("><title>{title}</title>"), 1))
@@ -130,31 +129,22 @@ pub fn summary(series: &Series, en: bool) -> String {
             }
         }
         let n = |j: usize| number(at(j).1, en);
-        out.push(if en {
-            format!(
-                "{name}: {} in {}, {} in {}; lowest {} ({}), highest {} ({}).",
-                n(0),
-                at(0).0,
-                n(last),
-                at(last).0,
-                n(lo),
-                at(lo).0,
-                n(hi),
-                at(hi).0
-            )
+        let (at_word, lowest, highest) = if en {
+            ("in", "lowest", "highest")
         } else {
-            format!(
-                "{name}: {} för {}, {} för {}; lägst {} ({}), högst {} ({}).",
-                n(0),
-                at(0).0,
-                n(last),
-                at(last).0,
-                n(lo),
-                at(lo).0,
-                n(hi),
-                at(hi).0
-            )
-        });
+            ("för", "lägst", "högst")
+        };
+        out.push(format!(
+            "{name}: {} {at_word} {}, {} {at_word} {}; {lowest} {} ({}), {highest} {} ({}).",
+            n(0),
+            at(0).0,
+            n(last),
+            at(last).0,
+            n(lo),
+            at(lo).0,
+            n(hi),
+            at(hi).0
+        ));
     }
     out.join(" ")
 }

@@ -1,7 +1,8 @@
 //! A small data series posted with an information post: a CSV of a few columns,
 //! a label in the first (a month, a year, an area) and numbers in the rest, under
 //! a header row naming them. Swedish spreadsheets write `;` between fields and a
-//! decimal comma; both forms are read.
+//! decimal comma; both forms are read. Posted to a district's page and with a
+//! dialogue's information posts; `crate::chart` draws it.
 
 /// At most this many value columns (besides the label): a chart, not a table dump.
 pub const MAX_SERIES: usize = 4;
@@ -43,6 +44,9 @@ pub enum SeriesError {
     #[error("the CSV has more than {MAX_ROWS} rows of data")]
     TooManyRows,
 }
+
+// Every value is finite (`parse` refuses the rest), so equality is total.
+impl Eq for Series {}
 
 impl Series {
     pub fn parse(csv_text: &str) -> Result<Series, SeriesError> {
