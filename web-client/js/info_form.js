@@ -92,3 +92,62 @@ export function fillInfo(p, d) {
   for (const c of document.querySelectorAll(`input[name="${p}-kinds"]`)) c.checked = (d.expected_kinds || []).includes(c.value);
   $(`${p}-unreached`).value = d.unreached_plan || '';
 }
+
+// ---------------------------------------------------------------- an information post's data series
+
+/**
+ * The post form's data series fields, once per form (`p`: its prefix): the CSV,
+ * pasted from a spreadsheet, and where the numbers come from. Placed after `after`.
+ */
+export function addSeriesFields(p, after) {
+  const csvId = `${p}-csv`;
+  const sourceId = `${p}-data-source`;
+  after.after(
+    h('div', { class: 'field' },
+      h('label', { for: csvId }, h('span', { 'data-i18n': 'post_data_csv' }, t('post_data_csv')), ' ',
+        h('span', { class: 'hint', 'data-i18n': 'optional' }, t('optional'))),
+      h('textarea', { id: csvId, rows: '5', spellcheck: 'false', 'aria-describedby': `${csvId}-hint ${csvId}-error` }),
+      h('span', { class: 'hint', id: `${csvId}-hint`, 'data-i18n': 'post_data_csv_hint' }, t('post_data_csv_hint')),
+      h('p', { class: 'error-line', id: `${csvId}-error`, role: 'alert' })),
+    h('div', { class: 'field' },
+      h('label', { for: sourceId, 'data-i18n': 'post_data_source' }, t('post_data_source')),
+      h('input', { type: 'text', id: sourceId, maxlength: '200' })));
+}
+
+function seriesError(p, text, field) {
+  $(`${p}-csv-error`).textContent = text;
+  $(`${p}-csv`).setAttribute('aria-invalid', String(Boolean(text) && field === 'csv'));
+  if (text) $(`${p}-${field}`).focus();
+}
+
+/** The form's series as the server takes it (`{csv, source}`), `undefined` without one, `null` (shown) when its source is missing. */
+export function readSeries(p) {
+  seriesError(p, '', 'csv');
+  const csv = $(`${p}-csv`).value.trim();
+  const source = $(`${p}-data-source`).value.trim();
+  if (!csv) return undefined;
+  if (!source) {
+    seriesError(p, t('err_data_source_empty'), 'data-source');
+    return null;
+  }
+  return { csv, source };
+}
+
+/** Shows the server's refusal of a series beside the CSV (true), or leaves other errors to the page (false). */
+export function showSeriesRefusal(p, err) {
+  if (!err || err.code !== 'bad_csv') return false;
+  seriesError(p, `${t('err_bad_csv')} ${err.message || ''}`.trim(), 'csv');
+  return true;
+}
+
+const cell = (s) => (/[;"\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** Fills the form with a post's series (to edit the post), as a Swedish spreadsheet writes it. */
+export function fillSeries(p, data) {
+  seriesError(p, '', 'csv');
+  $(`${p}-csv`).value = data
+    ? [[data.label, ...data.names].map(cell).join(';'),
+      ...data.rows.map((r) => [cell(r.label), ...r.values.map((v) => String(v).replace('.', ','))].join(';'))].join('\n')
+    : '';
+  $(`${p}-data-source`).value = data ? data.source : '';
+}

@@ -18,7 +18,8 @@ export class Model {
     this.liveVersion = 0;
     this.muted = new Set();
     this.banned = new Set();
-    this.posts = new Map(); // post id -> {id, text, source, link, author, posted_at, edited_at}
+    this.posts = new Map(); // post id -> {id, text, source, link, data, author, posted_at, edited_at}
+    this.shownPost = null; // the post the venue screen shows
     this.polls = new Map();
     this.pollLive = {};
     this.tips = new Map();
@@ -43,6 +44,7 @@ export class Model {
     this.muted = new Set(s.muted || []);
     this.banned = new Set(s.banned || []);
     for (const p of s.posts || []) this.posts.set(p.id, { ...p });
+    this.shownPost = s.shown_post ?? null;
     for (const p of s.polls || []) this.polls.set(p.id, { ...p });
     for (const tip of s.tips || []) this.tips.set(tip.id, { ...tip });
     this.tipRecipients = s.tip_recipients || [];
@@ -114,13 +116,16 @@ export class Model {
         break;
       }
       case 'info_posted':
-        this.posts.set(e.post_id, { id: e.post_id, text: e.text, source: e.source, link: e.link, author: by, posted_at: at || Date.now(), edited_at: null });
+        this.posts.set(e.post_id, { id: e.post_id, text: e.text, source: e.source, link: e.link, data: e.data || null, author: by, posted_at: at || Date.now(), edited_at: null });
         break;
       case 'info_post_edited': {
         const p = this.posts.get(e.post_id);
-        if (p) Object.assign(p, { text: e.text, source: e.source, link: e.link, edited_at: at || Date.now() });
+        if (p) Object.assign(p, { text: e.text, source: e.source, link: e.link, data: e.data || null, edited_at: at || Date.now() });
         break;
       }
+      case 'post_shown':
+        this.shownPost = e.post_id;
+        break;
       case 'answer_written': {
         const q = this.questions.get(e.question_id);
         if (q) q.answer_draft = e.text;

@@ -6,6 +6,7 @@ import {
 import { staffCredential } from './session.js';
 import { ban as banFlow, renderBanned } from './moderate_bans.js';
 import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
+import { renderScreenPosts } from './moderate_posts.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
 import { Selection } from './moderate_select.js';
 import { walkDesk } from './moderate_walk.js';
@@ -303,6 +304,7 @@ function render(force) {
   renderFloorAddressees();
   renderFloorReceipt();
   renderPolls();
+  renderScreenPosts(model, act);
   renderTips();
   walkView.render();
   renderBanned(model, act);

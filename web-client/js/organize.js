@@ -10,7 +10,9 @@ import { stepper } from './organize_steps.js';
 import { renderFollowUps, renderTodo } from './organize_todo.js';
 import { UNDO_MS, confirmAction, undoable } from './confirm.js';
 import { boxError, clearErrors, fieldError, refusalError } from './field_errors.js';
-import { INFO_FIELDS, fillInfo, infoFields, readInfo } from './info_form.js';
+import {
+  INFO_FIELDS, addSeriesFields, fillInfo, fillSeries, infoFields, readInfo, readSeries, showSeriesRefusal,
+} from './info_form.js';
 import { addSignOut, goToSignIn, loadSession } from './session.js';
 import { staffApi as api } from './staff_api.js';
 
@@ -59,6 +61,7 @@ async function main() {
   await loadStrings();
   $('create-fields').replaceChildren(...infoFields('c'));
   $('edit-fields').replaceChildren(...infoFields('e'));
+  addSeriesFields('op', $('op-link').closest('.field'));
   $('info-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     saveInfo();
@@ -192,8 +195,11 @@ async function publishPost() {
   const link = $('op-link').value.trim();
   if (!text) return fieldError($('op-text'), t('err_post_empty'));
   if (!source) return fieldError($('op-source'), t('err_source_empty'));
+  const data = readSeries('op');
+  if (data === null) return;
   const body = { text, source };
   if (link) body.link = link;
+  if (data) body.data = data;
   if (editingPost !== null) body.post_id = editingPost;
   try {
     await api('POST', `/api/dialogues/${selectedId}/posts`, body);
@@ -201,7 +207,7 @@ async function publishPost() {
     editPost(null);
     await choose(selectedId);
   } catch (err) {
-    refusalError(form, err, { text: 'op-text', source: 'op-source', link: 'op-link' });
+    if (!showSeriesRefusal('op', err)) refusalError(form, err, { text: 'op-text', source: 'op-source', link: 'op-link' });
   }
 }
 
@@ -210,6 +216,7 @@ function editPost(post) {
   $('op-text').value = post ? post.text : '';
   $('op-source').value = post ? post.source : '';
   $('op-link').value = post ? post.link || '' : '';
+  fillSeries('op', post ? post.data : null);
   $('org-post-cancel').hidden = !post;
   $('org-post-submit').textContent = t(post ? 'post_save_edit' : 'post_button');
   if (post) $('op-text').focus();

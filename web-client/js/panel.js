@@ -3,6 +3,8 @@ import {
   Connection, Model, addresseeLabel, announce, answerForm, answerParts, applyStrings, currentLang, errorText,
   followUpForm, h, loadStrings, setupLanguageButton, syncList, t,
 } from './common.js';
+import { addSeriesFields, fillSeries, readSeries, showSeriesRefusal } from './info_form.js';
+import { postChart } from './post_chart.js';
 import { staffCredential } from './session.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,6 +27,7 @@ async function main() {
   const cred = await staffCredential();
   if (!cred) return;
   me = cred.me;
+  addSeriesFields('post', $('post-link').closest('.field'));
   $('post-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     post();
@@ -133,11 +136,21 @@ async function post() {
     $('post-link').focus();
     return;
   }
+  const data = readSeries('post');
+  if (data === null) return;
   const msg = { type: 'post', text, source };
   if (link) msg.link = link;
+  if (data) msg.data = data;
   if (editingPost !== null) msg.post_id = editingPost;
   else myNewPosts.add(text);
-  if (await act(msg, t(editingPost !== null ? 'done_post_edited' : 'done_posted'))) editPost(null);
+  $('action-error').textContent = '';
+  try {
+    await conn.submit(msg);
+    announce(t(editingPost !== null ? 'done_post_edited' : 'done_posted'));
+    editPost(null);
+  } catch (err) {
+    if (!showSeriesRefusal('post', err)) $('action-error').textContent = errorText(err);
+  }
 }
 
 /** Fills the form with one of my posts to change it (the earlier wording stays in the log). */
@@ -146,6 +159,7 @@ function editPost(p) {
   $('post-text').value = p ? p.text : '';
   $('post-source').value = p ? p.source : '';
   $('post-link').value = p ? p.link || '' : '';
+  fillSeries('post', p ? p.data : null);
   $('post-cancel').hidden = !p;
   $('post-submit').textContent = t(p ? 'post_save_edit' : 'post_button');
   if (p) $('post-text').focus();
@@ -183,12 +197,13 @@ function renderPosts() {
   $('posts-empty').hidden = posts.length > 0;
   syncList($('posts'), posts.map((p) => ({
     key: p.id,
-    sig: JSON.stringify([currentLang(), p.text, p.source, p.link, p.edited_at]),
+    sig: JSON.stringify([currentLang(), p.text, p.source, p.link, p.edited_at, p.data]),
     render: () => h('li', { class: 'post', 'data-post': p.id },
       h('p', { class: 'post-text' }, p.text),
       h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`,
         p.link ? [' · ', h('a', { href: p.link, rel: 'noopener noreferrer', target: '_blank' }, t('post_link'))] : null,
         p.edited_at ? ` · ${t('rec_edited')}` : null),
+      postChart(p, model.dialogue && model.dialogue.code),
       p.author && p.author.id === me
         ? h('button', { type: 'button', class: 'secondary small', 'data-focus': 'edit', 'aria-label': t('post_edit_label', { n: p.id }), onclick: () => editPost(p) }, t('post_edit'))
         : null),

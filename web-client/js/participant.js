@@ -427,8 +427,8 @@ function renderPosts() {
   $('posts-section').hidden = posts.length === 0;
   syncList($('posts'), posts.map((p) => ({
     key: p.id,
-    sig: JSON.stringify([currentLang(), p.text, p.source, p.link, p.edited_at]),
-    render: () => postItem(p),
+    sig: JSON.stringify([currentLang(), p.text, p.source, p.link, p.edited_at, p.data]),
+    render: () => postItem(p, model.dialogue && model.dialogue.code),
   })));
 }
 

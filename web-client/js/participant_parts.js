@@ -2,6 +2,7 @@
 // results, an information post, a question in the feed, and the receipts kept in
 // this browser. participant.js owns the state and passes in what each one shows.
 import { addresseeLabel, answerParts, errorText, h, percent, safeGet, safeSet, t } from './common.js';
+import { postChart } from './post_chart.js';
 
 export function pollResultList(poll, results) {
   const total = results.respondents || 0;
@@ -47,12 +48,14 @@ export function pollItem(poll, results, mineNow, onAnswer) {
   return form;
 }
 
-export function postItem(p) {
+/** An information post of the dialogue with join code `code`, with its chart if it has data. */
+export function postItem(p, code) {
   return h('li', { class: 'post', 'data-post': p.id },
     h('p', { class: 'post-text' }, p.text),
     h('p', { class: 'post-source' }, `${t('rec_source')} ${p.source}`,
       p.link ? [' · ', h('a', { href: p.link, rel: 'noopener noreferrer', target: '_blank' }, t('post_link'))] : null,
-      p.edited_at ? ` · ${t('rec_edited')}` : null));
+      p.edited_at ? ` · ${t('rec_edited')}` : null),
+    postChart(p, code));
 }
 
 export function statusBadge(status) {

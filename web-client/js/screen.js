@@ -3,6 +3,7 @@ import {
   Connection, Model, addresseeLabel, applyStrings, h, loadStrings, percent, setupLanguageButton,
   t,
 } from './common.js';
+import { postChart } from './post_chart.js';
 import { staffCredential } from './session.js';
 
 const $ = (id) => document.getElementById(id);
@@ -58,6 +59,27 @@ function render() {
   $('screen-room').hidden = !showRoom;
   if (showRoom) $('room-code').textContent = roomCode;
   renderPoll();
+  renderShownPost();
+}
+
+let shownSig = null;
+
+/** The post a moderator shows: its text, its chart large, its source. */
+function renderShownPost() {
+  const p = model.shownPost !== null ? model.posts.get(model.shownPost) : null;
+  $('screen-post').hidden = !p;
+  document.body.classList.toggle('post-shown', Boolean(p));
+  if (!p) return;
+  // Drawn again only when the post changes, so the picture does not flicker with every vote.
+  const sig = JSON.stringify([p.id, p.text, p.source, p.data, document.documentElement.lang]);
+  if (sig === shownSig) return;
+  shownSig = sig;
+  $('screen-post-text').textContent = p.text;
+  const chart = postChart(p, model.dialogue.code);
+  // The room reads the picture; the table stays for a screen reader only.
+  if (chart) chart.querySelector('.scroll').className = 'visually-hidden';
+  $('screen-post-chart').replaceChildren(...(chart ? [chart] : []));
+  $('screen-post-source').textContent = `${t('rec_source')} ${p.source}`;
 }
 
 /** The poll whose results a moderator shows: the open one first, else the latest. */
