@@ -5,8 +5,8 @@ import {
 } from './common.js';
 import { staffCredential } from './session.js';
 import { ban as banFlow, renderBanned } from './moderate_bans.js';
-import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, pollItem, tipItem } from './moderate_parts.js';
-import { renderScreenPosts } from './moderate_posts.js';
+import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, tipItem } from './moderate_parts.js';
+import { renderForScreen } from './moderate_screen.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
 import { Selection } from './moderate_select.js';
 import { walkDesk } from './moderate_walk.js';
@@ -92,7 +92,7 @@ function onMessage(msg) {
     case 'live':
       model.live(msg);
       renderApproved();
-      renderPolls();
+      renderForScreen(model, act);
       break;
     case 'alert':
       alerts.push(msg);
@@ -161,19 +161,6 @@ function renderAlerts() {
     alerts.splice(i, 1);
     renderAlerts();
   })));
-}
-
-function renderPolls() {
-  const polls = [...model.polls.values()].sort((a, b) => a.id - b.id);
-  $('mod-polls-empty').hidden = polls.length > 0;
-  syncList($('mod-polls'), polls.map((p) => {
-    const results = model.pollResults(p.id);
-    return {
-      key: p.id,
-      sig: JSON.stringify([currentLang(), p, results]),
-      render: () => pollItem(p, results, act),
-    };
-  }));
 }
 
 function renderTips() {
@@ -303,8 +290,7 @@ function render(force) {
   renderAnswered();
   renderFloorAddressees();
   renderFloorReceipt();
-  renderPolls();
-  renderScreenPosts(model, act);
+  renderForScreen(model, act);
   renderTips();
   walkView.render();
   renderBanned(model, act);

@@ -1,13 +1,26 @@
-// The moderator console's information posts: which one the venue screen shows.
-// A post with a chart is what the room is meant to see large; showing another
-// replaces it, and "stop showing" gives the screen back to the questions.
+// What the moderator console can put on the venue screen: a poll's results and
+// an information post (its chart large). Showing another post replaces the one
+// shown; "stop showing" gives the screen back to the questions.
 import { currentLang, h, syncList, t } from './common.js';
+import { pollItem } from './moderate_parts.js';
 
-/** Lists the dialogue's posts with a show/hide button each; `act` sends one message. */
-export function renderScreenPosts(model, act) {
+const $ = (id) => document.getElementById(id);
+
+/** The polls and the posts, each with its show/hide action; `act` sends one message. */
+export function renderForScreen(model, act) {
+  const polls = [...model.polls.values()].sort((a, b) => a.id - b.id);
+  $('mod-polls-empty').hidden = polls.length > 0;
+  syncList($('mod-polls'), polls.map((p) => {
+    const results = model.pollResults(p.id);
+    return {
+      key: p.id,
+      sig: JSON.stringify([currentLang(), p, results]),
+      render: () => pollItem(p, results, act),
+    };
+  }));
   const posts = model.postList();
-  document.getElementById('mod-posts-empty').hidden = posts.length > 0;
-  syncList(document.getElementById('mod-posts'), posts.map((p) => {
+  $('mod-posts-empty').hidden = posts.length > 0;
+  syncList($('mod-posts'), posts.map((p) => {
     const shown = model.shownPost === p.id;
     return {
       key: p.id,
