@@ -310,7 +310,7 @@ pub fn decode(text: &str) -> Result<ClientMessage, DecodeError> {
 }
 
 /// Every `type` a client may send.
-pub const CLIENT_TYPES: [&str; 37] = [
+pub const CLIENT_TYPES: [&str; 38] = [
     "hello",
     "ask",
     "vote",
