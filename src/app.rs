@@ -153,7 +153,11 @@ impl App {
         }
         // Always on, also with Redis: pub/sub loses messages, the store does not.
         registry.poll_heads(bus_settings.poll_interval);
-        crate::retention::schedule(registry.clone(), settings.retention);
+        crate::retention::schedule(
+            registry.clone(),
+            settings.retention,
+            settings.mail.confirm_within_hours,
+        );
         crate::mail::start(registry.store().clone(), &settings).map_err(StartError::Config)?;
         let proxies = transport::TrustedProxies::parse(&settings.server.trusted_proxies)
             .map_err(StartError::Config)?;

@@ -75,6 +75,9 @@ pub struct MailSettings {
     pub retry_max_secs: u64,
     /// How long one SMTP exchange may take.
     pub timeout_secs: u64,
+    /// How long an address may wait for its confirmation before the
+    /// retention run deletes it.
+    pub confirm_within_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

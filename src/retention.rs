@@ -461,8 +461,29 @@ pub async fn run_retention(
     Ok((changed, total))
 }
 
+/// Deletes the addresses left for e-mail notes and not confirmed within
+/// `confirm_within_hours` of `now` (ms), wiped from the files; how many went.
+/// Part of every retention run: an unconfirmed address may be anyone's.
+pub async fn expire_unconfirmed_addresses(
+    store: &Arc<dyn Store>,
+    confirm_within_hours: u64,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let within = i64::try_from(confirm_within_hours).unwrap_or(i64::MAX / 2) * 60 * 60 * 1000;
+    let gone = store
+        .mail_forget_unconfirmed(now.saturating_sub(within))
+        .await?;
+    if gone > 0 {
+        tracing::info!(
+            mail_subscriptions = gone,
+            "unconfirmed mail addresses deleted"
+        );
+    }
+    Ok(gone)
+}
+
 /// Runs the retention job every `interval_secs`, on the wall clock.
-pub fn schedule(registry: Arc<Registry>, periods: RetentionSettings) {
+pub fn schedule(registry: Arc<Registry>, periods: RetentionSettings, confirm_within_hours: u64) {
     let every = Duration::from_secs(periods.interval_secs.max(60));
     tokio::spawn(async move {
         // The first run waits one interval: a starting node has better things to do.
@@ -478,6 +499,11 @@ pub fn schedule(registry: Arc<Registry>, periods: RetentionSettings) {
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "retention run failed; next run retries"),
+            }
+            if let Err(e) =
+                expire_unconfirmed_addresses(registry.store(), confirm_within_hours, now).await
+            {
+                tracing::warn!(error = %e, "unconfirmed addresses not deleted; next run retries");
             }
         }
     });

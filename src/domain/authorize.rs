@@ -71,6 +71,9 @@ pub enum Action<'a> {
     ReceiptMail,
     /// `POST /u/{token}`: ending the e-mail notes whose note carried the token.
     Unsubscribe,
+    /// `POST /c/{token}`: confirming the address whose confirmation message
+    /// carried the token, before any note goes to it.
+    ConfirmMail,
     /// A command over the WebSocket.
     Submit(&'a Command),
 }
@@ -143,6 +146,7 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         // Capabilities: the secret in the path is the credential, whoever sends it.
         Action::ReceiptMail => &[Holder],
         Action::Unsubscribe => &[Holder],
+        Action::ConfirmMail => &[Holder],
         Action::Submit(cmd) => {
             let roles = rights(cmd).roles;
             return Standing::ALL
@@ -182,7 +186,7 @@ pub fn role_of(standing: Standing) -> Option<Role> {
 
 /// Every action but commands with its name, for the printed table and the
 /// matrix test (REST, and the WebSocket's `read_pending` and `room_code`).
-pub const REST_ACTIONS: [(Action<'static>, &str); 24] = [
+pub const REST_ACTIONS: [(Action<'static>, &str); 25] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
@@ -207,6 +211,7 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 24] = [
     (Action::ReadPublic, "read_public"),
     (Action::ReceiptMail, "receipt_mail"),
     (Action::Unsubscribe, "unsubscribe"),
+    (Action::ConfirmMail, "confirm_mail"),
 ];
 
 /// The name of an action, for security events.
@@ -270,7 +275,10 @@ mod tests {
     #[test]
     fn a_secret_in_a_link_is_a_capability_and_nothing_more() {
         for (action, name) in REST_ACTIONS {
-            let capability = matches!(action, Action::ReceiptMail | Action::Unsubscribe);
+            let capability = matches!(
+                action,
+                Action::ReceiptMail | Action::Unsubscribe | Action::ConfirmMail
+            );
             assert_eq!(
                 may(Holder, action),
                 capability || action == Action::ReadPublic,

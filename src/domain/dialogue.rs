@@ -119,6 +119,23 @@ pub struct Dialogue {
 }
 
 impl Dialogue {
+    /// What came of a question, as the public and its asker may learn it: a
+    /// walk's observation still approved when the walk closed is noted in the
+    /// walk's report, not left unreached.
+    pub fn fate(&self, q: &super::Question) -> super::Fate {
+        match q.fate(self.phase) {
+            super::Fate::NotReached
+                if self
+                    .walk
+                    .as_ref()
+                    .is_some_and(|w| w.observations.contains_key(&q.id)) =>
+            {
+                super::Fate::Noted
+            }
+            fate => fate,
+        }
+    }
+
     /// Names that are public in this dialogue: its panel and moderators. The
     /// confidentiality guard does not flag them as private persons.
     pub fn public_names(&self) -> Vec<&str> {

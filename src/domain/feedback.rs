@@ -77,6 +77,10 @@ pub enum Fate {
     MergedInto(QuestionId),
     /// Still open when the dialogue closed; the dialogue's plan says what happens to it.
     NotReached,
+    /// A walk's approved observation once the walk closed: it is in the walk's
+    /// report, whether or not an action came of it (an action's status is told
+    /// on its own). Never `NotReached`: a walk has no queue to reach the end of.
+    Noted,
     /// Rejected: the reason only, never the text.
     Rejected(RejectReason),
     /// Hidden by a moderator after approval.
@@ -86,9 +90,10 @@ pub enum Fate {
 }
 
 impl Question {
-    /// The fate shown to the public and to the asker. A promise outranks a
-    /// written answer, which outranks a live one: it is the newest word on it.
-    pub fn fate(&self, phase: Phase) -> Fate {
+    /// The fate of a meeting's question. A promise outranks a written answer,
+    /// which outranks a live one: it is the newest word on it. What the public
+    /// and the asker see is `Dialogue::fate`, which knows a walk's observations.
+    pub(super) fn fate(&self, phase: Phase) -> Fate {
         match self.status {
             QuestionStatus::Pending => Fate::Pending,
             QuestionStatus::Rejected => Fate::Rejected(

@@ -2,7 +2,13 @@
 //! hears when its fate is final, when the follow-up it led to is done, and
 //! when an action a walk's observation led to changes status.
 //!
-//! Two loops per node. The scan reads the subscriptions, rebuilds the
+//! An address left on the receipt page gets one message first, queued with
+//! it: a confirmation with a single-use confirm link. Until that link is used
+//! the scan does not see the address, so no note goes to it; once it is, the
+//! scan queues the notes due by then (a fate already final is told at once).
+//! An address not confirmed in time is deleted by the retention run.
+//!
+//! Two loops per node. The scan reads the confirmed subscriptions, rebuilds the
 //! dialogues whose log moved since it last looked, and queues the notes their
 //! questions call for (`notes::due`) into the outbox, one row per
 //! (subscription, change) whatever how often a change is seen: derived from the

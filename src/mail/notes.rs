@@ -15,6 +15,9 @@ use crate::protocol::walk_report::action_status_wire;
 
 /// The change a note tells of, as the outbox keys it.
 pub const FATE: &str = "fate";
+/// Not a change: the one message an address gets before it is confirmed,
+/// queued when it is left (`MailStore::mail_subscribe`).
+pub const CONFIRM: &str = "confirm";
 pub const FOLLOW_UP_DONE: &str = "follow_up_done";
 /// An action's change of status: `action:{action}:{line of its history}`.
 const ACTION: &str = "action:";
@@ -46,7 +49,7 @@ pub fn is_action(change: &str) -> bool {
 pub fn due(d: &Dialogue, question: u64) -> Option<Vec<Due>> {
     let id = QuestionId(question);
     let q = d.questions.get(&id)?;
-    let fate = q.fate(d.phase);
+    let fate = d.fate(q);
     let code = FateWire::from(fate).code();
     let mut out = Vec::new();
     let mut push = |change: String, outcome: &'static str, last: bool| {
@@ -94,11 +97,13 @@ pub struct Note {
     pub body: String,
 }
 
-/// Where the note points: the receipt page and the single-use unsubscribe link.
+/// Where the note points: the receipt page, the single-use unsubscribe link,
+/// and in a confirmation the single-use confirm link.
 pub struct Links<'a> {
     pub public_url: &'a str,
     pub receipt: &'a str,
     pub unsubscribe_token: &'a str,
+    pub confirm_token: Option<&'a str>,
 }
 
 /// The words of a note. `text(en, key)` looks a string up in the pages' locale
@@ -113,6 +118,28 @@ pub fn compose(
     let base = links.public_url.trim_end_matches('/');
     let receipt = format!("{base}/r/{}", links.receipt);
     let stop = format!("{base}/u/{}", links.unsubscribe_token);
+    let q = |en: bool| if en { "?lang=en" } else { "" };
+    if let Some(token) = links.confirm_token {
+        let confirm = format!("{base}/c/{token}");
+        let part = |en: bool| {
+            let q = q(en);
+            format!(
+                "{}\n\n{}\n{confirm}{q}\n\n{}\n{receipt}{q}\n\n{}\n{stop}{q}\n",
+                text(en, "mail_hello"),
+                text(en, "mail_confirm_ask").replace("{title}", title),
+                text(en, "mail_confirm_receipt"),
+                text(en, "mail_confirm_not_you"),
+            )
+        };
+        return Note {
+            subject: format!(
+                "{} / {}",
+                text(false, "mail_subject_confirm"),
+                text(true, "mail_subject_confirm")
+            ),
+            body: format!("{}\n-- \n\n{}", part(false), part(true)),
+        };
+    }
     let part = |en: bool| {
         let what = if change == FOLLOW_UP_DONE {
             text(en, "mail_follow_up_done").to_string()
@@ -122,7 +149,7 @@ pub fn compose(
         } else {
             text(en, "mail_fate").replace("{fate}", text(en, &format!("rec_fate_{fate}")))
         };
-        let q = if en { "?lang=en" } else { "" };
+        let q = q(en);
         format!(
             "{}\n\n{}\n\n{}\n{receipt}{q}\n\n{}\n{stop}{q}\n",
             text(en, "mail_hello"),
@@ -158,6 +185,7 @@ mod tests {
             public_url: "https://dialog.example.se/",
             receipt: "RQ4C78-PZ3WQ8NDKE",
             unsubscribe_token: "ab12",
+            confirm_token: None,
         };
         let note = compose(
             FATE,
@@ -209,6 +237,20 @@ mod tests {
                 .contains("led to has a new status: In progress.")
         );
         assert!(is_action("action:2:1") && !is_action(FATE));
+        let asking = Links {
+            confirm_token: Some("cd34"),
+            ..links
+        };
+        let confirmation = compose(CONFIRM, "", "T", &asking, words);
+        assert_eq!(
+            confirmation.subject,
+            "Bekräfta att du vill ha brev om din fråga / Confirm that you want notes about your question"
+        );
+        let body = &confirmation.body;
+        let link = |path: &str| body.find(path).unwrap_or_else(|| panic!("{path}: {body}"));
+        assert!(link("https://dialog.example.se/c/cd34\n") < link("/c/cd34?lang=en\n"));
+        link("https://dialog.example.se/r/RQ4C78-PZ3WQ8NDKE\n");
+        link("https://dialog.example.se/u/ab12?lang=en\n");
         assert!(ends_subscription(FOLLOW_UP_DONE, "follow_up"));
         assert!(ends_subscription(FATE, "merged") && !ends_subscription(FATE, "answered_live"));
     }

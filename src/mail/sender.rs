@@ -102,18 +102,25 @@ impl Sender {
         }
     }
 
-    /// One note: a fresh unsubscribe token, the message, the outcome recorded.
+    /// One note: a fresh unsubscribe token (and, in a confirmation, a fresh
+    /// confirm token), the message, the outcome recorded.
     async fn deliver(
         &self,
         store: &dyn Store,
         note: &ClaimedNote,
     ) -> Result<(), crate::store::StoreError> {
         let token = crate::identity::new_secret();
+        let confirm = (note.change == notes::CONFIRM).then(crate::identity::new_secret);
         store
-            .mail_set_unsubscribe(&note.id, &self.owner, &crate::identity::hash(&token))
+            .mail_set_tokens(
+                &note.id,
+                &self.owner,
+                &crate::identity::hash(&token),
+                confirm.as_deref().map(crate::identity::hash).as_deref(),
+            )
             .await?;
         let now = chrono::Utc::now().timestamp_millis();
-        match self.send(note, &token).await {
+        match self.send(note, &token, confirm.as_deref()).await {
             Ok(()) => {
                 // After the last note a subscription can lead to, the address goes.
                 let last = note.last;
@@ -134,11 +141,17 @@ impl Sender {
         Ok(())
     }
 
-    async fn send(&self, note: &ClaimedNote, token: &str) -> Result<(), SendError> {
+    async fn send(
+        &self,
+        note: &ClaimedNote,
+        token: &str,
+        confirm_token: Option<&str>,
+    ) -> Result<(), SendError> {
         let links = Links {
             public_url: &self.public_url,
             receipt: &note.receipt,
             unsubscribe_token: token,
+            confirm_token,
         };
         let words = notes::compose(
             &note.change,

@@ -40,6 +40,8 @@ pub struct Figures {
     pub answered_in_writing: u64,
     pub followed_up: u64,
     pub not_reached: u64,
+    /// A walk's observations in its report (closed, approved, not answered).
+    pub noted: u64,
     pub archived: u64,
     /// Sent on privately to the panel (never public).
     pub moved_to_private: u64,
@@ -70,6 +72,7 @@ fn listed(fate: Fate) -> bool {
             | Fate::AnsweredInWriting
             | Fate::FollowUp
             | Fate::NotReached
+            | Fate::Noted
     )
 }
 
@@ -82,7 +85,7 @@ fn record_question<'a>(d: &'a Dialogue, q: &'a Question) -> RecordQuestion<'a> {
         origin: q.origin.into(),
         asked_at: q.asked_at,
         votes: d.tally(q.id),
-        fate: q.fate(d.phase).into(),
+        fate: d.fate(q).into(),
         answer: q.written_answer(),
         follow_up: q.follow_up.as_ref().map(Into::into),
     }
@@ -96,7 +99,7 @@ pub fn record(d: &Dialogue) -> RecordWire<'_> {
     let mut questions = Vec::new();
     for q in d.questions.values() {
         figures.questions_asked += 1;
-        let fate = q.fate(d.phase);
+        let fate = d.fate(q);
         match fate {
             Fate::Pending => {}
             Fate::MovedToPrivate => figures.moved_to_private += 1,
@@ -130,6 +133,10 @@ pub fn record(d: &Dialogue) -> RecordWire<'_> {
             Fate::NotReached => {
                 figures.approved += 1;
                 figures.not_reached += 1;
+            }
+            Fate::Noted => {
+                figures.approved += 1;
+                figures.noted += 1;
             }
         }
         // The fate names the newest word on a question; the figures count what
@@ -183,12 +190,12 @@ pub struct ReceiptWire<'a> {
 pub fn receipt<'a>(d: &'a Dialogue, secret: &str) -> Option<ReceiptWire<'a>> {
     let id = d.receipts.get(secret)?;
     let q = d.questions.get(id)?;
-    let fate = q.fate(d.phase);
+    let fate = d.fate(q);
     let merged_into = match fate {
         Fate::MergedInto(target) => d
             .questions
             .get(&final_target(d, target))
-            .filter(|t| listed(t.fate(d.phase)))
+            .filter(|t| listed(d.fate(t)))
             .map(|t| record_question(d, t)),
         _ => None,
     };

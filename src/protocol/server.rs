@@ -128,6 +128,8 @@ pub enum FateWire {
     FollowUp,
     Merged,
     NotReached,
+    /// A walk's observation, in the walk's report.
+    Noted,
     Rejected,
     Archived,
     MovedToPrivate,
@@ -143,6 +145,7 @@ impl From<Fate> for FateWire {
             Fate::FollowUp => FateWire::FollowUp,
             Fate::MergedInto(_) => FateWire::Merged,
             Fate::NotReached => FateWire::NotReached,
+            Fate::Noted => FateWire::Noted,
             Fate::Rejected(_) => FateWire::Rejected,
             Fate::Archived => FateWire::Archived,
             Fate::MovedToPrivate => FateWire::MovedToPrivate,
@@ -160,6 +163,7 @@ impl FateWire {
             FateWire::FollowUp => "follow_up",
             FateWire::Merged => "merged",
             FateWire::NotReached => "not_reached",
+            FateWire::Noted => "noted",
             FateWire::Rejected => "rejected",
             FateWire::Archived => "archived",
             FateWire::MovedToPrivate => "moved_to_private",
@@ -230,7 +234,7 @@ pub fn mine<'a>(dialogue: &'a Dialogue, who: &Actor) -> (Vec<MineWire<'a>>, Vec<
             status: q.status.into(),
             reason: q.reject_reason.map(Into::into),
             merged_into: q.merged_into.map(|m| m.0),
-            fate: q.fate(dialogue.phase).into(),
+            fate: dialogue.fate(q).into(),
             receipt: q
                 .receipt
                 .as_deref()

@@ -71,16 +71,20 @@ pub struct NewNote<'a> {
 
 #[async_trait]
 pub trait MailStore: Send + Sync {
-    /// Keeps `address` for notes on the question (replacing an earlier one).
+    /// Keeps `address`, unconfirmed, for notes on the question, and queues
+    /// its confirmation message (on `title`'s dialogue). Another address for
+    /// the question replaces the earlier one; the same address again changes
+    /// nothing. Whether a confirmation was queued.
     async fn mail_subscribe(
         &self,
         dialogue: DialogueId,
         question: u64,
         receipt: &str,
         address: &MailAddress,
+        title: &str,
         now: i64,
-    ) -> Result<(), StoreError>;
-    /// Every subscription, oldest first.
+    ) -> Result<bool, StoreError>;
+    /// Every confirmed subscription, oldest first.
     async fn mail_subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
     /// How many subscriptions there are.
     async fn mail_subscription_count(&self) -> Result<u64, StoreError>;
@@ -95,13 +99,21 @@ pub trait MailStore: Send + Sync {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<ClaimedNote>, StoreError>;
-    /// Records the hash of the unsubscribe token the note is about to carry.
-    async fn mail_set_unsubscribe(
+    /// Records the hashes of the tokens the message is about to carry: the
+    /// unsubscribe token, and in a confirmation the confirm token.
+    async fn mail_set_tokens(
         &self,
         note: &str,
         owner: &str,
-        token_hash: &str,
+        unsubscribe_hash: &str,
+        confirm_hash: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Confirms the subscription whose confirmation carried this token, and
+    /// spends the token; whether there was one still unconfirmed.
+    async fn mail_confirm(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
+    /// Deletes the addresses left before `before` and never confirmed, wiped
+    /// from the files; how many went.
+    async fn mail_forget_unconfirmed(&self, before: i64) -> Result<u64, StoreError>;
     /// The SMTP server took the note. With `last`, the subscription (and its
     /// address) goes too.
     async fn mail_sent(&self, note: &str, now: i64, last: bool) -> Result<(), StoreError>;
@@ -140,18 +152,43 @@ where
         question: u64,
         receipt: &str,
         address: &MailAddress,
+        title: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
-        Self::q(&SUBSCRIBE)
-            .bind(uuid::Uuid::new_v4().to_string())
+    ) -> Result<bool, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.write.begin().await?;
+        let replaced = Self::q(&DROP_OTHER_ADDRESS)
+            .bind(dialogue.to_string())
+            .bind(question as i64)
+            .bind(address.expose().to_string())
+            .execute(&mut *tx)
+            .await?;
+        let added = Self::q(&SUBSCRIBE)
+            .bind(id.clone())
             .bind(dialogue.to_string())
             .bind(question as i64)
             .bind(receipt.to_string())
             .bind(address.expose().to_string())
             .bind(now)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        let added = D::rows_affected(&added) > 0;
+        if added {
+            let confirmation = NewNote {
+                subscription: &id,
+                change: crate::mail::notes::CONFIRM,
+                fate: "",
+                title,
+                last: false,
+                now,
+            };
+            Self::enqueue(&mut *tx, &confirmation).await?;
+        }
+        tx.commit().await?;
+        if D::rows_affected(&replaced) > 0 {
+            self.wipe_mail().await?;
+        }
+        Ok(added)
     }
 
     async fn mail_subscriptions(&self) -> Result<Vec<Subscription>, StoreError> {
@@ -176,18 +213,8 @@ where
     }
 
     async fn mail_enqueue(&self, note: &NewNote<'_>) -> Result<bool, StoreError> {
-        let done = Self::q(&ENQUEUE)
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(note.subscription.to_string())
-            .bind(note.change.to_string())
-            .bind(note.fate.to_string())
-            .bind(note.title.to_string())
-            .bind(i64::from(note.last))
-            .bind(note.now)
-            .bind(note.now)
-            .execute(&self.write)
-            .await?;
-        Ok(D::rows_affected(&done) > 0)
+        let mut conn = self.write.acquire().await?;
+        Self::enqueue(&mut *conn, note).await
     }
 
     async fn mail_claim(
@@ -224,19 +251,48 @@ where
             .collect())
     }
 
-    async fn mail_set_unsubscribe(
+    async fn mail_set_tokens(
         &self,
         note: &str,
         owner: &str,
-        token_hash: &str,
+        unsubscribe_hash: &str,
+        confirm_hash: Option<&str>,
     ) -> Result<(), StoreError> {
-        Self::q(&SET_UNSUBSCRIBE)
-            .bind(token_hash.to_string())
+        Self::q(&SET_TOKENS)
+            .bind(unsubscribe_hash.to_string())
+            .bind(confirm_hash.map(str::to_string))
             .bind(note.to_string())
             .bind(owner.to_string())
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    async fn mail_confirm(&self, token_hash: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let done = Self::q(&CONFIRM)
+            .bind(now)
+            .bind(token_hash.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Self::q(&SPEND_CONFIRM)
+            .bind(token_hash.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(D::rows_affected(&done) > 0)
+    }
+
+    async fn mail_forget_unconfirmed(&self, before: i64) -> Result<u64, StoreError> {
+        let done = Self::q(&FORGET_UNCONFIRMED)
+            .bind(before)
+            .execute(&self.write)
+            .await?;
+        let gone = D::rows_affected(&done);
+        if gone > 0 {
+            self.wipe_mail().await?;
+        }
+        Ok(gone)
     }
 
     async fn mail_sent(&self, note: &str, now: i64, last: bool) -> Result<(), StoreError> {
@@ -313,6 +369,34 @@ where
             self.wipe_mail().await?;
         }
         Ok(gone)
+    }
+}
+
+impl<D> SqlStore<D>
+where
+    D: Dialect,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    i64: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
+    String: Type<D> + for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
+    Option<i64>: for<'q> Encode<'q, D>,
+    Option<String>: for<'q> Encode<'q, D> + for<'r> Decode<'r, D>,
+    for<'a> &'a str: ColumnIndex<D::Row>,
+{
+    /// Queues one note, on the caller's connection or transaction.
+    async fn enqueue(conn: &mut D::Connection, note: &NewNote<'_>) -> Result<bool, StoreError> {
+        let done = Self::q(&ENQUEUE)
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(note.subscription.to_string())
+            .bind(note.change.to_string())
+            .bind(note.fate.to_string())
+            .bind(note.title.to_string())
+            .bind(i64::from(note.last))
+            .bind(note.now)
+            .bind(note.now)
+            .execute(conn)
+            .await?;
+        Ok(D::rows_affected(&done) > 0)
     }
 }
 

@@ -158,6 +158,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::unsubscribe_page).post(pages::unsubscribe_now),
         )
         .route(
+            "/c/{token}",
+            get(pages::confirm_page).post(pages::confirm_now),
+        )
+        .route(
             "/api/dialogues/{id}/invitees/{person}/calendar.ics",
             get(pages::invitee_calendar),
         )

@@ -5,8 +5,9 @@
 //! Each cell's expected answer comes from the one table (`domain::authorize`);
 //! every cell is sent to the running server. A private tip is looked for in
 //! every answer, and only staff of its dialogue may ever get it. The
-//! capabilities (a receipt code, a note's unsubscribe token) are sent by every
-//! person, once genuine (a holder) and once forged (a stranger).
+//! capabilities (a receipt code, a confirmation's confirm token, a note's
+//! unsubscribe token) are sent by every person, once genuine (a holder) and
+//! once forged (a stranger).
 
 use crate::harness::{Client, TestApp, grant, report};
 use dialoghub::domain::access::Standing;
@@ -259,11 +260,13 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
         s.limits.messages_per_sec = 10_000;
         // Forged receipts on purpose, from one address.
         s.limits.receipt_misses_per_ip_per_minute = 10_000;
-        // Mail on, so the receipt's mail endpoints answer; the sender waits
-        // (nothing is sent here: the test writes the notes' tokens itself).
+        // Mail on, so the receipt's mail endpoints answer; the scan and the
+        // sender wait (nothing is queued or sent by them here: the test claims
+        // the messages and writes their tokens itself).
         s.mail.smtp_host = "127.0.0.1".into();
         s.mail.smtp_port = 9;
         s.mail.security = "none".into();
+        s.mail.scan_ms = 3_600_000;
         s.mail.send_ms = 3_600_000;
     })
     .await;
@@ -448,6 +451,23 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
                 status,
                 &text,
             );
+            let confirm = if standing == Holder {
+                confirm_token(&app).await
+            } else {
+                forge(&"0".repeat(64))
+            };
+            let confirm = format!("/c/{confirm}");
+            let (status, text) =
+                send(&app, "POST", &confirm, &person.credential, json!(null)).await;
+            capability_cell(
+                &mut failures,
+                person,
+                standing,
+                Action::ConfirmMail,
+                ("POST", &confirm),
+                status,
+                &text,
+            );
             let token = if standing == Holder {
                 note_token(&app).await
             } else {
@@ -474,7 +494,7 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
                 status,
                 &text,
             );
-            cells += 3;
+            cells += 4;
         }
         // The lists show exactly the dialogues whose staff view the person may see.
         for path in ["/api/dialogues", "/api/overview"] {
@@ -618,8 +638,33 @@ fn forge(secret: &str) -> String {
     forged
 }
 
-/// A note queued for the one subscription there is, claimed as a sender does,
-/// carrying a fresh unsubscribe token: the token.
+/// The confirmation queued with the one address left, claimed and sent as a
+/// sender does, carrying a fresh confirm token: the token.
+async fn confirm_token(app: &TestApp) -> String {
+    let store = app.store.as_ref();
+    let now = chrono::Utc::now().timestamp_millis();
+    let claimed = store
+        .mail_claim("matrix", now, now + 600_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "the address's confirmation");
+    assert_eq!(claimed[0].change, "confirm");
+    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    store
+        .mail_set_tokens(
+            &claimed[0].id,
+            "matrix",
+            "unused",
+            Some(&dialoghub::identity::hash(&token)),
+        )
+        .await
+        .unwrap();
+    store.mail_sent(&claimed[0].id, now, false).await.unwrap();
+    token
+}
+
+/// A note queued for the one (confirmed) subscription there is, claimed as a
+/// sender does, carrying a fresh unsubscribe token: the token.
 async fn note_token(app: &TestApp) -> String {
     use dialoghub::store::mail::NewNote;
     let store = app.store.as_ref();
@@ -639,10 +684,15 @@ async fn note_token(app: &TestApp) -> String {
         .mail_claim("matrix", now, now + 600_000, 10)
         .await
         .unwrap();
-    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
     let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
     store
-        .mail_set_unsubscribe(&claimed[0].id, "matrix", &dialoghub::identity::hash(&token))
+        .mail_set_tokens(
+            &claimed[0].id,
+            "matrix",
+            &dialoghub::identity::hash(&token),
+            None,
+        )
         .await
         .unwrap();
     token

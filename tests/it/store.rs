@@ -723,9 +723,11 @@ fn the_contract_calls_every_method_of_the_store() {
     }
 }
 
-/// E-mail notes: one row per (subscription, change) however often and by whom
-/// it is queued; two nodes claiming at once get disjoint notes; a failed note
-/// waits until its next attempt; the unsubscribe token works once.
+/// E-mail notes: an address is confirmed by its single-use token before it is
+/// listed, and goes unconfirmed after its time; one row per (subscription,
+/// change) however often and by whom it is queued; two nodes claiming at once
+/// get disjoint notes; a failed note waits until its next attempt; the
+/// unsubscribe token works once.
 async fn mail_notes_are_queued_once_and_each_is_claimed_by_one_node(b: &Backend) {
     use dialoghub::store::MailAddress;
     use dialoghub::store::mail::NewNote;
@@ -734,17 +736,44 @@ async fn mail_notes_are_queued_once_and_each_is_claimed_by_one_node(b: &Backend)
     let dialogue = Uuid::new_v4();
     let first = MailAddress::new("forsta@example.org".into());
     let second = MailAddress::new("andra@example.org".into());
-    s.mail_subscribe(dialogue, 1, "AAAAAA-BBBBBBBBBB", &first, 10)
-        .await
-        .unwrap();
-    s.mail_subscribe(dialogue, 2, "AAAAAA-CCCCCCCCCC", &first, 10)
-        .await
-        .unwrap();
-    // A second address for the same question replaces the first.
-    other
-        .mail_subscribe(dialogue, 1, "AAAAAA-BBBBBBBBBB", &second, 11)
-        .await
-        .unwrap();
+    // Each address starts unconfirmed with its confirmation queued; the same
+    // address again queues nothing; another one replaces the first, afresh.
+    for (store, question, address, now, queued) in [
+        (s, 1, &first, 10, true),
+        (s, 2, &first, 10, true),
+        (&other, 2, &first, 11, false),
+        (&other, 1, &second, 11, true),
+    ] {
+        let receipt = if question == 1 {
+            "AAAAAA-BBBBBBBBBB"
+        } else {
+            "AAAAAA-CCCCCCCCCC"
+        };
+        let added = store
+            .mail_subscribe(dialogue, question, receipt, address, "T", now)
+            .await
+            .unwrap();
+        assert_eq!(added, queued, "{}: question {question} at {now}", b.name);
+    }
+    assert!(
+        s.mail_subscriptions().await.unwrap().is_empty(),
+        "none confirmed yet"
+    );
+    let confirmations = s.mail_claim("node-a", 12, 1000, 10).await.unwrap();
+    assert_eq!(confirmations.len(), 2, "{}", b.name);
+    for (i, n) in confirmations.iter().enumerate() {
+        assert_eq!(n.change, "confirm");
+        s.mail_set_tokens(&n.id, "node-a", "unused", Some(&format!("confirm-{i}")))
+            .await
+            .unwrap();
+        s.mail_sent(&n.id, 13, false).await.unwrap();
+    }
+    assert!(s.mail_confirm("confirm-0", 14).await.unwrap());
+    assert!(
+        !other.mail_confirm("confirm-0", 14).await.unwrap(),
+        "single use"
+    );
+    assert!(other.mail_confirm("confirm-1", 14).await.unwrap());
     let subs = s.mail_subscriptions().await.unwrap();
     assert_eq!(subs.len(), 2, "{}", b.name);
     for sub in &subs {
@@ -796,7 +825,7 @@ async fn mail_notes_are_queued_once_and_each_is_claimed_by_one_node(b: &Backend)
         (again[0].id.as_str(), again[0].attempts),
         (failed.id.as_str(), 1)
     );
-    s.mail_set_unsubscribe(&again[0].id, "node-c", "hash-of-token")
+    s.mail_set_tokens(&again[0].id, "node-c", "hash-of-token", None)
         .await
         .unwrap();
     assert!(s.mail_unsubscribe_token("hash-of-token").await.unwrap());
@@ -804,6 +833,15 @@ async fn mail_notes_are_queued_once_and_each_is_claimed_by_one_node(b: &Backend)
         !other.mail_unsubscribe_token("hash-of-token").await.unwrap(),
         "single use"
     );
+    assert_eq!(s.mail_subscription_count().await.unwrap(), 1);
+    // An address never confirmed goes once its time is up; a confirmed one stays.
+    assert!(
+        s.mail_subscribe(dialogue, 3, "AAAAAA-DDDDDDDDDD", &first, "T", 100)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.mail_forget_unconfirmed(100).await.unwrap(), 0, "not yet");
+    assert_eq!(other.mail_forget_unconfirmed(101).await.unwrap(), 1);
     assert_eq!(s.mail_subscription_count().await.unwrap(), 1);
     assert_eq!(s.mail_forget(dialogue, &[1, 2]).await.unwrap(), 1);
     assert_eq!(s.mail_subscription_count().await.unwrap(), 0);

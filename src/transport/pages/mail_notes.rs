@@ -1,7 +1,9 @@
 //! Opt-in e-mail notes on a question's fate, for whoever holds its receipt:
 //! leaving an address (JSON, or the receipt page's form without JavaScript),
-//! withdrawing it, and the single-use unsubscribe link every note carries.
-//! The address goes to the store's mail tables only (`store/mail.rs`).
+//! withdrawing it, the single-use confirm link of the one message an address
+//! gets before it is confirmed, and the single-use unsubscribe link every
+//! message carries. The address goes to the store's mail tables only
+//! (`store/mail.rs`).
 
 use super::lang::Lang;
 use super::receipt_lookup::question_of;
@@ -13,7 +15,7 @@ use crate::store::MailAddress;
 use crate::transport::{ApiError, AppState, Body};
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use html_escape::encode_double_quoted_attribute as attr;
 use std::fmt::Write;
@@ -49,15 +51,22 @@ async fn subscribe(
 ) -> Result<(), ApiError> {
     mail_on(state)?;
     let address = parse_address(address)?;
-    let (dialogue, printed, question) = question_of(state, peer, raw).await?;
+    let asked = question_of(state, peer, raw).await?;
     crate::identity::holder(Action::ReceiptMail)?;
     let now = chrono::Utc::now().timestamp_millis();
-    state
+    let confirming = state
         .registry
         .store()
-        .mail_subscribe(dialogue, question, &printed, &address, now)
+        .mail_subscribe(
+            asked.dialogue,
+            asked.question,
+            &asked.receipt,
+            &address,
+            &asked.title,
+            now,
+        )
         .await?;
-    tracing::info!(dialogue = %dialogue, question, "mail notes subscribed");
+    tracing::info!(dialogue = %asked.dialogue, question = asked.question, confirming, "mail notes subscribed");
     Ok(())
 }
 
@@ -78,12 +87,12 @@ pub async fn unsubscribe_json(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (dialogue, _, question) = question_of(&state, peer, &raw).await?;
+    let asked = question_of(&state, peer, &raw).await?;
     crate::identity::holder(Action::ReceiptMail)?;
     state
         .registry
         .store()
-        .mail_forget(dialogue, &[question])
+        .mail_forget(asked.dialogue, &[asked.question])
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -152,26 +161,81 @@ pub(super) fn form(out: &mut String, lang: &Lang, receipt: &str, typed: Option<&
     );
 }
 
-/// `GET /u/{token}`: asks before unsubscribing, since mail scanners open links.
+/// The words of a page a link in a message opens.
+struct LinkWords {
+    title: &'static str,
+    ask: &'static str,
+    button: &'static str,
+    done: &'static str,
+    none: &'static str,
+}
+
+const UNSUBSCRIBE: LinkWords = LinkWords {
+    title: "unsub_title",
+    ask: "unsub_ask",
+    button: "unsub_confirm",
+    done: "unsub_done",
+    none: "unsub_none",
+};
+
+const CONFIRM: LinkWords = LinkWords {
+    title: "confirm_title",
+    ask: "confirm_ask",
+    button: "confirm_button",
+    done: "confirm_done",
+    none: "confirm_none",
+};
+
+/// What `GET` on a link shows: its question and one button that `POST`s to
+/// the same link. Mail scanners open links, so opening one does nothing.
+fn ask_page(
+    words: &LinkWords,
+    path: &str,
+    token: &str,
+    q: &LangQuery,
+    headers: &HeaderMap,
+) -> Response {
+    let lang = Lang::of(q, headers);
+    let mut out = String::new();
+    head(&mut out, &lang, lang.t(words.title));
+    let _ = write!(
+        out,
+        "<h1>{}</h1><p>{}</p><form action=\"/{path}/{}?lang={}\" method=\"post\">\
+         <button type=\"submit\">{}</button></form></main></body></html>",
+        lang.t(words.title),
+        lang.t(words.ask),
+        attr(token),
+        lang.code(),
+        lang.t(words.button),
+    );
+    html(out)
+}
+
+/// What `POST` on a link did: done, or a 404 page when it was used or is unknown.
+fn used_page(words: &LinkWords, done: bool, q: &LangQuery, headers: &HeaderMap) -> Response {
+    let lang = Lang::of(q, headers);
+    let mut out = String::new();
+    head(&mut out, &lang, lang.t(words.title));
+    let _ = write!(
+        out,
+        "<h1>{}</h1><p role=\"status\" class=\"notice\">{}</p></main></body></html>",
+        lang.t(words.title),
+        lang.t(if done { words.done } else { words.none }),
+    );
+    let mut response = html(out).into_response();
+    if !done {
+        *response.status_mut() = StatusCode::NOT_FOUND;
+    }
+    response
+}
+
+/// `GET /u/{token}`: asks before unsubscribing.
 pub async fn unsubscribe_page(
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
 ) -> Response {
-    let lang = Lang::of(&q, &headers);
-    let mut out = String::new();
-    head(&mut out, &lang, lang.t("unsub_title"));
-    let _ = write!(
-        out,
-        "<h1>{}</h1><p>{}</p><form action=\"/u/{}?lang={}\" method=\"post\">\
-         <button type=\"submit\">{}</button></form></main></body></html>",
-        lang.t("unsub_title"),
-        lang.t("unsub_ask"),
-        attr(&token),
-        lang.code(),
-        lang.t("unsub_confirm"),
-    );
-    html(out)
+    ask_page(&UNSUBSCRIBE, "u", &token, &q, &headers)
 }
 
 /// `POST /u/{token}`: the token's subscription ends and its address is deleted;
@@ -180,9 +244,8 @@ pub async fn unsubscribe_now(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(q): Query<LangQuery>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let lang = Lang::of(&q, &headers);
     // The token is checked by the one statement that ends what it opens; the
     // table is asked first, since nothing can be asked after it is gone.
     crate::identity::holder(Action::Unsubscribe)?;
@@ -191,21 +254,39 @@ pub async fn unsubscribe_now(
         .store()
         .mail_unsubscribe_token(&crate::identity::hash(token.trim()))
         .await?;
-    let mut out = String::new();
-    head(&mut out, &lang, lang.t("unsub_title"));
-    let key = if gone { "unsub_done" } else { "unsub_none" };
-    let _ = write!(
-        out,
-        "<h1>{}</h1><p role=\"status\" class=\"notice\">{}</p></main></body></html>",
-        lang.t("unsub_title"),
-        lang.t(key),
-    );
     if gone {
         tracing::info!("mail notes unsubscribed by link");
     }
-    let mut response = html(out).into_response();
-    if !gone {
-        *response.status_mut() = StatusCode::NOT_FOUND;
+    Ok(used_page(&UNSUBSCRIBE, gone, &q, &headers))
+}
+
+/// `GET /c/{token}`: asks before confirming the address.
+pub async fn confirm_page(
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    ask_page(&CONFIRM, "c", &token, &q, &headers)
+}
+
+/// `POST /c/{token}`: the address the confirmation went to is confirmed, and
+/// the notes due by now are queued by the next scan; the token is spent.
+pub async fn confirm_now(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // As for unsubscribing: the statement that spends the token checks it.
+    crate::identity::holder(Action::ConfirmMail)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let confirmed = state
+        .registry
+        .store()
+        .mail_confirm(&crate::identity::hash(token.trim()), now)
+        .await?;
+    if confirmed {
+        tracing::info!("mail notes confirmed by link");
     }
-    Ok(response)
+    Ok(used_page(&CONFIRM, confirmed, &q, &headers))
 }

@@ -28,7 +28,8 @@ pub use district_feeds::{district_calendar, district_feed};
 pub use exports::{invitee_calendar, public_calendar, record_csv};
 pub use lang::locale_text;
 pub use mail_notes::{
-    subscribe_form, subscribe_json, unsubscribe_json, unsubscribe_now, unsubscribe_page,
+    confirm_now, confirm_page, subscribe_form, subscribe_json, unsubscribe_json, unsubscribe_now,
+    unsubscribe_page,
 };
 pub use receipt_lookup::{receipt_json, receipt_page};
 pub use walk::{WalkExport, walk_export};

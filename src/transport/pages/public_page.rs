@@ -314,5 +314,9 @@ pub(super) fn figures_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) 
     );
     row(lang.t("rec_fig_followed_up"), f.followed_up.to_string());
     row(lang.t("rec_fig_not_reached"), f.not_reached.to_string());
+    // Only a walk notes observations in a report.
+    if f.noted > 0 {
+        row(lang.t("rec_fig_noted"), f.noted.to_string());
+    }
     out.push_str("</tbody></table></section>");
 }

@@ -34,17 +34,33 @@ async fn lookup<T: Send + 'static>(
     Ok(found)
 }
 
-/// The dialogue and question behind a receipt, and the receipt as printed;
-/// a miss counts as in a lookup.
+/// The question a receipt finds, for its e-mail notes.
+pub(super) struct Asked {
+    pub dialogue: DialogueId,
+    /// The receipt as printed.
+    pub receipt: String,
+    pub question: u64,
+    /// The dialogue's title, as the notes name it.
+    pub title: String,
+}
+
+/// The dialogue and question behind a receipt; a miss counts as in a lookup.
 pub(super) async fn question_of(
     state: &AppState,
     peer: SocketAddr,
     raw: &str,
-) -> Result<(DialogueId, String, u64), ApiError> {
-    find(state, peer, raw, |d, secret| {
-        d.receipts.get(secret).map(|q| q.0)
+) -> Result<Asked, ApiError> {
+    let (dialogue, receipt, (question, title)) = find(state, peer, raw, |d, secret| {
+        let q = d.receipts.get(secret)?;
+        Some((q.0, d.info.title.clone()))
     })
-    .await
+    .await?;
+    Ok(Asked {
+        dialogue,
+        receipt,
+        question,
+        title,
+    })
 }
 
 async fn find<T: Send + 'static>(

@@ -1,5 +1,7 @@
 //! Opt-in e-mail notes, against a real SMTP server the tests start
-//! (`tests/smtp/sink.py`, aiosmtpd): exactly one note per change reaches it,
+//! (`tests/smtp/sink.py`, aiosmtpd): an address is confirmed before any note
+//! (`confirm.rs`); a walk's observation is noted in its report (`walk.rs`);
+//! exactly one note per change reaches it,
 //! also when it was down while the change happened; the unsubscribe link ends
 //! the notes; an erasure by receipt code removes the address from every file;
 //! and the address is in no log, export, snapshot or staff view.
@@ -12,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+mod confirm;
+mod walk;
 
 /// The SMTP server: a child process on a fixed port (so it can be stopped
 /// and started again), writing each message it accepts into `dir`.
@@ -85,28 +90,38 @@ impl Smtp {
             .collect()
     }
 
-    fn to(&self, address: &str) -> Vec<String> {
+    /// The messages to `address`: its confirmation messages (`true`) or its notes.
+    fn received(&self, address: &str, confirmations: bool) -> Vec<String> {
         let line = format!("X-Envelope-To: {address}\r\n");
         self.messages()
             .into_iter()
-            .filter(|m| m.starts_with(&line))
+            .filter(|m| m.starts_with(&line) && m.contains("/c/") == confirmations)
             .collect()
     }
 
-    /// Waits until `address` has `n` messages, then a while longer to see no more come.
+    /// The notes to `address` (every message but its confirmation).
+    fn to(&self, address: &str) -> Vec<String> {
+        self.received(address, false)
+    }
+
+    /// Waits until `address` has `n` notes, then a while longer to see no more come.
     async fn expect(&self, address: &str, n: usize) -> Vec<String> {
+        self.expect_received(address, n, false).await
+    }
+
+    async fn expect_received(&self, address: &str, n: usize, confirmations: bool) -> Vec<String> {
         let deadline = tokio::time::Instant::now() + WAIT * 2;
-        while self.to(address).len() < n {
+        while self.received(address, confirmations).len() < n {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{address} got {} of {n} notes",
-                self.to(address).len()
+                "{address} got {} of {n} messages",
+                self.received(address, confirmations).len()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let got = self.to(address);
-        assert_eq!(got.len(), n, "exactly {n} notes to {address}");
+        let got = self.received(address, confirmations);
+        assert_eq!(got.len(), n, "exactly {n} messages to {address}");
         got
     }
 }
@@ -138,7 +153,8 @@ async fn ask(c: &mut Client, text: &str) -> (String, u64) {
     )
 }
 
-async fn subscribe(d: &Dialogue, receipt: &str, address: &str) {
+/// Leaves an address for notes on the receipt's question, unconfirmed.
+async fn leave_address(d: &Dialogue, receipt: &str, address: &str) {
     let resp = d
         .endpoint
         .http
@@ -150,15 +166,29 @@ async fn subscribe(d: &Dialogue, receipt: &str, address: &str) {
     assert_eq!(resp.status().as_u16(), 204, "{:?}", resp.text().await);
 }
 
-/// The unsubscribe link's path in a note (`/u/TOKEN`), from its body.
-fn unsubscribe_path(note: &str) -> String {
-    let at = note.find("/u/").expect("an unsubscribe link");
-    let token: String = note[at + 3..]
+/// Leaves an address and confirms it by the link in its one confirmation
+/// message; the confirm link's path.
+async fn subscribe(d: &Dialogue, smtp: &Smtp, receipt: &str, address: &str) -> String {
+    leave_address(d, receipt, address).await;
+    let confirmation = smtp.expect_received(address, 1, true).await.remove(0);
+    let confirm = link_path(&confirmation, "/c/");
+    assert_eq!(post_status(d, &confirm).await, 200, "confirmed");
+    confirm
+}
+
+/// A single-use link's path in a message (`/u/TOKEN`, `/c/TOKEN`), from its body.
+fn link_path(message: &str, prefix: &str) -> String {
+    let at = message.find(prefix).expect("the link");
+    let token: String = message[at + 3..]
         .chars()
         .take_while(char::is_ascii_hexdigit)
         .collect();
     assert_eq!(token.len(), 64, "a 256-bit token");
-    format!("/u/{token}")
+    format!("{prefix}{token}")
+}
+
+fn unsubscribe_path(note: &str) -> String {
+    link_path(note, "/u/")
 }
 
 async fn post_status(d: &Dialogue, path: &str) -> u16 {
@@ -200,8 +230,8 @@ async fn one_note_per_change_reaches_the_smtp_server_also_after_it_was_down() {
     let (r1, q1) = ask(&mut anna, "Varför är Ängsparken mörk på kvällarna?").await;
     let (r2, q2) = ask(&mut anna, "Kan busshållplatsen vid skolan flyttas?").await;
     let (a1, a2) = ("anna.kvall@example.org", "anna.buss@example.org");
-    subscribe(&d, &r1, a1).await;
-    subscribe(&d, &r2, a2).await;
+    subscribe(&d, &smtp, &r1, a1).await;
+    subscribe(&d, &smtp, &r2, a2).await;
 
     // Answered at the meeting: one note, with the receipt and an unsubscribe link.
     ok(
@@ -311,7 +341,7 @@ async fn an_erasure_by_receipt_code_removes_the_address_from_every_file() {
     let mut anna = d.participant().await;
     let (receipt, q) = ask(&mut anna, "Varför är Ängsparken mörk på kvällarna?").await;
     let address = "gunnel.raderasson@example.org";
-    subscribe(&d, &receipt, address).await;
+    leave_address(&d, &receipt, address).await;
     ok(
         &mut moderator,
         json!({"type": "reject", "question_id": q, "expected": "pending", "reason": "off_topic"}),
@@ -370,7 +400,7 @@ async fn no_address_token_or_note_text_reaches_the_logs() {
     let mut anna = d.participant().await;
     let (receipt, q) = ask(&mut anna, "Varför är Ängsparken mörk på kvällarna?").await;
     let address = "ulrika.loggfri@example.org";
-    subscribe(&d, &receipt, address).await;
+    let confirm = subscribe(&d, &smtp, &receipt, address).await;
     ok(
         &mut moderator,
         json!({"type": "approve", "question_id": q, "expected": "pending"}),
@@ -395,81 +425,10 @@ async fn no_address_token_or_note_text_reaches_the_logs() {
         "ulrika",
         "example.org",
         &stop[3..],
+        &confirm[3..],
         secret,
         "Besvarad p",
     ] {
         assert!(!logs.contains(needle), "{needle} in the logs");
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_change_of_an_action_an_observation_led_to_is_one_note() {
-    let smtp_dir = tempfile::tempdir().unwrap();
-    let test = "mail::each_change_of_an_action_an_observation_led_to_is_one_note";
-    let Some(mut smtp) = Smtp::start(smtp_dir.path(), test).await else {
-        return;
-    };
-    let port = smtp.port;
-    let app = TestApp::spawn_with(|s| mail_settings(s, port)).await;
-    let d = app.live_dialogue().await;
-    let mut organizer = crate::walks::organizer_socket(&app, d.id).await;
-    let mut plan = crate::walks::plan([None, None], "", "");
-    plan["type"] = json!("plan_walk");
-    ok(&mut organizer, plan).await;
-    let mut moderator = d.moderator().await;
-    let mut walker = d.participant().await;
-    let ack = ok(
-        &mut walker,
-        json!({"type": "observe", "text": "Lampan i tunneln är trasig", "stop": 1,
-               "category": "lighting", "felt_safety": 2}),
-    )
-    .await;
-    let (receipt, q) = (
-        ack["receipt"].as_str().unwrap().to_string(),
-        ack["question_id"].as_u64().unwrap(),
-    );
-    let address = "walter.tunnel@example.org";
-    subscribe(&d, &receipt, address).await;
-    ok(
-        &mut moderator,
-        json!({"type": "approve", "question_id": q, "expected": "pending"}),
-    )
-    .await;
-    ok(
-        &mut moderator,
-        json!({"type": "create_action", "title": "Byt belysning i tunneln",
-        "observation_ids": [q], "responsible": "Trafikkontoret", "due": "2030-03-31"}),
-    )
-    .await;
-    // Approved and made an action: a change of nothing yet, so no note.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(smtp.to(address).is_empty(), "{:?}", smtp.to(address));
-
-    let status = |to: &str, from: &str, note: &str| {
-        json!({"type": "set_action_status",
-        "action_id": 1, "status": to, "expected": from, "note": note})
-    };
-    ok(&mut moderator, status("planned", "reported", "Beställt")).await;
-    let notes = smtp.expect(address, 1).await;
-    assert!(notes[0].contains(&format!("/r/{receipt}")), "{}", notes[0]);
-    assert!(notes[0].contains("Planerad"), "Swedish first: {}", notes[0]);
-    assert_eq!(app.store.mail_subscription_count().await.unwrap(), 1);
-
-    // The SMTP server is down while the action is done: the note waits and
-    // arrives once, after the server is back; it is the last.
-    smtp.down().await;
-    ok(&mut moderator, status("done", "planned", "Nya armaturer")).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(smtp.to(address).len(), 1);
-    smtp.up().await;
-    let notes = smtp.expect(address, 2).await;
-    // Quoted-printable: soft line breaks joined again.
-    let last = notes[1].replace("=\r\n", "");
-    assert!(last.contains("ny status: Klar."), "{last}");
-    assert!(last.contains("has a new status: Done."), "{last}");
-    assert_eq!(
-        app.store.mail_subscription_count().await.unwrap(),
-        0,
-        "the address goes with the last note"
-    );
 }
