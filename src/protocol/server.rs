@@ -198,7 +198,6 @@ pub struct PostWire<'a> {
     pub text: &'a str,
     pub source: &'a str,
     pub link: Option<&'a str>,
-    /// The data series the post shows as a chart (absent without one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<super::event_parts::PostDataWire>,
     pub author: ActorWire,
@@ -256,7 +255,6 @@ pub struct Snapshot<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<super::pending_page::PendingWire>,
     pub posts: Vec<PostWire<'a>>,
-    /// The post the venue screen shows, if a moderator shows one.
     pub shown_post: Option<u64>,
     pub up_next: Vec<u64>,
     pub now_answering: Option<u64>,
