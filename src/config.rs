@@ -238,6 +238,8 @@ pub struct Limits {
     /// Submissions of one connection that may wait for their answer at once.
     pub in_flight_per_connection: usize,
     pub connections_per_ip: usize,
+    /// Sockets following dialogues without joining (`hello.follow`) per address.
+    pub followers_per_ip: usize,
     pub joins_per_ip_per_minute: u32,
     /// Receipt lookups that find nothing, per address and minute, before lookups are refused.
     pub receipt_misses_per_ip_per_minute: u32,

@@ -198,6 +198,7 @@ fn role_label(role: Role) -> &'static str {
         Role::Panelist => "panelist",
         Role::Participant => "participant",
         Role::Screen => "screen",
+        Role::Follower => "follower",
     }
 }
 

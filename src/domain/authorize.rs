@@ -65,6 +65,9 @@ pub enum Action<'a> {
     /// What the public reads: `GET /d/{code}` and its exports (the record, a walk's
     /// report, GeoJSON, Open311), published photos.
     ReadPublic,
+    /// `hello` with `follow` (a join code) over the WebSocket: the dialogue's
+    /// public events, live, without joining and without a credential.
+    Follow,
     /// `POST /api/receipts/{receipt}/mail`, `DELETE …/mail` and the receipt page's
     /// `POST /r/{receipt}/mail`: leaving or withdrawing an address for e-mail notes
     /// on the receipt's question.
@@ -143,6 +146,8 @@ pub fn allowed(action: Action<'_>) -> Vec<Standing> {
         Action::ViewPhoto => STAFF,
         Action::ModeratePhoto => STAFF,
         Action::ReadPublic => EVERYONE,
+        // What the public page shows, as it happens: whoever may read the page.
+        Action::Follow => EVERYONE,
         // Capabilities: the secret in the path is the credential, whoever sends it.
         Action::ReceiptMail => &[Holder],
         Action::Unsubscribe => &[Holder],
@@ -209,6 +214,7 @@ pub const REST_ACTIONS: [(Action<'static>, &str); 25] = [
     (Action::ViewPhoto, "view_photo"),
     (Action::ModeratePhoto, "moderate_photo"),
     (Action::ReadPublic, "read_public"),
+    (Action::Follow, "follow"),
     (Action::ReceiptMail, "receipt_mail"),
     (Action::Unsubscribe, "unsubscribe"),
     (Action::ConfirmMail, "confirm_mail"),
@@ -255,7 +261,7 @@ mod tests {
         for (action, name) in REST_ACTIONS {
             assert_eq!(
                 may(Stranger, action),
-                action == Action::ReadPublic,
+                matches!(action, Action::ReadPublic | Action::Follow),
                 "{name}"
             );
         }
@@ -281,7 +287,7 @@ mod tests {
             );
             assert_eq!(
                 may(Holder, action),
-                capability || action == Action::ReadPublic,
+                capability || matches!(action, Action::ReadPublic | Action::Follow),
                 "{name}"
             );
             if capability {

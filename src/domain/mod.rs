@@ -48,6 +48,10 @@ pub enum Actor {
     Panelist(Uuid),
     Participant(Uuid),
     Screen(Uuid),
+    /// Someone following a dialogue's public side from its public page without
+    /// joining: no token, sends nothing, not counted as present. The id is the
+    /// connection's own, made up for it and forgotten with it.
+    Follower(Uuid),
 }
 
 impl Actor {
@@ -58,6 +62,7 @@ impl Actor {
             Actor::Panelist(_) => Role::Panelist,
             Actor::Participant(_) => Role::Participant,
             Actor::Screen(_) => Role::Screen,
+            Actor::Follower(_) => Role::Follower,
         }
     }
 
@@ -67,7 +72,8 @@ impl Actor {
             | Actor::Moderator(id)
             | Actor::Panelist(id)
             | Actor::Participant(id)
-            | Actor::Screen(id) => id,
+            | Actor::Screen(id)
+            | Actor::Follower(id) => id,
         }
     }
 
@@ -78,6 +84,7 @@ impl Actor {
             Role::Panelist => Actor::Panelist(id),
             Role::Participant => Actor::Participant(id),
             Role::Screen => Actor::Screen(id),
+            Role::Follower => Actor::Follower(id),
         }
     }
 
@@ -94,6 +101,7 @@ pub enum Role {
     Panelist,
     Participant,
     Screen,
+    Follower,
 }
 
 impl Role {
@@ -105,6 +113,7 @@ impl Role {
             Role::Panelist => "panelist",
             Role::Participant => "participant",
             Role::Screen => "screen",
+            Role::Follower => "follower",
         }
     }
 }

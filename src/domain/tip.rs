@@ -198,7 +198,7 @@ impl Dialogue {
                 .panelists
                 .iter()
                 .any(|p| p.id == *id && self.tip_recipients.contains(&p.kind)),
-            Actor::Participant(_) | Actor::Screen(_) => false,
+            Actor::Participant(_) | Actor::Screen(_) | Actor::Follower(_) => false,
         }
     }
 

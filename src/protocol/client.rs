@@ -59,6 +59,9 @@ pub struct Hello {
     pub ticket: Option<String>,
     /// Needed only with an organizer token, which is not bound to one dialogue.
     pub dialogue_id: Option<Uuid>,
+    /// A join code, instead of `token` and `ticket`: follow the dialogue's
+    /// public side read-only, without joining (role `follower`).
+    pub follow: Option<String>,
     pub resume: Option<Position>,
     pub location: Option<LocationWire>,
 }

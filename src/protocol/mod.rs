@@ -114,7 +114,7 @@ macro_rules! wire_enum {
     };
 }
 
-wire_enum!(RoleWire <=> Role { Organizer, Moderator, Panelist, Participant, Screen });
+wire_enum!(RoleWire <=> Role { Organizer, Moderator, Panelist, Participant, Screen, Follower });
 wire_enum!(PhaseWire <=> Phase { Draft, Open, Live, Closed });
 wire_enum!(LocationWire <=> Location { Remote, InRoom });
 wire_enum!(OriginWire <=> Origin { Remote, InRoom });

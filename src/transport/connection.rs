@@ -4,10 +4,10 @@
 //! the writer drains the outbox in batches (feed, feed, …, flush).
 
 use super::AppState;
+use super::hello::{Session, handshake};
 use super::limits::{ConnectionSlot, TokenBucket};
-use crate::auth::AuthError;
-use crate::domain::{Actor, Location, Role};
-use crate::hub::{DialogueHandle, Join, Outbox, Reply, Submission};
+use crate::domain::{Actor, Role};
+use crate::hub::{Join, Outbox, Reply, Submission};
 use crate::protocol::{
     self, ClientMessage, ClientMsgId, CloseCode, ErrorCode, ErrorWire, ServerMessage,
 };
@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio_util::task::AbortOnDropHandle;
 
 type Sink = SplitSink<WebSocket, Message>;
-type Stream = SplitStream<WebSocket>;
+pub(super) type Stream = SplitStream<WebSocket>;
 
 pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) {
     let (mut sink, mut stream) = socket.split();
@@ -39,7 +39,7 @@ pub async fn run(socket: WebSocket, state: AppState, slot: Arc<ConnectionSlot>) 
             return;
         }
     };
-    if session.actor.role() == Role::Participant {
+    if matches!(session.actor.role(), Role::Participant | Role::Follower) {
         return serve(sink, stream, state, session, slot).await;
     }
     // Staff and screens are few, and every participant waits on what they send:
@@ -144,161 +144,6 @@ async fn linger(stream: &mut Stream) {
         }
     })
     .await;
-}
-
-/// What the `hello` established; not the hello itself, so the token is not kept
-/// for the connection's life.
-struct Session {
-    actor: crate::domain::Actor,
-    /// The participant's token marks it a burst identity (`auth::Claims::burst`).
-    burst: bool,
-    /// The client's address, against which wrong room codes count.
-    ip: std::net::IpAddr,
-    location: Location,
-    resume: Option<protocol::Position>,
-    dialogue: DialogueHandle,
-    /// The session that opened this socket (staff and invitees): it closes
-    /// when the session ends or no longer gives a part in the dialogue.
-    revocable: Option<crate::store::SessionRecord>,
-}
-
-type Refused = (CloseCode, Option<ErrorWire>);
-
-/// The first message must be a valid `hello` with a token for this dialogue.
-async fn handshake(
-    state: &AppState,
-    stream: &mut Stream,
-    ip: std::net::IpAddr,
-) -> Result<Session, Refused> {
-    let timeout = Duration::from_secs(state.settings.limits.hello_timeout_secs);
-    // RFC 6455 allows control frames at any time: a ping or pong before the hello
-    // is answered by the WebSocket layer and skipped here, within the same deadline.
-    let first = tokio::time::timeout(timeout, async {
-        loop {
-            match stream.next().await {
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => return other,
-            }
-        }
-    });
-    let first = match first.await {
-        Err(_) => return Err((CloseCode::HelloTimeout, None)),
-        Ok(None) => return Err((CloseCode::GoingAway, None)),
-        Ok(Some(Err(e))) => return Err((read_error_code(&e), None)),
-        Ok(Some(Ok(msg))) => msg,
-    };
-    let bad_hello = |message: &str| {
-        (
-            CloseCode::BadHello,
-            Some(ErrorWire::new(ErrorCode::BadRequest, message, None)),
-        )
-    };
-    let Message::Text(text) = first else {
-        return Err(bad_hello("the first message must be a hello text frame"));
-    };
-    let hello = match protocol::decode(&text) {
-        Ok(ClientMessage::Hello(h)) => h,
-        Ok(_) => return Err(bad_hello("the first message must be hello")),
-        Err(e) => {
-            return Err((
-                CloseCode::BadHello,
-                Some(ErrorWire::new(e.code, e.message, None)),
-            ));
-        }
-    };
-    if hello.v != protocol::PROTOCOL_VERSION {
-        return Err(bad_hello("unsupported protocol version"));
-    }
-    let unauthorized = |e: AuthError| {
-        (
-            CloseCode::Unauthorized,
-            Some(ErrorWire::new(ErrorCode::Unauthorized, e.to_string(), None)),
-        )
-    };
-    let (actor, dialogue_id, revocable, burst) = match hello.ticket.as_deref() {
-        Some(ticket) => {
-            let (actor, dialogue, session) = by_ticket(state, ticket, hello.dialogue_id).await?;
-            (actor, dialogue, session, false)
-        }
-        None => {
-            // A bearer token is a participant's; staff and invitees open with a ticket.
-            let claims = state.tokens.verify(&hello.token).map_err(unauthorized)?;
-            let actor = claims.actor();
-            let dialogue_id = match (claims.dlg, hello.dialogue_id, actor.role()) {
-                (Some(bound), Some(asked), _) if bound != asked => {
-                    return Err(unauthorized(AuthError::Invalid));
-                }
-                (Some(bound), _, Role::Participant) => bound,
-                _ => return Err(unauthorized(AuthError::Invalid)),
-            };
-            (actor, dialogue_id, None, claims.burst)
-        }
-    };
-    let not_found = || {
-        (
-            CloseCode::NotFound,
-            Some(ErrorWire::new(
-                ErrorCode::NotFound,
-                "no such dialogue",
-                None,
-            )),
-        )
-    };
-    let dialogue = match state.registry.get(dialogue_id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return Err(not_found()),
-        Err(e) => {
-            tracing::error!(error = %e, "store error during hello");
-            return Err(storage_unavailable());
-        }
-    };
-    Ok(Session {
-        actor,
-        burst,
-        ip,
-        location: hello.location.map(Into::into).unwrap_or_default(),
-        resume: hello.resume,
-        dialogue,
-        revocable,
-    })
-}
-
-/// The store failed during `hello`: the client reconnects (`CloseCode::Restarting`).
-fn storage_unavailable() -> Refused {
-    let error = ErrorWire::new(ErrorCode::Unavailable, "storage is unavailable", None);
-    (CloseCode::Restarting, Some(error))
-}
-
-/// A `hello` with a ticket: the session behind it, and what it gives in the
-/// dialogue the ticket is for (the authorization table says, not the ticket).
-async fn by_ticket(
-    state: &AppState,
-    ticket: &str,
-    asked: Option<uuid::Uuid>,
-) -> Result<(Actor, uuid::Uuid, Option<crate::store::SessionRecord>), Refused> {
-    let refused = |message: &str| {
-        (
-            CloseCode::Unauthorized,
-            Some(ErrorWire::new(ErrorCode::Unauthorized, message, None)),
-        )
-    };
-    let unavailable = |_| storage_unavailable();
-    let Some((principal, session, dialogue)) = crate::identity::redeem_ticket(state, ticket)
-        .await
-        .map_err(unavailable)?
-    else {
-        return Err(refused("the ticket is unknown, used or expired"));
-    };
-    if asked.is_some_and(|a| a != dialogue) {
-        return Err(refused("the ticket is for another dialogue"));
-    }
-    let standing = crate::identity::standing_in(state, &principal, dialogue)
-        .await
-        .map_err(unavailable)?;
-    let actor = standing
-        .actor(principal.id())
-        .ok_or_else(|| refused("you have no part in this dialogue"))?;
-    Ok((actor, dialogue, Some(session)))
 }
 
 /// Reads until the client leaves (`None`) or must be closed (`Some(code)`).
@@ -406,6 +251,17 @@ async fn handle_text(
         Ok(Some(Err((id, order, after)))) => {
             let asked = (id, order, after);
             pending_page(state, session, outbox, asked).await
+        }
+        // A follower only reads: what it sends never reaches the dialogue's task.
+        Ok(Some(Ok((key, command)))) if session.following.is_some() => {
+            refused(state, session, command.name());
+            let message = "a follower only reads; join to take part";
+            push_error(
+                outbox,
+                ErrorCode::Forbidden,
+                message,
+                Some(key.as_str().into()),
+            );
         }
         Ok(Some(Ok((key, command @ crate::domain::Command::EnterRoom { .. })))) => {
             use crate::domain::authorize::{Action, role_may};
@@ -520,7 +376,7 @@ fn push_error(outbox: &Outbox, code: ErrorCode, message: &str, id: Option<String
 
 /// The close code for a failed read, from the kind of the WebSocket layer's error
 /// (axum wraps tungstenite's error as its source).
-fn read_error_code(e: &axum::Error) -> CloseCode {
+pub(super) fn read_error_code(e: &axum::Error) -> CloseCode {
     use tokio_tungstenite::tungstenite::Error;
     match std::error::Error::source(e).and_then(|s| s.downcast_ref::<Error>()) {
         Some(Error::Capacity(_)) => CloseCode::TooBig,

@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 /// IPv6 per /64).
 pub struct AddressLimits {
     connections: DashMap<IpAddr, usize>,
+    followers: Arc<DashMap<IpAddr, usize>>,
     joins: PerMinute,
     receipt_misses: PerMinute,
     code_misses: PerMinute,
     room_code_misses: PerMinute,
     bursts: BurstJoins,
     max_connections: usize,
+    max_followers: usize,
 }
 
 /// The identities each address created lately, to tell a burst (`stuffing.burst_joins`
@@ -109,11 +111,38 @@ impl ConnectionSlot {
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        self.limits.connections.remove_if_mut(&self.ip, |_, n| {
-            *n -= 1;
-            *n == 0
-        });
+        release(&self.limits.connections, self.ip);
     }
+}
+
+/// Holds one follower slot of an address (`limits.followers_per_ip`).
+pub struct FollowerSlot {
+    followers: Arc<DashMap<IpAddr, usize>>,
+    ip: IpAddr,
+}
+
+impl Drop for FollowerSlot {
+    fn drop(&mut self) {
+        release(&self.followers, self.ip);
+    }
+}
+
+/// Gives one slot of `ip` back, forgetting the address at none.
+fn release(counts: &DashMap<IpAddr, usize>, ip: IpAddr) {
+    counts.remove_if_mut(&ip, |_, n| {
+        *n -= 1;
+        *n == 0
+    });
+}
+
+/// Takes one slot of `ip` if it holds fewer than `max`.
+fn take(counts: &DashMap<IpAddr, usize>, ip: IpAddr, max: usize) -> bool {
+    let mut n = counts.entry(ip).or_insert(0);
+    if *n >= max {
+        return false;
+    }
+    *n += 1;
+    true
 }
 
 impl AddressLimits {
@@ -130,19 +159,25 @@ impl AddressLimits {
                 window: Duration::from_secs(stuffing.burst_window_secs),
             },
             max_connections: limits.connections_per_ip,
+            followers: Arc::default(),
+            max_followers: limits.followers_per_ip,
         }
     }
 
     /// A connection slot of the client's address (an IPv6 client's /64).
     pub fn connect(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
         let ip = limit_key(ip);
-        let mut n = self.connections.entry(ip).or_insert(0);
-        if *n >= self.max_connections {
-            return None;
-        }
-        *n += 1;
-        Some(ConnectionSlot {
+        take(&self.connections, ip, self.max_connections).then(|| ConnectionSlot {
             limits: self.clone(),
+            ip,
+        })
+    }
+
+    /// A follower slot of the client's address, held while the socket follows.
+    pub fn follow(&self, ip: IpAddr) -> Option<FollowerSlot> {
+        let ip = limit_key(ip);
+        take(&self.followers, ip, self.max_followers).then(|| FollowerSlot {
+            followers: self.followers.clone(),
             ip,
         })
     }

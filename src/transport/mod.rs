@@ -6,6 +6,7 @@ mod client_addr;
 mod connection;
 mod district_posts;
 mod error;
+mod hello;
 mod invitations;
 mod join_code;
 mod limits;

@@ -11,7 +11,7 @@
 
 use crate::harness::{Client, TestApp, grant, report};
 use dialoghub::domain::access::Standing;
-use dialoghub::domain::authorize::{Action, may};
+use dialoghub::domain::authorize::{Action, may, role_may};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -588,6 +588,47 @@ async fn every_endpoint_and_action_answers_each_standing_as_the_table_says() {
         if socket.ever_saw(TIP_MARK) && !may(person.standing[0], Action::ViewStaff) {
             // Tip recipients on the panel are chosen per dialogue; none is set here.
             failures.push(format!("{}'s socket got the tip", person.label));
+        }
+    }
+    // Following (`hello` with `follow`): the socket carries no credential, so
+    // whoever opens it stands as a stranger to the table, towards each of the
+    // three dialogues. A follower's socket may send nothing, and gets neither
+    // the room code nor the tip.
+    for (where_, d) in targets {
+        let hello = json!({"type": "hello", "v": 1, "follow": code_of(&app, &muni, d).await});
+        let mut socket = Client::connect_with_hello(&app.endpoint.ws, hello).await;
+        let first = socket.wait_for("welcome or error", |_| true).await;
+        cells += 1;
+        let followed = first["type"] == "welcome";
+        if followed != may(Stranger, Action::Follow) {
+            failures.push(format!("following {where_} gave {first}"));
+        }
+        if !followed {
+            continue;
+        }
+        socket.welcome = first;
+        let role = dialoghub::domain::Role::Follower;
+        for message in &messages {
+            let decoded = dialoghub::protocol::decode(&message.to_string()).unwrap();
+            let expected = match decoded.into_command(500).unwrap() {
+                Some((_, command)) => role_may(role, Action::Submit(&command)),
+                None => role_may(role, Action::ReadPending),
+            };
+            let reply = socket.submit(message.clone()).await;
+            cells += 1;
+            if expected == (reply["code"] == "forbidden") {
+                failures.push(format!(
+                    "a follower of {where_} sent {}: {reply}",
+                    message["type"]
+                ));
+            }
+        }
+        cells += 1;
+        if socket.ever_saw(r#""type":"room_code""#) != role_may(role, Action::SeeRoomCode) {
+            failures.push(format!("a follower of {where_} got the room code"));
+        }
+        if socket.ever_saw(TIP_MARK) {
+            failures.push(format!("a follower of {where_} got the tip"));
         }
     }
     report(&format!("authorization matrix: {cells} cells"));

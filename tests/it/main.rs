@@ -48,6 +48,7 @@ mod tips;
 mod trace_logs;
 mod upgrade;
 mod votes;
+mod walk_follow;
 mod walk_photos;
 mod walk_report;
 mod walks;

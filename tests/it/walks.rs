@@ -37,7 +37,7 @@ pub(crate) fn plan(leaders: [Option<Uuid>; 2], before: &str, after: &str) -> Val
     })
 }
 
-async fn ok(c: &mut Client, msg: Value) -> Value {
+pub(crate) async fn ok(c: &mut Client, msg: Value) -> Value {
     let ack = c.submit(msg.clone()).await;
     assert_eq!(ack["type"], "ack", "{msg} -> {ack}");
     ack
@@ -49,7 +49,7 @@ async fn refused(c: &mut Client, msg: Value, code: &str) {
 }
 
 /// A participant joined by code from where they are, connected.
-async fn walker(e: &Endpoint, code: &str, location: &str) -> Client {
+pub(crate) async fn walker(e: &Endpoint, code: &str, location: &str) -> Client {
     walker_with_token(e, code, location).await.1
 }
 
@@ -72,7 +72,7 @@ async fn walker_with_token(e: &Endpoint, code: &str, location: &str) -> (String,
 }
 
 /// A client that said its own hello, once the welcome and snapshot are in.
-async fn greeted(mut c: Client) -> Client {
+pub(crate) async fn greeted(mut c: Client) -> Client {
     c.welcome = c.wait_for("welcome", |v| v["type"] == "welcome").await;
     c.epoch = c.welcome["epoch"].as_u64().unwrap();
     let snapshot = c.wait_for("snapshot", |v| v["type"] == "snapshot").await;
@@ -126,7 +126,7 @@ pub(crate) async fn organizer_socket(app: &TestApp, dialogue: Uuid) -> Client {
     .await
 }
 
-async fn meeting_code(app: &TestApp, title: &str) -> String {
+pub(crate) async fn meeting_code(app: &TestApp, title: &str) -> String {
     let (status, made) = app
         .endpoint
         .post("/api/dialogues", &app.organizer, json!({"title": title}))
@@ -136,7 +136,7 @@ async fn meeting_code(app: &TestApp, title: &str) -> String {
 }
 
 /// Creates the walk over REST (`kind: walk` with its plan), refusing bad ones first.
-async fn create_walk(app: &TestApp, before: &str, after: &str) -> Dialogue {
+pub(crate) async fn create_walk(app: &TestApp, before: &str, after: &str) -> Dialogue {
     let e = &app.endpoint;
     let title = "Trygghetsvandring Fruängen";
     let (status, body) = e

@@ -26,8 +26,10 @@ const FATAL_CLOSE = new Set([1009, 4400, 4401, 4403, 4404, 4410]);
  * 'connecting' | 'open' | 'reconnecting' | 'closed'.
  */
 export class Connection {
-  constructor({ token, ticket, dialogueId, location, onMessage, onState, pendingKey }) {
+  constructor({ token, ticket, follow, dialogueId, location, onMessage, onState, pendingKey }) {
     this.token = token;
+    // A follower: the join code it follows, read-only, without joining.
+    this.follow = follow;
     // Staff: a function that fetches a fresh single-use ticket for each socket.
     this.ticket = ticket;
     this.dialogueId = dialogueId;
@@ -86,7 +88,10 @@ export class Connection {
     this.ws = ws;
     this.welcomed = false;
     ws.onopen = () => {
-      const hello = ticket ? { type: 'hello', v: 1, ticket } : { type: 'hello', v: 1, token: this.token };
+      const hello = { type: 'hello', v: 1 };
+      if (ticket) hello.ticket = ticket;
+      else if (this.follow) hello.follow = this.follow;
+      else hello.token = this.token;
       if (this.position) hello.resume = this.position;
       if (this.location) hello.location = this.location;
       if (this.dialogueId) hello.dialogue_id = this.dialogueId;

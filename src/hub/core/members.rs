@@ -22,7 +22,10 @@ impl DialogueCore {
                 return;
             }
         }
-        let public_reader = matches!(j.actor, Actor::Participant(_) | Actor::Screen(_));
+        let public_reader = matches!(
+            j.actor,
+            Actor::Participant(_) | Actor::Screen(_) | Actor::Follower(_)
+        );
         if public_reader && self.dialogue.phase == Phase::Draft {
             let _ = j.reply.send(Err(CloseCode::NotFound));
             return;

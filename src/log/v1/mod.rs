@@ -28,7 +28,8 @@ macro_rules! stored_names {
     };
 }
 
-stored_names!(RoleV1 for Role: Organizer, Moderator, Panelist, Participant, Screen);
+// A follower never causes an event; its name is here because every role has one.
+stored_names!(RoleV1 for Role: Organizer, Moderator, Panelist, Participant, Screen, Follower);
 stored_names!(PhaseV1 for Phase: Draft, Open, Live, Closed);
 stored_names!(OriginV1 for Origin: Remote, InRoom);
 stored_names!(KindV1 for PanelKind: Politician, Police, Staff, Other);

@@ -21,6 +21,7 @@ mod mail_notes;
 mod public_page;
 mod receipt_lookup;
 mod walk;
+mod walk_live;
 
 pub use charts::{dialogue_chart, district_chart};
 pub use district::district_page;
@@ -54,6 +55,12 @@ use std::net::SocketAddr;
 const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// A walk's page before the walk is over also runs its one script, which
+/// follows the walk over a socket to this server (`walk_live.rs`).
+const FOLLOW_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     script-src 'self'; connect-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 /// Makes something of a published dialogue in one read; a draft is not found.
 /// Returns the dialogue's join code with it (for links and file names).
 /// A code that finds nothing (or a draft) counts against the address.
@@ -77,11 +84,15 @@ fn restarting() -> ApiError {
 }
 
 fn html(body: String) -> Response {
+    html_with(body, POLICY)
+}
+
+fn html_with(body: String, policy: &'static str) -> Response {
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(POLICY),
+        HeaderValue::from_static(policy),
     );
     // The language follows the browser's Accept-Language when the address names none.
     h.insert(header::VARY, HeaderValue::from_static("accept-language"));
@@ -202,7 +213,7 @@ pub async fn public_page(
     let lang = Lang::of(&q, &headers);
     // A walk's page is its report.
     if let Some(page) = walk::walk_page(&state, peer, &caller, &code, lang).await? {
-        return Ok(html(page));
+        return Ok(html_with(page, FOLLOW_POLICY));
     }
     let base = public_url(&state).to_string();
     let tz = lang::zone(&state);

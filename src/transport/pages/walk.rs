@@ -78,7 +78,13 @@ fn category_name<'a>(lang: &Lang, sv: &'a str, en: &'a str) -> &'a str {
 
 /// The report as a page: route and stops, each stop's approved observations by
 /// category (with photos), the felt-safety average, and every action's history.
-pub(super) fn walk_html(r: &WalkReport<'_>, lang: &Lang, tz: chrono_tz::Tz) -> String {
+/// Before the walk is over, the page opens with its live part (`walk_live.rs`).
+pub(super) fn walk_html(
+    r: &WalkReport<'_>,
+    lang: &Lang,
+    tz: chrono_tz::Tz,
+    livestream: &str,
+) -> String {
     let mut out = String::new();
     head(&mut out, lang, r.title);
     let _ = write!(
@@ -91,6 +97,9 @@ pub(super) fn walk_html(r: &WalkReport<'_>, lang: &Lang, tz: chrono_tz::Tz) -> S
             "walk_status_ongoing"
         })
     );
+    if !r.is_final {
+        super::walk_live::live_html(&mut out, r, lang, livestream);
+    }
     // Route: each group's stops in order.
     let _ = write!(
         out,
@@ -463,8 +472,8 @@ pub(super) async fn walk_page(
     lang: Lang,
 ) -> Result<Option<String>, ApiError> {
     let tz = super::lang::zone(state);
-    let (_, page) = read_walk(state, peer, caller, code, move |_, p| {
-        walk_html(&walk_report(p), &lang, tz)
+    let (_, page) = read_walk(state, peer, caller, code, move |d, p| {
+        walk_html(&walk_report(p), &lang, tz, &d.info.livestream_url)
     })
     .await?;
     Ok(page)
