@@ -58,24 +58,8 @@ function render() {
   }));
 }
 
-/**
- * A photo is published beside the log, so its public path is read from the
- * report when an observation with a photo arrives; a moment later and at a
- * random time, so a crowd of followers does not ask at once.
- */
-let photoTimer = null;
-function loadPhotos() {
-  clearTimeout(photoTimer);
-  photoTimer = setTimeout(async () => {
-    try {
-      const report = await fetch(`/d/${words.code}/report.json`, { cache: 'no-store' }).then((r) => (r.ok ? r.json() : null));
-      for (const o of report?.observations || []) if (o.photo) photos.set(o.id, o.photo);
-      render();
-    } catch {
-      /* the list serves without photos */
-    }
-  }, 1000 + Math.random() * 2000);
-}
+/** Where a published (blurred) photo is public (`photo_published`, protocol 4.34). */
+const photoPath = (publishedId) => `/d/${words.code}/photos/${publishedId}.jpg`;
 
 function onMessage(msg) {
   if (msg.type === 'snapshot') {
@@ -85,8 +69,9 @@ function onMessage(msg) {
     walk.observations = new Map(w.observations.map((o) => [o.question_id, o]));
     texts.clear();
     for (const q of msg.questions) texts.set(q.id, q.text);
+    photos.clear();
+    for (const p of w.photos || []) if (p.published_id) photos.set(p.question_id, photoPath(p.published_id));
     render();
-    if (w.observations.some((o) => o.photo)) loadPhotos();
     return;
   }
   if (msg.type !== 'event') return;
@@ -113,7 +98,10 @@ function onMessage(msg) {
       walk.observations.set(e.observation.question_id, e.observation);
       render();
       announce(fill(words.newObservation, { line: `${observationLine(e.observation)}: ${e.question.text}` }));
-      if (e.observation.photo) loadPhotos();
+      break;
+    case 'photo_published':
+      photos.set(e.question_id, photoPath(e.published_id));
+      render();
       break;
     default:
       break;
