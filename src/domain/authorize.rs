@@ -191,7 +191,7 @@ pub fn role_of(standing: Standing) -> Option<Role> {
 
 /// Every action but commands with its name, for the printed table and the
 /// matrix test (REST, and the WebSocket's `read_pending` and `room_code`).
-pub const REST_ACTIONS: [(Action<'static>, &str); 25] = [
+pub const REST_ACTIONS: [(Action<'static>, &str); 26] = [
     (Action::CreateDialogue, "create_dialogue"),
     (Action::ListDialogues, "list_dialogues"),
     (Action::ManageStaff, "manage_staff"),
