@@ -184,17 +184,24 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+/// A server whose SQLite files are in `data`, where a test can search them;
+/// `tweak` changes the rest of its settings. Also gives the store's URL.
+pub async fn app_on_files(data: &Path, tweak: impl FnOnce(&mut Settings)) -> (TestApp, String) {
+    let url = format!("sqlite://{}", data.join("dialoghub.db").display());
+    let app = TestApp::spawn_with(|s| {
+        s.server.data_dir = data.to_path_buf();
+        s.store.url = url.clone();
+        tweak(s);
+    })
+    .await;
+    (app, url)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_erasure_and_retention_leave_nothing_in_any_file() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let url = format!("sqlite://{}", data.join("dialoghub.db").display());
-    let (dir, store_url) = (data.clone(), url.clone());
-    let app = TestApp::spawn_with(move |s| {
-        s.server.data_dir = dir;
-        s.store.url = store_url;
-    })
-    .await;
+    let (app, url) = app_on_files(&data, |_| {}).await;
     let d = app.live_dialogue().await;
     let planted = meeting(&d).await;
     // Before: the texts are on disk (the search is not blind).

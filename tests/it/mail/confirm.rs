@@ -77,15 +77,8 @@ async fn no_note_reaches_an_address_before_its_confirmation_link_is_used() {
 async fn an_unconfirmed_address_is_gone_from_every_file_after_the_retention_run() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let url = format!("sqlite://{}", data.join("dialoghub.db").display());
-    let (dir, store_url) = (data.clone(), url.clone());
     // Mail is on, towards a port nobody listens on: the confirmation waits.
-    let app = TestApp::spawn_with(move |s| {
-        s.server.data_dir = dir;
-        s.store.url = store_url;
-        mail_settings(s, 9);
-    })
-    .await;
+    let (app, _) = crate::erasure_on_disk::app_on_files(&data, |s| mail_settings(s, 9)).await;
     let d = app.live_dialogue().await;
     let mut anna = d.participant().await;
     let (receipt, _) = ask(&mut anna, "Varför är Ängsparken mörk på kvällarna?").await;

@@ -327,15 +327,8 @@ async fn one_note_per_change_reaches_the_smtp_server_also_after_it_was_down() {
 async fn an_erasure_by_receipt_code_removes_the_address_from_every_file() {
     let root = tempfile::tempdir().unwrap();
     let data = root.path().join("data");
-    let url = format!("sqlite://{}", data.join("dialoghub.db").display());
-    let (dir, store_url) = (data.clone(), url.clone());
     // Mail is on, towards a port nobody listens on: the notes wait in the outbox.
-    let app = TestApp::spawn_with(move |s| {
-        s.server.data_dir = dir;
-        s.store.url = store_url;
-        mail_settings(s, 9);
-    })
-    .await;
+    let (app, _) = crate::erasure_on_disk::app_on_files(&data, |s| mail_settings(s, 9)).await;
     let d = app.live_dialogue().await;
     let mut moderator = d.moderator().await;
     let mut anna = d.participant().await;

@@ -3,7 +3,15 @@
 //! is noted in the walk's report, and its note and receipt say so in Swedish
 //! and English, not that it was "not reached".
 
-use super::{Client, Duration, Smtp, TestApp, json, mail_settings, ok, subscribe};
+use super::{Client, Dialogue, Duration, Smtp, TestApp, json, mail_settings, ok, subscribe};
+
+/// Makes the live dialogue `d` a walk: the organizer plans its route over the socket.
+async fn plan_walk(app: &TestApp, d: &Dialogue) {
+    let mut organizer = crate::walks::organizer_socket(app, d.id).await;
+    let mut plan = crate::walks::plan([None, None], "", "");
+    plan["type"] = json!("plan_walk");
+    ok(&mut organizer, plan).await;
+}
 
 /// Observes at a stop of the walk; the receipt and the question id.
 async fn observe(c: &mut Client, text: &str, stop: u32) -> (String, u64) {
@@ -29,10 +37,7 @@ async fn an_observation_without_an_action_is_noted_in_the_walk_report_when_the_w
     let port = smtp.port;
     let app = TestApp::spawn_with(|s| mail_settings(s, port)).await;
     let d = app.live_dialogue().await;
-    let mut organizer = crate::walks::organizer_socket(&app, d.id).await;
-    let mut plan = crate::walks::plan([None, None], "", "");
-    plan["type"] = json!("plan_walk");
-    ok(&mut organizer, plan).await;
+    plan_walk(&app, &d).await;
     let mut moderator = d.moderator().await;
     let mut walker = d.participant().await;
     let (acted_on, q1) = observe(&mut walker, "Lampan i tunneln är trasig", 1).await;
@@ -100,10 +105,7 @@ async fn each_change_of_an_action_an_observation_led_to_is_one_note() {
     let port = smtp.port;
     let app = TestApp::spawn_with(|s| mail_settings(s, port)).await;
     let d = app.live_dialogue().await;
-    let mut organizer = crate::walks::organizer_socket(&app, d.id).await;
-    let mut plan = crate::walks::plan([None, None], "", "");
-    plan["type"] = json!("plan_walk");
-    ok(&mut organizer, plan).await;
+    plan_walk(&app, &d).await;
     let mut moderator = d.moderator().await;
     let mut walker = d.participant().await;
     let (receipt, q) = observe(&mut walker, "Lampan i tunneln är trasig", 1).await;
