@@ -110,6 +110,10 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
             "DIALOGHUB_LIMITS__MESSAGES_BURST",
             "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_PARTICIPANT",
             "DIALOGHUB_LIMITS__PENDING_QUESTIONS_PER_DIALOGUE",
+            // Each participant joins from its own loopback address
+            // (`util::participant_addr`); a flood comes from 127.0.0.1 alone.
+            "DIALOGHUB_LIMITS__CONNECTIONS_PER_IP",
+            "DIALOGHUB_LIMITS__JOINS_PER_IP_PER_MINUTE",
         ]
         .map(|k| (k, String::new()))
         .to_vec()

@@ -292,7 +292,28 @@ pub async fn http_json(
     body: Option<&serde_json::Value>,
     headers: &[(&str, &str)],
 ) -> Result<(u16, serde_json::Value), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
+    http_json_from(None, port, method, path, body, headers).await
+}
+
+/// The loopback address participant `i` of a meeting joins from: each its own
+/// (127.0.x.y, 62,500 of them), as remote participants are on their own
+/// connections at home. A join from 127.0.0.1, the default source, is one
+/// address for all: the flood's, as the server's per-address counts see it.
+pub fn participant_addr(i: usize) -> std::net::Ipv4Addr {
+    let i = i % 62_500;
+    std::net::Ipv4Addr::new(127, 0, 1 + (i / 250) as u8, 1 + (i % 250) as u8)
+}
+
+/// `http_json` from the source address `from` (127.0.0.1 when `None`).
+pub async fn http_json_from(
+    from: Option<std::net::Ipv4Addr>,
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Result<(u16, serde_json::Value), String> {
+    let mut stream = connect_from(from, port)
         .await
         .map_err(|e| format!("connect: {e}"))?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -388,7 +409,29 @@ pub fn small_config() -> WebSocketConfig {
 }
 
 pub async fn dial(port: u16, path: &str) -> Result<Ws, String> {
-    let stream = TcpStream::connect(("127.0.0.1", port))
+    dial_from(None, port, path).await
+}
+
+/// Connects to the server on 127.0.0.1 from the source address `from`
+/// (127.0.0.1 when `None`): all of 127.0.0.0/8 is this machine's loopback.
+async fn connect_from(from: Option<std::net::Ipv4Addr>, port: u16) -> std::io::Result<TcpStream> {
+    match from {
+        None => TcpStream::connect(("127.0.0.1", port)).await,
+        Some(addr) => {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind((addr, 0).into())?;
+            socket.connect(([127, 0, 0, 1], port).into()).await
+        }
+    }
+}
+
+/// `dial` from the source address `from`.
+pub async fn dial_from(
+    from: Option<std::net::Ipv4Addr>,
+    port: u16,
+    path: &str,
+) -> Result<Ws, String> {
+    let stream = connect_from(from, port)
         .await
         .map_err(|e| format!("connect: {}", e.kind()))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;

@@ -582,11 +582,15 @@ async fn dh_connect(
     resume: Option<(u64, u64)>,
 ) -> Result<(Ws, String, Welcome), String> {
     let dh = spec.dh_for(i).ok_or("no dialoghub spec")?;
+    // Each participant from its own address, as from home: none is a burst
+    // identity, and no per-address limit is shared.
+    let from = Some(util::participant_addr(spec.first + i));
     let token = if let Some(token) = token {
         token
     } else if dh.rest_join {
         let body = serde_json::json!({ "code": dh.code });
-        let (status, v) = util::http_json(spec.port, "POST", "/api/join", Some(&body), &[]).await?;
+        let (status, v) =
+            util::http_json_from(from, spec.port, "POST", "/api/join", Some(&body), &[]).await?;
         if status != 200 {
             return Err(format!("join HTTP {status}"));
         }
@@ -594,7 +598,7 @@ async fn dh_connect(
     } else {
         util::mint(&dh.secret, "participant", Some(dh.dialogue_id))
     };
-    let mut ws = util::dial(spec.port, "/ws").await?;
+    let mut ws = util::dial_from(from, spec.port, "/ws").await?;
     let mut hello = serde_json::json!({ "type": "hello", "v": 1, "token": token });
     if let Some((epoch, seq)) = resume {
         hello["resume"] = serde_json::json!({ "epoch": epoch, "seq": seq });
