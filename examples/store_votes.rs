@@ -54,6 +54,7 @@ async fn main() {
                 question: QuestionId(1 + (n % 20) as u64),
                 participant: voter,
                 on: (b + i) % 3 != 0,
+                burst: false,
             });
             let key = format!("v{n}");
             acks.push(SavedAck {

@@ -129,12 +129,12 @@ fn pseudonymise(
             *changed = true;
         }
     }
-    for (_, p) in &record.votes {
+    for (_, p, _) in &record.votes {
         if who(p) {
             to(p);
         }
     }
-    for (_, p, _) in &record.poll_answers {
+    for (_, p, _, _) in &record.poll_answers {
         if who(p) {
             to(p);
         }

@@ -46,6 +46,9 @@ pub struct VoteChange {
     pub question: QuestionId,
     pub participant: Uuid,
     pub on: bool,
+    /// Set by a burst identity (`Dialogue::is_burst`): stored with the vote, so
+    /// the flag is known again after a restart and on every node.
+    pub burst: bool,
 }
 
 /// What a command decided: events for the log, vote changes and poll answers beside it.
@@ -185,6 +188,14 @@ impl Dialogue {
     /// Votes on a question that the public can see, as shown in tallies.
     pub fn tally(&self, id: QuestionId) -> usize {
         self.votes.get(&id).map_or(0, HashSet::len)
+    }
+
+    /// How many of a question's votes are from burst identities (`is_burst`):
+    /// counted in `tally` too, and shown beside it to staff and in the record.
+    pub fn burst_tally(&self, id: QuestionId) -> usize {
+        self.votes.get(&id).map_or(0, |voters| {
+            voters.iter().filter(|p| self.is_burst(**p)).count()
+        })
     }
 
     /// Whether what `participant` asked, voted and answered is flagged as from a

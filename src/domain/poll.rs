@@ -52,11 +52,15 @@ pub struct Poll {
     pub closed_results: Option<PollResults>,
 }
 
-/// Answers per option and the number of participants who answered.
+/// Answers per option and the number of participants who answered; of them,
+/// those from burst identities (`Dialogue::is_burst`), counted in the totals too.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollResults {
     pub counts: Vec<u64>,
     pub respondents: u64,
+    /// Per option, the answers from burst identities (empty: none).
+    pub burst_counts: Vec<u64>,
+    pub burst_respondents: u64,
 }
 
 /// One participant's answer set (empty: the answer is withdrawn).
@@ -65,6 +69,8 @@ pub struct PollAnswer {
     pub poll: PollId,
     pub participant: Uuid,
     pub choices: Vec<u16>,
+    /// Given by a burst identity: stored with the answer, like a vote's flag.
+    pub burst: bool,
 }
 
 /// The options of a 1-5 scale.
@@ -98,19 +104,32 @@ impl Poll {
     }
 }
 
-/// Counts the answers held now.
-pub fn count(poll: &Poll, answers: Option<&HashMap<Uuid, Vec<u16>>>) -> PollResults {
+/// Counts the answers held now, and apart those of whom `is_burst` says so.
+pub fn count(
+    poll: &Poll,
+    answers: Option<&HashMap<Uuid, Vec<u16>>>,
+    is_burst: impl Fn(Uuid) -> bool,
+) -> PollResults {
     let mut results = PollResults {
         counts: vec![0; poll.options.len()],
-        respondents: 0,
+        ..PollResults::default()
     };
-    for choices in answers.into_iter().flat_map(HashMap::values) {
+    for (participant, choices) in answers.into_iter().flatten() {
         if choices.is_empty() {
             continue;
         }
+        let burst = is_burst(*participant);
         results.respondents += 1;
+        if burst {
+            results.burst_respondents += 1;
+            results.burst_counts.resize(poll.options.len(), 0);
+        }
         for c in choices {
-            if let Some(n) = results.counts.get_mut(usize::from(*c)) {
+            let i = usize::from(*c);
+            if let Some(n) = results.counts.get_mut(i) {
+                *n += 1;
+            }
+            if let Some(n) = results.burst_counts.get_mut(i).filter(|_| burst) {
                 *n += 1;
             }
         }
@@ -189,6 +208,7 @@ impl Dialogue {
         actor: &Actor,
         poll: PollId,
         choices: &[u16],
+        burst: bool,
     ) -> Result<Decision, Refusal> {
         let p = self.poll(poll)?;
         if p.state != PollState::Open {
@@ -200,6 +220,7 @@ impl Dialogue {
                 poll,
                 participant: actor.id(),
                 choices,
+                burst,
             }],
             ..Decision::default()
         })
@@ -267,6 +288,9 @@ impl Dialogue {
 
     /// Sets (or, with no choices, withdraws) one participant's answer.
     pub fn apply_answer(&mut self, a: &PollAnswer) {
+        if a.burst && !a.choices.is_empty() {
+            self.burst_identities.insert(a.participant);
+        }
         let answers = self.poll_answers.entry(a.poll).or_default();
         if a.choices.is_empty() {
             answers.remove(&a.participant);
@@ -283,7 +307,7 @@ impl Dialogue {
                 closed_results: Some(r),
                 ..
             }) => r.clone(),
-            Some(p) => count(p, self.poll_answers.get(&poll)),
+            Some(p) => count(p, self.poll_answers.get(&poll), |who| self.is_burst(who)),
             None => PollResults::default(),
         }
     }

@@ -1,8 +1,8 @@
 //! A dialogue rebuilt from its stored record (the format itself is `crate::log`'s).
 
 use super::HubSettings;
-use super::core::{Loaded, set_answers};
-use crate::domain::{Dialogue, QuestionId, Recorded, VoteChange};
+use super::core::{Loaded, set_votes};
+use crate::domain::{Dialogue, Recorded};
 use crate::store::{DialogueRecord, StoreError, StoredEvent};
 use std::sync::Arc;
 
@@ -40,14 +40,11 @@ fn rebuild_in(
         dialogue.apply(&rec);
         log.push(rec);
     }
-    for (question, participant) in &record.votes {
-        dialogue.apply_vote(&VoteChange {
-            question: QuestionId(*question),
-            participant: *participant,
-            on: true,
-        });
-    }
-    set_answers(&mut dialogue, record.poll_answers.clone());
+    set_votes(
+        &mut dialogue,
+        record.votes.clone(),
+        record.poll_answers.clone(),
+    );
     Ok((dialogue, log))
 }
 

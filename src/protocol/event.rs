@@ -543,6 +543,7 @@ impl From<EventBody> for Event {
                 results: PollResults {
                     counts,
                     respondents,
+                    ..PollResults::default()
                 },
             },
             EventBody::PostShown { post_id } => Event::PostShown {

@@ -13,6 +13,7 @@ mod codes;
 mod event;
 mod event_parts;
 pub mod identity;
+mod live;
 pub mod oidc;
 pub mod overview;
 pub mod pending_page;
@@ -30,12 +31,13 @@ pub use client::{CLIENT_TYPES, ClientMessage, ClientMsgId, DecodeError, Hello, P
 pub use codes::{CloseCode, ErrorCode};
 pub use event::EventBody;
 pub use event_parts::{ActorWire, actor_from_wire, actor_to_wire};
+pub use live::{BurstShareWire, LiveWire, PollResultsWire, Present};
 pub use public_event::public_event;
 pub use room_code::RoomCodeWire;
 pub use server::{
-    AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, FollowUpWire, LiveWire,
-    NoticeWire, PollResultsWire, PollWire, PostWire, Present, ServerMessage, TipMessage, TipWire,
-    Welcome, mine, my_answers, snapshot, snapshot_whole,
+    AckWire, AlertWire, DialogueWire, ErrorWire, EventOut, FateWire, FollowUpWire, NoticeWire,
+    PollWire, PostWire, ServerMessage, TipMessage, TipWire, Welcome, mine, my_answers, snapshot,
+    snapshot_whole,
 };
 
 use crate::domain::{

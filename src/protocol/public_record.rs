@@ -4,6 +4,7 @@
 //! slip in: only approved text and names askers chose to show are read here.
 
 use super::event_parts::{AddresseeWire, AttendanceWire};
+use super::live::PollResultsWire;
 use super::server::{DialogueWire, FateWire, FollowUpWire, PollWire, PostWire};
 use super::{OriginWire, PhaseWire, ReasonWire};
 use crate::domain::{Audience, Dialogue, Fate, Phase, Question, QuestionId, QuestionStatus};
@@ -20,7 +21,10 @@ pub struct RecordQuestion<'a> {
     pub addressee: Option<AddresseeWire>,
     pub origin: OriginWire,
     pub asked_at: i64,
+    /// Every identity's vote, once each.
     pub votes: usize,
+    /// Of `votes`, those from burst identities (`figures.counting`).
+    pub burst_votes: usize,
     pub fate: FateWire,
     pub answer: Option<&'a str>,
     pub follow_up: Option<FollowUpWire<'a>>,
@@ -45,6 +49,34 @@ pub struct Figures {
     pub archived: u64,
     /// Sent on privately to the panel (never public).
     pub moved_to_private: u64,
+    pub counting: Counting,
+}
+
+/// How votes and poll answers were counted, and how many came from burst identities.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counting {
+    /// Votes from burst identities on the questions in the record.
+    pub burst_votes: u64,
+    /// Poll answers from burst identities, over every poll in the record.
+    pub burst_respondents: u64,
+    pub note: &'static str,
+}
+
+/// The record's words on how it counted (`docs/operations.md`, stuffing).
+pub const COUNTING_NOTE: &str = "One vote per question and one answer per poll for each \
+anonymous identity. Identities created in a burst from one address (more than \
+stuffing.burst_joins within stuffing.burst_window_secs) are counted in every total and \
+shown apart beside it (burst_votes, burst), unless they entered the room code shown in the \
+venue before the count was taken.";
+
+impl Default for Counting {
+    fn default() -> Counting {
+        Counting {
+            burst_votes: 0,
+            burst_respondents: 0,
+            note: COUNTING_NOTE,
+        }
+    }
 }
 
 /// The dialogue's public page as data: before the meeting its announcement,
@@ -85,6 +117,7 @@ fn record_question<'a>(d: &'a Dialogue, q: &'a Question) -> RecordQuestion<'a> {
         origin: q.origin.into(),
         asked_at: q.asked_at,
         votes: d.tally(q.id),
+        burst_votes: d.burst_tally(q.id),
         fate: d.fate(q).into(),
         answer: q.written_answer(),
         follow_up: q.follow_up.as_ref().map(Into::into),
@@ -145,21 +178,32 @@ pub fn record(d: &Dialogue) -> RecordWire<'_> {
             figures.answered_live += 1;
         }
         if listed(fate) {
-            questions.push(record_question(d, q));
+            let listed = record_question(d, q);
+            figures.counting.burst_votes += listed.burst_votes as u64;
+            questions.push(listed);
         }
     }
+    let polls: Vec<PollWire> = d
+        .polls
+        .values()
+        .filter(|p| p.state != crate::domain::PollState::Prepared)
+        .map(|p| {
+            let mut wire = PollWire::new(d, p, Audience::Public);
+            if let Some(results) = &mut wire.results {
+                let counted = d.poll_results(p.id);
+                figures.counting.burst_respondents += counted.burst_respondents;
+                *results = PollResultsWire::in_record(&counted);
+            }
+            wire
+        })
+        .collect();
     RecordWire {
         is_final: d.phase == Phase::Closed,
         closed_at: d.closed_at,
         dialogue: DialogueWire::new(d, Audience::Public),
         posts: d.posts.values().map(Into::into).collect(),
         questions,
-        polls: d
-            .polls
-            .values()
-            .filter(|p| p.state != crate::domain::PollState::Prepared)
-            .map(|p| PollWire::new(d, p, Audience::Public))
-            .collect(),
+        polls,
         figures,
     }
 }

@@ -4,17 +4,15 @@ use super::event::EventBody;
 use super::event_parts::{
     ActorWire, AddresseeWire, FlagWire, InfoWire, ModeratorWire, PanelistWire, actor_to_wire,
 };
+use super::live::{LiveWire, PollResultsWire};
 use super::public_event::PublicEvent;
 pub use super::server_tips::{AlertWire, TipMessage, TipWire};
 use super::{
     ErrorCode, OriginWire, PanelKindWire, PhaseWire, PollKindWire, PollStateWire, ReasonWire,
     RoleWire, StatusWire,
 };
-use crate::domain::{
-    Actor, Audience, Dialogue, Fate, InfoPost, Poll, PollResults, PollState, Question,
-};
+use crate::domain::{Actor, Audience, Dialogue, Fate, InfoPost, Poll, PollState, Question};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 // Built on the stack and encoded at once; never stored or queued.
@@ -474,72 +472,7 @@ impl PollWire {
             state: p.state.into(),
             results_shown: p.results_shown,
             results: (visible && p.state == PollState::Closed)
-                .then(|| (&d.poll_results(p.id)).into()),
-        }
-    }
-}
-
-/// Answers per option (in option order) and how many participants answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PollResultsWire {
-    pub counts: Vec<u64>,
-    pub respondents: u64,
-}
-
-impl From<&PollResults> for PollResultsWire {
-    fn from(r: &PollResults) -> Self {
-        PollResultsWire {
-            counts: r.counts.clone(),
-            respondents: r.respondents,
-        }
-    }
-}
-
-/// Latest-value stream of tallies and presence: a newer one replaces an unsent older one.
-#[derive(Debug, Clone, Serialize)]
-pub struct LiveWire {
-    /// The log position this state was taken at.
-    pub seq: u64,
-    /// Grows with every change of tallies or presence; the highest wins.
-    pub version: u64,
-    /// Votes per public question, keyed by question id.
-    pub votes: BTreeMap<u64, usize>,
-    pub present: Present,
-    /// Results of the polls this audience may see, keyed by poll id: staff see
-    /// every open or closed poll, the public those whose results are shown.
-    pub polls: BTreeMap<u64, PollResultsWire>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Present {
-    /// Said they are in the room, without the room code.
-    pub in_room: usize,
-    pub remote: usize,
-    /// Entered the room code (whatever they said in `hello`).
-    pub verified: usize,
-}
-
-impl LiveWire {
-    pub fn new(d: &Dialogue, version: u64, present: Present, audience: Audience) -> LiveWire {
-        let polls = d
-            .polls
-            .values()
-            .filter(|p| p.state != PollState::Prepared)
-            .filter(|p| audience == Audience::Staff || d.poll_results_public(p))
-            .map(|p| (p.id.0, (&d.poll_results(p.id)).into()))
-            .collect();
-        let votes = d
-            .questions
-            .values()
-            .filter(|q| q.status.is_public())
-            .map(|q| (q.id.0, d.tally(q.id)))
-            .collect();
-        LiveWire {
-            seq: d.head_seq,
-            version,
-            votes,
-            present,
-            polls,
+                .then(|| PollResultsWire::new(&d.poll_results(p.id), audience)),
         }
     }
 }

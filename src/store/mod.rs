@@ -76,14 +76,19 @@ pub struct DialogueRecord {
     /// The votes version the votes and poll answers below are at least as new as.
     pub votes_version: u64,
     pub events: Vec<StoredEvent>,
-    /// Votes that are on: (question, participant).
-    pub votes: Vec<(u64, Uuid)>,
+    /// Votes that are on.
+    pub votes: Vec<StoredVote>,
     pub acks: Vec<SavedAck>,
-    /// Poll answers: (poll, participant, choices).
-    pub poll_answers: Vec<(u64, Uuid, Vec<u16>)>,
+    pub poll_answers: Vec<StoredAnswer>,
     /// The most present at once so far, as kept while the dialogue was out of memory.
     pub peak: Attendance,
 }
+
+/// A vote that is on: (question, participant, set by a burst identity).
+pub type StoredVote = (u64, Uuid, bool);
+
+/// A poll answer held: (poll, participant, choices, given by a burst identity).
+pub type StoredAnswer = (u64, Uuid, Vec<u16>, bool);
 
 /// What one group commit writes, in one transaction.
 #[derive(Debug, Clone, Copy)]
@@ -241,13 +246,10 @@ pub trait Store:
         dialogue: DialogueId,
         keys: &[(Uuid, String)],
     ) -> Result<Vec<SavedAck>, StoreError>;
-    /// The votes that are on: (question, participant).
-    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError>;
-    /// The poll answers held now: (poll, participant, choices).
-    async fn poll_answers(
-        &self,
-        dialogue: DialogueId,
-    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError>;
+    /// The votes that are on.
+    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<StoredVote>, StoreError>;
+    /// The poll answers held now.
+    async fn poll_answers(&self, dialogue: DialogueId) -> Result<Vec<StoredAnswer>, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     /// Raises the attendance peak kept for the dialogue (never lowers it), so a
     /// dialogue unloaded from memory, or a restarted server, still knows it.

@@ -155,8 +155,8 @@ impl Dialect for Postgres {
         for (changes, sql) in [
             (
                 on,
-                "INSERT INTO votes (dialogue_id, question_id, participant_id)
-                 SELECT $1::uuid, q, p::uuid FROM UNNEST($2::bigint[], $3::text[]) AS t(q, p)
+                "INSERT INTO votes (dialogue_id, question_id, participant_id, burst)
+                 SELECT $1::uuid, q, p::uuid, b FROM UNNEST($2::bigint[], $3::text[], $4::bool[]) AS t(q, p, b)
                  ON CONFLICT DO NOTHING",
             ),
             (
@@ -170,12 +170,14 @@ impl Dialect for Postgres {
             }
             let questions: Vec<i64> = changes.iter().map(|v| v.question.0 as i64).collect();
             let people: Vec<String> = changes.iter().map(|v| v.participant.to_string()).collect();
-            sqlx::query(sql)
+            let bursts: Vec<bool> = changes.iter().map(|v| v.burst).collect();
+            // The delete takes no fourth parameter: PostgreSQL refuses one it does not use.
+            let q = sqlx::query(sql)
                 .bind(dialogue)
                 .bind(&questions)
-                .bind(&people)
-                .execute(&mut *conn)
-                .await?;
+                .bind(&people);
+            let q = if changes[0].on { q.bind(&bursts) } else { q };
+            q.execute(&mut *conn).await?;
         }
         let (set, withdrawn): (Vec<_>, Vec<_>) = last_answer_wins(batch.answers)
             .into_iter()
@@ -184,15 +186,19 @@ impl Dialect for Postgres {
             let polls: Vec<i64> = set.iter().map(|a| a.poll.0 as i64).collect();
             let people: Vec<String> = set.iter().map(|a| a.participant.to_string()).collect();
             let choices: Vec<String> = set.iter().map(|a| choices_to_text(&a.choices)).collect();
+            let bursts: Vec<bool> = set.iter().map(|a| a.burst).collect();
             sqlx::query(
-                "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices)
-                 SELECT $1::uuid, q, p::uuid, c FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS t(q, p, c)
-                 ON CONFLICT (dialogue_id, poll_id, participant_id) DO UPDATE SET choices = EXCLUDED.choices",
+                "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices, burst)
+                 SELECT $1::uuid, q, p::uuid, c, b
+                 FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::bool[]) AS t(q, p, c, b)
+                 ON CONFLICT (dialogue_id, poll_id, participant_id)
+                 DO UPDATE SET choices = EXCLUDED.choices, burst = EXCLUDED.burst",
             )
             .bind(dialogue)
             .bind(&polls)
             .bind(&people)
             .bind(&choices)
+            .bind(&bursts)
             .execute(&mut *conn)
             .await?;
         }

@@ -9,7 +9,7 @@
 use super::statements::{self as sql, Flavor, Sql};
 use super::{
     AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
-    Store, StoreError, StoredEvent, choices_from_text,
+    Store, StoreError, StoredAnswer, StoredEvent, StoredVote, choices_from_text,
 };
 use crate::domain::{Attendance, DialogueId};
 use async_trait::async_trait;
@@ -146,7 +146,7 @@ where
     async fn votes_on(
         conn: &mut D::Connection,
         dialogue: &str,
-    ) -> Result<Vec<(u64, Uuid)>, StoreError> {
+    ) -> Result<Vec<StoredVote>, StoreError> {
         Self::q(&sql::SELECT_VOTES)
             .bind(dialogue.to_string())
             .fetch_all(conn)
@@ -156,6 +156,7 @@ where
                 Ok((
                     r.get::<i64, _>("question_id") as u64,
                     parse_uuid(&r.get::<String, _>("participant_id"))?,
+                    r.get::<i64, _>("burst") != 0,
                 ))
             })
             .collect()
@@ -164,7 +165,7 @@ where
     async fn answers_on(
         conn: &mut D::Connection,
         dialogue: &str,
-    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+    ) -> Result<Vec<StoredAnswer>, StoreError> {
         Self::q(&sql::SELECT_ANSWERS)
             .bind(dialogue.to_string())
             .fetch_all(conn)
@@ -175,6 +176,7 @@ where
                     r.get::<i64, _>("poll_id") as u64,
                     parse_uuid(&r.get::<String, _>("participant_id"))?,
                     choices_from_text(&r.get::<String, _>("choices"))?,
+                    r.get::<i64, _>("burst") != 0,
                 ))
             })
             .collect()
@@ -426,15 +428,12 @@ where
         D::saved_acks(&self.read, &dialogue.to_string(), keys).await
     }
 
-    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<(u64, Uuid)>, StoreError> {
+    async fn votes(&self, dialogue: DialogueId) -> Result<Vec<StoredVote>, StoreError> {
         let mut conn = self.read.acquire().await?;
         Self::votes_on(&mut *conn, &dialogue.to_string()).await
     }
 
-    async fn poll_answers(
-        &self,
-        dialogue: DialogueId,
-    ) -> Result<Vec<(u64, Uuid, Vec<u16>)>, StoreError> {
+    async fn poll_answers(&self, dialogue: DialogueId) -> Result<Vec<StoredAnswer>, StoreError> {
         let mut conn = self.read.acquire().await?;
         Self::answers_on(&mut *conn, &dialogue.to_string()).await
     }

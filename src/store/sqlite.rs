@@ -6,7 +6,8 @@
 use super::sql::{Dialect, SqlStore};
 use super::statements::Flavor;
 use super::{
-    Batch, Head, SavedAck, StoreError, StoredEvent, append_error, choices_to_text, last_answer_wins,
+    Batch, Head, SavedAck, StoreError, StoredEvent, append_error, choices_to_text,
+    last_answer_wins, last_vote_wins,
 };
 use crate::domain::{DialogueId, PollAnswer, VoteChange};
 use async_trait::async_trait;
@@ -15,7 +16,6 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -209,19 +209,16 @@ async fn write_votes(
     dialogue: &str,
     votes: &[VoteChange],
 ) -> Result<(), StoreError> {
-    let mut last: HashMap<(u64, Uuid), bool> = HashMap::with_capacity(votes.len());
-    for v in votes {
-        last.insert((v.question.0, v.participant), v.on);
-    }
-    let (on, off): (Vec<_>, Vec<_>) = last.into_iter().partition(|(_, on)| *on);
+    let (on, off): (Vec<_>, Vec<_>) = last_vote_wins(votes).into_iter().partition(|v| v.on);
     for chunk in on.chunks(ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT OR IGNORE INTO votes (dialogue_id, question_id, participant_id) ",
+            "INSERT OR IGNORE INTO votes (dialogue_id, question_id, participant_id, burst) ",
         );
-        q.push_values(chunk, |mut row, ((question, participant), _)| {
+        q.push_values(chunk, |mut row, v| {
             row.push_bind(dialogue)
-                .push_bind(*question as i64)
-                .push_bind(participant.to_string());
+                .push_bind(v.question.0 as i64)
+                .push_bind(v.participant.to_string())
+                .push_bind(v.burst);
         });
         q.build().execute(&mut *tx).await?;
     }
@@ -230,11 +227,11 @@ async fn write_votes(
         q.push_bind(dialogue)
             .push(" AND (question_id, participant_id) IN (VALUES ");
         let mut rows = q.separated(", ");
-        for ((question, participant), _) in chunk {
+        for v in chunk {
             rows.push("(")
-                .push_bind_unseparated(*question as i64)
+                .push_bind_unseparated(v.question.0 as i64)
                 .push_unseparated(", ")
-                .push_bind_unseparated(participant.to_string())
+                .push_bind_unseparated(v.participant.to_string())
                 .push_unseparated(")");
         }
         q.push(")");
@@ -251,22 +248,27 @@ async fn write_answers(
     answers: &[PollAnswer],
 ) -> Result<(), StoreError> {
     for a in last_answer_wins(answers) {
+        let (poll, participant) = (a.poll.0 as i64, a.participant.to_string());
         let q = if a.choices.is_empty() {
             sqlx::query(
                 "DELETE FROM poll_answers WHERE dialogue_id = ? AND poll_id = ? AND participant_id = ?",
             )
+            .bind(dialogue)
+            .bind(poll)
+            .bind(participant)
         } else {
             sqlx::query(
-                "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (dialogue_id, poll_id, participant_id) DO UPDATE SET choices = excluded.choices",
+                "INSERT INTO poll_answers (dialogue_id, poll_id, participant_id, choices, burst) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (dialogue_id, poll_id, participant_id)
+                 DO UPDATE SET choices = excluded.choices, burst = excluded.burst",
             )
-        };
-        q.bind(dialogue)
-            .bind(a.poll.0 as i64)
-            .bind(a.participant.to_string())
+            .bind(dialogue)
+            .bind(poll)
+            .bind(participant)
             .bind(choices_to_text(&a.choices))
-            .execute(&mut *tx)
-            .await?;
+            .bind(a.burst)
+        };
+        q.execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -66,14 +66,15 @@ pub const EVENTS_AFTER: Sql = Sql {
     postgres: "SELECT seq, at, actor, body FROM events WHERE dialogue_id = $1::uuid AND seq > $2 ORDER BY seq",
 };
 
+/// The burst flag reads as an integer on both (0 or 1): a boolean in PostgreSQL.
 pub const SELECT_VOTES: Sql = Sql {
-    sqlite: "SELECT question_id, participant_id FROM votes WHERE dialogue_id = ?",
-    postgres: "SELECT question_id, participant_id::text AS participant_id FROM votes WHERE dialogue_id = $1::uuid",
+    sqlite: "SELECT question_id, participant_id, burst FROM votes WHERE dialogue_id = ?",
+    postgres: "SELECT question_id, participant_id::text AS participant_id, burst::int::bigint AS burst FROM votes WHERE dialogue_id = $1::uuid",
 };
 
 pub const SELECT_ANSWERS: Sql = Sql {
-    sqlite: "SELECT poll_id, participant_id, choices FROM poll_answers WHERE dialogue_id = ?",
-    postgres: "SELECT poll_id, participant_id::text AS participant_id, choices FROM poll_answers WHERE dialogue_id = $1::uuid",
+    sqlite: "SELECT poll_id, participant_id, choices, burst FROM poll_answers WHERE dialogue_id = ?",
+    postgres: "SELECT poll_id, participant_id::text AS participant_id, choices, burst::int::bigint AS burst FROM poll_answers WHERE dialogue_id = $1::uuid",
 };
 
 pub const SELECT_ACKS: Sql = Sql {

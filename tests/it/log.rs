@@ -257,6 +257,7 @@ fn v1_events() -> Vec<Recorded> {
                 results: PollResults {
                     counts: vec![12, 30],
                     respondents: 42,
+                    ..PollResults::default()
                 },
             },
         ),
@@ -453,6 +454,34 @@ fn the_fixture_holds_every_kind_of_event() {
     let kinds: std::collections::BTreeSet<&str> =
         events.iter().map(|r| log::kind(&r.event)).collect();
     assert_eq!(kinds.len(), log::KINDS.len(), "{kinds:?}");
+}
+
+#[test]
+fn poll_results_with_burst_answers_read_back_and_without_them_are_written_as_before() {
+    let closed = |burst_counts: Vec<u64>, burst_respondents| Recorded {
+        seq: 9,
+        at: 1_767_800_000_000,
+        by: Actor::Moderator(id(2)),
+        event: Event::PollClosed {
+            poll: PollId(1),
+            results: PollResults {
+                counts: vec![12, 30],
+                respondents: 42,
+                burst_counts,
+                burst_respondents,
+            },
+        },
+    };
+    let row = log::encode(&closed(vec![0, 7], 7));
+    assert!(
+        row.body
+            .contains(r#""burst_counts":[0,7],"burst_respondents":7"#),
+        "{}",
+        row.body
+    );
+    assert_eq!(log::decode(&row).unwrap(), closed(vec![0, 7], 7));
+    // A poll without burst answers keeps the shape v1 always had.
+    assert!(!log::encode(&closed(Vec::new(), 0)).body.contains("burst"));
 }
 
 #[test]

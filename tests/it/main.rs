@@ -43,6 +43,7 @@ mod slow;
 mod soak;
 mod store;
 mod stuffing;
+mod stuffing_votes;
 mod threads;
 mod tips;
 mod trace_logs;

@@ -636,6 +636,7 @@ impl Run {
                 question: QuestionId(*q),
                 participant: *p,
                 on: true,
+                burst: false,
             });
         }
         for audience in [Audience::Staff, Audience::Public] {

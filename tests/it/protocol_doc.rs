@@ -619,11 +619,27 @@ fn specimens() -> Specimens {
         question: QuestionId(5),
         participant: people.bo.id(),
         on: true,
+        burst: false,
     });
     full.apply_answer(&PollAnswer {
         poll: PollId(3),
         participant: people.bo.id(),
         choices: vec![0, 2],
+        burst: false,
+    });
+    // And a burst identity (1.3): staff see its vote and answer counted apart.
+    let flood = Uuid::from_u128(0xb0);
+    full.apply_vote(&VoteChange {
+        question: QuestionId(5),
+        participant: flood,
+        on: true,
+        burst: true,
+    });
+    full.apply_answer(&PollAnswer {
+        poll: PollId(3),
+        participant: flood,
+        choices: vec![1],
+        burst: true,
     });
 
     // Events, encoded the way the hub encodes them (judged on the state after the batch).
@@ -823,7 +839,7 @@ fn check_shape(example: &Value, specimens: &[&Value], path: &str, problems: &mut
         specimens.iter().filter_map(|s| s.as_object()).collect();
     match example {
         Value::Object(ex) if !objects.is_empty() => {
-            if path.ends_with(".votes") {
+            if path.ends_with(".votes") || path.ends_with(".burst_votes") {
                 if !ex.values().all(Value::is_u64) {
                     problems.push(format!("{path}: tallies must be counts"));
                 }
@@ -1194,5 +1210,16 @@ fn the_reconnect_rule_is_quoted_from_codes_rs() {
     assert!(
         squeeze(&document()).contains(&rule),
         "docs/protocol.md must quote the reconnect rule of codes.rs:\n{rule}"
+    );
+}
+
+/// The record's rule of counting (6.11) is the code's, word for word.
+#[test]
+fn the_record_counting_note_is_quoted_from_the_code() {
+    let doc = document();
+    let quoted = format!(r#""note": "{}""#, protocol::public_record::COUNTING_NOTE);
+    assert!(
+        doc.contains(&quoted),
+        "docs/protocol.md 6.11 does not quote COUNTING_NOTE"
     );
 }

@@ -90,6 +90,7 @@ contract!(
     poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_version,
     a_scrub_rewrites_events_pseudonymises_rows_and_bumps_the_epoch,
     a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack,
+    votes_and_answers_keep_their_burst_flag,
     staff_events_and_appended_actions_make_the_audit_trail,
     every_dialogue_is_listed_and_a_live_store_answers_a_ping_until_closed,
     the_attendance_peak_is_kept_and_only_ever_raised,
@@ -194,6 +195,7 @@ async fn votes_and_acks_commit_with_the_events(b: &Backend) {
         question: QuestionId(1),
         participant: p,
         on: true,
+        burst: false,
     }];
     let ack = [SavedAck {
         actor_id: p,
@@ -205,7 +207,7 @@ async fn votes_and_acks_commit_with_the_events(b: &Backend) {
         .await
         .unwrap();
     let record = store.load(d.id).await.unwrap().unwrap();
-    assert_eq!(record.votes, vec![(1, p)]);
+    assert_eq!(record.votes, vec![(1, p, false)]);
     assert_eq!(record.acks, ack.to_vec());
     // The same idempotency key twice is refused by the store itself, as a
     // `Duplicate` (the log moved on), not as the store being unavailable; and the
@@ -289,6 +291,7 @@ async fn heads_count_events_and_vote_changes(b: &Backend) {
             question: QuestionId(1),
             participant: d.created_by,
             on,
+            burst: false,
         }]
     };
     // An append returns the votes version after it, so a node can tell its own
@@ -313,7 +316,10 @@ async fn heads_count_events_and_vote_changes(b: &Backend) {
         store.heads(&[d.id]).await.unwrap(),
         vec![(d.id, head(2, 1))]
     );
-    assert_eq!(store.votes(d.id).await.unwrap(), vec![(1, d.created_by)]);
+    assert_eq!(
+        store.votes(d.id).await.unwrap(),
+        vec![(1, d.created_by, false)]
+    );
     // On and off in one batch: the last one wins.
     let both = [vote(true)[0], vote(false)[0]];
     let version = store
@@ -416,6 +422,7 @@ async fn poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_vers
         poll: PollId(1),
         participant: who,
         choices,
+        burst: false,
     };
     // In one batch the last answer of each participant wins.
     let first = [
@@ -433,7 +440,7 @@ async fn poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_vers
         .unwrap();
     let mut held = store.poll_answers(d.id).await.unwrap();
     held.sort();
-    let mut want = vec![(1, anna, vec![2]), (1, bo, vec![1, 2])];
+    let mut want = vec![(1, anna, vec![2], false), (1, bo, vec![1, 2], false)];
     want.sort();
     assert_eq!(held, want);
     let withdrawn = [answer(bo, vec![])];
@@ -442,7 +449,7 @@ async fn poll_answers_are_set_not_toggled_beside_the_log_and_bump_the_votes_vers
         .await
         .unwrap();
     let record = store.load(d.id).await.unwrap().unwrap();
-    assert_eq!(record.poll_answers, vec![(1, anna, vec![2])]);
+    assert_eq!(record.poll_answers, vec![(1, anna, vec![2], false)]);
     let heads = store.heads(&[d.id]).await.unwrap();
     assert_eq!(heads[0].1.votes_version, 3, "other nodes learn of answers");
 }
@@ -456,11 +463,13 @@ async fn a_scrub_rewrites_events_pseudonymises_rows_and_bumps_the_epoch(b: &Back
         question: QuestionId(2),
         participant: anna,
         on: true,
+        burst: true,
     }];
     let answers = [PollAnswer {
         poll: PollId(1),
         participant: anna,
         choices: vec![1],
+        burst: true,
     }];
     let acks = [SavedAck {
         actor_id: anna,
@@ -482,8 +491,9 @@ async fn a_scrub_rewrites_events_pseudonymises_rows_and_bumps_the_epoch(b: &Back
     let record = store.load(d.id).await.unwrap().unwrap();
     assert_eq!(record.epoch, 8, "a rebuilt log has a new epoch");
     assert_eq!(record.events[1], rewritten);
-    assert_eq!(record.votes, vec![(2, pseudonym)]);
-    assert_eq!(record.poll_answers, vec![(1, pseudonym, vec![1])]);
+    // The burst flag stays with the rows a pseudonym now holds.
+    assert_eq!(record.votes, vec![(2, pseudonym, true)]);
+    assert_eq!(record.poll_answers, vec![(1, pseudonym, vec![1], true)]);
     assert!(record.acks.is_empty());
     let scrub = Scrub {
         delete_answers_of_polls: vec![1],
@@ -516,6 +526,7 @@ async fn a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack(b: &Back
         question: QuestionId(question),
         participant,
         on,
+        burst: false,
     };
     for (i, p) in people.iter().enumerate() {
         // Everyone votes on question 1; every third turns it off again;
@@ -539,7 +550,7 @@ async fn a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack(b: &Back
         .await
         .unwrap();
     let record = store.load(d.id).await.unwrap().unwrap();
-    let count = |q: u64| record.votes.iter().filter(|(qq, _)| *qq == q).count();
+    let count = |q: u64| record.votes.iter().filter(|(qq, _, _)| *qq == q).count();
     assert_eq!(count(1), 700 - 234, "234 of 700 turned it off");
     assert_eq!(count(2), 140);
     assert_eq!(record.acks.len(), 700);
@@ -555,8 +566,78 @@ async fn a_large_batch_keeps_the_last_change_of_each_vote_and_every_ack(b: &Back
         .await
         .unwrap();
     let record = store.load(d.id).await.unwrap().unwrap();
-    let left = record.votes.iter().filter(|(q, _)| *q == 1).count();
+    let left = record.votes.iter().filter(|(q, _, _)| *q == 1).count();
     assert_eq!(left, 700 - 234 - (400 - 133));
+}
+
+/// A vote or answer from a burst identity is stored flagged, in a batch of many
+/// (more than one statement takes) and one at a time; a changed answer takes the
+/// flag it was given with, and a vote set again keeps the one it had.
+async fn votes_and_answers_keep_their_burst_flag(b: &Backend) {
+    let store = &b.store;
+    let d = new_dialogue("BRST23", None, Uuid::new_v4());
+    store.create_dialogue(&d).await.unwrap();
+    let people: Vec<Uuid> = (0..600).map(|_| Uuid::new_v4()).collect();
+    let burst = |i: usize| i % 4 == 0;
+    let votes: Vec<VoteChange> = (0..people.len())
+        .map(|i| VoteChange {
+            question: QuestionId(1),
+            participant: people[i],
+            on: true,
+            burst: burst(i),
+        })
+        .collect();
+    let answers: Vec<PollAnswer> = (0..people.len())
+        .map(|i| PollAnswer {
+            poll: PollId(1),
+            participant: people[i],
+            choices: vec![(i % 2) as u16],
+            burst: burst(i),
+        })
+        .collect();
+    store
+        .append(d.id, 1, batch(&[], &votes, &answers, &[]))
+        .await
+        .unwrap();
+    let record = store.load(d.id).await.unwrap().unwrap();
+    assert_eq!(record.votes.len(), 600, "{}", b.name);
+    for (_, p, flagged) in &record.votes {
+        let i = people.iter().position(|x| x == p).unwrap();
+        assert_eq!(*flagged, burst(i), "{}: vote {i}", b.name);
+    }
+    for (_, p, _, flagged) in &record.poll_answers {
+        let i = people.iter().position(|x| x == p).unwrap();
+        assert_eq!(*flagged, burst(i), "{}: answer {i}", b.name);
+    }
+    // Person 0 entered the room code: a new answer is unflagged, a vote set
+    // again is the same row as before.
+    let again = [VoteChange {
+        burst: false,
+        ..votes[0]
+    }];
+    let changed = [PollAnswer {
+        choices: vec![1],
+        burst: false,
+        ..answers[0].clone()
+    }];
+    store
+        .append(d.id, 1, batch(&[], &again, &changed, &[]))
+        .await
+        .unwrap();
+    let votes_now = store.votes(d.id).await.unwrap();
+    assert!(votes_now.contains(&(1, people[0], true)), "{}", b.name);
+    let answers_now = store.poll_answers(d.id).await.unwrap();
+    assert!(
+        answers_now.contains(&(1, people[0], vec![1], false)),
+        "{}",
+        b.name
+    );
+    assert_eq!(
+        answers_now.iter().filter(|a| a.3).count(),
+        149,
+        "{}: the other burst answers stay flagged",
+        b.name
+    );
 }
 
 /// Staff events become audit rows in the transaction that logs them (read with

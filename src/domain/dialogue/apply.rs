@@ -237,6 +237,9 @@ impl Dialogue {
     }
 
     pub fn apply_vote(&mut self, v: &VoteChange) {
+        if v.on && v.burst {
+            self.burst_identities.insert(v.participant);
+        }
         let voters = self.votes.entry(v.question).or_default();
         if v.on {
             voters.insert(v.participant);

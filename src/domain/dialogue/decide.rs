@@ -39,7 +39,9 @@ impl Dialogue {
                     burst,
                 )
             }
-            Command::Vote { question, on } => self.vote(actor, question, on),
+            Command::Vote { question, on } => {
+                self.vote(actor, question, on, self.flags(actor, ctx.burst))
+            }
             Command::Approve {
                 question,
                 expected,
@@ -156,7 +158,9 @@ impl Dialogue {
             Command::OpenPoll { poll, expected } => self.open_poll(poll, expected),
             Command::ClosePoll { poll, expected } => self.close_poll(poll, expected),
             Command::ShowPollResults { poll, shown } => self.show_poll_results(poll, shown),
-            Command::AnswerPoll { poll, choices } => self.answer_poll(actor, poll, &choices),
+            Command::AnswerPoll { poll, choices } => {
+                self.answer_poll(actor, poll, &choices, self.flags(actor, ctx.burst))
+            }
             Command::SendTip { text, display_name } => Ok(self.send_tip(text, display_name)),
             Command::MoveToPrivate { question, expected } => {
                 self.expect(question, expected, &[QuestionStatus::Pending], "moved")?;
@@ -394,7 +398,13 @@ impl Dialogue {
         }))
     }
 
-    fn vote(&self, actor: &Actor, question: QuestionId, on: bool) -> Result<Decision, Refusal> {
+    fn vote(
+        &self,
+        actor: &Actor,
+        question: QuestionId,
+        on: bool,
+        burst: bool,
+    ) -> Result<Decision, Refusal> {
         let q = self.question(question)?;
         // Turning a vote off is always allowed on a question one could vote on once;
         // turning it on only while the question is up for answering.
@@ -408,6 +418,7 @@ impl Dialogue {
                 question,
                 participant: actor.id(),
                 on,
+                burst,
             }],
             ..Decision::default()
         })
@@ -453,6 +464,7 @@ impl Dialogue {
                 question: into,
                 participant,
                 on: true,
+                burst: self.is_burst(participant),
             })
             .collect();
         votes.sort_by_key(|v| v.participant);

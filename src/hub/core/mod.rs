@@ -37,7 +37,7 @@ use crate::domain::{
     Recorded, Timestamp, VoteChange,
 };
 use crate::protocol::{ClientMsgId, CloseCode, Frame, Position};
-use crate::store::{SavedAck, StoreError};
+use crate::store::{SavedAck, StoreError, StoredAnswer, StoredVote};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -131,12 +131,12 @@ pub enum Input {
     /// Boxed: a whole dialogue, and rare.
     Loaded(Result<Box<Loaded>, ReadFailure>),
     EventsAfter(Result<Vec<Recorded>, ReadFailure>),
-    /// Votes that are on (question, participant) and poll answers (poll, participant, choices).
+    /// Votes that are on and poll answers held, as the store holds them.
     Votes(Result<StoredVotes, StoreError>),
 }
 
 /// Votes that are on and poll answers, as the store holds them.
-pub type StoredVotes = (Vec<(u64, Uuid)>, Vec<(u64, Uuid, Vec<u16>)>);
+pub type StoredVotes = (Vec<StoredVote>, Vec<StoredAnswer>);
 
 /// What the core is in the middle of while an `Io` is out.
 enum Work {
@@ -489,31 +489,35 @@ impl DialogueCore {
     }
 
     /// Replaces the votes and poll answers with what the store holds.
-    fn set_votes(&mut self, votes: Vec<(u64, Uuid)>, answers: Vec<(u64, Uuid, Vec<u16>)>) {
+    fn set_votes(&mut self, votes: Vec<StoredVote>, answers: Vec<StoredAnswer>) {
         // The store had at least this version already, so what was read is at least as new.
         self.votes_version = self.store_votes_version;
-        set_answers(&mut self.dialogue, answers);
-        self.dialogue.votes.clear();
-        for (question, participant) in votes {
-            self.dialogue.apply_vote(&VoteChange {
-                question: QuestionId(question),
-                participant,
-                on: true,
-            });
-        }
+        set_votes(&mut self.dialogue, votes, answers);
         self.live.dirty = true;
         self.public.votes_changed();
     }
 }
 
-/// Replaces a dialogue's poll answers.
-pub fn set_answers(dialogue: &mut Dialogue, answers: Vec<(u64, Uuid, Vec<u16>)>) {
+/// Replaces a dialogue's votes and poll answers with the stored ones. Those a
+/// burst identity gave flag it (`Dialogue::burst_identities`), as on the node
+/// that decided them.
+pub fn set_votes(dialogue: &mut Dialogue, votes: Vec<StoredVote>, answers: Vec<StoredAnswer>) {
+    dialogue.votes.clear();
+    for (question, participant, burst) in votes {
+        dialogue.apply_vote(&VoteChange {
+            question: QuestionId(question),
+            participant,
+            on: true,
+            burst,
+        });
+    }
     dialogue.poll_answers.clear();
-    for (poll, participant, choices) in answers {
+    for (poll, participant, choices, burst) in answers {
         dialogue.apply_answer(&PollAnswer {
             poll: PollId(poll),
             participant,
             choices,
+            burst,
         });
     }
 }

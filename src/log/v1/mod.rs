@@ -270,6 +270,12 @@ pub(super) enum BodyV1 {
         poll_id: u64,
         counts: Vec<u64>,
         respondents: u64,
+        /// Of them, from burst identities; absent (none) when there were none
+        /// and in logs written before they were counted apart.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        burst_counts: Vec<u64>,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        burst_respondents: u64,
     },
     PollResultsShown {
         poll_id: u64,

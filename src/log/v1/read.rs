@@ -187,11 +187,15 @@ impl From<BodyV1> for Event {
                 poll_id,
                 counts,
                 respondents,
+                burst_counts,
+                burst_respondents,
             } => Event::PollClosed {
                 poll: PollId(poll_id),
                 results: PollResults {
                     counts,
                     respondents,
+                    burst_counts,
+                    burst_respondents,
                 },
             },
             B::PollResultsShown { poll_id, shown } => Event::PollResultsShown {

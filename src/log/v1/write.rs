@@ -172,6 +172,8 @@ impl From<&Event> for BodyV1 {
                 poll_id: poll.0,
                 counts: results.counts.clone(),
                 respondents: results.respondents,
+                burst_counts: results.burst_counts.clone(),
+                burst_respondents: results.burst_respondents,
             },
             Event::PollResultsShown { poll, shown } => B::PollResultsShown {
                 poll_id: poll.0,

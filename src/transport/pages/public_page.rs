@@ -28,9 +28,10 @@ pub(super) fn question_html(out: &mut String, lang: &Lang, q: &RecordQuestion<'_
     }
     let _ = write!(
         out,
-        "<p class=\"meta\">{}: {} · {}</p><p class=\"fate fate-{}\"><strong>{}</strong></p>",
+        "<p class=\"meta\">{}: {}{} · {}</p><p class=\"fate fate-{}\"><strong>{}</strong></p>",
         lang.t("rec_votes"),
         q.votes,
+        burst_share(lang, q.burst_votes as u64),
         lang.t(if q.origin == crate::protocol::OriginWire::InRoom {
             "rec_origin_in_room"
         } else {
@@ -237,6 +238,17 @@ pub(super) fn page_html(
     out
 }
 
+/// " (of which 3 from burst identities)", or nothing when none were.
+fn burst_share(lang: &Lang, n: u64) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    format!(
+        " ({})",
+        lang.t("rec_burst_of").replace("{n}", &n.to_string())
+    )
+}
+
 /// Polls with public results: the question, each option's count and share.
 pub(super) fn polls_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) {
     let shown: Vec<_> = rec.polls.iter().filter(|p| p.results.is_some()).collect();
@@ -255,19 +267,23 @@ pub(super) fn polls_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) {
             "<article class=\"poll\"><h3>{}</h3><table class=\"figures\"><tbody>",
             text(&p.question)
         );
-        for (option, n) in p.options.iter().zip(&r.counts) {
+        let burst = r.burst.as_ref();
+        for (i, (option, n)) in p.options.iter().zip(&r.counts).enumerate() {
             let share = crate::domain::poll::percent(*n, r.respondents);
+            let from_burst = burst.and_then(|b| b.counts.get(i)).copied().unwrap_or(0);
             let _ = write!(
                 out,
-                "<tr><th scope=\"row\">{}</th><td>{n} ({share} %)</td></tr>",
-                text(option)
+                "<tr><th scope=\"row\">{}</th><td>{n} ({share} %){}</td></tr>",
+                text(option),
+                burst_share(lang, from_burst)
             );
         }
         let _ = write!(
             out,
-            "</tbody></table><p class=\"meta\">{} {}</p></article>",
+            "</tbody></table><p class=\"meta\">{} {}{}</p></article>",
             lang.t("rec_poll_respondents"),
-            r.respondents
+            r.respondents,
+            burst_share(lang, burst.map_or(0, |b| b.respondents))
         );
     }
     out.push_str("</section>");
@@ -318,5 +334,19 @@ pub(super) fn figures_html(out: &mut String, lang: &Lang, rec: &RecordWire<'_>) 
     if f.noted > 0 {
         row(lang.t("rec_fig_noted"), f.noted.to_string());
     }
-    out.push_str("</tbody></table></section>");
+    // Counted apart, never left out: the totals above and beside each question
+    // include them (docs/operations.md, stuffing).
+    row(
+        lang.t("rec_fig_burst_votes"),
+        f.counting.burst_votes.to_string(),
+    );
+    row(
+        lang.t("rec_fig_burst_answers"),
+        f.counting.burst_respondents.to_string(),
+    );
+    let _ = write!(
+        out,
+        "</tbody></table><p class=\"meta\" id=\"counting\">{}</p></section>",
+        lang.t("rec_counting_note")
+    );
 }

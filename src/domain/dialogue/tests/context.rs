@@ -162,3 +162,135 @@ fn a_room_code_of_now_counts_the_participant_in_the_room_once_and_the_record_say
         })
     ));
 }
+
+/// Decides with the actor's token marked burst, and applies what came of it.
+fn as_burst(m: &mut Meeting, who: &Actor, cmd: Command) -> Decision {
+    let ctx = Context {
+        burst: true,
+        room_codes: vec!["4711".into()],
+        ..at(1_000)
+    };
+    let decision = m.d.decide(who, cmd, ctx).unwrap();
+    for event in &decision.events {
+        m.seq += 1;
+        m.d.apply(&Recorded {
+            seq: m.seq,
+            at: 1_000,
+            by: *who,
+            event: event.clone(),
+        });
+    }
+    decision.votes.iter().for_each(|v| m.d.apply_vote(v));
+    decision.answers.iter().for_each(|a| m.d.apply_answer(a));
+    decision
+}
+
+#[test]
+fn votes_and_answers_of_a_burst_identity_count_apart_until_it_enters_the_room_code() {
+    use crate::domain::{PollId, PollKind, PollState};
+    let mut m = Meeting::live();
+    let moderator = m.moderator;
+    let asker = participant();
+    let q = m.ask(&asker, "Varför är det så mörkt i parken?");
+    m.approve(q);
+    m.ok(
+        &moderator,
+        Command::CreatePoll {
+            question: "Trygg?".into(),
+            kind: PollKind::Single,
+            options: vec!["Ja".into(), "Nej".into()],
+        },
+    );
+    let poll = PollId(1);
+    let open = Command::OpenPoll {
+        poll,
+        expected: PollState::Prepared,
+    };
+    m.ok(&moderator, open);
+    let (anna, flood) = (participant(), participant());
+    m.ok(
+        &anna,
+        Command::Vote {
+            question: q,
+            on: true,
+        },
+    );
+    m.ok(
+        &anna,
+        Command::AnswerPoll {
+            poll,
+            choices: vec![0],
+        },
+    );
+    let voted = as_burst(
+        &mut m,
+        &flood,
+        Command::Vote {
+            question: q,
+            on: true,
+        },
+    );
+    assert!(voted.votes[0].burst, "the vote is stored flagged");
+    let answered = as_burst(
+        &mut m,
+        &flood,
+        Command::AnswerPoll {
+            poll,
+            choices: vec![1],
+        },
+    );
+    assert!(answered.answers[0].burst, "the answer is stored flagged");
+    assert!(m.d.is_burst(flood.id()) && !m.d.is_burst(anna.id()));
+    assert_eq!((m.d.tally(q), m.d.burst_tally(q)), (2, 1));
+    let results = m.d.poll_results(poll);
+    assert_eq!((results.counts, results.respondents), (vec![1, 1], 2));
+    assert_eq!(
+        (results.burst_counts, results.burst_respondents),
+        (vec![0, 1], 1)
+    );
+
+    // The code from the screen: still counted, no longer apart; what it does
+    // from now on is not flagged, though its token still says burst.
+    as_burst(
+        &mut m,
+        &flood,
+        Command::EnterRoom {
+            code: "4711".into(),
+        },
+    );
+    assert_eq!((m.d.tally(q), m.d.burst_tally(q)), (2, 0));
+    assert_eq!(m.d.poll_results(poll).burst_respondents, 0);
+    let again = as_burst(
+        &mut m,
+        &flood,
+        Command::AnswerPoll {
+            poll,
+            choices: vec![0],
+        },
+    );
+    assert!(!again.answers[0].burst);
+
+    // A merge moves a burst identity's vote with its flag.
+    let other = participant();
+    let dup = m.ask(&asker, "Mörkt i parken?");
+    m.approve(dup);
+    as_burst(
+        &mut m,
+        &other,
+        Command::Vote {
+            question: dup,
+            on: true,
+        },
+    );
+    let merged = m.ok(
+        &moderator,
+        Command::Merge {
+            question: dup,
+            into: q,
+            expected: QuestionStatus::Approved,
+        },
+    );
+    assert_eq!(merged.votes.len(), 1);
+    assert!(merged.votes[0].burst && merged.votes[0].participant == other.id());
+    assert_eq!((m.d.tally(q), m.d.burst_tally(q)), (3, 1));
+}
