@@ -14,6 +14,7 @@ export class Model {
     this.upNext = [];
     this.nowAnswering = null;
     this.votes = {};
+    this.burstVotes = {}; // staff only: votes from burst identities, per question
     this.present = { in_room: 0, remote: 0 };
     this.liveVersion = 0;
     this.muted = new Set();
@@ -87,12 +88,18 @@ export class Model {
     if (l.version < this.liveVersion) return;
     this.liveVersion = l.version;
     this.votes = l.votes || {};
+    this.burstVotes = l.burst_votes || {};
     this.present = l.present || this.present;
     this.pollLive = l.polls || {};
   }
 
   tally(id) {
     return this.votes[id] || 0;
+  }
+
+  /** Of a question's votes, those from burst identities (staff's `live` only). */
+  burstTally(id) {
+    return this.burstVotes[id] || 0;
   }
 
   leaveQueue(id) {

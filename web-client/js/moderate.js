@@ -5,7 +5,7 @@ import {
 } from './common.js';
 import { staffCredential } from './session.js';
 import { ban as banFlow, renderBanned } from './moderate_bans.js';
-import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, tipItem } from './moderate_parts.js';
+import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, tipItem, votesText } from './moderate_parts.js';
 import { renderForScreen } from './moderate_screen.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
 import { Selection } from './moderate_select.js';
@@ -393,10 +393,10 @@ function renderUpNext() {
     const q = model.questions.get(id);
     return {
       key: id,
-      sig: sigOf(q, [i, ids.length, model.tally(id)]),
+      sig: sigOf(q, [i, ids.length, votesText(model, id)]),
       render: () => card(q, (textId) => [
         h('p', { class: 'text', id: textId }, q.text),
-        h('p', { class: 'by' }, `${authorLine(q)} · ${t('votes_n', { n: model.tally(id) })}`),
+        h('p', { class: 'by' }, `${authorLine(q)} · ${votesText(model, id)}`),
         h('div', { class: 'actions' },
           h('button', { type: 'button', 'data-focus': 'now', onclick: () => nowAnswering(id) }, t('action_now'), h('kbd', { 'aria-hidden': 'true' }, 'n')),
           h('button', { type: 'button', class: 'secondary small', 'data-focus': 'up', disabled: i === 0, 'aria-label': t('action_up_label', { n: id }), onclick: () => move(id, -1) }, t('action_up')),
@@ -412,11 +412,11 @@ function renderApproved() {
   $('approved-empty').hidden = list.length > 0;
   syncList($('approved'), list.map((q) => ({
     key: q.id,
-    sig: sigOf(q, model.tally(q.id)),
+    sig: sigOf(q, votesText(model, q.id)),
     render: () => card(q, (textId) => [
       h('p', { class: 'text', id: textId }, q.text),
       q.original_text ? h('p', { class: 'hint' }, t('edited_note')) : null,
-      h('p', { class: 'by' }, `${authorLine(q)} · ${t('votes_n', { n: model.tally(q.id) })}`),
+      h('p', { class: 'by' }, `${authorLine(q)} · ${votesText(model, q.id)}`),
       h('div', { class: 'actions' },
         h('button', { type: 'button', 'data-focus': 'queue', onclick: () => toggleUpNext(q) }, t('action_queue'), h('kbd', { 'aria-hidden': 'true' }, 'u')),
         h('button', { type: 'button', class: 'secondary', 'data-focus': 'now', onclick: () => nowAnswering(q.id) }, t('action_now'), h('kbd', { 'aria-hidden': 'true' }, 'n')),

@@ -31,6 +31,16 @@ export function submitOnEnter(select, options) {
   return select;
 }
 
+/** A question's votes, with how many came from burst identities (`live.burst_votes`), in words. */
+export function votesText(model, id) {
+  const n = model.tally(id);
+  const burst = model.burstTally(id);
+  return burst ? t('votes_n_burst', { n, burst }) : t('votes_n', { n });
+}
+
+/** " · 3 from burst identities" after a poll figure, or nothing (`results.burst`, staff only). */
+const burstOf = (n) => (n ? ` · ${t('burst_from_n', { n })}` : '');
+
 /** A poll in the console, with the actions its state allows; `act` sends one. */
 export function pollItem(p, results, act) {
   return h('li', { class: 'question', 'data-poll': p.id }, h('div', { class: 'body' },
@@ -38,8 +48,8 @@ export function pollItem(p, results, act) {
     h('p', { class: 'by' }, [t(`poll_state_${p.state}`), p.results_shown ? t('poll_results_public') : null].filter(Boolean).join(' · ')),
     results ? h('ul', { class: 'poll-results' }, p.options.map((o, i) => h('li', {}, t('poll_result_line', {
       option: o, n: results.counts[i] || 0, pct: percent(results.counts[i] || 0, results.respondents),
-    })))) : null,
-    results ? h('p', { class: 'hint' }, t('poll_respondents', { n: results.respondents })) : null,
+    }) + burstOf(results.burst && results.burst.counts[i])))) : null,
+    results ? h('p', { class: 'hint' }, t('poll_respondents', { n: results.respondents }) + burstOf(results.burst && results.burst.respondents)) : null,
     h('div', { class: 'actions' },
       p.state === 'prepared' ? h('button', { type: 'button', 'data-focus': 'open', onclick: () => act({ type: 'open_poll', poll_id: p.id, expected: 'prepared' }) }, t('action_poll_open')) : null,
       p.state === 'open' ? h('button', { type: 'button', 'data-focus': 'close', onclick: () => act({ type: 'close_poll', poll_id: p.id, expected: 'open' }) }, t('action_poll_close')) : null,
