@@ -30,6 +30,8 @@ pub const JOINS: &str = "dialoghub_joins_total";
 pub const BUS_WAKEUPS: &str = "dialoghub_bus_wakeups_total";
 pub const BUS_LAG_EVENTS: &str = "dialoghub_bus_lag_events";
 pub const STORE_ERRORS: &str = "dialoghub_store_errors_total";
+pub const STORE_COMMITS: &str = "dialoghub_store_commits_total";
+pub const STORE_BATCHES: &str = "dialoghub_store_batches_total";
 pub const HUB_THREAD_DIALOGUES: &str = "dialoghub_hub_thread_dialogues";
 pub const HUB_THREAD_BUSY: &str = "dialoghub_hub_thread_busy_seconds";
 
@@ -115,6 +117,14 @@ fn describe() {
     describe_counter!(BUS_WAKEUPS, "Wake-ups from other nodes received on the bus");
     describe_histogram!(BUS_LAG_EVENTS, "Events a dialogue was behind when woken");
     describe_counter!(STORE_ERRORS, "Store operations that failed, by operation");
+    describe_counter!(
+        STORE_COMMITS,
+        "Store transactions that committed appends (on SQLite one holds the batches of several dialogues)"
+    );
+    describe_counter!(
+        STORE_BATCHES,
+        "Appended batches committed (divide by dialoghub_store_commits_total: batches per commit)"
+    );
 }
 
 /// One open connection of a role; the gauge goes down when it is dropped.
@@ -137,6 +147,12 @@ pub fn committed(submissions: usize, events: usize, took: Duration) {
     counter!(EVENTS_COMMITTED).increment(events as u64);
     histogram!(COMMIT_BATCH_SIZE).record(submissions as f64);
     histogram!(COMMIT_SECONDS).record(took.as_secs_f64());
+}
+
+/// The store committed one transaction holding `batches` appended batches.
+pub fn store_committed(batches: usize) {
+    counter!(STORE_COMMITS).increment(1);
+    counter!(STORE_BATCHES).increment(batches as u64);
 }
 
 /// A writer took `bytes` from its connection's queue in one go.

@@ -3,12 +3,14 @@
 //! One trait, two implementations on one SQL core: `sql.rs` writes every
 //! transaction once, generic over a `Dialect`; `statements.rs` holds each
 //! statement's text in both dialects; `sqlite.rs` and `postgres.rs` open their
-//! backend and hold its batch statements. Every implementation passes the same
+//! backend and hold its batch statements; `group.rs` commits SQLite's appends
+//! of many dialogues together. Every implementation passes the same
 //! contract tests (`tests/it/store.rs`), one test per backend.
 
 pub mod audit;
 pub mod backup;
 pub mod district;
+mod group;
 pub mod identity;
 mod identity_statements;
 pub mod mail;
@@ -22,6 +24,7 @@ mod statements;
 pub use crate::log::StoredEvent;
 pub use audit::{AuditEntry, AuditRow};
 pub use district::{DistrictPost, DistrictStore};
+pub use group::CommitCounts;
 pub use identity::{IdentityStore, SessionPrincipal, SessionRecord, StaffRecord};
 pub use mail::{MailAddress, MailStore};
 pub use photos::{NewPhoto, PhotoRecord, PhotoStatus, PhotoStore};

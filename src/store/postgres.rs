@@ -49,7 +49,7 @@ impl SqlStore<Postgres> {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Config(format!("migration failed: {e}")))?;
-        Ok(SqlStore::new(pool.clone(), pool))
+        Ok(SqlStore::new(pool.clone(), pool, false))
     }
 }
 

@@ -6,6 +6,7 @@
 //! reads, which differ in shape and not only in text (SQLite: multi-row
 //! `VALUES`; PostgreSQL: arrays and `UNNEST`).
 
+use super::group::{CommitCounts, Counts, Group};
 use super::statements::{self as sql, Flavor, Sql};
 use super::{
     AuditEntry, AuditRow, Batch, Created, DialogueRecord, Head, NewDialogue, SavedAck, Scrub,
@@ -15,6 +16,7 @@ use crate::domain::{Attendance, DialogueId};
 use async_trait::async_trait;
 use sqlx::query::Query;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// What one SQL backend does its own way.
@@ -67,11 +69,32 @@ pub struct SqlStore<D: Database> {
     /// Writes. SQLite's is one connection of its own (see `sqlite.rs`);
     /// PostgreSQL's is the same pool as `read`.
     pub(super) write: Pool<D>,
+    /// Appends waiting for the writer, on SQLite (`group.rs`); PostgreSQL runs
+    /// each append on a connection of its own.
+    pub(super) group: Option<Group>,
+    pub(super) counts: Arc<Counts>,
 }
 
 impl<D: Database> SqlStore<D> {
-    pub(super) fn new(read: Pool<D>, write: Pool<D>) -> SqlStore<D> {
-        SqlStore { read, write }
+    /// `grouped`: appends share commits across dialogues (`group.rs`).
+    pub(super) fn new(read: Pool<D>, write: Pool<D>, grouped: bool) -> SqlStore<D> {
+        SqlStore {
+            read,
+            write,
+            group: grouped.then(Group::default),
+            counts: Arc::default(),
+        }
+    }
+
+    /// The commits of appends since the store was opened, and the batches in them.
+    pub fn commit_counts(&self) -> CommitCounts {
+        let (commits, batches) = self.counts.get();
+        CommitCounts {
+            commits,
+            batches,
+            waiting: self.group.as_ref().map_or(0, Group::waiting),
+            queued: self.group.as_ref().map_or(0, Group::queued),
+        }
     }
 }
 
@@ -110,6 +133,41 @@ where
         rows.iter()
             .map(|r| parse_uuid(&r.get::<String, _>("id")))
             .collect()
+    }
+
+    /// An append's writes in the caller's transaction: compare-and-set the
+    /// head, the batch's rows, its audit rows. Returns the votes version.
+    pub(super) async fn append_in(
+        conn: &mut D::Connection,
+        key: &str,
+        expected_head: u64,
+        batch: Batch<'_>,
+    ) -> Result<u64, StoreError> {
+        let new_head = expected_head + batch.events.len() as u64;
+        let moved = Self::q(&sql::MOVE_HEAD)
+            .bind(new_head as i64)
+            .bind(i64::from(batch.changes_beside_log()))
+            .bind(key.to_string())
+            .bind(expected_head as i64)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(moved) = moved else {
+            let actual = Self::q(&sql::SELECT_HEAD)
+                .bind(key.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            return Err(match actual {
+                Some(row) => StoreError::Conflict {
+                    expected: expected_head,
+                    actual: row.get::<i64, _>("head_seq") as u64,
+                },
+                None => StoreError::NotFound,
+            });
+        };
+        let votes_version = moved.get::<i64, _>("votes_version") as u64;
+        D::write_batch(&mut *conn, key, batch).await?;
+        Self::audit_events(&mut *conn, key, batch.events).await?;
+        Ok(votes_version)
     }
 
     async fn insert_audit(
@@ -367,34 +425,17 @@ where
         expected_head: u64,
         batch: Batch<'_>,
     ) -> Result<u64, StoreError> {
-        let key = dialogue.to_string();
-        let new_head = expected_head + batch.events.len() as u64;
+        if let Some(group) = &self.group {
+            return self
+                .append_grouped(group, dialogue, expected_head, batch)
+                .await;
+        }
         let mut tx = self.write.begin().await?;
-        let moved = Self::q(&sql::MOVE_HEAD)
-            .bind(new_head as i64)
-            .bind(i64::from(batch.changes_beside_log()))
-            .bind(key.clone())
-            .bind(expected_head as i64)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(moved) = moved else {
-            let actual = Self::q(&sql::SELECT_HEAD)
-                .bind(key.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match actual {
-                Some(row) => StoreError::Conflict {
-                    expected: expected_head,
-                    actual: row.get::<i64, _>("head_seq") as u64,
-                },
-                None => StoreError::NotFound,
-            });
-        };
-        let votes_version = moved.get::<i64, _>("votes_version") as u64;
-        D::write_batch(&mut *tx, &key, batch).await?;
-        Self::audit_events(&mut *tx, &key, batch.events).await?;
+        let appended =
+            Self::append_in(&mut *tx, &dialogue.to_string(), expected_head, batch).await?;
         tx.commit().await?;
-        Ok(votes_version)
+        self.counts.committed(1);
+        Ok(appended)
     }
 
     async fn events_after(

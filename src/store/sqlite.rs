@@ -71,7 +71,7 @@ impl SqlStore<Sqlite> {
             .connect_with(options)
             .await?;
         check_durability(&pool).await?;
-        Ok(SqlStore::new(pool, writer))
+        Ok(SqlStore::new(pool, writer, true))
     }
 }
 

@@ -16,6 +16,7 @@ mod edges;
 mod erasure_on_disk;
 mod exports;
 mod flood;
+mod group_commit;
 mod guard_set;
 mod languages;
 mod mail;

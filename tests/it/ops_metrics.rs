@@ -98,6 +98,9 @@ async fn metrics_parse_and_move_as_a_meeting_runs_without_personal_data() {
     // Created, phase, moderator, two questions, approval; votes commit beside the log.
     assert!(moved("dialoghub_events_committed_total", &[]) >= 6.0);
     assert!(moved("dialoghub_commits_total", &[]) >= 6.0);
+    // The store's own commits: each holds one batch or (SQLite) several dialogues'.
+    assert!(moved("dialoghub_store_batches_total", &[]) >= 6.0);
+    assert!(moved("dialoghub_store_commits_total", &[]) >= 1.0);
     assert!(
         moved("dialoghub_commit_seconds", &[]) >= 6.0,
         "latency histogram"
