@@ -124,7 +124,7 @@ impl<'a> PendingPageWire<'a> {
             questions: page
                 .questions
                 .into_iter()
-                .map(QuestionWire::staff)
+                .map(|q| QuestionWire::staff(d, q))
                 .collect(),
             next: page.next.map(Into::into),
         }

@@ -340,6 +340,10 @@ pub struct QuestionWire<'a> {
     pub private_signals: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub danger: Option<bool>,
+    /// Staff only, present when true: the asker is a burst identity now
+    /// (`Dialogue::is_burst`; entering the room code clears it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<bool>,
 }
 
 impl<'a> QuestionWire<'a> {
@@ -363,10 +367,13 @@ impl<'a> QuestionWire<'a> {
             follow_up: q.follow_up.as_ref().map(Into::into),
             private_signals: None,
             danger: None,
+            burst: None,
         }
     }
 
-    pub fn staff(q: &'a Question) -> QuestionWire<'a> {
+    /// The staff view; `d` is the dialogue `q` is in, which knows whether its
+    /// asker is a burst identity.
+    pub fn staff(d: &Dialogue, q: &'a Question) -> QuestionWire<'a> {
         QuestionWire {
             author: Some(actor_to_wire(&q.author)),
             original_text: q.original.as_ref().map(|t| t.expose()),
@@ -376,9 +383,16 @@ impl<'a> QuestionWire<'a> {
             answer_draft: q.answer.as_ref().map(|a| a.draft.as_str()),
             private_signals: Some(q.private_signals.iter().map(|s| s.code()).collect()),
             danger: q.danger.then_some(true),
+            burst: asked_in_burst(d, q).then_some(true),
             ..QuestionWire::public(q)
         }
     }
+}
+
+/// Whether `q` was asked by a participant who is a burst identity now: what
+/// the `question_asked` event said, until the asker enters the room code.
+fn asked_in_burst(d: &Dialogue, q: &Question) -> bool {
+    matches!(q.author, crate::domain::Actor::Participant(p) if d.is_burst(p))
 }
 
 /// Everything an audience may see of the dialogue now, as a WebSocket snapshot:
@@ -410,7 +424,10 @@ fn snapshot_paged(d: &Dialogue, audience: Audience, paged: bool) -> Snapshot<'_>
         };
         shown.sort_unstable_by_key(|q| q.id);
         (
-            shown.into_iter().map(QuestionWire::staff).collect(),
+            shown
+                .into_iter()
+                .map(|q| QuestionWire::staff(d, q))
+                .collect(),
             Some(pending),
         )
     } else {

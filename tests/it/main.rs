@@ -44,6 +44,7 @@ mod slow;
 mod soak;
 mod store;
 mod stuffing;
+mod stuffing_questions;
 mod stuffing_votes;
 mod threads;
 mod tips;

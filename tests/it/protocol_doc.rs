@@ -738,15 +738,22 @@ fn specimens() -> Specimens {
             id,
         )))
     };
-    // More pending questions than a page holds, so a page has a `next`.
+    // More pending questions than a page holds, so a page has a `next`; every
+    // third from a burst identity (1.3), so a page shows `burst`.
     let mut flooded = Dialogue::new(Uuid::new_v4(), "FLD234".into(), 5);
     for id in 1..=60 {
+        let burst = id % 3 == 0;
         let event = json!({"kind": "question_asked", "question_id": id, "text": "Varför?",
-            "display_name": null, "addressee": null, "origin": "remote", "approved": false});
+            "display_name": null, "addressee": null, "origin": "remote", "approved": false,
+            "burst": burst});
         flooded.apply(&Recorded {
             seq: id,
             at,
-            by: people.anna,
+            by: if burst {
+                Actor::Participant(flood)
+            } else {
+                people.anna
+            },
             event: serde_json::from_value::<EventBody>(event).unwrap().into(),
         });
     }

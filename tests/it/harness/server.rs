@@ -330,6 +330,12 @@ impl Dialogue {
     }
 
     pub async fn moderator(&self) -> Client {
+        let credential = self.moderator_credential().await;
+        Client::connect(&self.endpoint.ws, &credential, None).await
+    }
+
+    /// A new moderator's credential, for tests that connect again with it.
+    pub async fn moderator_credential(&self) -> String {
         let (status, inv) = self
             .endpoint
             .post(
@@ -339,8 +345,7 @@ impl Dialogue {
             )
             .await;
         assert_eq!(status, 201, "{inv}");
-        let credential = self.endpoint.accept(&inv, self.id).await;
-        Client::connect(&self.endpoint.ws, &credential, None).await
+        self.endpoint.accept(&inv, self.id).await
     }
 
     pub async fn panelist(&self, name: &str, kind: &str) -> (Uuid, Client) {
