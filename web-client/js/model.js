@@ -185,7 +185,12 @@ export class Model {
           redacted_text: e.redacted_text,
           private_signals: e.private_signals,
           danger: e.danger,
+          burst: e.burst, // asked by a burst identity (staff only)
         });
+        break;
+      case 'room_entered':
+        // The participant is present: no longer a burst identity, nor its questions.
+        for (const q of this.questions.values()) if (by && q.author && q.author.id === by.id) delete q.burst;
         break;
       case 'question_published': {
         const old = this.questions.get(e.question.id) || {};

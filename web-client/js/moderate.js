@@ -5,7 +5,7 @@ import {
 } from './common.js';
 import { staffCredential } from './session.js';
 import { ban as banFlow, renderBanned } from './moderate_bans.js';
-import { alertItem, authorOf, panelOwners, editorFor, keyActions, markedText, pollFromForm, tipItem, votesText } from './moderate_parts.js';
+import { alertItem, authorOf, burstLabel, panelOwners, editorFor, keyActions, markedText, pollFromForm, tipItem, votesText } from './moderate_parts.js';
 import { renderForScreen } from './moderate_screen.js';
 import { PendingQueue, flagsRefresher } from './moderate_queue.js';
 import { Selection } from './moderate_select.js';
@@ -318,7 +318,7 @@ function card(q, inner, labelExtra) {
 }
 
 function sigOf(q, extra) {
-  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.private_signals, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, q.answer, q.answer_draft, q.follow_up, extra]);
+  return JSON.stringify([currentLang(), q.text, q.status, q.flags, q.redacted_text, q.private_signals, q.burst, q.author && model.muted.has(q.author.id), q.author && model.banned.has(q.author.id), editing && editing.id === q.id ? editing.mode : null, q.answer, q.answer_draft, q.follow_up, extra]);
 }
 
 function renderPending() {
@@ -365,7 +365,7 @@ function pendingCard(q) {
         ? h('p', { class: 'private-signals' }, t('private_signals_found', { signals: q.private_signals.map((x) => t(`signal_${x}`)).join(', ') }))
         : null,
       flagged && q.redacted_text ? h('p', { class: 'hint' }, t('redacted_preview', { text: q.redacted_text })) : null,
-      h('p', { class: 'by' }, authorLine(q)),
+      h('p', { class: 'by' }, authorLine(q), q.burst ? ' ' : null, burstLabel(q)),
       h('div', { class: 'actions' }, buttons),
       editing && editing.id === q.id ? editor(q) : null,
     ];

@@ -38,6 +38,14 @@ export function votesText(model, id) {
   return burst ? t('votes_n_burst', { n, burst }) : t('votes_n', { n });
 }
 
+/** "Burst identity" beside a question its asker made as one (`burst`, staff
+ * only), in words, with the meaning for the pointer (title) and for a screen reader. */
+export function burstLabel(q) {
+  if (!q.burst) return null;
+  return h('span', { class: 'badge burst', title: t('burst_identity_title'), 'data-burst': '' }, t('burst_identity'),
+    h('span', { class: 'visually-hidden' }, ` (${t('burst_identity_title')})`));
+}
+
 /** " · 3 from burst identities" after a poll figure, or nothing (`results.burst`, staff only). */
 const burstOf = (n) => (n ? ` · ${t('burst_from_n', { n })}` : '');
 

@@ -1,6 +1,6 @@
-// Votes and poll answers from identities made in a burst from one address
-// (issue 19): the moderator console says how many, in words, beside each tally;
-// participants never see it. Real headless Chromium against the real server.
+// Votes, poll answers and questions from identities made in a burst from one
+// address (issue 19): the moderator console says how many, in words, beside each
+// tally, and marks such a question in the queue; participants never see it. Real headless Chromium against the real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, api, local, problems, PHONE, checkAxe, visit, asOrganizer, askApproved } from './harness.mjs';
@@ -72,12 +72,36 @@ test('the moderator reads how many votes and answers came from burst identities'
   assert.ok(await card.isVisible());
   await checkAxe(mod, 'moderator with burst votes and answers');
 
+  // Both ask. The burst identity's question is marked in words in the queue,
+  // and still after the moderator reloads the console (from the snapshot).
+  const asks = [[people[0], 'Kan tunneln målas i ljusare färg?'], [people[1], 'Varför sitter det inga kameror vid tunneln?']];
+  for (const [p, text] of asks) {
+    await p.fill('#ask-text', text);
+    await p.click('#ask-submit');
+    await waitText(p, '#mine [data-mine]', text, 'own question listed');
+  }
+  const pendingCard = (text) => mod.locator('#pending li', { hasText: text.slice(0, 25) });
+  for (const reloaded of [false, true]) {
+    if (reloaded) {
+      await mod.reload();
+      await mod.locator('html[data-connection=open]').waitFor();
+    }
+    const label = pendingCard(asks[1][1]).locator('.badge.burst');
+    await label.waitFor({ timeout: 20000 });
+    assert.match(await label.innerText(), /^Snabbskapad identitet\b/, `the label${reloaded ? ' after a reload' : ''}`);
+    assert.match(await label.getAttribute('title'), /skur från samma adress/);
+    assert.match(await label.textContent(), /skur från samma adress/, 'the meaning is read out too');
+    await pendingCard(asks[0][1]).waitFor();
+    assert.equal(await pendingCard(asks[0][1]).locator('.badge.burst').count(), 0, 'no label on a person\'s question');
+  }
+  await checkAxe(mod, 'moderator with a burst identity\'s question');
+
   // The participants never see it, not even the burst identity.
   await pollItem.getByRole('button', { name: 'Visa resultatet' }).click();
   for (const p of people) {
     await waitText(p, '#polls', 'Nej: 1 (50 %)', 'results for participants');
     const text = await p.locator('body').innerText();
-    assert.ok(!text.includes('snabbskapade'), 'a participant sees the burst share');
+    assert.ok(!/snabbskapad/i.test(text), 'a participant sees a burst flag');
   }
   assert.deepEqual(problems, []);
 });
