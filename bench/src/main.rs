@@ -6,6 +6,7 @@ mod floor;
 mod http_load;
 mod many;
 mod meeting;
+mod metrics;
 mod publish;
 mod restart;
 mod run;

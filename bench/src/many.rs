@@ -6,7 +6,7 @@
 //! in total, so presence and tallies flow throughout.
 
 use crate::publish::{DhConn, Dialogue, Published, create_dialogue_numbered};
-use crate::run::{Ctx, dh_spec, loadgen_cpu, merge, raised_limits, spec, start};
+use crate::run::{Ctx, dh_spec, f, loadgen_cpu, merge, problems, raised_limits, spec, start};
 use crate::servers::{PER_WORKER, Workers};
 use crate::util::{self, Hist, ProcSample, cpu_percent, now_us};
 use crate::worker::{System, VoteSpec, WorkerSpec};
@@ -121,6 +121,11 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
         raised_limits()
     };
     env.push(("DIALOGHUB_HUB__THREADS", size.threads.to_string()));
+    let metrics_port = crate::metrics::free_port()?;
+    env.push((
+        "DIALOGHUB_METRICS__LISTEN",
+        format!("127.0.0.1:{metrics_port}"),
+    ));
     let server = start(ctx, System::Dialoghub, &env)?;
     let port = server.port;
     let secs = size.secs as usize;
@@ -198,6 +203,7 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
     };
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = util::sample(server.pid);
+    let counters_before = crate::metrics::scrape(metrics_port).await?;
     let go_us = now_us();
     workers.send("go");
     if let Some(w) = public.as_mut() {
@@ -238,6 +244,10 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
         .await;
     let after = util::sample(server.pid);
     let run_s = (now_us() - go_us) as f64 / 1e6;
+    let counters = crate::metrics::scrape(metrics_port)
+        .await
+        .map(|after| crate::metrics::work(&counters_before, &after, run_s))
+        .unwrap_or_else(|e| json!({ "failed": e }));
     // The last event of each dialogue: its last approval or question.
     let mut last_seq = Vec::with_capacity(runs.len());
     let (mut approve_ack, mut ask_ack) = (Hist::default(), Hist::default());
@@ -336,6 +346,8 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
             "rss_base_mib": base.rss_kib / 1024,
             "rss_growth_during_run_mib": (end.rss_kib.saturating_sub(before.rss_kib)) as f64 / 1024.0,
         },
+        // Batches per SQLite commit and each hub thread's busy share, from /metrics.
+        "server_counters": counters,
         "limits": if size.default_limits { "server defaults" } else { "raised" },
         "moderator_snapshot_bytes": snapshot_bytes,
         "flood": flood.map(|f| f.json()),
@@ -421,4 +433,56 @@ pub fn checks(v: &Value) -> Vec<(String, bool, String)> {
             format!("{}", v["tallies"]),
         ),
     ]
+}
+
+/// The many-dialogues table: one row per run, in the order run.
+pub fn table(results: &[Value]) -> String {
+    let mut t = String::from(
+        "\n### Many dialogues: dialogues × participants, 1 approval/s, 1 question/s and 20 votes/s in each\n\n| scenario | system | connected | server CPU % | load generator CPU s | approve ack p99 ms | ask ack p99 ms | vote ack p50 ms | vote ack p99 ms | delivery p50 ms | delivery p99 ms | deliveries | votes acked/sent | dialogues with exact tallies | SQLite commits/s | batches per commit | hub threads busy % | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|\n",
+    );
+    for r in results.iter().filter(|r| {
+        r["scenario"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("many-"))
+    }) {
+        if r.get("failed").is_some() {
+            t.push_str(&format!(
+                "| {} | {} | FAILED: {} |\n",
+                f(&r["scenario"]),
+                f(&r["system"]),
+                f(&r["failed"])
+            ));
+            continue;
+        }
+        let c = &r["server_counters"];
+        let busy = c["hub_thread_busy"]
+            .as_object()
+            .map(|o| o.values().map(f).collect::<Vec<_>>().join(" / "))
+            .unwrap_or_default();
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {}/{} | {} | {} | {} | {} |\n",
+            f(&r["scenario"]),
+            f(&r["system"]),
+            f(&r["connected"]),
+            f(&r["server"]["cpu_pct"]),
+            f(&r["loadgen"]["cpu_s"]),
+            f(&r["approve_ack"]["p99_ms"]),
+            f(&r["ask_ack"]["p99_ms"]),
+            f(&r["vote_ack"]["p50_ms"]),
+            f(&r["vote_ack"]["p99_ms"]),
+            f(&r["delivery"]["p50_ms"]),
+            f(&r["delivery"]["p99_ms"]),
+            f(&r["deliveries"]),
+            f(&r["expected_deliveries"]),
+            f(&r["votes_acked"]),
+            f(&r["votes_sent"]),
+            f(&r["tallies"]["dialogues_exact"]),
+            f(&r["dialogues"]),
+            f(&c["commits_per_s"]),
+            f(&c["batches_per_commit"]),
+            busy,
+            problems(r),
+        ));
+    }
+    t
 }

@@ -39,6 +39,8 @@ pub struct Merged {
     pub last_vote_ack_us: u64,
     pub finals: Vec<FinalView>,
     pub no_tallies: u64,
+    /// Frames the clients received over the whole run.
+    pub frames: u64,
     pub cpu_s: f64,
     pub rss_kib: u64,
 }
@@ -100,6 +102,7 @@ pub fn merge(reports: &[Report]) -> Merged {
             }
         }
         m.no_tallies += r.no_tallies;
+        m.frames += r.frames;
         m.cpu_s += r.cpu_s;
         m.rss_kib += r.rss_kib;
     }
@@ -203,8 +206,34 @@ pub(crate) fn loadgen_cpu(workers: &Workers, before: &[ProcSample]) -> f64 {
 
 /// Events a second in the paced phase: the 10 approvals a second.
 const PACED_RATE: f64 = 10.0;
+/// Questions approved before a fan-out for its participants to vote on.
+const TAIL_VOTED: usize = 5;
+/// Votes a second in a fan-out's paced phase, all participants together: a
+/// `live` frame with new tallies goes to everyone at every tick.
+const TAIL_VOTES_PER_S: f64 = 20.0;
 /// The cluster-cost scenario's rate: 2 approvals a second.
 const CLUSTER_RATE: f64 = 2.0;
+
+/// The runtime worker threads and hub threads of each of `nodes` nodes that
+/// share this machine, as such a deployment is configured: the cores divided
+/// among them (at least one each), so the nodes do not run several times as
+/// many busy threads as there are cores. `None` for one node, or with
+/// `BENCH_NODE_THREADS=0`: each node's default, one of each per core.
+/// `BENCH_NODE_THREADS=N` sets N.
+fn cluster_node_threads(nodes: usize) -> Option<usize> {
+    if nodes < 2 {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match std::env::var("BENCH_NODE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => Some((cores / nodes).max(1)),
+    }
+}
 
 /// Where a fan-out's dialoghub runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -231,8 +260,14 @@ pub async fn fanout(
         Fleet::Nodes(k) => k,
         Fleet::OnePostgres => 1,
     };
+    let node_threads = cluster_node_threads(nodes);
     let (single, cluster);
     let servers: &[Server] = if nodes > 1 {
+        let mut env = env.clone();
+        if let Some(t) = node_threads {
+            env.push(("TOKIO_WORKER_THREADS", t.to_string()));
+            env.push(("DIALOGHUB_HUB__THREADS", t.to_string()));
+        }
         cluster = servers::start_cluster(&ctx.dialoghub, nodes, &env)?;
         &cluster.nodes
     } else if fleet == Fleet::OnePostgres {
@@ -250,26 +285,48 @@ pub async fn fanout(
         Dh(DhConn, Vec<u64>),
         Peer(PeerPublisher),
     }
+    // One node on SQLite (the fan-out scenarios): the participants take part as
+    // real ones do, joining by code, so presence flows, and voting through the
+    // paced phase, so tallies flow. The cluster's clients only listen: its
+    // figure is CPU per delivery.
+    let as_people = system == System::Dialoghub && fleet == Fleet::Nodes(1);
     let mut setup = json!({});
+    let mut voted = Vec::new();
     let (mut publisher, dialogue) = match system {
         System::Dialoghub => {
             let d = create_dialogue(port).await?;
             let mut asker = DhConn::open(port, "participant", d.id).await?;
-            let (asked, ids) = asker.ask(paced + burst, None).await?;
+            let extra = if as_people { TAIL_VOTED } else { 0 };
+            let (asked, mut ids) = asker.ask(extra + paced + burst, None).await?;
             setup = json!({ "asks": asked.sent, "ask_ack": asked.acks.summary_ms() });
             drop(asker);
-            let moderator = DhConn::open(port, "moderator", d.id).await?;
+            let mut moderator = DhConn::open(port, "moderator", d.id).await?;
+            if as_people {
+                voted = ids.drain(..TAIL_VOTED).collect();
+                let approved = moderator.approve(&voted, 0, None, 0).await?;
+                if !approved.errors.is_empty() {
+                    return Err(format!("approvals refused: {:?}", approved.errors));
+                }
+            }
             (Pub::Dh(moderator, ids), Some(d))
         }
         _ => (Pub::Peer(PeerPublisher::open(system, port).await?), None),
     };
+    let votes = as_people.then(|| VoteSpec {
+        questions: voted.clone(),
+        per_sec: TAIL_VOTES_PER_S / n as f64,
+        window: 4,
+        duration_ms: (paced as f64 / rate * 1000.0) as u64,
+    });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let base = util::sample_all(&pids);
     let mut specs = Vec::new();
     for (k, node) in servers.iter().enumerate() {
         let (from, to) = (n * k / servers.len(), n * (k + 1) / servers.len());
         specs.extend(servers::split(to - from, |first, count| WorkerSpec {
-            dh: dialogue.as_ref().map(|d| dh_spec(d, false, None)),
+            dh: dialogue
+                .as_ref()
+                .map(|d| dh_spec(d, as_people, votes.clone())),
             ..spec(system, node.port, from + first, count)
         }));
     }
@@ -282,6 +339,9 @@ pub async fn fanout(
     let idle = util::sample_all(&pids);
     let (p1, p2);
     let mut incomplete = Vec::new();
+    if as_people {
+        workers.send("go");
+    }
     match &mut publisher {
         Pub::Dh(m, ids) => {
             p1 = m.approve(&ids[..paced], 1, Some(rate), text_len).await?;
@@ -308,6 +368,9 @@ pub async fn fanout(
         incomplete.push(format!("burst: {e}"));
     }
     let after_burst = util::sample_all(&pids);
+    if as_people && let Err(e) = workers.wait("votes-done", Duration::from_secs(60)).await {
+        incomplete.push(format!("votes: {e}"));
+    }
     let lg_cpu = loadgen_cpu(&workers, &lg_before);
     let reports = workers.report().await?;
     let m = merge(&reports);
@@ -333,6 +396,8 @@ pub async fn fanout(
         "scenario": if nodes > 1 { format!("cluster-{n}") } else { format!("fanout-{n}") },
         "system": if nodes > 1 { format!("{}-{nodes}-nodes", system.name()) } else { system.name().to_string() },
         "nodes": nodes,
+        // Runtime worker and hub threads of each node; null: one of each per core.
+        "node_threads": node_threads,
         "store": if fleet == Fleet::Nodes(1) { "sqlite" } else { "postgres" },
         "paced_rate_per_s": rate,
         "requested": n,
@@ -341,6 +406,23 @@ pub async fn fanout(
         "connect_ms": connect_ms,
         "join": m.join.summary_ms(),
         "setup": setup,
+        // How the participants took part: joined by code and voting, or listening.
+        "participants": if as_people {
+            json!({
+                "joined_by_code": true,
+                "votes_per_s_offered": TAIL_VOTES_PER_S,
+                "votes_sent": m.votes_sent,
+                "votes_acked": m.votes_acked,
+                "votes_unanswered": m.votes_unanswered,
+                "vote_ack": m.ack.summary_ms(),
+                // Every client's final tallies equal what the acknowledged votes imply.
+                "tallies_exact": m.finals.len() == 1 && m.finals[0].votes == m.expected_tally(0) && m.no_tallies == 0,
+                // Over the whole run: snapshot, events and `live` frames.
+                "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
+            })
+        } else {
+            json!({ "joined_by_code": false, "votes_per_s_offered": 0 })
+        },
         "paced": m.phase_json(1, &p1, m.connected),
         "burst": m.phase_json(2, &p2, m.connected),
         // The moderator's approve → ack: the server's read, decision and commit.
@@ -955,7 +1037,7 @@ pub fn table(results: &[Value]) -> String {
             ratio(&dps(Some(d)), &dps(fl)),
         ));
     }
-    t.push_str("\n### Cluster cost: the same participants and rate on three nodes and on one\n\n| scenario | system | connected | rate/s | p50 ms | p99 ms | max ms | deliveries | server CPU s | CPU-µs per delivery | ÷ one node | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    t.push_str("\n### Cluster cost: the same participants and rate on three nodes and on one\n\n| scenario | system | threads per node | connected | rate/s | p50 ms | p99 ms | max ms | deliveries | server CPU s | CPU-µs per delivery | ÷ one node | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for r in results.iter().filter(|r| r["scenario"] == "cluster-19950") {
         if r.get("failed").is_some() {
             t.push_str(&format!(
@@ -968,9 +1050,13 @@ pub fn table(results: &[Value]) -> String {
         }
         let p = &r["paced"];
         t.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             f(&r["scenario"]),
             f(&r["system"]),
+            match r["node_threads"].as_u64() {
+                Some(t) => t.to_string(),
+                None => "one per core".into(),
+            },
             f(&r["connected"]),
             f(&r["paced_rate_per_s"]),
             f(&p["latency"]["p50_ms"]),
@@ -1014,6 +1100,7 @@ pub fn table(results: &[Value]) -> String {
         ));
     }
     t.push_str(&crate::meeting::table(results));
+    t.push_str(&crate::many::table(results));
     t.push_str("\n### Idle: connected, doing nothing\n\n| scenario | system | connected | RSS before MiB | RSS with clients MiB | KiB/conn | CPU % idle | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---|\n");
     for r in results.iter().filter(|r| {
         r["scenario"]

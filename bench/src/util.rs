@@ -313,6 +313,24 @@ pub async fn http_json_from(
     body: Option<&serde_json::Value>,
     headers: &[(&str, &str)],
 ) -> Result<(u16, serde_json::Value), String> {
+    let (status, rest) = http_text_from(from, port, method, path, body, headers).await?;
+    let value = if rest.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&rest).map_err(|e| format!("body: {e}"))?
+    };
+    Ok((status, value))
+}
+
+/// A request whose answer's body is read as text (`/metrics`, say).
+pub async fn http_text_from(
+    from: Option<std::net::Ipv4Addr>,
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Result<(u16, String), String> {
     let mut stream = connect_from(from, port)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -353,12 +371,7 @@ pub async fn http_json_from(
     {
         return Err("chunked responses are not supported".into());
     }
-    let value = if rest.trim().is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(rest).map_err(|e| format!("body: {e}"))?
-    };
-    Ok((status, value))
+    Ok((status, rest.to_string()))
 }
 
 // ---------------------------------------------------------------------------
