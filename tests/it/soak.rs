@@ -270,20 +270,7 @@ async fn the_attendance_peak_is_kept_while_the_dialogue_is_out_of_memory() {
     }
     until_unloaded(&server).await;
 
-    let (status, body) = server
-        .endpoint
-        .post(
-            &format!("/api/dialogues/{}/phase", dialogue.id),
-            &organizer,
-            json!({"phase": "closed", "expected": "live"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, record) = server
-        .endpoint
-        .get(&format!("/d/{}/record.json", dialogue.code), None)
-        .await;
-    assert_eq!(status, 200, "{record}");
+    let record = dialogue.close_and_read_record().await;
     assert_eq!(
         record["figures"]["attendance"]["remote"], 3,
         "{}",

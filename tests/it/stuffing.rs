@@ -122,20 +122,7 @@ async fn the_room_code_on_the_screen_counts_who_is_in_the_room_apart_from_who_sa
 
     // The record counts the two apart: both typed the code in the end, and at most
     // one (Bo, before he typed it) was in the room on his word alone.
-    let (status, body) = app
-        .endpoint
-        .post(
-            &format!("/api/dialogues/{}/phase", dialogue.id),
-            &dialogue.organizer,
-            json!({"phase": "closed", "expected": "live"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, record) = app
-        .endpoint
-        .get(&format!("/d/{}/record.json", dialogue.code), None)
-        .await;
-    assert_eq!(status, 200, "{record}");
+    let record = dialogue.close_and_read_record().await;
     let attendance = &record["figures"]["attendance"];
     assert_eq!(attendance["verified"], 2, "{attendance}");
     assert_eq!(attendance["in_room"], 1, "{attendance}");

@@ -172,20 +172,7 @@ async fn votes_and_poll_answers_of_burst_identities_are_flagged_to_staff_and_cou
         .submit(json!({"type": "close_poll", "poll_id": poll, "expected": "open"}))
         .await;
     assert_eq!(closed["type"], "ack", "{closed}");
-    let (status, body) = dialogue
-        .endpoint
-        .post(
-            &format!("/api/dialogues/{}/phase", dialogue.id),
-            &organizer,
-            json!({"phase": "closed", "expected": "live"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, record) = dialogue
-        .endpoint
-        .get(&format!("/d/{}/record.json", dialogue.code), None)
-        .await;
-    assert_eq!(status, 200, "{record}");
+    let record = dialogue.close_and_read_record().await;
     let question = |id: u64| {
         record["questions"]
             .as_array()

@@ -293,6 +293,19 @@ impl Dialogue {
         view
     }
 
+    /// Closes the live dialogue as its organizer and reads the public record
+    /// (`GET /d/{code}/record.json`) that closing makes final.
+    pub async fn close_and_read_record(&self) -> Value {
+        let path = format!("/api/dialogues/{}/phase", self.id);
+        let phase = json!({"phase": "closed", "expected": "live"});
+        let (status, body) = self.endpoint.post(&path, &self.organizer, phase).await;
+        assert_eq!(status, 200, "{body}");
+        let path = format!("/d/{}/record.json", self.code);
+        let (status, record) = self.endpoint.get(&path, None).await;
+        assert_eq!(status, 200, "{record}");
+        record
+    }
+
     /// Joins by code over REST, as a browser would, and connects.
     pub async fn participant(&self) -> Client {
         let token = self.participant_token().await;
