@@ -203,6 +203,8 @@ fn the_dashboard_reads_only_metrics_that_exist() {
         BUS_WAKEUPS,
         BUS_LAG_EVENTS,
         STORE_ERRORS,
+        STORE_COMMITS,
+        STORE_BATCHES,
     ];
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
