@@ -1,8 +1,8 @@
 // Accessibility: axe-core on every page in Swedish and English, keyboard-only
 // asking and moderating, live regions, reduced motion and text at 200 %.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, screenshot, PHONE, DESKTOP, checkAxe, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, screenshot, PHONE, DESKTOP, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 
 let server;
@@ -55,16 +55,11 @@ async function setUpMeeting() {
   return { d, participant, mod, q4, panelUrl: local(server, police.invite_url), modUrl: local(server, moderator.invite_url), screenUrl: local(server, screen.invite_url) };
 }
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+shareServerAndBrowser(async (s, b) => {
+  server = s;
+  browser = b;
   meeting = await setUpMeeting();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+});
 
 /** Runs axe-core and fails on any serious or critical violation. */
 

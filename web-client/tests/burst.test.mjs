@@ -1,23 +1,18 @@
 // Votes, poll answers and questions from identities made in a burst from one
 // address (issue 19): the moderator console says how many, in words, beside each
 // tally, and marks such a question in the queue; participants never see it. Real headless Chromium against the real server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, PHONE, checkAxe, visit, asOrganizer, askApproved } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, PHONE, checkAxe, visit, asOrganizer, askApproved } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  // Two identities from an address, then burst ones (every test join is from 127.0.0.1).
-  server = await startServer({ env: { DIALOGHUB_STUFFING__BURST_JOINS: '2' } });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+// Two identities from an address, then burst ones (every test join is from 127.0.0.1).
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+}, { env: { DIALOGHUB_STUFFING__BURST_JOINS: '2' } });
 
 async function waitText(page, selector, expected, what) {
   await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {

@@ -1,23 +1,18 @@
 // Facts with pictures (issue 23): an information post with figures shows its
 // chart and its numbers as a table on the participant's phone (Swedish and
 // English), and large on the venue screen at 1920×1080 once a moderator shows it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const CSV = 'Månad;Anmälda brott;Varav rån\njul;198;12\naug;221;9,5\nsep;240;14\nokt;212;11';
 

@@ -2,22 +2,17 @@
 // real headless Chromium: upcoming dialogues, a past one with its record, a
 // promise that is overdue and one that is done, and an information post with its
 // chart and table; axe-core in Swedish and in English, and the screenshots.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, screenshot, checkAxe, asOrganizer, askApproved, PHONE } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, screenshot, checkAxe, asOrganizer, askApproved, PHONE } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const PURPOSE = 'Du kan påverka var stadsdelen sätter in belysning och fältassistenter nästa år. Budgeten är redan beslutad.';
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -114,6 +115,26 @@ export async function launchBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     timeout: 30000,
   });
+}
+
+/**
+ * One server (`startServer(options)`) and one browser for all the tests of a file:
+ * started before the first test, both stopped after the last. `ready(server,
+ * browser)` gets them before any test runs, for the file to keep, and may set up
+ * there what all its tests share.
+ */
+export function shareServerAndBrowser(ready, options) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer(options);
+    browser = await launchBrowser();
+    await ready(server, browser);
+  }, { timeout: 90000 });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  }, { timeout: 30000 });
 }
 
 /** Uncaught errors, CSP refusals and missing strings seen on any page; a test asserts it stays empty. */

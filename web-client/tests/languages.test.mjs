@@ -3,22 +3,17 @@
 // their own texts, the browser's language on a first visit; and issue 21's small
 // bugs of these pages (the title on a language switch, the join page after the
 // meeting, the danger advice in the new language).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 async function waitText(page, selector, expected, what) {
   await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {

@@ -1,22 +1,17 @@
 // One whole meeting in real headless Chromium: an organizer sets it up on the
 // organizer page; a moderator, a panelist, the venue screen and three
 // participants take part, each in their own browser context.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const FLAGGED = 'Jag blev rånad vid tunnelbanan, mitt personnummer är 811228-9874 och ni når mig på 070-123 45 67. Vad gör polisen?';
 const DARK = 'Varför är det så mörkt i parken vid torget på kvällarna?';

@@ -2,22 +2,17 @@
 // ban and close ask first and can be undone; the phone page puts the questions
 // first, announces a new poll, resets "Till" and advises a writer in danger; the
 // guard masks a named person and flags a disguised address for the moderator.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const send = (page, msg) => page.evaluate((m) => window.dialoghub.conn.submit(m), msg);
 

@@ -4,24 +4,19 @@
 // approves; the published photo's pixels differ from the original inside the
 // rectangles and match it outside. axe in Swedish and English. Real headless
 // Chromium against the real server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, api, asOrganizer, local, problems, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, asOrganizer, local, problems, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
 import { SQUARE, asStaff, checkerPng, waitText } from './walk_helpers.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 /** Mean absolute difference between the published photo and the checkerboard over a rectangle. */
 async function differenceIn(page, src, r) {

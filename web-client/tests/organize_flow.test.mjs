@@ -4,24 +4,19 @@
 // a server restart is waited out without a reload, and after closing the to-do
 // list holds the question not reached and the follow-up without an outcome,
 // each leaving the list once done. axe-core: no serious problems, sv and en.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, asOrganizer, askApproved, checkAxe, screenshot, problems, PHONE,
+  shareServerAndBrowser, newPage, asOrganizer, askApproved, checkAxe, screenshot, problems, PHONE,
 } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const DESKTOP = { width: 1280, height: 800 };
 

@@ -1,29 +1,24 @@
 // Lost connections: the page says so, keeps what was typed, resumes without a
 // reload and sends an unacknowledged question again under its first id, so it
 // arrives exactly once, also across a server restart.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, PHONE, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, PHONE, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
 let code;
 let modUrl;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
+shareServerAndBrowser(async (s, b) => {
+  server = s;
+  browser = b;
   const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Tensta', purpose: 'Frågor om tryggheten i Tensta.' });
   const moderator = await api(server, 'POST', `/api/dialogues/${d.id}/moderators`, { name: 'Mo' });
   await api(server, 'POST', `/api/dialogues/${d.id}/phase`, { phase: 'live', expected: 'draft' });
   code = d.code;
   modUrl = local(server, moderator.invite_url);
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+});
 
 async function participant() {
   const ctx = await newPage(browser, { viewport: PHONE });

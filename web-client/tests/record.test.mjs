@@ -3,26 +3,22 @@
 // answer published by a moderator and seen live, a promised follow-up and its
 // outcome, information posts, and after closing the receipt lookup page and the
 // public record (server-rendered), each checked with axe-core.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  startServer, launchBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP, checkAxe, visit, asOrganizer } from './harness.mjs';
+  shareServerAndBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP, checkAxe, visit, asOrganizer,
+} from './harness.mjs';
 
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const ASKED = 'Varför är det så mörkt i gångtunneln vid skolan på kvällarna?';
 const FOLLOW = 'Kan fritidsgården ha öppet längre på fredagar?';

@@ -2,22 +2,17 @@
 // it), and a participant in the room types it on the participant page ("Jag är i
 // rummet") and is counted as in the room (verified). axe-core: no serious or
 // critical problems, in Swedish and English.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const overlaps = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 

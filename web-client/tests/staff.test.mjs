@@ -2,23 +2,18 @@
 // single-use sign-in link, sees them in the list with their role, and takes them
 // off the staff, which ends the colleague's session at once. Inline errors for a
 // bad district; axe-core: no serious or critical problems, Swedish and English.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, asOrganizer, problems, checkAxe, repoRoot } from './harness.mjs';
+import { shareServerAndBrowser, newPage, asOrganizer, problems, checkAxe, repoRoot } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 test('an admin invites a colleague from the organizer page and takes them off the staff', { timeout: 120000 }, async (t) => {
   const { context, page } = await newPage(browser);

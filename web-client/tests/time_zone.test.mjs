@@ -1,22 +1,17 @@
 // One clock, configured: a deployment whose `[meetings] time_zone` is not
 // Stockholm's shows every time in its own zone, in Chromium (whose own zone is
 // set apart from both), on the staff pages and the participant's page alike.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, visit } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, visit } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer({ env: { DIALOGHUB_MEETINGS__TIME_ZONE: 'America/New_York' } });
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+}, { env: { DIALOGHUB_MEETINGS__TIME_ZONE: 'America/New_York' } });
 
 test('times are shown in the configured zone, not Stockholm’s nor the device’s', { timeout: 90000 }, async () => {
   // 17:00 UTC on 12 March 2026: 13:00 in New York (summer time began 8 March), 18:00 in Stockholm.

@@ -2,24 +2,19 @@
 // 3840×2160, with three long questions queued and a poll shown, the QR code is
 // inside the screen and decodes to the join link, the code does not wrap, the
 // poll is in projector type, and "next" is exactly what the moderator queued.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 const jsqrSource = readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js'), 'utf8');
 

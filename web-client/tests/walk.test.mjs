@@ -2,23 +2,18 @@
 // groups are, an observation at the group's stop and one at the phone's
 // (opt-in) position, approved observations and actions appearing live; axe in
 // Swedish and English. Real headless Chromium against the real server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
 import { asStaff, checkerPng, waitText } from './walk_helpers.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 
 test('the walk page on a phone: groups live, observations at a stop and at a position, actions', { timeout: 180000 }, async (t) => {

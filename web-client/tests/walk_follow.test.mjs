@@ -4,23 +4,18 @@
 // an observation, without a reload and without joining; without JavaScript the
 // page as rendered is there, and says to reload. axe in Swedish and English.
 // Real headless Chromium against the real server.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
 import { asStaff, waitText } from './walk_helpers.mjs';
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-}, { timeout: 90000 });
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-}, { timeout: 30000 });
+shareServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+});
 
 /** A participant on site observes at the group's stop, from a page of this server; the ack. */
 function observe(page, code, text) {
