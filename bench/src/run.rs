@@ -215,24 +215,19 @@ const TAIL_VOTES_PER_S: f64 = 20.0;
 const CLUSTER_RATE: f64 = 2.0;
 
 /// The runtime worker threads and hub threads of each of `nodes` nodes that
-/// share this machine, as such a deployment is configured: the cores divided
-/// among them (at least one each), so the nodes do not run several times as
-/// many busy threads as there are cores. `None` for one node, or with
-/// `BENCH_NODE_THREADS=0`: each node's default, one of each per core.
-/// `BENCH_NODE_THREADS=N` sets N.
+/// share this machine: `BENCH_NODE_THREADS=N` gives each node N of each (the
+/// cores divided among the nodes, say), instead of the server's default of one
+/// of each per core. `None` (the default): the server's default. Dividing the
+/// cores did not lower the cost per delivery beyond the spread between runs,
+/// and it raised the tail (`docs/benchmarks.md`).
 fn cluster_node_threads(nodes: usize) -> Option<usize> {
     if nodes < 2 {
         return None;
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match std::env::var("BENCH_NODE_THREADS")
+    std::env::var("BENCH_NODE_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
-    {
-        Some(0) => None,
-        Some(n) => Some(n),
-        None => Some((cores / nodes).max(1)),
-    }
+        .filter(|n| *n > 0)
 }
 
 /// Where a fan-out's dialoghub runs.
