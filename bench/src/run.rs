@@ -284,7 +284,11 @@ pub async fn fanout(
     // real ones do, joining by code, so presence flows, and voting through the
     // paced phase, so tallies flow. The cluster's clients only listen: its
     // figure is CPU per delivery.
-    let as_people = system == System::Dialoghub && fleet == Fleet::Nodes(1);
+    // `BENCH_FANOUT_PARTICIPANTS=listen` (minted tokens, no votes, as before
+    // 631b684) or `=join` (joined by code, no votes) takes them apart.
+    let how = std::env::var("BENCH_FANOUT_PARTICIPANTS").unwrap_or_default();
+    let as_people = system == System::Dialoghub && fleet == Fleet::Nodes(1) && how != "listen";
+    let voting = as_people && how != "join";
     let mut setup = json!({});
     let mut voted = Vec::new();
     let (mut publisher, dialogue) = match system {
@@ -307,7 +311,7 @@ pub async fn fanout(
         }
         _ => (Pub::Peer(PeerPublisher::open(system, port).await?), None),
     };
-    let votes = as_people.then(|| VoteSpec {
+    let votes = voting.then(|| VoteSpec {
         questions: voted.clone(),
         per_sec: TAIL_VOTES_PER_S / n as f64,
         window: 4,
@@ -334,7 +338,7 @@ pub async fn fanout(
     let idle = util::sample_all(&pids);
     let (p1, p2);
     let mut incomplete = Vec::new();
-    if as_people {
+    if voting {
         workers.send("go");
     }
     match &mut publisher {
@@ -363,7 +367,7 @@ pub async fn fanout(
         incomplete.push(format!("burst: {e}"));
     }
     let after_burst = util::sample_all(&pids);
-    if as_people && let Err(e) = workers.wait("votes-done", Duration::from_secs(60)).await {
+    if voting && let Err(e) = workers.wait("votes-done", Duration::from_secs(60)).await {
         incomplete.push(format!("votes: {e}"));
     }
     let lg_cpu = loadgen_cpu(&workers, &lg_before);
@@ -405,13 +409,13 @@ pub async fn fanout(
         "participants": if as_people {
             json!({
                 "joined_by_code": true,
-                "votes_per_s_offered": TAIL_VOTES_PER_S,
+                "votes_per_s_offered": if voting { TAIL_VOTES_PER_S } else { 0.0 },
                 "votes_sent": m.votes_sent,
                 "votes_acked": m.votes_acked,
                 "votes_unanswered": m.votes_unanswered,
                 "vote_ack": m.ack.summary_ms(),
                 // Every client's final tallies equal what the acknowledged votes imply.
-                "tallies_exact": m.finals.len() == 1 && m.finals[0].votes == m.expected_tally(0) && m.no_tallies == 0,
+                "tallies_exact": voting.then(|| m.finals.len() == 1 && m.finals[0].votes == m.expected_tally(0) && m.no_tallies == 0),
                 // Over the whole run: snapshot, events and `live` frames.
                 "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
             })
