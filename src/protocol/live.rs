@@ -72,7 +72,9 @@ pub struct LiveWire {
     pub seq: u64,
     /// Grows with every change of tallies or presence; the highest wins.
     pub version: u64,
-    /// Votes per public question, keyed by question id.
+    /// Votes per public question, keyed by question id, for the questions that
+    /// have any: a missing question has none. A meeting publishes many questions
+    /// that nobody votes on, and this frame goes to everyone four times a second.
     pub votes: BTreeMap<u64, usize>,
     /// Staff only: of those votes, the ones from burst identities, for the
     /// questions that have any (absent when none has).
@@ -108,7 +110,10 @@ impl LiveWire {
             })
             .collect();
         let public = || d.questions.values().filter(|q| q.status.is_public());
-        let votes = public().map(|q| (q.id.0, d.tally(q.id))).collect();
+        let votes = public()
+            .map(|q| (q.id.0, d.tally(q.id)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
         let burst_votes = if audience == Audience::Staff && !d.burst_identities.is_empty() {
             public()
                 .map(|q| (q.id.0, d.burst_tally(q.id)))

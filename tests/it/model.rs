@@ -578,6 +578,17 @@ impl Run {
             prop_assert!(public(m.status(*id).unwrap()));
             prop_assert_eq!(*n, m.votes.get(id).map_or(0, BTreeSet::len));
         }
+        // Exactly the public questions with votes: one without has 0 and is left out.
+        for (i, mq) in m.questions.iter().enumerate() {
+            let id = i as u64 + 1;
+            let voters = m.votes.get(&id).map_or(0, BTreeSet::len);
+            prop_assert_eq!(
+                live.votes.contains_key(&id),
+                public(mq.status) && voters > 0,
+                "question {} in live.votes",
+                id
+            );
+        }
         // The public snapshot: every public question with its public text, nothing private.
         let public_snapshot = json(&snapshot(d, Audience::Public));
         self.check_public(&public_snapshot, "the public snapshot")?;
