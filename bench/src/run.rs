@@ -39,8 +39,9 @@ pub struct Merged {
     pub last_vote_ack_us: u64,
     pub finals: Vec<FinalView>,
     pub no_tallies: u64,
-    /// Frames the clients received over the whole run.
+    /// Frames the clients received over the whole run, and their bytes.
     pub frames: u64,
+    pub bytes: u64,
     pub cpu_s: f64,
     pub rss_kib: u64,
 }
@@ -103,6 +104,7 @@ pub fn merge(reports: &[Report]) -> Merged {
         }
         m.no_tallies += r.no_tallies;
         m.frames += r.frames;
+        m.bytes += r.bytes;
         m.cpu_s += r.cpu_s;
         m.rss_kib += r.rss_kib;
     }
@@ -418,6 +420,7 @@ pub async fn fanout(
                 "tallies_exact": voting.then(|| m.finals.len() == 1 && m.finals[0].votes == m.expected_tally(0) && m.no_tallies == 0),
                 // Over the whole run: snapshot, events and `live` frames.
                 "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
+                "bytes_per_client": if m.connected > 0 { json!(m.bytes / m.connected) } else { Value::Null },
             })
         } else {
             json!({ "joined_by_code": false, "votes_per_s_offered": 0 })

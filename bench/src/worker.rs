@@ -538,8 +538,19 @@ async fn connect(s: &Shared, i: usize) -> Option<(Ws, u64)> {
                 views[i].epoch = w.epoch;
                 (ws, w.seq)
             }),
-            System::Nats => nats_connect(spec.port).await.map(|ws| (ws, 0)),
-            System::Floor => util::dial(spec.port, "/sub").await.map(|ws| (ws, 0)),
+            // Every client from a loopback address of its own, as dialoghub's
+            // participants are: 19,950 sockets from one address run out of its
+            // ephemeral ports while the previous scenario's wait out TIME_WAIT.
+            System::Nats => nats_connect(spec.port, util::participant_addr(spec.first + i))
+                .await
+                .map(|ws| (ws, 0)),
+            System::Floor => util::dial_from(
+                Some(util::participant_addr(spec.first + i)),
+                spec.port,
+                "/sub",
+            )
+            .await
+            .map(|ws| (ws, 0)),
         }
     };
     let result = match timeout(Duration::from_secs(30), handshake).await {
@@ -654,8 +665,8 @@ pub async fn dh_welcome_full(ws: &mut Ws) -> Result<Welcome, String> {
     Err("closed during hello".into())
 }
 
-async fn nats_connect(port: u16) -> Result<Ws, String> {
-    let mut ws = util::dial(port, "/").await?;
+async fn nats_connect(port: u16, from: std::net::Ipv4Addr) -> Result<Ws, String> {
+    let mut ws = util::dial_from(Some(from), port, "/").await?;
     // INFO first, then CONNECT + SUB + PING; the PONG says the SUB is in place.
     let connect =
         "CONNECT {\"verbose\":false,\"pedantic\":false,\"protocol\":1}\r\nSUB bench 1\r\nPING\r\n";
