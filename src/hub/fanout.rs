@@ -167,10 +167,6 @@ pub struct Fanout {
     pub members: HashMap<ConnId, Member>,
     recent: VecDeque<Arc<Logged>>,
     window: usize,
-    /// The latest `live` being handed out slice by slice (staff, public,
-    /// version): an event rides it along to a member whose slice is still to
-    /// come, so the member's writer sends both in one write.
-    live: Option<(Frame, Frame, u64)>,
 }
 
 impl Fanout {
@@ -179,7 +175,6 @@ impl Fanout {
             members: HashMap::new(),
             recent: VecDeque::new(),
             window: window.max(1),
-            live: None,
         }
     }
 
@@ -193,25 +188,11 @@ impl Fanout {
 
     /// Sends an event to every member, in log order. Members that fell too far
     /// behind are dropped here; they resume from their `seq` on a new connection.
-    ///
-    /// A member still due the latest `live` gets it with the event: while
-    /// events come several times a second, most members then get each `live`
-    /// in the same write as an event instead of a wake-up and a write of its own.
     pub fn send(&mut self, logged: Arc<Logged>) {
         let mut gone = Vec::new();
-        for (id, m) in self.members.iter_mut() {
+        for (id, m) in &self.members {
             if !m.outbox.push(logged.frame_for(m.audience).clone()) {
                 gone.push(*id);
-                continue;
-            }
-            if let Some((staff, public, version)) = &self.live
-                && m.live_version < *version
-            {
-                m.outbox.set_live(match m.audience {
-                    Audience::Staff => staff.clone(),
-                    Audience::Public => public.clone(),
-                });
-                m.live_version = *version;
             }
         }
         if logged.notice.is_some() || logged.tip.is_some() || logged.alert.is_some() {
@@ -267,9 +248,6 @@ impl Fanout {
         slice: u64,
         slices: u64,
     ) {
-        if self.live.as_ref().is_none_or(|(_, _, v)| *v < version) {
-            self.live = Some((staff.clone(), public.clone(), version));
-        }
         for (_, m) in self
             .members
             .iter_mut()
@@ -320,68 +298,6 @@ impl Fanout {
             in_room,
             remote: seen.len() - in_room - verified,
             verified,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::hub::outbox::Drained;
-
-    fn member(audience: Audience) -> Member {
-        Member {
-            actor: Actor::Participant(Uuid::new_v4()),
-            audience,
-            location: Location::Remote,
-            outbox: Arc::new(Outbox::new(1 << 20)),
-            live_version: 0,
-        }
-    }
-
-    async fn drained(m: &Member) -> Vec<String> {
-        let mut d = Drained::default();
-        m.outbox.drain(&mut d).await.unwrap();
-        d.frames.iter().map(|f| f.as_str().to_string()).collect()
-    }
-
-    #[tokio::test]
-    async fn an_event_takes_the_latest_live_along_to_members_whose_slice_is_still_to_come() {
-        let mut fanout = Fanout::new(10);
-        // Connection 0 is in slice 0 of 2, connections 1 and 3 in slice 1.
-        fanout.members.insert(0, member(Audience::Public));
-        fanout.members.insert(1, member(Audience::Public));
-        fanout.members.insert(3, member(Audience::Staff));
-        let (staff, public) = (Frame::from("live-staff"), Frame::from("live-public"));
-        fanout.set_live_slice((&staff, &public), 7, 0, 2);
-        assert_eq!(drained(&fanout.members[&0]).await, ["live-public"]);
-
-        let event = |seq| {
-            Arc::new(Logged {
-                seq,
-                staff: Frame::from(format!("event{seq}-staff").as_str()),
-                public: Frame::from(format!("event{seq}-public").as_str()),
-                notice: None,
-                banned: None,
-                tip: None,
-                alert: None,
-            })
-        };
-        fanout.send(event(1));
-        // Slice 1 had not had version 7: it comes with the event, once.
-        assert_eq!(
-            drained(&fanout.members[&1]).await,
-            ["event1-public", "live-public"]
-        );
-        assert_eq!(
-            drained(&fanout.members[&3]).await,
-            ["event1-staff", "live-staff"]
-        );
-        assert_eq!(drained(&fanout.members[&0]).await, ["event1-public"]);
-        fanout.set_live_slice((&staff, &public), 7, 1, 2);
-        fanout.send(event(2));
-        for (id, text) in [(1, "event2-public"), (3, "event2-staff")] {
-            assert_eq!(drained(&fanout.members[&id]).await, [text]);
         }
     }
 }
