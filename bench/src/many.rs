@@ -427,6 +427,17 @@ pub fn checks(v: &Value) -> Vec<(String, bool, String)> {
             ),
         ),
         (
+            label("the server's /metrics counted the commits, batches per commit ≥ 1"),
+            v["server_counters"]["store_commits"]
+                .as_f64()
+                .unwrap_or(0.0)
+                > 0.0
+                && v["server_counters"]["batches_per_commit"]
+                    .as_f64()
+                    .is_some_and(|b| b >= 1.0),
+            format!("{}", v["server_counters"]),
+        ),
+        (
             label("every client shows its dialogue's tallies of the acked votes"),
             v["tallies"]["dialogues_exact"].as_u64() == Some(dialogues)
                 && v["tallies"]["clients_without_tallies"] == 0,

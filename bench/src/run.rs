@@ -420,7 +420,7 @@ pub async fn fanout(
                 "tallies_exact": voting.then(|| m.finals.len() == 1 && m.finals[0].votes == m.expected_tally(0) && m.no_tallies == 0),
                 // Over the whole run: snapshot, events and `live` frames.
                 "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
-                "bytes_per_client": if m.connected > 0 { json!(m.bytes / m.connected) } else { Value::Null },
+                "bytes_per_client": m.bytes.checked_div(m.connected),
             })
         } else {
             json!({ "joined_by_code": false, "votes_per_s_offered": 0 })
