@@ -3,7 +3,7 @@
 // tally, and marks such a question in the queue; participants never see it. Real headless Chromium against the real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareServerAndBrowser, newPage, api, local, problems, PHONE, checkAxe, visit, asOrganizer, askApproved } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, PHONE, checkAxe, visit, asOrganizer, askApproved, waitText } from './harness.mjs';
 
 let server;
 let browser;
@@ -13,13 +13,6 @@ shareServerAndBrowser((s, b) => {
   server = s;
   browser = b;
 }, { env: { DIALOGHUB_STUFFING__BURST_JOINS: '2' } });
-
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
 
 test('the moderator reads how many votes and answers came from burst identities', { timeout: 180000 }, async () => {
   const d = await api(server, 'POST', '/api/dialogues', { title: 'Trygghetsdialog i Tensta', venue: 'Tensta träff', purpose: 'Frågor om tryggheten i Tensta; beslut om budget fattas inte här.' });

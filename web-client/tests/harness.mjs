@@ -293,3 +293,11 @@ export async function askApproved(page, server, dialogue, text, followUp = null)
     return { question: asked.question_id, acks };
   }, { dialogue, text, followUp, csrf: server.organizer.csrf });
 }
+
+/** Waits until an element of `selector` contains `expected`; says what it found if none does. */
+export async function waitText(page, selector, expected, what) {
+  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
+    const actual = await page.locator(selector).allTextContents().catch(() => []);
+    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
+  });
+}

@@ -5,7 +5,7 @@
 // meeting, the danger advice in the new language).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareServerAndBrowser, newPage, api, problems, screenshot, PHONE, checkAxe } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, problems, screenshot, PHONE, checkAxe, waitText } from './harness.mjs';
 
 let server;
 let browser;
@@ -14,13 +14,6 @@ shareServerAndBrowser((s, b) => {
   server = s;
   browser = b;
 });
-
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
 
 /** A phone whose browser speaks `locale` and has never been here: no language stored. */
 async function firstVisit(locale) {

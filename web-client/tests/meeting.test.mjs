@@ -3,7 +3,7 @@
 // participants take part, each in their own browser context.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareServerAndBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, local, screenshot, problems, PHONE, DESKTOP, visit, asOrganizer, waitText } from './harness.mjs';
 
 let server;
 let browser;
@@ -20,13 +20,6 @@ const OFF_TOPIC = 'Vem vinner allsvenskan i år?';
 const OFFLINE = 'Kommer det fler lampor längs gångvägen till skolan?';
 
 /** Text of an element, waiting until it contains `expected`. */
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
-
 async function shots(page, name) {
   const before_ = page.viewportSize();
   await page.setViewportSize(PHONE);

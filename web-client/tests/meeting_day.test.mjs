@@ -4,7 +4,7 @@
 // guard masks a named person and flags a disguised address for the moderator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer, waitText } from './harness.mjs';
 
 let server;
 let browser;
@@ -15,13 +15,6 @@ shareServerAndBrowser((s, b) => {
 });
 
 const send = (page, msg) => page.evaluate((m) => window.dialoghub.conn.submit(m), msg);
-
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
 
 async function setup(title) {
   const d = await api(server, 'POST', '/api/dialogues', { title, venue: 'Tensta träff', purpose: 'Frågor om tryggheten i Tensta.', livestream_url: `${server.base}/healthz` });

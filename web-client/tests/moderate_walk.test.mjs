@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { shareServerAndBrowser, newPage, api, asOrganizer, local, problems, screenshotDir, PHONE, checkAxe, visit } from './harness.mjs';
-import { SQUARE, asStaff, checkerPng, waitText } from './walk_helpers.mjs';
+import { shareServerAndBrowser, newPage, api, asOrganizer, local, problems, screenshotDir, PHONE, checkAxe, visit, waitText } from './harness.mjs';
+import { SQUARE, asStaff, checkerPng } from './walk_helpers.mjs';
 
 let server;
 let browser;

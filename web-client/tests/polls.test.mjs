@@ -2,7 +2,7 @@
 // real headless Chromium against the real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer } from './harness.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, asOrganizer, waitText } from './harness.mjs';
 
 
 let server;
@@ -13,13 +13,6 @@ shareServerAndBrowser((s, b) => {
   browser = b;
 });
 
-
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
 
 const TIP = 'Det säljs knark i trapphuset på Zorrovägen varje fredag';
 const DANGER = 'Hjälp mig, han har en kniv i porten';

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   shareServerAndBrowser, newPage, api, local, screenshot, screenshotDir, problems, PHONE, DESKTOP, checkAxe, visit, asOrganizer,
+  waitText,
 } from './harness.mjs';
 
 
@@ -32,13 +33,6 @@ const FLOOR = 'Fråga från salen: när öppnar simhallen igen?';
 const RECEIPT = /^[A-Z0-9]{4,}-[A-Z0-9]{6,}$/;
 
 /** Runs axe-core and fails on any serious or critical violation. */
-
-async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
 
 /** At 200 % text on a phone nothing may push the page sideways (WCAG 1.4.4, 1.4.10). */
 async function noSideScroll(page, what) {

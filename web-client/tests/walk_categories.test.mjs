@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, api, local, problems, visit, PHONE } from './harness.mjs';
-import { asStaff, waitText } from './walk_helpers.mjs';
+import { startServer, launchBrowser, newPage, api, local, problems, visit, PHONE, waitText } from './harness.mjs';
+import { asStaff } from './walk_helpers.mjs';
 
 const CATEGORIES = [
   { code: 'lighting', sv: 'Belysning', en: 'Lighting' },

@@ -6,8 +6,8 @@
 // Real headless Chromium against the real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit } from './harness.mjs';
-import { asStaff, waitText } from './walk_helpers.mjs';
+import { shareServerAndBrowser, newPage, api, local, problems, screenshot, PHONE, checkAxe, visit, waitText } from './harness.mjs';
+import { asStaff } from './walk_helpers.mjs';
 
 let server;
 let browser;

@@ -1,13 +1,6 @@
-// What the walk's browser tests share: a leader's staff socket, waiting for text,
-// and a test photo whose pixels the test knows.
+// What the walk's browser tests share: a leader's staff socket and a test photo
+// whose pixels the test knows.
 import { deflateSync } from 'node:zlib';
-
-export async function waitText(page, selector, expected, what) {
-  await page.locator(selector).filter({ hasText: expected }).first().waitFor({ timeout: 20000 }).catch(async (e) => {
-    const actual = await page.locator(selector).allTextContents().catch(() => []);
-    throw new Error(`${what}: expected ${JSON.stringify(expected)} in ${selector}, found ${JSON.stringify(actual)} (${e.message})`);
-  });
-}
 
 /**
  * Sends staff messages from the moderator's page over a socket of its own (a
