@@ -6,7 +6,9 @@
 //! in total, so presence and tallies flow throughout.
 
 use crate::publish::{DhConn, Dialogue, Published, create_dialogue_numbered};
-use crate::run::{Ctx, dh_spec, f, loadgen_cpu, merge, problems, raised_limits, spec, start};
+use crate::run::{
+    Ctx, dh_spec, f, failed_row, loadgen_cpu, merge, problems, raised_limits, spec, start,
+};
 use crate::servers::{PER_WORKER, Workers};
 use crate::util::{self, Hist, ProcSample, cpu_percent, now_us};
 use crate::worker::{System, VoteSpec, WorkerSpec};
@@ -456,13 +458,8 @@ pub fn table(results: &[Value]) -> String {
             .as_str()
             .is_some_and(|s| s.starts_with("many-"))
     }) {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["system"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario", "system"]) {
+            t.push_str(&row);
             continue;
         }
         let c = &r["server_counters"];

@@ -7,7 +7,7 @@
 
 use crate::many::{During, Size};
 use crate::publish::DhConn;
-use crate::run::{Ctx, f, problems};
+use crate::run::{Ctx, f, failed_row, problems};
 use crate::util;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -134,13 +134,8 @@ pub fn table(results: &[Value]) -> String {
     let mut t = String::new();
     t.push_str("\n### A meeting under a question flood (flood-300): alone, then with 100 fresh identities from one address asking\n\n| scenario | system | participants | vote ack p99 ms | approve ack p99 ms | delivery p50 ms | delivery p99 ms | ÷ alone: vote ack p99 | ÷ alone: delivery p99 | flood sent | accepted | refused | moderator snapshot bytes | RSS growth MiB | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for r in results.iter().filter(|r| r["scenario"] == "flood-300") {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["system"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario", "system"]) {
+            t.push_str(&row);
             continue;
         }
         let fl = &r["flood"];
@@ -165,13 +160,8 @@ pub fn table(results: &[Value]) -> String {
     }
     t.push_str("\n### A meeting while its public pages are fetched (public-1000): alone, then with GETs of /d/CODE and record.json from another process\n\n| scenario | system | participants | delivery p50 ms | delivery p99 ms | ÷ alone: delivery p99 | HTTP sent | HTTP/s | HTTP p99 ms | non-200 | no answer | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for r in results.iter().filter(|r| r["scenario"] == "public-1000") {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["system"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario", "system"]) {
+            t.push_str(&row);
             continue;
         }
         let h = &r["http"];

@@ -923,6 +923,14 @@ pub(crate) fn f(v: &Value) -> String {
     }
 }
 
+/// The table row of a result that failed: the cells `keys` of it, then why;
+/// `None` if it did not fail.
+pub(crate) fn failed_row(r: &Value, keys: &[&str]) -> Option<String> {
+    let why = r.get("failed")?;
+    let lead: String = keys.iter().map(|k| format!("| {} ", f(&r[*k]))).collect();
+    Some(format!("{lead}| FAILED: {} |\n", f(why)))
+}
+
 pub(crate) fn problems(v: &Value) -> String {
     let count = |k: &str| -> u64 {
         match &v[k] {
@@ -974,13 +982,8 @@ pub fn table(results: &[Value]) -> String {
             .as_str()
             .is_some_and(|s| s.starts_with("fanout") || s.starts_with("cluster"))
     }) {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["system"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario", "system"]) {
+            t.push_str(&row);
             continue;
         }
         let p = &r["paced"];
@@ -1041,13 +1044,8 @@ pub fn table(results: &[Value]) -> String {
     }
     t.push_str("\n### Cluster cost: the same participants and rate on three nodes and on one\n\n| scenario | system | threads per node | connected | rate/s | p50 ms | p99 ms | max ms | deliveries | server CPU s | CPU-µs per delivery | ÷ one node | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for r in results.iter().filter(|r| r["scenario"] == "cluster-19950") {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["system"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario", "system"]) {
+            t.push_str(&row);
             continue;
         }
         let p = &r["paced"];
@@ -1073,13 +1071,8 @@ pub fn table(results: &[Value]) -> String {
     }
     t.push_str("\n### Restart storm: SIGTERM, start again on the same port and store, every client resumes\n\n| scenario | system | connected | SIGTERM → listening ms | resumed | with snapshot | resume p50 ms | resume p99 ms | last resume ms | reconnect attempts | missed events | deliveries | gaps/errors/closed/lost |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
     for r in results.iter().filter(|r| r["scenario"] == "restart-storm") {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["system"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario", "system"]) {
+            t.push_str(&row);
             continue;
         }
         let x = &r["resume_after_listening"];
@@ -1128,12 +1121,8 @@ pub fn table(results: &[Value]) -> String {
             .as_str()
             .is_some_and(|s| s.starts_with("vote"))
     }) {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario"]) {
+            t.push_str(&row);
             continue;
         }
         t.push_str(&format!(
@@ -1162,12 +1151,8 @@ pub fn table(results: &[Value]) -> String {
             .as_str()
             .is_some_and(|s| s.starts_with("join"))
     }) {
-        if r.get("failed").is_some() {
-            t.push_str(&format!(
-                "| {} | FAILED: {} |\n",
-                f(&r["scenario"]),
-                f(&r["failed"])
-            ));
+        if let Some(row) = failed_row(r, &["scenario"]) {
+            t.push_str(&row);
             continue;
         }
         t.push_str(&format!(
@@ -1340,4 +1325,26 @@ pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> 
         }
     }
     Ok((passed, checks.len() - passed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_result_is_one_row_with_its_reason() {
+        let failed = json!({ "scenario": "fanout-5000", "system": "nats", "failed": "no server" });
+        assert_eq!(
+            failed_row(&failed, &["scenario", "system"]).as_deref(),
+            Some("| fanout-5000 | nats | FAILED: no server |\n")
+        );
+        assert_eq!(
+            failed_row(&failed, &["scenario"]).as_deref(),
+            Some("| fanout-5000 | FAILED: no server |\n")
+        );
+        assert_eq!(
+            failed_row(&json!({ "scenario": "fanout-5000" }), &["scenario"]),
+            None
+        );
+    }
 }
