@@ -121,6 +121,14 @@ impl Merged {
             .collect()
     }
 
+    /// Every client of a one-dialogue run ends up showing the same tallies,
+    /// those its acknowledged votes imply.
+    pub fn tallies_agree(&self) -> bool {
+        self.finals.len() == 1
+            && self.finals[0].votes == self.expected_tally(0)
+            && self.no_tallies == 0
+    }
+
     fn phase_json(&self, phase: u8, published: &Published, clients: u64) -> Value {
         let Some((deliveries, bytes, hist, _first, last)) = self.phases.get(&phase) else {
             return json!({ "events": published.sent, "deliveries": 0 });
@@ -417,7 +425,7 @@ pub async fn fanout(
                 "votes_unanswered": m.votes_unanswered,
                 "vote_ack": m.ack.summary_ms(),
                 // Every client's final tallies equal what the acknowledged votes imply.
-                "tallies_exact": voting.then(|| m.finals.len() == 1 && m.finals[0].votes == m.expected_tally(0) && m.no_tallies == 0),
+                "tallies_exact": voting.then(|| m.tallies_agree()),
                 // Over the whole run: snapshot, events and `live` frames.
                 "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
                 "bytes_per_client": m.bytes.checked_div(m.connected),
@@ -535,7 +543,7 @@ pub async fn vote_storm(
     let reports = workers.report().await?;
     let m = merge(&reports);
     let expected = m.expected_tally(0);
-    let agree = m.finals.len() == 1 && m.finals[0].votes == expected && m.no_tallies == 0;
+    let agree = m.tallies_agree();
     let latest = m
         .finals
         .iter()
@@ -1274,10 +1282,7 @@ pub async fn smoke(ctx: &Ctx, clients: usize) -> Result<(usize, usize), String> 
         ),
         (
             "every client shows the tallies of the acked votes",
-            m.finals.len() == 1
-                && m.finals[0].votes == expected
-                && m.no_tallies == 0
-                && !expected.is_empty(),
+            m.tallies_agree() && !expected.is_empty(),
             format!(
                 "expected {expected:?}; clients show {:?}",
                 m.finals
