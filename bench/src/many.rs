@@ -221,13 +221,23 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
             _ => None,
         }
     };
-    let meeting = futures_util::future::join_all(rooms.iter_mut().map(|r| async move {
-        let (approved, asked) = tokio::join!(
-            r.moderator.approve(&r.to_approve, 1, Some(RATE), 100),
-            r.asker.ask_counted(VOTED + secs, secs, Some(RATE)),
-        );
-        Run { approved, asked }
-    }));
+    // Each dialogue's moderator and asker keep their own second, as people in
+    // separate rooms do: dialogue i starts i/N of a second after the first.
+    // `BENCH_MANY_PACE=together` starts them all at once (as before), so every
+    // approval and question of the second lands in the same instant.
+    let together = std::env::var("BENCH_MANY_PACE").is_ok_and(|p| p == "together");
+    let n = rooms.len();
+    let meeting =
+        futures_util::future::join_all(rooms.iter_mut().enumerate().map(|(i, r)| async move {
+            if !together {
+                tokio::time::sleep(Duration::from_secs_f64(i as f64 / (RATE * n as f64))).await;
+            }
+            let (approved, asked) = tokio::join!(
+                r.moderator.approve(&r.to_approve, 1, Some(RATE), 100),
+                r.asker.ask_counted(VOTED + secs, secs, Some(RATE)),
+            );
+            Run { approved, asked }
+        }));
     let (runs, flood): (Vec<Run>, _) = tokio::join!(meeting, flood);
     let http = match public.as_mut() {
         Some(w) => {
@@ -351,6 +361,7 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
         // Batches per SQLite commit and each hub thread's busy share, from /metrics.
         "server_counters": counters,
         "limits": if size.default_limits { "server defaults" } else { "raised" },
+        "pace": if together { "together" } else { "spread" },
         "moderator_snapshot_bytes": snapshot_bytes,
         "flood": flood.map(|f| f.json()),
         "http": http,
