@@ -8,6 +8,12 @@
 //! batch. (An earlier floor used a `tokio::sync::broadcast` channel, whose shared
 //! lock made it slower than dialoghub itself.) A subscriber that falls 4096
 //! frames behind is closed (4508), which the load generator counts.
+//!
+//! With `--tick-ms`, a task also gives every subscriber one frame of
+//! `--tick-bytes` at that interval for `--tick-for-ms` from the first published
+//! frame, the way dialoghub sends `live` tallies while votes flow through a
+//! fan-out's paced phase: the floor for the same frames (system `floor-ticks`).
+//! As with dialoghub's `live`, a tick not yet written is replaced by the next.
 
 use futures_util::{SinkExt, StreamExt};
 use std::collections::VecDeque;
@@ -21,18 +27,28 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-pub fn main(port: u16) {
+/// How a tick frame begins; the load generator skips such frames.
+pub const TICK_START: &str = r#"{"type":"live""#;
+
+/// `live`-like frames to every subscriber; `every_ms` 0: none.
+pub struct Ticks {
+    pub every_ms: u64,
+    pub bytes: usize,
+    pub for_ms: u64,
+}
+
+pub fn main(port: u16, ticks: Ticks) {
     // As many worker threads as cores, like dialoghub's #[tokio::main].
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(serve(port));
+    rt.block_on(serve(port, ticks));
 }
 
 // tungstenite's handshake callback type returns its large `ErrorResponse`; not ours to box.
 #[allow(clippy::result_large_err)]
-async fn serve(port: u16) {
+async fn serve(port: u16, ticks: Ticks) {
     // The backlog dialoghub uses (nats-server's is net.core.somaxconn), so that
     // no system's join burst waits on SYN retransmits the others do not have.
     let socket = TcpSocket::new_v4().expect("socket");
@@ -45,6 +61,10 @@ async fn serve(port: u16) {
     println!("floor listening on port {port}");
     let subscribers: Subscribers = Arc::new(Mutex::new(Vec::new()));
     let lagged = Arc::new(AtomicU64::new(0));
+    let published = Arc::new(Notify::new());
+    if ticks.every_ms > 0 {
+        tokio::spawn(tick(subscribers.clone(), published.clone(), ticks));
+    }
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             // Out of file descriptors or similar: back off instead of spinning.
@@ -53,6 +73,7 @@ async fn serve(port: u16) {
         };
         let _ = stream.set_nodelay(true);
         let (subscribers, lagged) = (subscribers.clone(), lagged.clone());
+        let published = published.clone();
         tokio::spawn(async move {
             let mut path = String::new();
             let callback = |req: &Request, resp: Response| {
@@ -69,7 +90,7 @@ async fn serve(port: u16) {
                 return;
             };
             if path == "/pub" {
-                publish(ws, subscribers).await;
+                publish(ws, subscribers, &published).await;
             } else {
                 // Subscribe before anything else so no frame is missed.
                 let queue = Arc::new(Queue::default());
@@ -95,6 +116,9 @@ struct Queue {
 #[derive(Default)]
 struct Pending {
     frames: VecDeque<Utf8Bytes>,
+    /// The latest tick: a newer one replaces an unsent older one, and it goes
+    /// after the frames, as dialoghub's outbox does with `live`.
+    tick: Option<Utf8Bytes>,
     closed: bool,
     lagged: bool,
 }
@@ -109,26 +133,54 @@ type Subscribers = Arc<Mutex<Vec<Arc<Queue>>>>;
 
 const MAX_BEHIND: usize = 4096;
 
-async fn publish(mut ws: crate::util::Ws, subscribers: Subscribers) {
+async fn publish(mut ws: crate::util::Ws, subscribers: Subscribers, published: &Notify) {
     while let Some(Ok(msg)) = ws.next().await {
         if let Message::Text(t) = msg {
-            // One loop over the subscribers, as the hub does: push, then wake.
-            let all = subscribers.lock().unwrap().clone();
-            for q in &all {
-                let mut p = q.lock();
-                if p.closed || p.lagged {
-                    continue;
-                }
-                if p.frames.len() >= MAX_BEHIND {
-                    p.lagged = true;
-                    p.frames.clear();
-                } else {
-                    p.frames.push_back(t.clone());
-                }
+            push_all(&subscribers, &t);
+            published.notify_one();
+        }
+    }
+}
+
+/// From the first published frame, for `for_ms`: one `live`-like frame of
+/// `bytes` to every subscriber every `every_ms`.
+async fn tick(subscribers: Subscribers, published: Arc<Notify>, t: Ticks) {
+    let pad = t
+        .bytes
+        .saturating_sub(TICK_START.len() + r#","pad":""}"#.len());
+    let frame = Utf8Bytes::from(format!(r#"{TICK_START},"pad":"{}"}}"#, "x".repeat(pad)));
+    published.notified().await;
+    let end = tokio::time::Instant::now() + std::time::Duration::from_millis(t.for_ms);
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(t.every_ms));
+    while every.tick().await < end {
+        let all = subscribers.lock().unwrap().clone();
+        for q in &all {
+            let mut p = q.lock();
+            if !p.closed && !p.lagged {
+                p.tick = Some(frame.clone());
                 drop(p);
                 q.ready.notify_one();
             }
         }
+    }
+}
+
+/// One loop over the subscribers, as the hub does: push, then wake.
+fn push_all(subscribers: &Subscribers, frame: &Utf8Bytes) {
+    let all = subscribers.lock().unwrap().clone();
+    for q in &all {
+        let mut p = q.lock();
+        if p.closed || p.lagged {
+            continue;
+        }
+        if p.frames.len() >= MAX_BEHIND {
+            p.lagged = true;
+            p.frames.clear();
+        } else {
+            p.frames.push_back(frame.clone());
+        }
+        drop(p);
+        q.ready.notify_one();
     }
 }
 
@@ -141,6 +193,7 @@ async fn subscribe(ws: crate::util::Ws, queue: &Queue, lagged: Arc<AtomicU64>) {
             let fell_behind = {
                 let mut p = queue.lock();
                 std::mem::swap(&mut batch, &mut p.frames);
+                batch.extend(p.tick.take());
                 p.lagged
             };
             if fell_behind {

@@ -59,6 +59,15 @@ enum Cmd {
         /// Port on 127.0.0.1; 0 picks a free one.
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Also send every subscriber a `live` frame this often (ms); 0: never.
+        #[arg(long, default_value_t = 0)]
+        tick_ms: u64,
+        /// The size of that frame in bytes.
+        #[arg(long, default_value_t = 150)]
+        tick_bytes: usize,
+        /// Tick for this long (ms) from the first published frame.
+        #[arg(long, default_value_t = 15_000)]
+        tick_for_ms: u64,
     },
 }
 
@@ -97,7 +106,19 @@ fn main() {
     };
     match Cli::parse().cmd {
         Cmd::Worker => worker::main(),
-        Cmd::Floor { port } => floor::main(port),
+        Cmd::Floor {
+            port,
+            tick_ms,
+            tick_bytes,
+            tick_for_ms,
+        } => floor::main(
+            port,
+            floor::Ticks {
+                every_ms: tick_ms,
+                bytes: tick_bytes,
+                for_ms: tick_for_ms,
+            },
+        ),
         Cmd::Run {
             systems,
             out,

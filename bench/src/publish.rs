@@ -347,7 +347,7 @@ pub struct PeerPublisher {
 impl PeerPublisher {
     pub async fn open(system: System, port: u16) -> Result<PeerPublisher, String> {
         let mut ws = match system {
-            System::Floor => util::dial(port, "/pub").await?,
+            System::Floor | System::FloorTicks => util::dial(port, "/pub").await?,
             System::Nats => {
                 let mut ws = util::dial(port, "/").await?;
                 let hello =

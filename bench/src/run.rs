@@ -181,7 +181,10 @@ pub(crate) fn start(ctx: &Ctx, system: System, env: &[(&str, String)]) -> Result
     match system {
         System::Dialoghub => servers::start_dialoghub(&ctx.dialoghub, env),
         System::Nats => servers::start_nats(&ctx.nats),
-        System::Floor => servers::start_floor(&ctx.bench),
+        System::Floor => servers::start_floor(&ctx.bench, None),
+        System::FloorTicks => {
+            Err("floor-ticks starts only in a fan-out, which knows its paced phase".into())
+        }
     }
 }
 
@@ -221,6 +224,9 @@ const TAIL_VOTED: usize = 5;
 /// Votes a second in a fan-out's paced phase, all participants together: a
 /// `live` frame with new tallies goes to everyone at every tick.
 const TAIL_VOTES_PER_S: f64 = 20.0;
+/// The floor-ticks system's extra frame: every 250 ms, 150 bytes (about the
+/// size of dialoghub's `live` with five questions' tallies and presence).
+const FLOOR_TICK: (u64, usize) = (250, 150);
 /// The cluster-cost scenario's rate: 2 approvals a second.
 const CLUSTER_RATE: f64 = 2.0;
 
@@ -278,6 +284,15 @@ pub async fn fanout(
     } else if fleet == Fleet::OnePostgres {
         cluster = servers::start_on_postgres(&ctx.dialoghub, &env)?;
         &cluster.nodes
+    } else if system == System::FloorTicks {
+        // Ticks through the paced phase, while dialoghub's participants vote.
+        let tick = servers::Tick {
+            every_ms: FLOOR_TICK.0,
+            bytes: FLOOR_TICK.1,
+            for_ms: (paced as f64 / rate * 1000.0) as u64,
+        };
+        single = [servers::start_floor(&ctx.bench, Some(tick))?];
+        &single
     } else {
         single = [start(ctx, system, &env)?];
         &single
@@ -426,13 +441,14 @@ pub async fn fanout(
                 "vote_ack": m.ack.summary_ms(),
                 // Every client's final tallies equal what the acknowledged votes imply.
                 "tallies_exact": voting.then(|| m.tallies_agree()),
-                // Over the whole run: snapshot, events and `live` frames.
-                "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
-                "bytes_per_client": m.bytes.checked_div(m.connected),
             })
         } else {
             json!({ "joined_by_code": false, "votes_per_s_offered": 0 })
         },
+        // Over the whole run, every system: dialoghub's snapshot, events and
+        // `live` frames; the floor-ticks' events and ticks.
+        "frames_per_client": if m.connected > 0 { json!(((m.frames as f64 / m.connected as f64) * 10.0).round() / 10.0) } else { Value::Null },
+        "bytes_per_client": m.bytes.checked_div(m.connected),
         "paced": m.phase_json(1, &p1, m.connected),
         "burst": m.phase_json(2, &p2, m.connected),
         // The moderator's approve → ack: the server's read, decision and commit.
@@ -637,7 +653,12 @@ pub async fn join_storm(
 
 pub async fn run_all(ctx: &Ctx, only: &[String]) -> Result<Vec<Value>, String> {
     let want = |name: &str| only.is_empty() || only.iter().any(|o| name.starts_with(o.as_str()));
-    let systems = [System::Dialoghub, System::Nats, System::Floor];
+    let systems = [
+        System::Dialoghub,
+        System::Nats,
+        System::Floor,
+        System::FloorTicks,
+    ];
     let (sizes, paced, burst): (Vec<usize>, usize, usize) = if ctx.quick {
         (vec![1000], 50, 100)
     } else {
@@ -1019,7 +1040,7 @@ pub fn table(results: &[Value]) -> String {
     t.push_str(
         "\n### Ratios (dialoghub ÷ peer; p99 lower is better, deliveries/s higher is better)\n\n",
     );
-    t.push_str("| scenario | p99 ÷ NATS | p99 ÷ floor | burst deliv/s ÷ NATS | burst deliv/s ÷ floor |\n|---|---:|---:|---:|---:|\n");
+    t.push_str("| scenario | p99 ÷ NATS | p99 ÷ floor | p99 ÷ floor-ticks | burst deliv/s ÷ NATS | burst deliv/s ÷ floor |\n|---|---:|---:|---:|---:|---:|\n");
     let mut seen = Vec::new();
     for r in results.iter().filter(|r| {
         r["scenario"]
@@ -1034,6 +1055,7 @@ pub fn table(results: &[Value]) -> String {
         let (Some(d), n, fl) = (find(s, "dialoghub"), find(s, "nats"), find(s, "floor")) else {
             continue;
         };
+        let ticks = find(s, "floor-ticks");
         let p99 = |x: Option<&Value>| {
             x.map(|x| x["paced"]["latency"]["p99_ms"].clone())
                 .unwrap_or(Value::Null)
@@ -1043,9 +1065,10 @@ pub fn table(results: &[Value]) -> String {
                 .unwrap_or(Value::Null)
         };
         t.push_str(&format!(
-            "| {s} | {} | {} | {} | {} |\n",
+            "| {s} | {} | {} | {} | {} | {} |\n",
             ratio(&p99(Some(d)), &p99(n)),
             ratio(&p99(Some(d)), &p99(fl)),
+            ratio(&p99(Some(d)), &p99(ticks)),
             ratio(&dps(Some(d)), &dps(n)),
             ratio(&dps(Some(d)), &dps(fl)),
         ));

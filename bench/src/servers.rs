@@ -381,10 +381,29 @@ pub fn start_nats(bin: &Path) -> Result<Server, String> {
     Err("nats-server's WebSocket port did not open within 10 s".into())
 }
 
-pub fn start_floor(bench: &Path) -> Result<Server, String> {
+/// The floor's `live`-like ticks: a frame of `bytes` to every subscriber every
+/// `every_ms`, for `for_ms` from the first published frame.
+pub struct Tick {
+    pub every_ms: u64,
+    pub bytes: usize,
+    pub for_ms: u64,
+}
+
+pub fn start_floor(bench: &Path, tick: Option<Tick>) -> Result<Server, String> {
     let dir = scratch_dir("floor");
-    let mut child = Command::new(bench)
-        .args(["floor", "--port", "0"])
+    let mut command = Command::new(bench);
+    command.args(["floor", "--port", "0"]);
+    if let Some(t) = tick {
+        command.args([
+            "--tick-ms".to_string(),
+            t.every_ms.to_string(),
+            "--tick-bytes".into(),
+            t.bytes.to_string(),
+            "--tick-for-ms".into(),
+            t.for_ms.to_string(),
+        ]);
+    }
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -23,6 +23,9 @@ pub enum System {
     Dialoghub,
     Nats,
     Floor,
+    /// The floor, also sending every subscriber a `live`-sized frame every
+    /// 250 ms, as dialoghub does while tallies change: the same frames.
+    FloorTicks,
 }
 
 impl System {
@@ -31,6 +34,7 @@ impl System {
             System::Dialoghub => "dialoghub",
             System::Nats => "nats",
             System::Floor => "floor",
+            System::FloorTicks => "floor-ticks",
         }
     }
 }
@@ -544,7 +548,7 @@ async fn connect(s: &Shared, i: usize) -> Option<(Ws, u64)> {
             System::Nats => nats_connect(spec.port, util::participant_addr(spec.first + i))
                 .await
                 .map(|ws| (ws, 0)),
-            System::Floor => util::dial_from(
+            System::Floor | System::FloorTicks => util::dial_from(
                 Some(util::participant_addr(spec.first + i)),
                 spec.port,
                 "/sub",
@@ -714,7 +718,7 @@ async fn client(
 ) {
     match s.spec.system {
         System::Dialoghub => dh_session(s, i, ws, go, stop).await,
-        System::Nats | System::Floor => peer_client(s, i, ws, stop).await,
+        System::Nats | System::Floor | System::FloorTicks => peer_client(s, i, ws, stop).await,
     }
 }
 
@@ -868,7 +872,7 @@ async fn peer_client(s: &Shared, i: usize, mut ws: Ws, mut stop: watch::Receiver
                 }
             }
             buf.drain(..at);
-        } else {
+        } else if !bytes.starts_with(crate::floor::TICK_START.as_bytes()) {
             match util::find_stamp(&bytes) {
                 Some(st) => payloads.push((bytes.len(), st)),
                 None => s.stats.borrow_mut().unparsed += 1,
