@@ -205,6 +205,8 @@ fn the_dashboard_reads_only_metrics_that_exist() {
         STORE_ERRORS,
         STORE_COMMITS,
         STORE_BATCHES,
+        HUB_THREAD_BUSY,
+        HUB_THREAD_DIALOGUES,
     ];
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
