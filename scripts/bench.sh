@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark scenario against dialoghub, NATS (WebSocket listener)
-# and the floor (a bare tokio-tungstenite fan-out), in one run on this machine.
+# and the floor (a bare tokio-tungstenite fan-out; floor-ticks: the same, also
+# sending the `live`-sized frames dialoghub's tallies take), in one run on this
+# machine.
 # Writes one JSON file per scenario and system, results.json and table.md into
 # bench/results/ and prints the tables.
 #
