@@ -7,7 +7,7 @@
 # bench/results/ and prints the tables.
 #
 # Usage: [BENCH_NICE=-10] scripts/bench.sh [--quick] [--only fanout-10000,vote-storm] [--nats PATH]
-# Needs: nats-server (default /usr/sbin/nats-server); about 10 minutes (--quick: 2).
+# Needs: nats-server (default /usr/sbin/nats-server); about 16 minutes (--quick: 2).
 # The cluster scenario (three nodes) also needs DATABASE_URL (PostgreSQL, and the
 # psql client to create its database) and REDIS_URL; without them it is skipped.
 set -euo pipefail
