@@ -136,7 +136,22 @@ const MAX_BEHIND: usize = 4096;
 async fn publish(mut ws: crate::util::Ws, subscribers: Subscribers, published: &Notify) {
     while let Some(Ok(msg)) = ws.next().await {
         if let Message::Text(t) = msg {
-            push_all(&subscribers, &t);
+            // One loop over the subscribers, as the hub does: push, then wake.
+            let all = subscribers.lock().unwrap().clone();
+            for q in &all {
+                let mut p = q.lock();
+                if p.closed || p.lagged {
+                    continue;
+                }
+                if p.frames.len() >= MAX_BEHIND {
+                    p.lagged = true;
+                    p.frames.clear();
+                } else {
+                    p.frames.push_back(t.clone());
+                }
+                drop(p);
+                q.ready.notify_one();
+            }
             published.notify_one();
         }
     }
@@ -162,25 +177,6 @@ async fn tick(subscribers: Subscribers, published: Arc<Notify>, t: Ticks) {
                 q.ready.notify_one();
             }
         }
-    }
-}
-
-/// One loop over the subscribers, as the hub does: push, then wake.
-fn push_all(subscribers: &Subscribers, frame: &Utf8Bytes) {
-    let all = subscribers.lock().unwrap().clone();
-    for q in &all {
-        let mut p = q.lock();
-        if p.closed || p.lagged {
-            continue;
-        }
-        if p.frames.len() >= MAX_BEHIND {
-            p.lagged = true;
-            p.frames.clear();
-        } else {
-            p.frames.push_back(frame.clone());
-        }
-        drop(p);
-        q.ready.notify_one();
     }
 }
 

@@ -286,7 +286,7 @@ pub async fn fanout(
         &cluster.nodes
     } else if system == System::FloorTicks {
         // Ticks through the paced phase, while dialoghub's participants vote.
-        let tick = servers::Tick {
+        let tick = crate::floor::Ticks {
             every_ms: FLOOR_TICK.0,
             bytes: FLOOR_TICK.1,
             for_ms: (paced as f64 / rate * 1000.0) as u64,

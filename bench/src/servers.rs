@@ -381,15 +381,8 @@ pub fn start_nats(bin: &Path) -> Result<Server, String> {
     Err("nats-server's WebSocket port did not open within 10 s".into())
 }
 
-/// The floor's `live`-like ticks: a frame of `bytes` to every subscriber every
-/// `every_ms`, for `for_ms` from the first published frame.
-pub struct Tick {
-    pub every_ms: u64,
-    pub bytes: usize,
-    pub for_ms: u64,
-}
-
-pub fn start_floor(bench: &Path, tick: Option<Tick>) -> Result<Server, String> {
+/// `tick`: the floor-ticks system (`floor.rs`).
+pub fn start_floor(bench: &Path, tick: Option<crate::floor::Ticks>) -> Result<Server, String> {
     let dir = scratch_dir("floor");
     let mut command = Command::new(bench);
     command.args(["floor", "--port", "0"]);
