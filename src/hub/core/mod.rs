@@ -434,7 +434,9 @@ impl DialogueCore {
             return true;
         }
         self.snapshots.clear();
-        self.live.dirty = true;
+        // As on the writer (`committed`): an approval on another node needs no
+        // new `live` to every member here.
+        self.live.dirty |= records.iter().any(|r| r.event.changes_live());
         self.public.events_changed();
         // Encoded right after each event, as close as this node can get to the
         // writer's own encoding (after its batch), so every node shows the same.

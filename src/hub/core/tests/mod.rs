@@ -494,6 +494,52 @@ fn many_votes_make_one_live_update_per_member_per_interval() {
     assert!(core.live.version - version_before <= LIVE_SLICES);
 }
 
+#[test]
+fn another_nodes_event_renews_live_only_when_it_changes_what_live_carries() {
+    let mut log = Log::live();
+    let moderator = Actor::Moderator(Uuid::new_v4());
+    log.question(participant(), 1, false); // seq 3
+    let mut core = log.core(100);
+    let member = join(&mut core, 0, participant(), None);
+    // Runs one live interval, and returns the `live` frames and event seqs the member got.
+    let interval = |core: &mut DialogueCore| {
+        for _ in 0..LIVE_SLICES {
+            core.tick_live();
+            assert_eq!(core.poll_io(), None);
+        }
+        let frames = received(&member);
+        let lives = frames.iter().filter(|f| f["type"] == "live").count();
+        (lives, seqs_of_events(&frames))
+    };
+    // The join itself changed presence.
+    assert_eq!(interval(&mut core).0, 1);
+
+    // Another node approves question 1: the event, and no new `live`.
+    let approved = log.push(
+        moderator,
+        Event::QuestionApproved {
+            question: QuestionId(1),
+            edited: None,
+        },
+    );
+    core.wake(approved, 0);
+    assert_eq!(core.poll_io(), Some(Io::EventsAfter(3)));
+    core.handle(Input::EventsAfter(Ok(log.records[3..].to_vec())), 5_000);
+    assert_eq!(interval(&mut core), (0, vec![4]));
+
+    // Another node archives it: it leaves the tallies, so a new `live` goes out.
+    let archived = log.push(
+        moderator,
+        Event::QuestionArchived {
+            question: QuestionId(1),
+        },
+    );
+    core.wake(archived, 0);
+    assert_eq!(core.poll_io(), Some(Io::EventsAfter(4)));
+    core.handle(Input::EventsAfter(Ok(log.records[4..].to_vec())), 5_000);
+    assert_eq!(interval(&mut core), (1, vec![5]));
+}
+
 /// A dialogue with questions up to seq 8, keeping the last five events.
 fn longer_meeting() -> DialogueCore {
     let mut log = Log::live();
