@@ -123,11 +123,8 @@ pub async fn many(ctx: &Ctx, name: &str, size: &Size) -> Result<Value, String> {
         raised_limits()
     };
     env.push(("DIALOGHUB_HUB__THREADS", size.threads.to_string()));
-    let metrics_port = crate::metrics::free_port()?;
-    env.push((
-        "DIALOGHUB_METRICS__LISTEN",
-        format!("127.0.0.1:{metrics_port}"),
-    ));
+    let (metrics_port, listen) = crate::metrics::listen_env()?;
+    env.push(listen);
     let server = start(ctx, System::Dialoghub, &env)?;
     let port = server.port;
     let secs = size.secs as usize;

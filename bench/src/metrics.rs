@@ -15,6 +15,15 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port for /metrics: {e}"))
 }
 
+/// The server's setting for a metrics listener on a free port, and the port.
+pub fn listen_env() -> Result<(u16, (&'static str, String)), String> {
+    let port = free_port()?;
+    Ok((
+        port,
+        ("DIALOGHUB_METRICS__LISTEN", format!("127.0.0.1:{port}")),
+    ))
+}
+
 pub async fn scrape(port: u16) -> Result<Scrape, String> {
     let (status, text) =
         crate::util::http_text_from(None, port, "GET", "/metrics", None, &[]).await?;
@@ -56,5 +65,96 @@ pub fn work(before: &Scrape, after: &Scrape, secs: f64) -> Value {
         "batches_per_commit": if commits > 0.0 { json!(round(batches / commits)) } else { Value::Null },
         "commits_per_s": round(commits / secs),
         "hub_thread_busy": busy,
+        "append_ms": appends(before, after),
     })
+}
+
+/// How long the dialogues' appends took between two scrapes (the server's
+/// `dialoghub_commit_seconds`: from a dialogue handing its batch to the store
+/// to the store's commit, the wait for a group commit included). A histogram
+/// gives only its buckets' bounds, so each quantile is "at most" a bound.
+pub fn appends(before: &Scrape, after: &Scrape) -> Value {
+    const BUCKET: &str = "dialoghub_commit_seconds_bucket{le=\"";
+    let delta = |k: &str| after.get(k).unwrap_or(&0.0) - before.get(k).unwrap_or(&0.0);
+    // (upper bound in ms, appends at or under it), by bound.
+    let mut cumulative: Vec<(f64, f64)> = after
+        .keys()
+        .filter_map(|k| {
+            let le = k.strip_prefix(BUCKET)?.strip_suffix("\"}")?;
+            let ms = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                (le.parse::<f64>().ok()? * 1e6).round() / 1e3
+            };
+            Some((ms, delta(k)))
+        })
+        .collect();
+    cumulative.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = delta("dialoghub_commit_seconds_count");
+    let at_most = |q: f64| {
+        (total > 0.0).then_some(())?;
+        cumulative
+            .iter()
+            .find(|(_, n)| *n >= q * total)
+            .map(|(ms, _)| {
+                if ms.is_finite() {
+                    json!(ms)
+                } else {
+                    json!("+Inf")
+                }
+            })
+    };
+    let over = |ms: f64| {
+        let under = cumulative.iter().find(|(b, _)| *b == ms).map(|(_, n)| *n);
+        under.map(|n| total - n)
+    };
+    json!({
+        "appends": total,
+        "p50_at_most_ms": at_most(0.5),
+        "p99_at_most_ms": at_most(0.99),
+        "over_25_ms": over(25.0),
+        "over_50_ms": over(50.0),
+        "over_100_ms": over(100.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrape(lines: &[(&str, f64)]) -> Scrape {
+        lines.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn appends_are_read_from_the_histograms_buckets_between_two_scrapes() {
+        let b = |le: &str| format!("dialoghub_commit_seconds_bucket{{le=\"{le}\"}}");
+        let before = scrape(&[
+            (&b("0.01"), 10.0),
+            (&b("0.025"), 10.0),
+            (&b("0.05"), 10.0),
+            (&b("0.1"), 10.0),
+            (&b("+Inf"), 10.0),
+            ("dialoghub_commit_seconds_count", 10.0),
+        ]);
+        // 100 more appends: 90 within 10 ms, 8 within 25, 1 within 100, 1 beyond.
+        let after = scrape(&[
+            (&b("0.01"), 100.0),
+            (&b("0.025"), 108.0),
+            (&b("0.05"), 108.0),
+            (&b("0.1"), 109.0),
+            (&b("+Inf"), 110.0),
+            ("dialoghub_commit_seconds_count", 110.0),
+        ]);
+        let v = appends(&before, &after);
+        assert_eq!(v["appends"], 100.0);
+        assert_eq!(v["p50_at_most_ms"], 10.0);
+        assert_eq!(v["p99_at_most_ms"], 100.0);
+        assert_eq!(v["over_25_ms"], 2.0);
+        assert_eq!(v["over_50_ms"], 2.0);
+        assert_eq!(v["over_100_ms"], 1.0);
+        let none = appends(&after, &after);
+        assert_eq!(none["appends"], 0.0);
+        assert!(none["p99_at_most_ms"].is_null());
+    }
 }

@@ -523,7 +523,8 @@ pub async fn vote_storm(
     env: &[(&str, String)],
     rest_join: bool,
 ) -> Result<Value, String> {
-    let server = start(ctx, System::Dialoghub, env)?;
+    let (metrics_port, listen) = crate::metrics::listen_env()?;
+    let server = start(ctx, System::Dialoghub, &[env, &[listen]].concat())?;
     let port = server.port;
     let d = create_dialogue(port).await?;
     let mut asker = DhConn::open(port, "participant", d.id).await?;
@@ -548,12 +549,19 @@ pub async fn vote_storm(
     workers.wait("ready ", Duration::from_secs(300)).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = util::sample(server.pid);
+    let counters_before = crate::metrics::scrape(metrics_port).await?;
     let go_us = now_us();
     workers.send("go");
     let done = workers
         .wait("votes-done", Duration::from_secs(secs + 60))
         .await;
     let after = util::sample(server.pid);
+    let run_s = (now_us() - go_us) as f64 / 1e6;
+    // The store's share of the ack: how long the dialogue's appends took.
+    let counters = crate::metrics::scrape(metrics_port)
+        .await
+        .map(|c| crate::metrics::work(&counters_before, &c, run_s))
+        .unwrap_or_else(|e| json!({ "failed": e }));
     // Tallies go out every 250 ms; give them time to land everywhere.
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let reports = workers.report().await?;
@@ -593,6 +601,7 @@ pub async fn vote_storm(
         },
         "joined_by_code": rest_join,
         "server": { "cpu_pct": cpu_percent(&before, &after), "rss_end_mib": after.rss_kib / 1024 },
+        "server_counters": counters,
         "loadgen": { "processes": reports.len(), "cpu_s": (m.cpu_s * 10.0).round() / 10.0 },
         "gaps": m.gaps + moderator.gaps,
         "errors": m.errors,
