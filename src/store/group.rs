@@ -4,10 +4,11 @@
 //! log file. With per-dialogue group commits alone, 200 dialogues made
 //! thousands of small transactions a second, each waiting for its own sync.
 //! Here an append that finds the writer busy waits in a queue, and whoever
-//! gets the writer next writes everything queued by then in one transaction:
-//! each batch inside a savepoint of its own, so a batch that fails (the head
-//! moved, a saved idempotency key, anything else) is rolled back alone and gets
-//! its own error while the others commit, with one `COMMIT` (one sync) for all.
+//! gets the writer next writes everything queued by then in one transaction,
+//! with one `COMMIT` (one sync) for all. A batch that fails (the head moved, a
+//! saved idempotency key, anything else) is rolled back alone and gets its own
+//! error while the others commit: the group is then written again, each batch
+//! inside a savepoint of its own.
 //!
 //! Leader and followers, no long-lived writer task and no timer: an append
 //! queues its batch, then waits either for its answer or for the writer
@@ -19,6 +20,13 @@
 //! is committed in a task spawned for it, which holds the connection and
 //! answers every batch before giving it back, so no caller's cancellation
 //! abandons the others' batches halfway.
+//!
+//! Only then: each statement is a round trip to sqlx's SQLite thread, and the
+//! task that makes them runs where the leader ran (a hub thread), between the
+//! dialogue tasks there. So a group is first written without savepoints, two
+//! round trips fewer per batch (ten batches of votes: 30 statements instead
+//! of 50), and only if a batch fails is that transaction rolled back and the
+//! group written again with them.
 //!
 //! The other write paths (create, scrub, audit, identity, mail…) take the same
 //! single connection, so they can never run inside an open group.
@@ -250,12 +258,49 @@ where
         }
     }
 
-    /// One transaction for the group; each batch in a savepoint of its own.
+    /// One transaction for the group: first without savepoints, and if a batch
+    /// fails, again with each batch in a savepoint of its own.
     async fn commit_group(mut conn: PoolConnection<D>, group: Vec<Pending>, counts: Arc<Counts>) {
+        let (answers, outcome) = match Self::all_or_none(&mut conn, &group).await {
+            Ok(Some(answers)) => (answers, Ok(())),
+            Ok(None) => Self::each_in_a_savepoint(&mut conn, &group).await,
+            Err(e) => (Vec::new(), Err(e)),
+        };
+        Self::answer(group, answers, outcome, &counts);
+        drop(conn);
+    }
+
+    /// Every batch in one transaction, committed if none failed; `None` (and
+    /// nothing written) if one did.
+    async fn all_or_none(
+        conn: &mut PoolConnection<D>,
+        group: &[Pending],
+    ) -> Result<Option<Vec<Answer>>, sqlx::Error> {
+        let mut tx = Connection::begin(&mut **conn).await?;
+        let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
+        for p in group {
+            match Self::append_in(&mut *tx, &p.dialogue, p.expected_head, p.batch.batch()).await {
+                Ok(v) => answers.push(Ok(v)),
+                Err(_) => {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(answers))
+    }
+
+    /// The group again, each batch in a savepoint of its own, so a batch that
+    /// fails is rolled back alone and gets its own error.
+    async fn each_in_a_savepoint(
+        conn: &mut PoolConnection<D>,
+        group: &[Pending],
+    ) -> (Vec<Answer>, Result<(), sqlx::Error>) {
         let mut answers: Vec<Answer> = Vec::with_capacity(group.len());
         let outcome: Result<(), sqlx::Error> = async {
-            let mut tx = Connection::begin(&mut *conn).await?;
-            for p in &group {
+            let mut tx = Connection::begin(&mut **conn).await?;
+            for p in group {
                 sqlx::query("SAVEPOINT batch").execute(&mut *tx).await?;
                 let appended =
                     Self::append_in(&mut *tx, &p.dialogue, p.expected_head, p.batch.batch()).await;
@@ -275,6 +320,16 @@ where
             Ok(())
         }
         .await;
+        (answers, outcome)
+    }
+
+    /// Tells each batch of the group how it went.
+    fn answer(
+        group: Vec<Pending>,
+        mut answers: Vec<Answer>,
+        outcome: Result<(), sqlx::Error>,
+        counts: &Counts,
+    ) {
         match outcome {
             Ok(()) => {
                 let ok = answers.iter().filter(|a| a.is_ok()).count();
@@ -297,6 +352,5 @@ where
             // A caller that stopped waiting is not told.
             let _ = p.answer.send(a);
         }
-        drop(conn);
     }
 }
