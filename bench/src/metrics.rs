@@ -92,7 +92,9 @@ pub fn appends(before: &Scrape, after: &Scrape) -> Value {
     cumulative.sort_by(|a, b| a.0.total_cmp(&b.0));
     let total = delta("dialoghub_commit_seconds_count");
     let at_most = |q: f64| {
-        (total > 0.0).then_some(())?;
+        if total <= 0.0 {
+            return None;
+        }
         cumulative
             .iter()
             .find(|(_, n)| *n >= q * total)
@@ -122,30 +124,23 @@ pub fn appends(before: &Scrape, after: &Scrape) -> Value {
 mod tests {
     use super::*;
 
-    fn scrape(lines: &[(&str, f64)]) -> Scrape {
-        lines.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    /// A scrape of the append histogram: the cumulative count at each bound
+    /// (10, 25, 50, 100 ms, +Inf), the last one also the total.
+    fn histogram(cumulative: [f64; 5]) -> Scrape {
+        let mut scrape: Scrape = ["0.01", "0.025", "0.05", "0.1", "+Inf"]
+            .iter()
+            .zip(cumulative)
+            .map(|(le, n)| (format!("dialoghub_commit_seconds_bucket{{le=\"{le}\"}}"), n))
+            .collect();
+        scrape.insert("dialoghub_commit_seconds_count".into(), cumulative[4]);
+        scrape
     }
 
     #[test]
     fn appends_are_read_from_the_histograms_buckets_between_two_scrapes() {
-        let b = |le: &str| format!("dialoghub_commit_seconds_bucket{{le=\"{le}\"}}");
-        let before = scrape(&[
-            (&b("0.01"), 10.0),
-            (&b("0.025"), 10.0),
-            (&b("0.05"), 10.0),
-            (&b("0.1"), 10.0),
-            (&b("+Inf"), 10.0),
-            ("dialoghub_commit_seconds_count", 10.0),
-        ]);
+        let before = histogram([10.0; 5]);
         // 100 more appends: 90 within 10 ms, 8 within 25, 1 within 100, 1 beyond.
-        let after = scrape(&[
-            (&b("0.01"), 100.0),
-            (&b("0.025"), 108.0),
-            (&b("0.05"), 108.0),
-            (&b("0.1"), 109.0),
-            (&b("+Inf"), 110.0),
-            ("dialoghub_commit_seconds_count", 110.0),
-        ]);
+        let after = histogram([100.0, 108.0, 108.0, 109.0, 110.0]);
         let v = appends(&before, &after);
         assert_eq!(v["appends"], 100.0);
         assert_eq!(v["p50_at_most_ms"], 10.0);
